@@ -1,0 +1,93 @@
+// database.hpp - a thin RAII layer over SQLite: a connection, prepared
+// statements, transactions. Nothing here knows about mail.
+//
+// Every statement is prepared (no SQL is built from data); a Database
+// keeps its prepared statements cached by SQL text.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/util/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace etrn {
+
+class Statement {
+ public:
+  explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  // Binding is 1-based, as in SQLite. std::nullopt binds NULL.
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, const std::optional<std::string>& value);
+  Statement& bind(int index, const std::optional<std::int64_t>& value);
+  Statement& bind_null(int index);
+  // Steps once: true when a row is available. Throws DatabaseError on error.
+  bool step();
+  // Steps to completion (for statements without rows).
+  void run();
+  std::int64_t column_int(int index) const;
+  std::optional<std::int64_t> column_optional_int(int index) const;
+  std::string column_text(int index) const;  // NULL reads as ""
+  bool column_is_null(int index) const;
+  void reset();  // unbinds and resets for the next use
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// Thrown by Statement and Database on SQLite errors; carries the SQLite code.
+class DatabaseError : public std::runtime_error {
+ public:
+  DatabaseError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const { return code_; }
+  bool is_busy() const;  // SQLITE_BUSY or SQLITE_LOCKED
+
+ private:
+  int code_;
+};
+
+enum class OpenMode { read_write_create, read_write, read_only };
+
+class Database {
+ public:
+  // Opens (and for read_write_create, creates) the database, sets WAL, the
+  // busy timeout, foreign keys, and brings the schema up to date.
+  static Result<std::unique_ptr<Database>> open(const std::string& path, OpenMode mode,
+                                                int busy_timeout_ms = 5000);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  // A cached prepared statement for `sql`, reset and ready to bind.
+  Statement& prepare(std::string_view sql);
+  void exec(std::string_view sql);  // for DDL and pragmas only
+  std::int64_t last_insert_rowid() const;
+  int schema_version() const;
+  sqlite3* handle() { return db_; }
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT, rolled back if not committed.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  void commit();
+
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace etrn

@@ -1,0 +1,29 @@
+// records.hpp - writing what the milter saw: one message, its ETRN-only
+// recipients with their deadlines, and a `recorded` event per recipient,
+// in one transaction.
+#pragma once
+
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "common/model/message.hpp"
+#include "common/policy/timeouts.hpp"
+#include "common/store/database.hpp"
+
+namespace etrn {
+
+struct MessageToRecord {
+  MessageRecord message;
+  std::vector<Deadlines> deadlines;  // one per message.recipients entry
+};
+
+enum class RecordSource { milter, adopted, reinjected };
+std::string_view to_string(RecordSource s);
+
+// Records a batch in one transaction (group commit); the milter's writer
+// thread calls it with whatever has queued up. Returns the messages' row ids.
+Result<std::vector<std::int64_t>> record_messages(Database& db, std::span<const MessageToRecord> batch,
+                                                  RecordSource source, EpochSeconds now);
+
+}  // namespace etrn
