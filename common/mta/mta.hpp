@@ -1,0 +1,95 @@
+// mta.hpp - what the sweeper needs from an MTA, behind one interface so
+// that the sweep can run against Postfix, Sendmail, or a fake in tests.
+//
+// Implementations: mta/postfix_mta.{hpp,cpp} (postqueue/postcat/postsuper/
+// sendmail of one instance); later Sendmail (qf files).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/model/message.hpp"
+#include "common/util/result.hpp"
+
+namespace etrn {
+
+struct QueuedRecipient {
+  std::string address;
+  std::string delay_reason;  // may be empty
+};
+
+// One message as the MTA's queue listing shows it.
+struct QueuedMessage {
+  std::string queue_name;  // Postfix: maildrop incoming active deferred hold corrupt
+  std::string queue_id;
+  EpochSeconds arrival_time = 0;
+  std::int64_t size = 0;
+  std::string sender;  // "" for the null sender
+  bool forced_expire = false;
+  std::vector<QueuedRecipient> recipients;
+};
+
+// The DSN-relevant envelope of a queued message (Postfix: postcat -e).
+struct QueuedEnvelope {
+  ReturnContent ret = ReturnContent::unspecified;
+  std::string envid;  // decoded
+  bool smtputf8 = false;
+  struct Recipient {
+    std::string address;
+    Notify notify;
+    std::string orcpt;  // "rfc822;addr" decoded, empty if none
+  };
+  std::vector<Recipient> recipients;  // recipients still to be delivered
+};
+
+struct QueueLifetimes {
+  std::optional<std::int64_t> maximal_queue_lifetime;  // seconds
+  std::optional<std::int64_t> bounce_queue_lifetime;   // seconds (null-sender mail)
+};
+
+// A survivor re-injected with its own DSN parameters (partial expiry).
+struct ReinjectRecipient {
+  std::string address;
+  Notify notify;
+  std::string orcpt;
+};
+
+class Mta {
+ public:
+  virtual ~Mta() = default;
+
+  // Streams every queued message, all queues including hold, to `visit`.
+  // An error (command failed, output cut short) means the listing is not
+  // complete and the caller must change nothing.
+  virtual Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) = 0;
+
+  virtual Result<QueuedEnvelope> read_envelope(const std::string& queue_id) = 0;
+
+  // The message content (headers and body as RFC 5322 text, LF line ends).
+  // With headers_only, only the header section.
+  virtual Result<std::string> read_content(const std::string& queue_id, bool headers_only) = 0;
+
+  // Stops delivery of a message (Postfix: hold queue).
+  virtual Status hold(const std::string& queue_id) = 0;
+
+  // Removes a message from the queue. The queue ID is validated first.
+  virtual Status remove(const std::string& queue_id) = 0;
+
+  // Submits a complete RFC 5322 message read from `path` with a null
+  // reverse-path to `recipient`, through the MTA's own submission command.
+  // Success means the MTA has accepted responsibility for it.
+  virtual Status submit_dsn(const std::string& path, const std::string& recipient) = 0;
+
+  // Submits `content_path` again for `recipients` with the original sender,
+  // RET and ENVID; returns the new queue ID.
+  virtual Result<std::string> reinject(const std::string& content_path, const std::string& sender,
+                                       ReturnContent ret, const std::string& envid, bool smtputf8,
+                                       const std::vector<ReinjectRecipient>& recipients) = 0;
+
+  virtual Result<QueueLifetimes> queue_lifetimes() = 0;
+};
+
+}  // namespace etrn
