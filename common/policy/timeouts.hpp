@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/config/config.hpp"
@@ -13,8 +14,10 @@ namespace etrn {
 
 struct Timeouts {
   Seconds expire_after{0};
-  Seconds warn_after{0};            // 0: no delay warning
-  std::string_view policy_source;   // "domain_policy <pattern>", "expire_after_urgent", ...
+  Seconds warn_after{0};  // 0: no delay warning
+  // "domain_policy <pattern>", "expire_after_urgent", ... (an owned string,
+  // so it outlives the Config it came from).
+  std::string policy_source;
 };
 
 Timeouts timeouts_for(const Config& config, std::string_view domain, Priority priority);

@@ -1,0 +1,239 @@
+// config_keys.cpp - the table of every configuration key (see config_keys.hpp).
+//
+// To add a key: add a field to Config with its default, and one entry here
+// whose default_text renders that default (a unit test checks they agree).
+#include "common/config/config_keys.hpp"
+
+#include "common/config/config_values.hpp"
+
+namespace etrn {
+
+namespace {
+
+using Values = std::vector<std::string>;
+
+// Stores a parsed value in a field, or returns the parse error.
+template <typename T, typename U>
+Status store(Result<T> parsed, U& field) {
+  if (!parsed) return parsed.error();
+  field = std::move(*parsed);
+  return ok_status();
+}
+
+Status add_domain_policy(Config& c, std::string_view v) {
+  auto policy = parse_domain_policy(v);
+  if (!policy) return policy.error();
+  c.domain_policies.push_back(std::move(*policy));
+  return ok_status();
+}
+
+Values render_domain_policies(const Config& c) {
+  Values out;
+  for (const auto& p : c.domain_policies) out.push_back(format_domain_policy(p));
+  return out;
+}
+
+std::vector<ConfigKey> make_top_level_keys() {
+  using S = ConfigSection;
+  return {
+      {"database", S::top, "/var/lib/etrn-sweeper/etrn.db",
+       "the SQLite database both programs share", Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_required_text(v), c.database); },
+       [](const Config& c) { return Values{c.database}; }},
+      {"etrn_domains", S::top, "",
+       "domains whose mail waits for ETRN (comma/space list; \".name\": the subdomains of name "
+       "only)",
+       Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_domain_list(v), c.etrn_domains); },
+       [](const Config& c) { return Values{format_list(c.etrn_domains)}; }},
+      {"etrn_transports", S::top, "",
+       "{rcpt_mailer} transport names whose mail waits for ETRN (comma/space list)", Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_transport_list(v), c.etrn_transports);
+       },
+       [](const Config& c) { return Values{format_list(c.etrn_transports)}; }},
+      {"expire_after", S::top, "2d", "how long normal-priority mail waits before it is bounced",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_positive_duration(v), c.expire_after);
+       },
+       [](const Config& c) { return Values{format_duration(c.expire_after)}; }},
+      {"expire_after_urgent", S::top, "1d", "how long urgent mail waits before it is bounced",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_positive_duration(v), c.expire_after_urgent);
+       },
+       [](const Config& c) { return Values{format_duration(c.expire_after_urgent)}; }},
+      {"expire_after_non_urgent", S::top, "3d",
+       "how long non-urgent mail waits before it is bounced", Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_positive_duration(v), c.expire_after_non_urgent);
+       },
+       [](const Config& c) { return Values{format_duration(c.expire_after_non_urgent)}; }},
+      {"warn_after", S::top, "4h", "when the sender gets a delay warning (0: never)", Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_nonnegative_duration(v), c.warn_after);
+       },
+       [](const Config& c) { return Values{format_duration(c.warn_after)}; }},
+      {"domain_policy", S::top, "",
+       "PATTERN expire_after=DURATION warn_after=DURATION: per-domain timeouts, first match wins "
+       "(repeatable)",
+       Repeat::many, add_domain_policy, render_domain_policies},
+      {"log_level", S::top, "info", "trace, debug, info, warn or error", Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_log_level(v), c.log_level); },
+       [](const Config& c) { return Values{c.log_level}; }},
+  };
+}
+
+std::vector<ConfigKey> make_milter_keys() {
+  using S = ConfigSection;
+  return {
+      {"socket", S::milter, "unix:/run/etrn-sweeper/milter.sock",
+       "where the milter listens: unix:/PATH or inet:PORT@HOST", Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_milter_socket(v), c.milter_socket); },
+       [](const Config& c) { return Values{c.milter_socket}; }},
+      {"on_error", S::milter, "accept",
+       "what to do with a message when recording it fails: accept or tempfail", Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_on_error(v), c.on_error); },
+       [](const Config& c) { return Values{std::string(to_string(c.on_error))}; }},
+      {"user", S::milter, "etrn-sweeper", "the user the milter runs as after start-up",
+       Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_required_text(v), c.milter_user); },
+       [](const Config& c) { return Values{c.milter_user}; }},
+      {"record_timeout", S::milter, "5s", "the longest wait for the database at end of message",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_positive_duration(v), c.milter_record_timeout);
+       },
+       [](const Config& c) { return Values{format_duration(c.milter_record_timeout)}; }},
+  };
+}
+
+std::vector<ConfigKey> make_sweeper_keys() {
+  using S = ConfigSection;
+  return {
+      {"mta", S::sweeper, "postfix", "the MTA whose queue is swept: postfix or sendmail",
+       Repeat::once, [](Config& c, std::string_view v) { return store(parse_mta_kind(v), c.mta); },
+       [](const Config& c) { return Values{std::string(to_string(c.mta))}; }},
+      {"postfix_config_directory", S::sweeper, "/etc/postfix",
+       "Postfix's configuration directory (postconf -c)", Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_required_text(v), c.postfix_config_directory);
+       },
+       [](const Config& c) { return Values{c.postfix_config_directory}; }},
+      {"postfix_command_directory", S::sweeper, "/usr/sbin", "where postqueue and postsuper are",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_required_text(v), c.postfix_command_directory);
+       },
+       [](const Config& c) { return Values{c.postfix_command_directory}; }},
+      {"sendmail_queue_directory", S::sweeper, "/var/spool/mqueue", "Sendmail's queue directory",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_required_text(v), c.sendmail_queue_directory);
+       },
+       [](const Config& c) { return Values{c.sendmail_queue_directory}; }},
+      {"sendmail_program", S::sweeper, "/usr/sbin/sendmail",
+       "the sendmail binary, used to send DSNs", Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_required_text(v), c.sendmail_program);
+       },
+       [](const Config& c) { return Values{c.sendmail_program}; }},
+      {"sendmail_config_file", S::sweeper, "",
+       "sendmail.cf passed with -C to Sendmail (empty: its default)", Repeat::once,
+       [](Config& c, std::string_view v) {
+         c.sendmail_config_file = std::string(v);
+         return ok_status();
+       },
+       [](const Config& c) { return Values{c.sendmail_config_file}; }},
+      {"reporting_mta", S::sweeper, "", "the Reporting-MTA name in DSNs (empty: the host name)",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         c.reporting_mta = std::string(v);
+         return ok_status();
+       },
+       [](const Config& c) { return Values{c.reporting_mta}; }},
+      {"bounce_size_limit", S::sweeper, "50000",
+       "bytes of the original message returned in full in a DSN (k, M)", Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_byte_size(v), c.bounce_size_limit); },
+       [](const Config& c) { return Values{std::to_string(c.bounce_size_limit)}; }},
+  };
+}
+
+std::vector<ConfigKey> make_config_keys() {
+  auto keys = make_top_level_keys();
+  for (auto& k : make_milter_keys()) keys.push_back(k);
+  for (auto& k : make_sweeper_keys()) keys.push_back(k);
+  return keys;
+}
+
+void render_section(std::string& out, const Config& config, ConfigSection section) {
+  if (section != ConfigSection::top) out += "\n[" + std::string(section_name(section)) + "]\n";
+  for (const auto& key : config_keys()) {
+    if (key.section != section) continue;
+    out += "\n# " + std::string(key.description) + "\n";
+    const auto values = key.render(config);
+    if (values.empty())
+      out += "#" + std::string(key.name) + " =\n";  // a repeatable key with no value
+    for (const auto& v : values)
+      out += std::string(key.name) + (v.empty() ? " =\n" : " = " + v + "\n");
+  }
+}
+
+}  // namespace
+
+std::string_view section_name(ConfigSection section) {
+  switch (section) {
+    case ConfigSection::milter:
+      return "milter";
+    case ConfigSection::sweeper:
+      return "sweeper";
+    case ConfigSection::top:
+      break;
+  }
+  return "";
+}
+
+std::string section_label(ConfigSection section) {
+  if (section == ConfigSection::top) return "the top level";
+  return "[" + std::string(section_name(section)) + "]";
+}
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = make_config_keys();  // immutable after first use
+  return keys;
+}
+
+const ConfigKey* find_config_key(ConfigSection section, std::string_view name) {
+  for (const auto& key : config_keys()) {
+    if (key.section == section && key.name == name) return &key;
+  }
+  return nullptr;
+}
+
+std::string qualified_name(const ConfigKey& key) {
+  if (key.section == ConfigSection::top) return std::string(key.name);
+  return std::string(section_name(key.section)) + "." + std::string(key.name);
+}
+
+std::string render_config(const Config& config) {
+  std::string out;
+  render_section(out, config, ConfigSection::top);
+  render_section(out, config, ConfigSection::milter);
+  render_section(out, config, ConfigSection::sweeper);
+  return out;
+}
+
+std::string render_default_config() {
+  std::string out =
+      "# etrn-sweeper.conf - the configuration of etrn-milter and etrn-sweeper.\n"
+      "#\n"
+      "# Every key is shown with its built-in default. Durations take the units\n"
+      "# s m h d w (48h, 2d, 90m); a bare number is seconds. '#' starts a comment.\n"
+      "# Example of a repeatable per-domain policy:\n"
+      "#domain_policy = customer.example expire_after=72h warn_after=12h\n";
+  out += render_config(Config{});
+  return out;
+}
+
+}  // namespace etrn

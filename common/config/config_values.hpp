@@ -1,0 +1,54 @@
+// config_values.hpp - parsing and rendering of the value types that
+// configuration keys take (durations, domain lists, sizes, enums). Pure.
+//
+// Every parser returns a Result whose error message is short and says what
+// was wrong with the value; the caller adds file, line and key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config/config.hpp"
+#include "common/util/result.hpp"
+
+namespace etrn {
+
+// parse_duration with a range check: > 0, or >= 0.
+Result<Seconds> parse_positive_duration(std::string_view text);
+Result<Seconds> parse_nonnegative_duration(std::string_view text);
+
+// One etrn_domains entry: "name" or ".name" (strict subdomains of name).
+// Lower-cases ASCII, strips one trailing dot; UTF-8 bytes are kept as is.
+Result<std::string> parse_domain_pattern(std::string_view text);
+// A comma- and/or whitespace-separated list of domain patterns; may be empty.
+Result<std::vector<std::string>> parse_domain_list(std::string_view text);
+// A comma- and/or whitespace-separated list of transport (mailer) names,
+// lower-cased; may be empty.
+Result<std::vector<std::string>> parse_transport_list(std::string_view text);
+std::string format_list(const std::vector<std::string>& items);  // "a, b"
+
+// "customer.example expire_after=72h warn_after=12h".
+Result<DomainPolicy> parse_domain_policy(std::string_view text);
+std::string format_domain_policy(const DomainPolicy& policy);
+
+// Bytes, with an optional suffix k (1024) or M (1048576); not negative.
+Result<std::int64_t> parse_byte_size(std::string_view text);
+
+// "unix:/path", "local:/path", "inet:PORT@HOST", "inet6:PORT@HOST" or a bare
+// absolute path (libmilter's forms).
+Result<std::string> parse_milter_socket(std::string_view text);
+
+// trace debug info warn error (case-insensitive; stored lower case).
+Result<std::string> parse_log_level(std::string_view text);
+
+Result<MtaKind> parse_mta_kind(std::string_view text);
+std::string_view to_string(MtaKind kind);
+Result<OnError> parse_on_error(std::string_view text);
+std::string_view to_string(OnError action);
+
+// A value that must not be empty (paths, names).
+Result<std::string> parse_required_text(std::string_view text);
+
+}  // namespace etrn
