@@ -2,12 +2,17 @@
 // statements, transactions. Nothing here knows about mail.
 //
 // Every statement is prepared (no SQL is built from data); a Database
-// keeps its prepared statements cached by SQL text.
+// keeps its prepared statements cached by SQL text. A statement resets
+// itself when step() reaches the end or fails; a caller that stops reading
+// early should call reset() so it does not hold a read snapshot open.
+//
+// One Database per thread: the connection is opened SQLITE_OPEN_NOMUTEX.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -25,6 +30,10 @@ class Statement {
   // Binding is 1-based, as in SQLite. std::nullopt binds NULL.
   Statement& bind(int index, std::int64_t value);
   Statement& bind(int index, std::string_view value);
+  Statement& bind(int index, const std::string& value) {
+    return bind(index, std::string_view(value));
+  }
+  Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
   Statement& bind(int index, const std::optional<std::string>& value);
   Statement& bind(int index, const std::optional<std::int64_t>& value);
   Statement& bind_null(int index);
@@ -37,6 +46,7 @@ class Statement {
   std::string column_text(int index) const;  // NULL reads as ""
   bool column_is_null(int index) const;
   void reset();  // unbinds and resets for the next use
+  sqlite3_stmt* raw() const { return stmt_; }
 
  private:
   sqlite3_stmt* stmt_;
@@ -71,11 +81,12 @@ class Database {
   std::int64_t last_insert_rowid() const;
   int schema_version() const;
   sqlite3* handle() { return db_; }
+  std::string path() const;  // the file name, or ":memory:"
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  std::unordered_map<std::string, Statement> statements_;  // node-based: references stay valid
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back if not committed.

@@ -1,0 +1,186 @@
+// database_test.cpp - the SQLite adapter against real SQLite files in a
+// temporary directory: opening, pragmas, errors as values, transactions.
+#include "common/store/database.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/store/schema.hpp"
+#include "tests/unit/common/store/test_database.hpp"
+
+namespace etrn {
+namespace {
+
+using testing::count_rows;
+using DatabaseTest = testing::TempDirTest;
+
+std::string pragma_text(Database& db, const std::string& sql) {
+  Statement& statement = db.prepare(sql);
+  std::string text = statement.step() ? statement.column_text(0) : "";
+  statement.reset();
+  return text;
+}
+
+TEST_F(DatabaseTest, OpenCreatesTheFileWithTheCurrentSchema) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  EXPECT_TRUE(std::filesystem::exists(db_path()));
+  EXPECT_EQ(db->schema_version(), current_schema_version());
+  EXPECT_EQ(current_schema_version(), 1);
+  for (const char* name :
+       {"messages", "recipients", "events", "outbox", "etrn_audit", "etrn_events"}) {
+    Statement& find = db->prepare("SELECT count(*) FROM sqlite_schema WHERE name = ?1");
+    find.bind(1, std::string_view(name));
+    ASSERT_TRUE(find.step());
+    EXPECT_EQ(find.column_int(0), 1) << "missing schema object " << name;
+    find.reset();
+  }
+}
+
+TEST_F(DatabaseTest, ReopeningAnUpToDateDatabaseChangesNothing) {
+  { ASSERT_TRUE(open_db()); }
+  auto db = open_db(OpenMode::read_write);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->schema_version(), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM sqlite_schema WHERE name = 'messages'"), 1);
+}
+
+TEST_F(DatabaseTest, TheJournalIsInWalModeWithFullSyncAndForeignKeys) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  EXPECT_EQ(pragma_text(*db, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(count_rows(*db, "PRAGMA synchronous"), 2) << "want FULL (2)";
+  EXPECT_EQ(count_rows(*db, "PRAGMA foreign_keys"), 1);
+}
+
+TEST_F(DatabaseTest, AnInMemoryDatabaseOpensWithTheSchema) {
+  auto db = Database::open(":memory:", OpenMode::read_write_create);
+  ASSERT_TRUE(db) << db.error().message;
+  EXPECT_EQ((*db)->schema_version(), 1);
+  EXPECT_EQ((*db)->path(), ":memory:");
+}
+
+TEST_F(DatabaseTest, ADatabaseNewerThanTheProgramIsRefused) {
+  {
+    auto db = open_db();
+    ASSERT_TRUE(db);
+    db->exec("PRAGMA user_version = 99");
+  }
+  auto db = Database::open(db_path(), OpenMode::read_write);
+  ASSERT_FALSE(db) << "opened a version 99 database";
+  EXPECT_NE(db.error().message.find("newer"), std::string::npos) << db.error().message;
+  EXPECT_NE(db.error().message.find(db_path()), std::string::npos) << db.error().message;
+  auto read_only = Database::open(db_path(), OpenMode::read_only);
+  EXPECT_FALSE(read_only) << "read-only open accepted a version 99 database";
+}
+
+TEST_F(DatabaseTest, AMissingDirectoryIsAnErrorThatNamesIt) {
+  std::string path = (dir_ / "no-such-dir" / "etrn.db").string();
+  auto db = Database::open(path, OpenMode::read_write_create);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().message.find("does not exist"), std::string::npos) << db.error().message;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "no-such-dir"))
+      << "the directory must not be created";
+}
+
+TEST_F(DatabaseTest, AMissingFileOpenedWithoutCreateIsAnError) {
+  auto db = Database::open(db_path(), OpenMode::read_write);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().message.find(db_path()), std::string::npos) << db.error().message;
+  EXPECT_FALSE(Database::open(db_path(), OpenMode::read_only));
+}
+
+TEST_F(DatabaseTest, AFileThatIsNotADatabaseIsAnError) {
+  std::ofstream(db_path()) << std::string(4096, 'x');
+  auto db = Database::open(db_path(), OpenMode::read_write);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().message.find("not a database"), std::string::npos) << db.error().message;
+  EXPECT_NE(db.error().message.find(db_path()), std::string::npos) << db.error().message;
+}
+
+TEST_F(DatabaseTest, AReadOnlyFileCannotBeOpenedForWriting) {
+  if (geteuid() == 0) GTEST_SKIP() << "root ignores file permissions";
+  { ASSERT_TRUE(open_db()); }
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::error_code ec;
+    std::filesystem::permissions(db_path() + suffix, std::filesystem::perms::owner_read, ec);
+  }
+  auto db = Database::open(db_path(), OpenMode::read_write);
+  ASSERT_FALSE(db);
+  EXPECT_NE(db.error().message.find("read-only"), std::string::npos) << db.error().message;
+}
+
+TEST_F(DatabaseTest, AReadOnlyConnectionRefusesWrites) {
+  { ASSERT_TRUE(open_db()); }
+  auto db = open_db(OpenMode::read_only);
+  ASSERT_TRUE(db);
+  try {
+    db->exec("INSERT INTO events (at, queue_id, kind) VALUES (1, 'Q', 'x')");
+    FAIL() << "a read-only connection wrote";
+  } catch (const DatabaseError& e) {
+    EXPECT_EQ(e.code() & 0xff, SQLITE_READONLY) << e.what();
+    EXPECT_NE(std::string(e.what()).find(db_path()), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(DatabaseTest, AnUncommittedTransactionIsRolledBack) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  {
+    Transaction transaction(*db);
+    db->prepare("INSERT INTO events (at, queue_id, kind) VALUES (1, 'Q', 'x')").run();
+  }
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM events"), 0);
+  {
+    Transaction transaction(*db);
+    db->prepare("INSERT INTO events (at, queue_id, kind) VALUES (1, 'Q', 'x')").run();
+    transaction.commit();
+  }
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM events"), 1);
+}
+
+TEST_F(DatabaseTest, PreparedStatementsAreCachedAndRebound) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  Statement& first = db->prepare("SELECT ?1 + 1");
+  first.bind(1, std::int64_t{41});
+  ASSERT_TRUE(first.step());
+  EXPECT_EQ(first.column_int(0), 42);
+  Statement& second = db->prepare("SELECT ?1 + 1");
+  EXPECT_EQ(&first, &second) << "want the cached statement";
+  second.bind(1, std::optional<std::int64_t>{});
+  ASSERT_TRUE(second.step());
+  EXPECT_TRUE(second.column_is_null(0));
+  EXPECT_EQ(second.column_optional_int(0), std::nullopt);
+}
+
+TEST_F(DatabaseTest, ASecondWriterGetsBusyAfterTheTimeout) {
+  auto writer = open_db();
+  ASSERT_TRUE(writer);
+  auto other = Database::open(db_path(), OpenMode::read_write, 50);
+  ASSERT_TRUE(other) << other.error().message;
+  Transaction holding(*writer);
+  try {
+    Transaction blocked(**other);
+    FAIL() << "two IMMEDIATE transactions at once";
+  } catch (const DatabaseError& e) {
+    EXPECT_TRUE(e.is_busy()) << "got code " << e.code() << ", want SQLITE_BUSY";
+  }
+}
+
+TEST_F(DatabaseTest, BadSqlThrowsWithThePath) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  try {
+    db->prepare("SELEC nonsense");
+    FAIL() << "bad SQL prepared";
+  } catch (const DatabaseError& e) {
+    EXPECT_NE(std::string(e.what()).find(db_path()), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace etrn

@@ -1,0 +1,209 @@
+// records_test.cpp - record_messages against a real SQLite file: rows
+// visible through the audit views, batches, duplicates, and failures as
+// Error values with nothing half-written.
+#include "common/store/records.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/common/store/test_database.hpp"
+
+namespace etrn {
+namespace {
+
+using testing::count_rows;
+using testing::sample_message;
+using RecordsTest = testing::TempDirTest;
+
+constexpr EpochSeconds kNow = 1'800'000'000;
+
+TEST_F(RecordsTest, ARecordedMessageShowsInEtrnAudit) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> batch = {
+      sample_message("4XyZ1", kNow - 5, {"bob@customer.example"})};
+  auto ids = record_messages(*db, batch, RecordSource::milter, kNow);
+  ASSERT_TRUE(ids) << ids.error().message;
+  ASSERT_EQ(ids->size(), 1u);
+
+  Statement& audit = db->prepare(
+      "SELECT queue_id, arrival_time, sender, recipient, domain, priority, state, expires_at,"
+      " state_changed_at FROM etrn_audit");
+  ASSERT_TRUE(audit.step()) << "no etrn_audit row";
+  EXPECT_EQ(audit.column_text(0), "4XyZ1");
+  EXPECT_EQ(audit.column_int(1), kNow - 5);
+  EXPECT_EQ(audit.column_text(2), "alice@sender.example");
+  EXPECT_EQ(audit.column_text(3), "bob@customer.example");
+  EXPECT_EQ(audit.column_text(4), "customer.example");
+  EXPECT_EQ(audit.column_text(5), "normal");
+  EXPECT_EQ(audit.column_text(6), "queued");
+  EXPECT_EQ(audit.column_int(7), kNow - 5 + 48 * 3600);
+  EXPECT_EQ(audit.column_int(8), kNow);
+  EXPECT_FALSE(audit.step()) << "want exactly one row";
+}
+
+TEST_F(RecordsTest, EachRecipientGetsARecordedEvent) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> batch = {
+      sample_message("4XyZ1", kNow, {"a@x.example", "b@y.example"})};
+  ASSERT_TRUE(record_messages(*db, batch, RecordSource::milter, kNow));
+  Statement& events = db->prepare(
+      "SELECT at, queue_id, recipient, kind, detail FROM etrn_events ORDER BY recipient");
+  ASSERT_TRUE(events.step());
+  EXPECT_EQ(events.column_int(0), kNow);
+  EXPECT_EQ(events.column_text(1), "4XyZ1");
+  EXPECT_EQ(events.column_text(2), "a@x.example");
+  EXPECT_EQ(events.column_text(3), "recorded");
+  EXPECT_NE(events.column_text(4).find("expires_at=" + std::to_string(kNow + 48 * 3600)),
+            std::string::npos)
+      << "got detail " << events.column_text(4);
+  ASSERT_TRUE(events.step());
+  EXPECT_EQ(events.column_text(2), "b@y.example");
+  EXPECT_FALSE(events.step());
+}
+
+TEST_F(RecordsTest, AdoptedMessagesGetAdoptedEventsAndSource) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> batch = {sample_message("4XyZ1", kNow, {"a@x.example"})};
+  ASSERT_TRUE(record_messages(*db, batch, RecordSource::adopted, kNow));
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM events WHERE kind = 'adopted'"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages WHERE source = 'adopted'"), 1);
+}
+
+TEST_F(RecordsTest, MessageColumnsAreStoredWithEmptyOptionalsAsNull) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageToRecord item = sample_message("4XyZ1", kNow, {"a@x.example"});
+  item.message.ret = ReturnContent::headers;
+  item.message.smtputf8 = true;
+  item.message.priority = Priority::non_urgent;
+  item.message.recipients[0].notify = Notify::parse("NEVER");
+  item.deadlines[0].warn_at = std::nullopt;
+  std::vector<MessageToRecord> batch = {item};
+  ASSERT_TRUE(record_messages(*db, batch, RecordSource::milter, kNow));
+  EXPECT_EQ(count_rows(*db,
+                       "SELECT count(*) FROM messages WHERE ret = 'HDRS' AND smtputf8 = 1"
+                       " AND priority = 'non-urgent' AND envid IS NULL AND subject IS NULL"
+                       " AND size = 1234 AND recorded_at = " +
+                           std::to_string(kNow)),
+            1);
+  EXPECT_EQ(count_rows(*db,
+                       "SELECT count(*) FROM recipients WHERE notify = 'NEVER' AND warn_at IS NULL"
+                       " AND orcpt IS NULL AND mailer IS NULL"),
+            1);
+}
+
+TEST_F(RecordsTest, ABatchOfSeveralMessagesIsRecordedTogether) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"}),
+                                        sample_message("Q2", kNow, {"b@x.example", "c@y.example"}),
+                                        sample_message("Q3", kNow, {"d@z.example"})};
+  auto ids = record_messages(*db, batch, RecordSource::milter, kNow);
+  ASSERT_TRUE(ids) << ids.error().message;
+  ASSERT_EQ(ids->size(), 3u);
+  EXPECT_NE((*ids)[0], (*ids)[1]);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit"), 4);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events"), 4);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM recipients WHERE message = " +
+                                std::to_string((*ids)[1])),
+            2);
+}
+
+TEST_F(RecordsTest, RecordingTheSameMessageAgainDoesNotDuplicateIt) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
+  auto first = record_messages(*db, batch, RecordSource::milter, kNow);
+  auto second = record_messages(*db, batch, RecordSource::milter, kNow + 1);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->at(0), second->at(0)) << "want the existing row id";
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events"), 1);
+}
+
+TEST_F(RecordsTest, ARetryWithAnExtraRecipientAddsOnlyThatRecipient) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> first = {sample_message("Q1", kNow, {"a@x.example"})};
+  std::vector<MessageToRecord> second = {
+      sample_message("Q1", kNow, {"a@x.example", "b@x.example"})};
+  ASSERT_TRUE(record_messages(*db, first, RecordSource::milter, kNow));
+  ASSERT_TRUE(record_messages(*db, second, RecordSource::milter, kNow));
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit"), 2);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events WHERE recipient = 'b@x.example'"), 1);
+}
+
+TEST_F(RecordsTest, AReusedQueueIdWithANewArrivalTimeIsANewMessage) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> first = {sample_message("Q1", kNow, {"a@x.example"})};
+  std::vector<MessageToRecord> later = {sample_message("Q1", kNow + 86400, {"a@x.example"})};
+  ASSERT_TRUE(record_messages(*db, first, RecordSource::milter, kNow));
+  ASSERT_TRUE(record_messages(*db, later, RecordSource::milter, kNow + 86400));
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages WHERE queue_id = 'Q1'"), 2);
+}
+
+TEST_F(RecordsTest, AReadOnlyDatabaseGivesAnErrorAndWritesNothing) {
+  { ASSERT_TRUE(open_db()); }
+  auto db = open_db(OpenMode::read_only);
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
+  auto ids = record_messages(*db, batch, RecordSource::milter, kNow);
+  ASSERT_FALSE(ids) << "recorded into a read-only database";
+  EXPECT_NE(ids.error().message.find("readonly"), std::string::npos) << ids.error().message;
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 0);
+}
+
+TEST_F(RecordsTest, ABusyDatabaseGivesAnErrorAndTheBatchCanBeRetried) {
+  auto holder = open_db();
+  ASSERT_TRUE(holder);
+  auto writer = Database::open(db_path(), OpenMode::read_write, 50);
+  ASSERT_TRUE(writer) << writer.error().message;
+  std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
+  {
+    Transaction lock(*holder);
+    auto ids = record_messages(**writer, batch, RecordSource::milter, kNow);
+    ASSERT_FALSE(ids) << "recorded while another connection held the write lock";
+    EXPECT_NE(ids.error().message.find("locked"), std::string::npos) << ids.error().message;
+  }
+  auto retry = record_messages(**writer, batch, RecordSource::milter, kNow);
+  ASSERT_TRUE(retry) << retry.error().message;
+  EXPECT_EQ(count_rows(*holder, "SELECT count(*) FROM etrn_audit"), 1);
+}
+
+TEST_F(RecordsTest, AFailureInTheMiddleOfABatchRollsBackTheWholeBatch) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageToRecord bad = sample_message("Q2", kNow, {"b@x.example"});
+  db->exec(
+      "CREATE TRIGGER fail_on_q2 BEFORE INSERT ON messages WHEN NEW.queue_id = 'Q2'"
+      " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"}), bad};
+  auto ids = record_messages(*db, batch, RecordSource::milter, kNow);
+  ASSERT_FALSE(ids);
+  EXPECT_NE(ids.error().message.find("injected failure"), std::string::npos) << ids.error().message;
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 0) << "Q1 was committed without Q2";
+}
+
+TEST_F(RecordsTest, MismatchedDeadlinesAreAnError) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageToRecord item = sample_message("Q1", kNow, {"a@x.example"});
+  item.deadlines.clear();
+  std::vector<MessageToRecord> batch = {item};
+  EXPECT_FALSE(record_messages(*db, batch, RecordSource::milter, kNow));
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 0);
+}
+
+TEST(RecordSourceTest, NamesMatchTheSchema) {
+  EXPECT_EQ(to_string(RecordSource::milter), "milter");
+  EXPECT_EQ(to_string(RecordSource::adopted), "adopted");
+  EXPECT_EQ(to_string(RecordSource::reinjected), "reinjected");
+}
+
+}  // namespace
+}  // namespace etrn
