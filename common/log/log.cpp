@@ -56,6 +56,9 @@ std::vector<spdlog::sink_ptr> sinks_for(const std::string& program, LogTarget ta
 
 void setup_logging(const std::string& program, LogTarget target, const std::string& level) {
   spdlog::level::level_enum parsed = parse_level(level);
+  // Drop the old sinks first: a syslog sink's destructor calls closelog(),
+  // which would otherwise undo the new sink's openlog().
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(program));
   std::vector<spdlog::sink_ptr> sinks = sinks_for(program, target);
   auto logger = std::make_shared<spdlog::logger>(program, sinks.begin(), sinks.end());
   logger->set_level(parsed);

@@ -14,7 +14,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "common/store/schema.hpp"
 
@@ -71,9 +73,22 @@ std::string query_text(Database& db, std::string_view sql) {
 
 // WAL lets the sweeper read while the milter writes; without it readers and
 // the writer block each other. A read-only connection cannot switch modes.
-void enable_wal(Database& db, const std::string& path, OpenMode mode) {
+// Switching needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+// (no busy handler) when two connections create the database together, so
+// retry until the busy timeout.
+void enable_wal(Database& db, const std::string& path, OpenMode mode, int busy_timeout_ms) {
   if (mode == OpenMode::read_only || is_memory_path(path)) return;
-  std::string got = query_text(db, "PRAGMA journal_mode=WAL");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(busy_timeout_ms);
+  std::string got;
+  for (;;) {
+    try {
+      got = query_text(db, "PRAGMA journal_mode=WAL");
+      break;
+    } catch (const DatabaseError& e) {
+      if (!e.is_busy() || std::chrono::steady_clock::now() >= deadline) throw;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
   if (got != "wal") {
     throw DatabaseError(SQLITE_ERROR, "database " + path +
                                           ": cannot enable WAL mode (journal_mode is '" + got +
@@ -81,10 +96,10 @@ void enable_wal(Database& db, const std::string& path, OpenMode mode) {
   }
 }
 
-void configure(Database& db, const std::string& path, OpenMode mode) {
+void configure(Database& db, const std::string& path, OpenMode mode, int busy_timeout_ms) {
   // The first statement reads the header: "file is not a database" shows here.
   db.exec("PRAGMA foreign_keys=ON");
-  enable_wal(db, path, mode);
+  enable_wal(db, path, mode, busy_timeout_ms);
   db.exec("PRAGMA synchronous=FULL");
 }
 
@@ -190,7 +205,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMo
     return make_error("cannot open database " + path + " for writing: the file is read-only");
   }
   try {
-    configure(*db, path, mode);
+    configure(*db, path, mode, busy_timeout_ms);
   } catch (const DatabaseError& e) {
     return make_error(e.what());
   }
@@ -245,21 +260,22 @@ std::string Database::path() const {
 
 // IMMEDIATE takes the write lock up front, so a busy database fails here
 // (after the busy timeout) rather than half way through the work.
-Transaction::Transaction(Database& db) : db_(db) {
-  db_.exec("BEGIN IMMEDIATE");
+Transaction::Transaction(Database& db)
+    : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
+  db_.exec(nested_ ? "SAVEPOINT etrn_nested" : "BEGIN IMMEDIATE");
 }
 
 Transaction::~Transaction() {
   if (done_) return;
   try {
-    db_.exec("ROLLBACK");
+    db_.exec(nested_ ? "ROLLBACK TO etrn_nested; RELEASE etrn_nested" : "ROLLBACK");
   } catch (const DatabaseError&) {
     // SQLite may have rolled back already (e.g. after SQLITE_FULL).
   }
 }
 
 void Transaction::commit() {
-  db_.exec("COMMIT");
+  db_.exec(nested_ ? "RELEASE etrn_nested" : "COMMIT");
   done_ = true;
 }
 

@@ -89,7 +89,9 @@ class Database {
   std::unordered_map<std::string, Statement> statements_;  // node-based: references stay valid
 };
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back if not committed.
+// BEGIN IMMEDIATE ... COMMIT, rolled back if not committed. Inside another
+// transaction it becomes a SAVEPOINT (so record_messages can run inside a
+// caller's transaction): commit() releases it, destruction rolls back to it.
 class Transaction {
  public:
   explicit Transaction(Database& db);
@@ -98,6 +100,7 @@ class Transaction {
 
  private:
   Database& db_;
+  bool nested_ = false;
   bool done_ = false;
 };
 

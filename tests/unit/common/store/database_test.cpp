@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <thread>
 
 #include "common/store/schema.hpp"
 #include "tests/unit/common/store/test_database.hpp"
@@ -180,6 +181,44 @@ TEST_F(DatabaseTest, BadSqlThrowsWithThePath) {
   } catch (const DatabaseError& e) {
     EXPECT_NE(std::string(e.what()).find(db_path()), std::string::npos) << e.what();
   }
+}
+
+TEST_F(DatabaseTest, ATransactionInsideATransactionIsASavepoint) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  {
+    Transaction outer(*db);
+    db->prepare("INSERT INTO events (at, queue_id, kind) VALUES (1, 'outer', 'x')").run();
+    {
+      Transaction inner(*db);
+      db->prepare("INSERT INTO events (at, queue_id, kind) VALUES (1, 'rolled-back', 'x')").run();
+    }
+    {
+      Transaction inner(*db);
+      db->prepare("INSERT INTO events (at, queue_id, kind) VALUES (1, 'kept', 'x')").run();
+      inner.commit();
+    }
+    outer.commit();
+  }
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM events WHERE queue_id IN ('outer', 'kept')"), 2);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM events WHERE queue_id = 'rolled-back'"), 0);
+}
+
+TEST_F(DatabaseTest, TwoConnectionsCreatingTheDatabaseAtOnceBothSucceed) {
+  std::string errors[2];
+  auto open_in_thread = [&](int i) {
+    auto db = Database::open(db_path(), OpenMode::read_write_create);
+    if (!db) errors[i] = db.error().message;
+  };
+  std::thread first(open_in_thread, 0);
+  std::thread second(open_in_thread, 1);
+  first.join();
+  second.join();
+  EXPECT_EQ(errors[0], "");
+  EXPECT_EQ(errors[1], "");
+  auto db = open_db(OpenMode::read_only);
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->schema_version(), current_schema_version());
 }
 
 }  // namespace
