@@ -23,7 +23,11 @@ std::string_view to_string(RecordSource s);
 
 // Records a batch in one transaction (group commit); the milter's writer
 // thread calls it with whatever has queued up. Returns the messages' row ids.
-Result<std::vector<std::int64_t>> record_messages(Database& db, std::span<const MessageToRecord> batch,
+// A message already recorded with the same (queue_id, arrival_time) is not
+// duplicated: only recipients not yet recorded for it are added, and its
+// existing row id is returned. On any error nothing of the batch is kept.
+Result<std::vector<std::int64_t>> record_messages(Database& db,
+                                                  std::span<const MessageToRecord> batch,
                                                   RecordSource source, EpochSeconds now);
 
 }  // namespace etrn
