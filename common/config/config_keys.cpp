@@ -4,6 +4,8 @@
 // whose default_text renders that default (a unit test checks they agree).
 #include "common/config/config_keys.hpp"
 
+#include <utility>
+
 #include "common/config/config_values.hpp"
 
 namespace etrn {
@@ -78,7 +80,8 @@ std::vector<ConfigKey> make_top_level_keys() {
       {"domain_policy", S::top, "",
        "PATTERN expire_after=DURATION warn_after=DURATION: per-domain timeouts, first match wins "
        "(repeatable)",
-       Repeat::many, add_domain_policy, render_domain_policies},
+       Repeat::many, add_domain_policy, render_domain_policies,
+       "customer.example expire_after=72h warn_after=12h"},
       {"log_level", S::top, "info", "trace, debug, info, warn or error", Repeat::once,
        [](Config& c, std::string_view v) { return store(parse_log_level(v), c.log_level); },
        [](const Config& c) { return Values{c.log_level}; }},
@@ -174,7 +177,7 @@ void render_section(std::string& out, const Config& config, ConfigSection sectio
     out += "\n# " + std::string(key.description) + "\n";
     const auto values = key.render(config);
     if (values.empty())
-      out += "#" + std::string(key.name) + " =\n";  // a repeatable key with no value
+      out += "#" + std::string(key.name) + " = " + std::string(key.example) + "\n";
     for (const auto& v : values)
       out += std::string(key.name) + (v.empty() ? " =\n" : " = " + v + "\n");
   }
@@ -229,9 +232,7 @@ std::string render_default_config() {
       "# etrn-sweeper.conf - the configuration of etrn-milter and etrn-sweeper.\n"
       "#\n"
       "# Every key is shown with its built-in default. Durations take the units\n"
-      "# s m h d w (48h, 2d, 90m); a bare number is seconds. '#' starts a comment.\n"
-      "# Example of a repeatable per-domain policy:\n"
-      "#domain_policy = customer.example expire_after=72h warn_after=12h\n";
+      "# s m h d w (48h, 2d, 90m); a bare number is seconds. '#' starts a comment.\n";
   out += render_config(Config{});
   return out;
 }

@@ -34,6 +34,8 @@ struct ConfigKey {
   Status (*apply)(Config& config, std::string_view value) = nullptr;
   // The current values as text, one per line a file would hold.
   std::vector<std::string> (*render)(const Config& config) = nullptr;
+  // A sample value, shown commented out when the key has no default.
+  std::string_view example = "";
 };
 
 const std::vector<ConfigKey>& config_keys();

@@ -91,6 +91,12 @@ TEST(RenderDefaultConfig, ShowsEveryKeyAndEverySection) {
   EXPECT_LT(text.find("[milter]"), text.find("[sweeper]"));
 }
 
+TEST(RenderDefaultConfig, ShowsAnExampleForAKeyWithoutDefault) {
+  EXPECT_NE(render_default_config().find(
+                "\n#domain_policy = customer.example expire_after=72h warn_after=12h\n"),
+            std::string::npos);
+}
+
 TEST(RenderDefaultConfig, ParsesWithoutErrorsToTheDefaults) {
   const auto parse = parse_config(render_default_config(), "default.conf");
   for (const auto& e : parse.errors) ADD_FAILURE() << e.to_string();
