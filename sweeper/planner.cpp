@@ -1,0 +1,332 @@
+// planner.cpp - the sweep plan (pure; see planner.hpp for the rules).
+//
+// ETRN-only in the queue (for adoption): a recipient whose domain matches
+// etrn_domains, or, when etrn_transports is set, whose delay reason is
+// "deferred transport" - the text Postfix gives for mail held back by
+// defer_transports, which is how ETRN_README parks an ETRN site's mail.
+// The queue listing does not name the transport, so this is a heuristic:
+// any other transport listed in defer_transports looks the same.
+#include "sweeper/planner.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "common/policy/etrn_match.hpp"
+#include "common/util/strings.hpp"
+
+namespace etrn {
+
+std::string_view to_string(RecipientAction a) {
+  switch (a) {
+    case RecipientAction::none:
+      return "wait";
+    case RecipientAction::depart:
+      return "departed";
+    case RecipientAction::warn:
+      return "warn";
+    case RecipientAction::expire_dsn:
+      return "expire";
+    case RecipientAction::expire_silent:
+      return "expire (no DSN)";
+    case RecipientAction::already_expired:
+      return "remove (expired earlier)";
+  }
+  return "wait";
+}
+
+std::string_view to_string(Removal r) {
+  switch (r) {
+    case Removal::none:
+      return "none";
+    case Removal::whole:
+      return "remove";
+    case Removal::split:
+      return "split";
+  }
+  return "none";
+}
+
+bool MessagePlan::has(RecipientAction a) const {
+  return std::any_of(recipients.begin(), recipients.end(),
+                     [a](const RecipientPlan& r) { return r.action == a; });
+}
+
+bool MessagePlan::changes_something() const {
+  if (adopt || done || record_mta_arrival || removal != Removal::none) return true;
+  return std::any_of(recipients.begin(), recipients.end(), [](const RecipientPlan& r) {
+    return r.action != RecipientAction::none || r.deadlines_changed;
+  });
+}
+
+namespace {
+
+bool is_etrn_in_queue(const Config& config, const EtrnMatcher& matcher, const QueuedRecipient& r) {
+  if (matcher.domain_is_etrn(domain_of(r.address))) return true;
+  return !config.etrn_transports.empty() && r.delay_reason == "deferred transport";
+}
+
+bool matches(const RecordedMessage& r, const QueuedMessage& q) {
+  if (r.queue_id != q.queue_id) return false;
+  if (r.mta_arrival_time) return *r.mta_arrival_time == q.arrival_time;
+  EpochSeconds distance = q.arrival_time - r.match_reference;
+  return distance <= kArrivalTolerance && distance >= -kArrivalTolerance;
+}
+
+const QueuedMessage* find_match(const RecordedMessage& r, const std::vector<QueuedMessage>& queue) {
+  for (const QueuedMessage& q : queue) {
+    if (matches(r, q)) return &q;
+  }
+  return nullptr;
+}
+
+bool queued_for(const QueuedMessage& q, std::string_view address) {
+  return std::any_of(q.recipients.begin(), q.recipients.end(),
+                     [address](const QueuedRecipient& r) { return iequals(r.address, address); });
+}
+
+bool is_pending(RecipientState s) {
+  return s == RecipientState::queued || s == RecipientState::warned;
+}
+
+// When and how a waiting recipient is warned or expired at `now`.
+void apply_timing(const Config& config, EpochSeconds now, const MessagePlan& m,
+                  RecipientState state, RecipientPlan& r) {
+  Timeouts t = timeouts_for(config, r.domain, m.priority);
+  r.deadlines = deadlines_for(t, m.arrival_time);
+  r.policy = t.policy_source + ": expire after " + format_duration(t.expire_after);
+  if (now >= r.deadlines.expires_at) {
+    if (m.sender.empty()) {
+      r.action = RecipientAction::expire_silent, r.why = "no DSN: null sender";
+    } else if (!r.notify.allows_failure_dsn()) {
+      r.action = RecipientAction::expire_silent, r.why = "no DSN: NOTIFY=" + r.notify.to_string();
+    } else {
+      r.action = RecipientAction::expire_dsn;
+    }
+    return;
+  }
+  const bool warn_due = r.deadlines.warn_at && now >= *r.deadlines.warn_at;
+  if (state != RecipientState::queued || !warn_due) return;
+  if (m.sender.empty()) {
+    r.why = "no delay DSN: null sender";
+  } else if (!r.notify.allows_delay_dsn()) {
+    r.why = "no delay DSN: NOTIFY=" + r.notify.to_string();
+  } else {
+    r.action = RecipientAction::warn;
+  }
+}
+
+bool removes(RecipientAction a) {
+  return a == RecipientAction::expire_dsn || a == RecipientAction::expire_silent ||
+         a == RecipientAction::already_expired;
+}
+
+// Whole removal, a split, or nothing, from what the queue still holds.
+void decide_removal(MessagePlan& m) {
+  std::vector<std::string> removed;
+  for (const RecipientPlan& r : m.recipients) {
+    if (removes(r.action)) removed.push_back(r.address);
+  }
+  if (removed.empty() || !m.queued) return;
+  for (const QueuedRecipient& q : m.queued->recipients) {
+    const bool goes = std::any_of(removed.begin(), removed.end(),
+                                  [&q](const std::string& a) { return iequals(a, q.address); });
+    if (!goes) m.survivors.push_back(q.address);
+  }
+  m.removal = m.survivors.empty() ? Removal::whole : Removal::split;
+}
+
+MessagePlan message_from(const RecordedMessage& r) {
+  MessagePlan m;
+  m.id = r.id;
+  m.queue_id = r.queue_id;
+  m.arrival_time = r.arrival_time;
+  m.sender = r.sender;
+  m.ret = r.ret;
+  m.envid = r.envid;
+  m.smtputf8 = r.smtputf8;
+  m.priority = r.priority;
+  return m;
+}
+
+RecipientPlan recipient_from(const RecordedRecipient& r) {
+  RecipientPlan p;
+  p.id = r.id;
+  p.address = r.address;
+  p.domain = r.domain;
+  p.notify = r.notify;
+  p.orcpt = r.orcpt;
+  p.state = r.state;
+  p.deadlines = Deadlines{r.warn_at, r.expires_at};
+  return p;
+}
+
+void plan_recipient(const Config& config, const PlanInput& input, MessagePlan& m,
+                    const RecordedRecipient& rec) {
+  RecipientPlan p = recipient_from(rec);
+  if (is_pending(rec.state)) {
+    if (!queued_for(*m.queued, rec.address)) {
+      p.action = RecipientAction::depart;
+    } else {
+      apply_timing(config, input.now, m, rec.state, p);
+      p.deadlines_changed =
+          p.deadlines.warn_at != rec.warn_at || p.deadlines.expires_at != rec.expires_at;
+    }
+  } else if (rec.state == RecipientState::expired && queued_for(*m.queued, rec.address)) {
+    p.action = RecipientAction::already_expired;
+  }
+  m.recipients.push_back(std::move(p));
+}
+
+// A recorded message that is no longer queued: its waiting recipients departed.
+std::optional<MessagePlan> plan_gone(const PlanInput& input, const RecordedMessage& r) {
+  if (r.recorded_at > input.real_now - kDepartureGrace) return std::nullopt;
+  MessagePlan m = message_from(r);
+  m.done = true;
+  for (const RecordedRecipient& rec : r.recipients) {
+    if (!is_pending(rec.state)) continue;
+    RecipientPlan p = recipient_from(rec);
+    p.action = RecipientAction::depart;
+    m.recipients.push_back(std::move(p));
+  }
+  return m;
+}
+
+MessagePlan plan_queued(const Config& config, const PlanInput& input, const RecordedMessage& r,
+                        const QueuedMessage& q) {
+  MessagePlan m = message_from(r);
+  m.queued = q;
+  m.record_mta_arrival = !r.mta_arrival_time.has_value();
+  for (const RecordedRecipient& rec : r.recipients) plan_recipient(config, input, m, rec);
+  decide_removal(m);
+  const bool waiting =
+      std::any_of(m.recipients.begin(), m.recipients.end(), [](const RecipientPlan& p) {
+        return is_pending(p.state) &&
+               (p.action == RecipientAction::none || p.action == RecipientAction::warn);
+      });
+  m.done = !waiting && m.removal == Removal::none;
+  return m;
+}
+
+RecipientPlan adopted_recipient(const QueuedRecipient& q, const QueuedEnvelope& envelope) {
+  RecipientPlan p;
+  p.address = q.address;
+  p.domain = domain_of(q.address);
+  for (const QueuedEnvelope::Recipient& e : envelope.recipients) {
+    if (!iequals(e.address, q.address)) continue;
+    p.notify = e.notify;
+    p.orcpt = e.orcpt;
+    break;
+  }
+  return p;
+}
+
+MessagePlan plan_adoption(const Config& config, const PlanInput& input, const QueuedMessage& q,
+                          const QueuedEnvelope& envelope) {
+  const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
+  MessagePlan m;
+  m.adopt = true;
+  m.queue_id = q.queue_id;
+  m.arrival_time = q.arrival_time;
+  m.sender = q.sender;
+  m.ret = envelope.ret;
+  m.envid = envelope.envid;
+  m.smtputf8 = envelope.smtputf8;
+  m.queued = q;
+  m.record_mta_arrival = true;
+  for (const QueuedRecipient& qr : q.recipients) {
+    if (!is_etrn_in_queue(config, matcher, qr)) continue;
+    RecipientPlan p = adopted_recipient(qr, envelope);
+    apply_timing(config, input.now, m, RecipientState::queued, p);
+    m.recipients.push_back(std::move(p));
+  }
+  decide_removal(m);
+  return m;
+}
+
+// Which recorded row each queue entry belongs to; extra rows for the same entry are merged.
+struct Matching {
+  std::map<const QueuedMessage*, const RecordedMessage*> owner;
+  std::vector<const RecordedMessage*> gone;
+  std::vector<Merge> merges;
+};
+
+Matching match_all(const std::vector<RecordedMessage>& recorded,
+                   const std::vector<QueuedMessage>& queue) {
+  Matching result;
+  for (const RecordedMessage& r : recorded) {
+    const QueuedMessage* q = find_match(r, queue);
+    if (q == nullptr) {
+      result.gone.push_back(&r);
+      continue;
+    }
+    auto [it, inserted] = result.owner.emplace(q, &r);
+    if (inserted) continue;
+    const RecordedMessage* older = it->second->arrival_time <= r.arrival_time ? it->second : &r;
+    const RecordedMessage* newer = older == &r ? it->second : &r;
+    result.merges.push_back(Merge{older->id, newer->id});
+    it->second = older;
+  }
+  return result;
+}
+
+}  // namespace
+
+std::vector<std::string> adoption_candidates(const Config& config,
+                                             const std::vector<RecordedMessage>& recorded,
+                                             const std::vector<QueuedMessage>& queue) {
+  const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
+  std::vector<std::string> ids;
+  for (const QueuedMessage& q : queue) {
+    const bool known = std::any_of(recorded.begin(), recorded.end(),
+                                   [&q](const RecordedMessage& r) { return matches(r, q); });
+    if (known) continue;
+    const bool etrn =
+        std::any_of(q.recipients.begin(), q.recipients.end(),
+                    [&](const QueuedRecipient& r) { return is_etrn_in_queue(config, matcher, r); });
+    if (etrn) ids.push_back(q.queue_id);
+  }
+  return ids;
+}
+
+Plan plan_sweep(const Config& config, const PlanInput& input) {
+  Plan plan;
+  plan.now = input.now;
+  Matching matching = match_all(input.recorded, input.queue);
+  plan.merges = matching.merges;
+  for (const RecordedMessage* r : matching.gone) {
+    if (auto m = plan_gone(input, *r)) plan.messages.push_back(std::move(*m));
+  }
+  for (const auto& [q, r] : matching.owner)
+    plan.messages.push_back(plan_queued(config, input, *r, *q));
+  for (const std::string& id : adoption_candidates(config, input.recorded, input.queue)) {
+    auto envelope = input.envelopes.find(id);
+    if (envelope == input.envelopes.end()) continue;
+    for (const QueuedMessage& q : input.queue) {
+      if (q.queue_id == id)
+        plan.messages.push_back(plan_adoption(config, input, q, envelope->second));
+    }
+  }
+  return plan;
+}
+
+std::vector<std::string> lifetime_warnings(const Config& config, const QueueLifetimes& lifetimes) {
+  Seconds longest =
+      std::max({config.expire_after, config.expire_after_urgent, config.expire_after_non_urgent});
+  for (const DomainPolicy& p : config.domain_policies) {
+    if (p.expire_after) longest = std::max(longest, *p.expire_after);
+  }
+  std::vector<std::string> warnings;
+  const auto check = [&](const std::optional<std::int64_t>& value, const char* name,
+                         const char* which) {
+    if (!value || *value >= longest.count()) return;
+    warnings.push_back(std::string("Postfix ") + name + " (" + format_duration(Seconds(*value)) +
+                       ") is shorter than the longest ETRN expiry policy (" +
+                       format_duration(longest) + "): Postfix will expire " + which +
+                       " first, with its own misleading NDR");
+  };
+  check(lifetimes.maximal_queue_lifetime, "maximal_queue_lifetime", "such mail");
+  check(lifetimes.bounce_queue_lifetime, "bounce_queue_lifetime", "such null-sender mail");
+  return warnings;
+}
+
+}  // namespace etrn

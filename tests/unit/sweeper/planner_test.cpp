@@ -1,0 +1,372 @@
+// planner_test.cpp - the sweep planner's rules, one by one, on plain data:
+// time, priority, domain policy, NOTIFY, null sender, hold, partial expiry,
+// departure, queue-ID reuse, changed configuration, adoption, merges.
+#include "sweeper/planner.hpp"
+
+#include <gtest/gtest.h>
+
+namespace etrn {
+namespace {
+
+constexpr EpochSeconds kArrival = 1800000000;
+constexpr EpochSeconds kHour = 3600;
+
+Config etrn_config() {
+  Config c;
+  c.etrn_domains = {"customer.example", ".dialup.example"};
+  return c;
+}
+
+RecordedRecipient recipient(std::int64_t id, std::string address,
+                            RecipientState state = RecipientState::queued) {
+  RecordedRecipient r;
+  r.id = id;
+  r.domain = address.substr(address.find('@') + 1);
+  r.address = std::move(address);
+  r.state = state;
+  r.warn_at = kArrival + 4 * kHour;
+  r.expires_at = kArrival + 48 * kHour;
+  return r;
+}
+
+RecordedMessage recorded(std::vector<RecordedRecipient> recipients,
+                         std::string queue_id = "4AbC1") {
+  RecordedMessage m;
+  m.id = 7;
+  m.queue_id = std::move(queue_id);
+  m.arrival_time = kArrival;
+  m.match_reference = kArrival;
+  m.mta_arrival_time = kArrival + 1;
+  m.recorded_at = kArrival;
+  m.sender = "alice@sender.example";
+  m.recipients = std::move(recipients);
+  return m;
+}
+
+QueuedMessage queued(std::vector<std::string> addresses, std::string queue_id = "4AbC1",
+                     EpochSeconds arrival = kArrival + 1, std::string queue_name = "deferred") {
+  QueuedMessage q;
+  q.queue_name = std::move(queue_name);
+  q.queue_id = std::move(queue_id);
+  q.arrival_time = arrival;
+  q.sender = "alice@sender.example";
+  for (auto& a : addresses) q.recipients.push_back({std::move(a), "deferred transport"});
+  return q;
+}
+
+struct Sweep {
+  Config config = etrn_config();
+  PlanInput input;
+  Sweep() { input.real_now = kArrival + 1000 * kHour; }
+  Plan at(EpochSeconds now) {
+    input.now = now;
+    return plan_sweep(config, input);
+  }
+};
+
+// A copy, so that a test can hold it while the Plan it came from is a temporary.
+MessagePlan only_message(const Plan& plan) {
+  EXPECT_EQ(plan.messages.size(), 1u) << "got " << plan.messages.size() << " message plans, want 1";
+  return plan.messages.empty() ? MessagePlan{} : plan.messages.front();
+}
+
+RecipientAction action_of(const Plan& plan, std::size_t i = 0) {
+  const MessagePlan m = only_message(plan);
+  return i < m.recipients.size() ? m.recipients[i].action : RecipientAction::none;
+}
+
+TEST(Planner, NothingHappensBeforeTheWarnTime) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example"})};
+  Plan plan = s.at(kArrival + 4 * kHour - 1);
+  EXPECT_EQ(action_of(plan), RecipientAction::none);
+  EXPECT_FALSE(only_message(plan).changes_something());
+}
+
+struct TimingCase {
+  const char* name;
+  EpochSeconds age;
+  Priority priority;
+  RecipientState state;
+  RecipientAction want;
+};
+
+class PlannerTiming : public ::testing::TestWithParam<TimingCase> {};
+
+TEST_P(PlannerTiming, ActsOnTheDeadlinesOfTheRecipientsPriority) {
+  const TimingCase& c = GetParam();
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example", c.state)})};
+  s.input.recorded[0].priority = c.priority;
+  s.input.queue = {queued({"bob@customer.example"})};
+  RecipientAction got = action_of(s.at(kArrival + c.age));
+  EXPECT_EQ(got, c.want) << c.name << ": got " << to_string(got) << ", want " << to_string(c.want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, PlannerTiming,
+    ::testing::Values(TimingCase{"warn at 4h", 4 * kHour, Priority::normal, RecipientState::queued,
+                                 RecipientAction::warn},
+                      TimingCase{"warned once only", 5 * kHour, Priority::normal,
+                                 RecipientState::warned, RecipientAction::none},
+                      TimingCase{"normal waits at 47h", 47 * kHour, Priority::normal,
+                                 RecipientState::warned, RecipientAction::none},
+                      TimingCase{"normal expires at 48h", 48 * kHour, Priority::normal,
+                                 RecipientState::warned, RecipientAction::expire_dsn},
+                      TimingCase{"expiry beats a late warning", 49 * kHour, Priority::normal,
+                                 RecipientState::queued, RecipientAction::expire_dsn},
+                      TimingCase{"urgent expires at 24h", 24 * kHour, Priority::urgent,
+                                 RecipientState::warned, RecipientAction::expire_dsn},
+                      TimingCase{"non-urgent waits at 71h", 71 * kHour, Priority::non_urgent,
+                                 RecipientState::warned, RecipientAction::none},
+                      TimingCase{"non-urgent expires at 72h", 72 * kHour, Priority::non_urgent,
+                                 RecipientState::warned, RecipientAction::expire_dsn}));
+
+TEST(Planner, DomainPolicyOverridesPriority) {
+  Sweep s;
+  s.config.domain_policies = {
+      DomainPolicy{"customer.example", Seconds(5 * 24 * kHour), Seconds(12 * kHour)}};
+  s.input.recorded = {
+      recorded({recipient(1, "bob@customer.example"), recipient(2, "eve@a.dialup.example")})};
+  s.input.queue = {queued({"bob@customer.example", "eve@a.dialup.example"})};
+  Plan plan = s.at(kArrival + 49 * kHour);
+  EXPECT_EQ(action_of(plan, 0), RecipientAction::warn)
+      << "customer.example: 5d policy, warn at 12h";
+  EXPECT_EQ(action_of(plan, 1), RecipientAction::expire_dsn) << "dialup: default 48h";
+  EXPECT_EQ(only_message(plan).recipients[0].deadlines.expires_at, kArrival + 120 * kHour);
+  EXPECT_EQ(only_message(plan).removal, Removal::split);
+}
+
+TEST(Planner, AChangedConfigurationRecomputesDeadlinesFromArrival) {
+  Sweep s;
+  s.config.expire_after = Seconds(24 * kHour);
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example", RecipientState::warned)})};
+  s.input.queue = {queued({"bob@customer.example"})};
+  Plan plan = s.at(kArrival + 30 * kHour);
+  const RecipientPlan& r = only_message(plan).recipients[0];
+  EXPECT_TRUE(r.deadlines_changed);
+  EXPECT_EQ(r.deadlines.expires_at, kArrival + 24 * kHour);
+  EXPECT_EQ(r.action, RecipientAction::expire_dsn);
+}
+
+TEST(Planner, UnchangedDeadlinesAreNotRewritten) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example"})};
+  EXPECT_FALSE(only_message(s.at(kArrival + kHour)).recipients[0].deadlines_changed);
+}
+
+struct NotifyCase {
+  const char* notify;  // nullptr: not given
+  bool null_sender;
+  EpochSeconds age;
+  RecipientAction want;
+};
+
+class PlannerNotify : public ::testing::TestWithParam<NotifyCase> {};
+
+TEST_P(PlannerNotify, SendsOnlyTheDsnsNotifyAndTheSenderAllow) {
+  const NotifyCase& c = GetParam();
+  Sweep s;
+  RecordedRecipient r = recipient(1, "bob@customer.example");
+  if (c.notify) r.notify = Notify::parse(c.notify);
+  s.input.recorded = {recorded({r})};
+  if (c.null_sender) s.input.recorded[0].sender = "";
+  s.input.queue = {queued({"bob@customer.example"})};
+  RecipientAction got = action_of(s.at(kArrival + c.age));
+  EXPECT_EQ(got, c.want) << "NOTIFY=" << (c.notify ? c.notify : "(absent)") << " null sender "
+                         << c.null_sender << " age " << c.age / kHour << "h: got " << to_string(got)
+                         << ", want " << to_string(c.want);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, PlannerNotify,
+    ::testing::Values(NotifyCase{nullptr, false, 5 * kHour, RecipientAction::warn},
+                      NotifyCase{"DELAY", false, 5 * kHour, RecipientAction::warn},
+                      NotifyCase{"FAILURE", false, 5 * kHour, RecipientAction::none},
+                      NotifyCase{"NEVER", false, 5 * kHour, RecipientAction::none},
+                      NotifyCase{nullptr, true, 5 * kHour, RecipientAction::none},
+                      NotifyCase{nullptr, false, 50 * kHour, RecipientAction::expire_dsn},
+                      NotifyCase{"FAILURE,DELAY", false, 50 * kHour, RecipientAction::expire_dsn},
+                      NotifyCase{"DELAY", false, 50 * kHour, RecipientAction::expire_silent},
+                      NotifyCase{"NEVER", false, 50 * kHour, RecipientAction::expire_silent},
+                      NotifyCase{nullptr, true, 50 * kHour, RecipientAction::expire_silent}));
+
+TEST(Planner, SilentExpirySaysWhy) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.recorded[0].sender = "";
+  s.input.queue = {queued({"bob@customer.example"})};
+  const MessagePlan& m = only_message(s.at(kArrival + 50 * kHour));
+  EXPECT_EQ(m.recipients[0].why, "no DSN: null sender");
+  EXPECT_EQ(m.removal, Removal::whole) << "null-sender mail is still removed";
+}
+
+TEST(Planner, HeldMailExpiresLikeTheRest) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 1, "hold")};
+  const MessagePlan& m = only_message(s.at(kArrival + 48 * kHour));
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::expire_dsn);
+  EXPECT_EQ(m.removal, Removal::whole);
+}
+
+TEST(Planner, AllRecipientsExpiringRemoveTheWholeMessage) {
+  Sweep s;
+  s.input.recorded = {
+      recorded({recipient(1, "bob@customer.example"), recipient(2, "carol@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example", "carol@customer.example"})};
+  const MessagePlan& m = only_message(s.at(kArrival + 48 * kHour));
+  EXPECT_EQ(m.removal, Removal::whole);
+  EXPECT_TRUE(m.survivors.empty());
+  EXPECT_FALSE(m.done) << "done only once removed";
+}
+
+TEST(Planner, ANonEtrnRecipientStillQueuedSplitsTheMessage) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example", "dave@elsewhere.example"})};
+  const MessagePlan& m = only_message(s.at(kArrival + 48 * kHour));
+  EXPECT_EQ(m.removal, Removal::split);
+  EXPECT_EQ(m.survivors, std::vector<std::string>{"dave@elsewhere.example"});
+}
+
+TEST(Planner, ExpiredRecipientsStillQueuedAreRemovedOnTheNextRun) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example", RecipientState::expired),
+                                recipient(2, "carol@customer.example", RecipientState::warned)})};
+  s.input.recorded[0].recipients[1].expires_at = kArrival + 100 * kHour;
+  s.config.domain_policies = {DomainPolicy{"customer.example", Seconds(100 * kHour), std::nullopt}};
+  s.input.queue = {queued({"bob@customer.example", "carol@customer.example"})};
+  const MessagePlan& m = only_message(s.at(kArrival + 50 * kHour));
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::already_expired);
+  EXPECT_EQ(m.recipients[1].action, RecipientAction::none);
+  EXPECT_EQ(m.removal, Removal::split);
+  EXPECT_EQ(m.survivors, std::vector<std::string>{"carol@customer.example"});
+}
+
+TEST(Planner, ARecipientNoLongerQueuedDeparts) {
+  Sweep s;
+  s.input.recorded = {
+      recorded({recipient(1, "bob@customer.example"), recipient(2, "carol@customer.example")})};
+  s.input.queue = {queued({"carol@customer.example"})};
+  Plan plan = s.at(kArrival + 50 * kHour);
+  EXPECT_EQ(action_of(plan, 0), RecipientAction::depart);
+  EXPECT_EQ(action_of(plan, 1), RecipientAction::expire_dsn);
+  EXPECT_EQ(only_message(plan).removal, Removal::whole);
+}
+
+TEST(Planner, AMessageGoneFromTheQueueDepartsAndIsDone) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example"),
+                                recipient(2, "carol@customer.example", RecipientState::expired)})};
+  const MessagePlan& m = only_message(s.at(kArrival + 50 * kHour));
+  EXPECT_FALSE(m.queued.has_value());
+  EXPECT_TRUE(m.done);
+  ASSERT_EQ(m.recipients.size(), 1u) << "only the waiting recipient departs";
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::depart);
+}
+
+TEST(Planner, AMessageJustRecordedIsNotDepartedBeforeItReachesTheQueue) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.recorded[0].recorded_at = s.input.real_now - 1;
+  EXPECT_TRUE(s.at(kArrival).messages.empty());
+}
+
+TEST(Planner, AllEtrnRecipientsDepartedWhileOthersQueuedIsDone) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"dave@elsewhere.example"})};
+  const MessagePlan& m = only_message(s.at(kArrival + kHour));
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::depart);
+  EXPECT_TRUE(m.done);
+  EXPECT_EQ(m.removal, Removal::none);
+}
+
+TEST(Planner, AReusedQueueIdWithAnotherArrivalTimeIsADifferentMessage) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 3 * kHour)};
+  Plan plan = s.at(kArrival + 50 * kHour);
+  ASSERT_EQ(plan.messages.size(), 1u) << "no envelope given, so no adoption";
+  EXPECT_FALSE(plan.messages[0].queued.has_value());
+  EXPECT_EQ(plan.messages[0].recipients[0].action, RecipientAction::depart);
+  EXPECT_EQ(adoption_candidates(s.config, s.input.recorded, s.input.queue),
+            std::vector<std::string>{"4AbC1"});
+}
+
+TEST(Planner, FirstMatchWithinAnHourRecordsTheQueueArrivalTime) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.recorded[0].mta_arrival_time.reset();
+  s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 59 * 60)};
+  const MessagePlan& m = only_message(s.at(kArrival + kHour));
+  ASSERT_TRUE(m.queued.has_value());
+  EXPECT_TRUE(m.record_mta_arrival);
+  s.input.queue[0].arrival_time = kArrival + 61 * 60;
+  EXPECT_FALSE(only_message(s.at(kArrival + kHour)).queued.has_value())
+      << "61 minutes off: not the same message";
+}
+
+TEST(Planner, UnrecordedEtrnMailWithAnEnvelopeIsAdopted) {
+  Sweep s;
+  s.input.queue = {queued({"bob@customer.example", "dave@elsewhere.example"}, "5XyZ9", kArrival)};
+  QueuedEnvelope envelope;
+  envelope.envid = "env-1";
+  envelope.recipients = {
+      {"bob@customer.example", Notify::parse("NEVER"), "rfc822;bob@customer.example"}};
+  s.input.envelopes["5XyZ9"] = envelope;
+  const MessagePlan& m = only_message(s.at(kArrival + 49 * kHour));
+  EXPECT_TRUE(m.adopt);
+  EXPECT_EQ(m.envid, "env-1");
+  ASSERT_EQ(m.recipients.size(), 1u) << "only the ETRN-only recipient is adopted";
+  EXPECT_EQ(m.recipients[0].orcpt, "rfc822;bob@customer.example");
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::expire_silent)
+      << "NOTIFY=NEVER from the envelope";
+  EXPECT_EQ(m.removal, Removal::split);
+}
+
+TEST(Planner, DeferredTransportCountsAsEtrnOnlyWhenTransportsAreConfigured) {
+  Sweep s;
+  s.config.etrn_domains.clear();
+  s.input.queue = {queued({"bob@other.example"}, "5XyZ9")};
+  EXPECT_TRUE(adoption_candidates(s.config, {}, s.input.queue).empty());
+  s.config.etrn_transports = {"etrn-only"};
+  EXPECT_EQ(adoption_candidates(s.config, {}, s.input.queue), std::vector<std::string>{"5XyZ9"});
+}
+
+TEST(Planner, TwoRowsForOneQueuedMessageAreMergedIntoTheOlderClock) {
+  Sweep s;
+  RecordedMessage moved = recorded({recipient(1, "bob@customer.example")}, "6New1");
+  moved.mta_arrival_time.reset();
+  moved.match_reference = kArrival + 50 * kHour;
+  RecordedMessage milter_row = recorded({recipient(2, "bob@customer.example")}, "6New1");
+  milter_row.id = 9;
+  milter_row.arrival_time = kArrival + 50 * kHour;
+  milter_row.mta_arrival_time.reset();
+  milter_row.match_reference = milter_row.arrival_time;
+  s.input.recorded = {milter_row, moved};
+  s.input.queue = {queued({"bob@customer.example"}, "6New1", kArrival + 50 * kHour)};
+  Plan plan = s.at(kArrival + 50 * kHour);
+  ASSERT_EQ(plan.merges.size(), 1u);
+  EXPECT_EQ(plan.merges[0].keep, 7);
+  EXPECT_EQ(plan.merges[0].drop, 9);
+  ASSERT_EQ(plan.messages.size(), 1u);
+  EXPECT_EQ(plan.messages[0].id, 7);
+}
+
+TEST(Planner, WarnsWhenPostfixWouldExpireEtrnMailFirst) {
+  Config c = etrn_config();
+  c.domain_policies = {DomainPolicy{"customer.example", Seconds(7 * 24 * kHour), std::nullopt}};
+  auto warnings = lifetime_warnings(c, QueueLifetimes{5 * 24 * kHour, 5 * 24 * kHour});
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[0].find("maximal_queue_lifetime (5d)"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("(1w)"), std::string::npos) << warnings[0];
+  EXPECT_TRUE(
+      lifetime_warnings(etrn_config(), QueueLifetimes{5 * 24 * kHour, 5 * 24 * kHour}).empty());
+}
+
+}  // namespace
+}  // namespace etrn
