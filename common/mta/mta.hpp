@@ -34,6 +34,7 @@ struct QueuedMessage {
 
 // The DSN-relevant envelope of a queued message (Postfix: postcat -e).
 struct QueuedEnvelope {
+  std::string sender;  // "" for the null sender (exact, unlike postqueue's "MAILER-DAEMON")
   ReturnContent ret = ReturnContent::unspecified;
   std::string envid;  // decoded
   bool smtputf8 = false;

@@ -1,0 +1,58 @@
+// postcat_parser.hpp - the DSN-relevant envelope of `postcat -e -q ID`.
+//
+// What postcat 3.7 prints (seen, fixtures in tests/data/postfix/):
+//   *** ENVELOPE RECORDS deferred/2/2A9FCA7225E ***
+//   message_size:  355  949  3  20  355  0      <- 6th field: SMTPUTF8 flags
+//   named_attribute: envelope_id=abc+def        <- ENVID, already xtext-decoded
+//   named_attribute: ret_flags=2                <- DSN_RET_FULL 1, DSN_RET_HDRS 2
+//   sender: alice@sender.example                <- "sender: " for the null sender
+//   named_attribute: notify_flags=10            <- NEVER 1 SUCCESS 2 FAILURE 4 DELAY 8
+//   named_attribute: dsn_orig_rcpt=rfc822;x+special@y.example   <- decoded ORCPT
+//   original_recipient: bob@customer.example
+//   recipient: bob@customer.example             <- or done_recipient: (delivered)
+//   *** MESSAGE CONTENTS deferred/2/2A9FCA7225E ***
+//   *** HEADER EXTRACTED deferred/2/2A9FCA7225E ***
+//   *** MESSAGE FILE END deferred/2/2A9FCA7225E ***
+// Per-recipient attributes come before their recipient record and apply to
+// it only. Older queue files spell the DSN records without named_attribute
+// (dsn_envelope_id:, dsn_return_flags:, dsn_notify_flags:, dsn_orig_rcpt:);
+// both spellings are read. smtpd records dsn_orig_rcpt even without an ORCPT
+// parameter ("rfc822;" + the address as given), so orcpt is rarely empty.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/mta/mta.hpp"
+#include "common/util/result.hpp"
+
+namespace etrn {
+
+// Fed line by line (without "\n"); finish() says whether the output was
+// complete ("*** MESSAGE FILE END" seen) and well-formed.
+class PostcatEnvelopeParser {
+ public:
+  void add_line(std::string_view line);
+  Result<QueuedEnvelope> finish();
+
+ private:
+  void add_record(std::string_view name, std::string_view value);
+  void add_recipient(std::string_view address);
+  void fail(std::string message);
+
+  QueuedEnvelope envelope_;
+  bool saw_envelope_start_ = false;
+  bool saw_file_end_ = false;
+  bool saw_sender_ = false;
+  std::optional<std::string> error_;
+  Notify pending_notify_;
+  std::string pending_orcpt_;
+};
+
+Result<QueuedEnvelope> parse_postcat_envelope(std::string_view text);
+
+// NEVER 1, SUCCESS 2, FAILURE 4, DELAY 8 (src/global/dsn_mask.h); 0 = not given.
+Notify notify_from_postfix_mask(unsigned mask);
+
+}  // namespace etrn

@@ -1,0 +1,210 @@
+// postfix_mta.cpp - Mta over postqueue, postcat, postsuper, postconf and
+// sendmail of one Postfix instance. Thin: building argv, judging exit
+// status and stderr; the parsing lives in the *_parser files.
+#include "common/mta/postfix_mta.hpp"
+
+#include <pwd.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "common/mta/postcat_parser.hpp"
+#include "common/mta/postfix_queue_id.hpp"
+#include "common/mta/postfix_time.hpp"
+#include "common/mta/postqueue_parser.hpp"
+#include "common/mta/smtp_submission.hpp"
+
+namespace etrn {
+
+namespace {
+
+// Postfix's sendmail takes both "" and "<>" for the null sender (seen on
+// 3.7); "<>" is visible in process listings and logs.
+constexpr const char* kNullSenderArgument = "<>";
+
+bool usable_recipient_argument(const std::string& address) {
+  return !address.empty() && address.front() != '-' &&
+         address.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
+}
+
+std::string joined_lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += line + "\n";
+  return out;
+}
+
+Result<RunAs> credentials_of(const std::string& user) {
+  struct passwd entry {};
+  struct passwd* found = nullptr;
+  std::vector<char> buffer(16 * 1024);
+  if (getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &found) != 0 || !found) {
+    return make_error("mail_owner \"" + user + "\" is not a known user");
+  }
+  return RunAs{found->pw_uid, found->pw_gid};
+}
+
+}  // namespace
+
+PostfixCommands PostfixCommands::from_config(const Config& config) {
+  PostfixCommands commands;
+  commands.config_directory = config.postfix_config_directory;
+  commands.command_directory = config.postfix_command_directory;
+  return commands;
+}
+
+PostfixMta::PostfixMta(PostfixCommands commands, std::shared_ptr<CommandRunner> runner)
+    : commands_(std::move(commands)), runner_(std::move(runner)) {}
+
+PostfixMta::PostfixMta(const Config& config)
+    : PostfixMta(PostfixCommands::from_config(config), std::make_shared<ProcessRunner>()) {}
+
+CommandSpec PostfixMta::command(const std::string& program, std::vector<std::string> args) const {
+  CommandSpec spec;
+  spec.argv.push_back(commands_.command_directory + "/" + program);
+  for (auto& arg : args) spec.argv.push_back(std::move(arg));
+  spec.env_additions.emplace_back("MAIL_CONFIG", commands_.config_directory);
+  spec.timeout = commands_.timeout;
+  return spec;
+}
+
+Result<CommandResult> PostfixMta::run(const CommandSpec& spec, const LineSink& sink) {
+  auto result = runner_->run(spec, sink);
+  if (!result) return result.error();
+  if (!result->exited_zero()) return make_error(spec.describe() + ": " + result->describe());
+  return result;
+}
+
+Status PostfixMta::for_each_queued(const std::function<void(QueuedMessage&&)>& visit) {
+  CommandSpec spec = command("postqueue", {"-c", commands_.config_directory, "-j"});
+  spec.deliver_unterminated_last_line = false;
+  std::size_t skipped = 0;
+  const LineSink sink = [&](std::string_view line) {
+    if (line.empty()) return;
+    auto message = parse_postqueue_json_line(line);
+    if (!message) {
+      ++skipped;
+      spdlog::warn("postqueue -j: skipping a line: {}", message.error().message);
+      return;
+    }
+    visit(std::move(*message));
+  };
+  auto result = run(spec, sink);
+  if (!result) return result.error();
+  if (result->last_line_unterminated) {
+    return make_error(spec.describe() + ": output cut short (no final newline)");
+  }
+  if (skipped > 0) spdlog::warn("postqueue -j: {} unreadable line(s) skipped", skipped);
+  return ok_status();
+}
+
+Result<QueuedEnvelope> PostfixMta::read_envelope(const std::string& queue_id) {
+  auto id = validate_postfix_queue_id(queue_id);
+  if (!id) return id.error();
+  PostcatEnvelopeParser parser;
+  const CommandSpec spec = command("postcat", {"-c", commands_.config_directory, "-e", "-q", *id});
+  auto result = run(spec, [&](std::string_view line) { parser.add_line(line); });
+  if (!result) return result.error();
+  auto envelope = parser.finish();
+  if (!envelope) return make_error(*id + ": " + envelope.error().message);
+  return envelope;
+}
+
+Result<std::string> PostfixMta::read_content(const std::string& queue_id, bool headers_only) {
+  auto id = validate_postfix_queue_id(queue_id);
+  if (!id) return id.error();
+  std::vector<std::string> args{"-c", commands_.config_directory, "-h"};
+  if (!headers_only) args.emplace_back("-b");
+  args.insert(args.end(), {"-q", *id});
+  std::string content;
+  auto result = run(command("postcat", std::move(args)), [&](std::string_view line) {
+    content.append(line);
+    content.push_back('\n');
+  });
+  if (!result) return result.error();
+  return content;
+}
+
+Status PostfixMta::run_postsuper(const std::string& option, const std::string& queue_id,
+                                 std::string_view want_stderr) {
+  auto id = validate_postfix_queue_id(queue_id);
+  if (!id) return id.error();
+  const CommandSpec spec = command("postsuper", {"-c", commands_.config_directory, option, *id});
+  auto result = run(spec, [](std::string_view) {});
+  if (!result) return result.error();
+  // postsuper exits 0 even when the ID matched nothing; only its count tells.
+  if (result->stderr_tail.find(want_stderr) == std::string::npos) {
+    return make_error(spec.describe() + ": not done (not in the queue?): " + result->describe());
+  }
+  return ok_status();
+}
+
+Status PostfixMta::hold(const std::string& queue_id) {
+  return run_postsuper("-h", queue_id, "Placed on hold: 1 message");
+}
+
+Status PostfixMta::remove(const std::string& queue_id) {
+  return run_postsuper("-d", queue_id, "Deleted: 1 message");
+}
+
+Status PostfixMta::submit_dsn(const std::string& path, const std::string& recipient) {
+  if (!usable_recipient_argument(recipient)) {
+    return make_error("refusing to submit a DSN to an unusable recipient address");
+  }
+  CommandSpec spec = command("sendmail", {"-i", "-f", kNullSenderArgument, "--", recipient});
+  spec.stdin_source = StdinSource::file(path);
+  auto result = run(spec, [](std::string_view) {});
+  if (!result) return result.error();
+  return ok_status();
+}
+
+Result<std::optional<RunAs>> PostfixMta::smtp_credentials() {
+  std::vector<std::string> lines;
+  auto result = run(command("postconf", {"-c", commands_.config_directory, "-h", "mail_owner"}),
+                    [&](std::string_view line) { lines.emplace_back(line); });
+  if (!result) return result.error();
+  if (lines.size() != 1 || lines[0].empty()) return make_error("postconf: no mail_owner");
+  auto owner = credentials_of(lines[0]);
+  if (!owner) return owner.error();
+  if (::geteuid() == 0) return std::optional<RunAs>(*owner);
+  if (::geteuid() == owner->uid) return std::optional<RunAs>();
+  return make_error("re-injection must run as root or as mail_owner \"" + lines[0] +
+                    "\": stand-alone `sendmail -bs` would drop RET, ENVID and SMTPUTF8");
+}
+
+Result<std::string> PostfixMta::reinject(const std::string& content_path, const std::string& sender,
+                                         ReturnContent ret, const std::string& envid, bool smtputf8,
+                                         const std::vector<ReinjectRecipient>& recipients) {
+  const SmtpSubmission submission{sender, ret, envid, smtputf8, recipients};
+  ETRN_TRY(check_submission(submission));
+  std::ifstream content(content_path, std::ios::binary);
+  if (!content) return make_error("cannot read " + content_path);
+  auto who = smtp_credentials();
+  if (!who) return who.error();
+  CommandSpec spec = command("sendmail", {"-bs"});
+  spec.run_as = *who;
+  auto session = runner_->start(spec);
+  if (!session) return session.error();
+  auto queue_id = submit_over_smtp(**session, submission, content);
+  auto ended = (*session)->finish();
+  if (!queue_id) {
+    const std::string detail = ended ? ended->describe() : ended.error().message;
+    return make_error(spec.describe() + ": " + queue_id.error().message + " (" + detail + ")");
+  }
+  if (!ended || !ended->exited_zero()) {
+    spdlog::warn("{}: queued as {} but ended badly: {}", spec.describe(), *queue_id,
+                 ended ? ended->describe() : ended.error().message);
+  }
+  return queue_id;
+}
+
+Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
+  std::vector<std::string> lines;
+  auto result = run(command("postconf", {"-c", commands_.config_directory, "-h",
+                                         "maximal_queue_lifetime", "bounce_queue_lifetime"}),
+                    [&](std::string_view line) { lines.emplace_back(line); });
+  if (!result) return result.error();
+  return parse_queue_lifetimes(joined_lines(lines));
+}
+
+}  // namespace etrn

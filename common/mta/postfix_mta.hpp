@@ -1,0 +1,77 @@
+// postfix_mta.hpp - the Mta interface over one Postfix instance's commands.
+//
+// Every command runs from an argv vector through a CommandRunner, with
+// MAIL_CONFIG=<postfix_config_directory> in its environment and, where the
+// command has it, `-c <dir>` too. Commands come from
+// postfix_command_directory (postqueue, postcat, postsuper, postconf,
+// sendmail). Queue IDs are validated (postfix_queue_id.hpp) before any
+// command sees them.
+//
+// Verified on Postfix 3.7 (Debian 12):
+// - `postqueue -j` lists all queues including hold; null sender = "MAILER-DAEMON".
+// - `postcat -e -q ID` prints the envelope (postcat_parser.hpp); a missing
+//   ID exits 1 with "postcat: fatal: open queue file ID: No such file...".
+// - `postcat -bh -q ID` prints headers and body exactly, no framing lines,
+//   LF line ends; `-h` alone stops after the last header (no blank line).
+// - `postsuper -d ID` reports "postsuper: ID: removed" and
+//   "postsuper: Deleted: 1 message" on stderr and exits 0 also when the ID
+//   did not exist (then nothing is printed), so the count is checked.
+// - `sendmail -f '<>'` (and `-f ''`) submit with the null sender; `-i`
+//   keeps a lone "." line as content.
+// - `sendmail -bs` speaks SMTP on stdin/stdout and answers DATA with
+//   "250 2.0.0 Ok: queued as ID". Run as root it is "stand-alone": the mail
+//   goes through postdrop/pickup, which gives it ANOTHER queue ID and drops
+//   RET, ENVID and SMTPUTF8 (smtpd.c writes them only when not stand-alone).
+//   Run as mail_owner it talks to cleanup directly: the reply carries the
+//   real queue ID and RET, ENVID, SMTPUTF8, NOTIFY and ORCPT all survive
+//   (seen). So reinject runs it as mail_owner.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/config/config.hpp"
+#include "common/mta/mta.hpp"
+#include "common/util/subprocess.hpp"
+
+namespace etrn {
+
+struct PostfixCommands {
+  std::string config_directory;   // MAIL_CONFIG / -c
+  std::string command_directory;  // where postqueue & co. live
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+
+  static PostfixCommands from_config(const Config& config);
+};
+
+class PostfixMta : public Mta {
+ public:
+  PostfixMta(PostfixCommands commands, std::shared_ptr<CommandRunner> runner);
+  explicit PostfixMta(const Config& config);  // with the real ProcessRunner
+
+  Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override;
+  Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override;
+  Result<std::string> read_content(const std::string& queue_id, bool headers_only) override;
+  Status hold(const std::string& queue_id) override;
+  Status remove(const std::string& queue_id) override;
+  Status submit_dsn(const std::string& path, const std::string& recipient) override;
+  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
+                               ReturnContent ret, const std::string& envid, bool smtputf8,
+                               const std::vector<ReinjectRecipient>& recipients) override;
+  Result<QueueLifetimes> queue_lifetimes() override;
+
+ private:
+  CommandSpec command(const std::string& program, std::vector<std::string> args) const;
+  Result<CommandResult> run(const CommandSpec& spec, const LineSink& sink);
+  // Who runs `sendmail -bs`: mail_owner (as root), else ourselves if we are
+  // mail_owner; otherwise an error (see reinject in the .cpp).
+  Result<std::optional<RunAs>> smtp_credentials();
+  Status run_postsuper(const std::string& option, const std::string& queue_id,
+                       std::string_view want_stderr);
+
+  PostfixCommands commands_;
+  std::shared_ptr<CommandRunner> runner_;
+};
+
+}  // namespace etrn

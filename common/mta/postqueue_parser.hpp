@@ -1,0 +1,26 @@
+// postqueue_parser.hpp - one line of `postqueue -j` into a QueuedMessage.
+//
+// Postfix 3.1+ prints one JSON object per queued message (postqueue(1)):
+// queue_name, queue_id, arrival_time, message_size, forced_expire (3.5+),
+// sender, recipients[{address, delay_reason?}]. Unknown members are
+// ignored, a missing delay_reason is "". showq prints the null sender as
+// "MAILER-DAEMON" (seen on 3.7: a message sent with MAIL FROM:<> is listed
+// so); it is mapped back to "" here. A real envelope sender spelled
+// MAILER-DAEMON is always qualified by Postfix's cleanup (append_at_myorigin),
+// so the bare name is unambiguous.
+#pragma once
+
+#include <string_view>
+
+#include "common/mta/mta.hpp"
+#include "common/util/result.hpp"
+
+namespace etrn {
+
+inline constexpr std::string_view kPostqueueNullSender = "MAILER-DAEMON";
+
+// An error names what is wrong (not JSON, a member missing or of the wrong
+// type, an invalid queue ID); the caller logs it and skips the line.
+Result<QueuedMessage> parse_postqueue_json_line(std::string_view line);
+
+}  // namespace etrn

@@ -1,0 +1,171 @@
+// smtp_submission.cpp - RFC 5321 client side over a program's stdin/stdout.
+#include "common/mta/smtp_submission.hpp"
+
+#include "common/mta/postfix_queue_id.hpp"
+#include "common/util/xtext.hpp"
+
+namespace etrn {
+
+namespace {
+
+struct Reply {
+  int code = 0;
+  std::string text;  // all lines, joined by "\n"
+};
+
+bool has_forbidden_byte(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+}
+
+bool bad_address(std::string_view a) {
+  return has_forbidden_byte(a) || a.find_first_of("<> ") != std::string_view::npos;
+}
+
+bool is_ascii(std::string_view s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) > 0x7f) return false;
+  }
+  return true;
+}
+
+// RFC 6533 utf-8-addr-xtext: UTF-8 kept, "+", "=", "\" and controls as \x{HH}.
+std::string utf8_addr_xtext(std::string_view addr) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : addr) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x21 || c == '+' || c == '=' || c == '\\' || u == 0x7f) {
+      out += "\\x{";
+      out += kHex[u >> 4];
+      out += kHex[u & 0x0F];
+      out += "}";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Result<Reply> read_reply(InteractiveProcess& session, std::chrono::milliseconds timeout) {
+  Reply reply;
+  for (;;) {
+    auto line = session.read_line(timeout);
+    if (!line) return line.error();
+    if (line->size() < 3) return make_error("malformed SMTP reply \"" + *line + "\"");
+    reply.text += (reply.text.empty() ? "" : "\n") + *line;
+    if (line->size() == 3 || (*line)[3] != '-') break;
+  }
+  reply.code = std::atoi(reply.text.substr(0, 3).c_str());
+  return reply;
+}
+
+// Sends `command` (without CRLF; empty: only read) and wants a reply in the
+// `want_class` hundred (2 or 3).
+Result<Reply> exchange(InteractiveProcess& session, const std::string& command, int want_class,
+                       const SmtpTimeouts& timeouts) {
+  if (!command.empty()) ETRN_TRY(session.write(command + "\r\n"));
+  auto reply = read_reply(session, timeouts.reply);
+  if (!reply) return reply.error();
+  if (reply->code / 100 != want_class) {
+    const std::string what = command.empty() ? "greeting" : command;
+    return make_error("SMTP " + what + ": " + reply->text);
+  }
+  return reply;
+}
+
+Status send_content(InteractiveProcess& session, std::istream& content) {
+  std::string line;
+  std::string chunk;
+  while (std::getline(content, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    chunk += data_line(line);
+    if (chunk.size() >= 64 * 1024) {
+      ETRN_TRY(session.write(chunk));
+      chunk.clear();
+    }
+  }
+  if (content.bad()) return make_error("reading the message content failed");
+  chunk += ".\r\n";
+  return session.write(chunk);
+}
+
+}  // namespace
+
+Status check_submission(const SmtpSubmission& s) {
+  if (bad_address(s.sender)) return make_error("sender address unusable in SMTP");
+  if (has_forbidden_byte(s.envid)) return make_error("ENVID has a line break or NUL");
+  if (s.recipients.empty()) return make_error("no recipients to submit");
+  for (const auto& r : s.recipients) {
+    if (r.address.empty() || bad_address(r.address)) {
+      return make_error("recipient address unusable in SMTP");
+    }
+    if (has_forbidden_byte(r.orcpt)) return make_error("ORCPT has a line break or NUL");
+  }
+  return ok_status();
+}
+
+std::string mail_from_command(const SmtpSubmission& s) {
+  std::string command = "MAIL FROM:<" + s.sender + ">";
+  if (s.ret == ReturnContent::full) command += " RET=FULL";
+  if (s.ret == ReturnContent::headers) command += " RET=HDRS";
+  if (!s.envid.empty()) command += " ENVID=" + xtext_encode(s.envid);
+  if (s.smtputf8) command += " SMTPUTF8";
+  return command;
+}
+
+std::string orcpt_parameter_value(std::string_view orcpt, bool smtputf8) {
+  const auto semicolon = orcpt.find(';');
+  if (semicolon == std::string_view::npos || semicolon == 0) return "";
+  const std::string_view addr = orcpt.substr(semicolon + 1);
+  if (is_ascii(addr)) return "rfc822;" + xtext_encode(addr);
+  if (!smtputf8) return "";
+  return "utf-8;" + utf8_addr_xtext(addr);
+}
+
+std::string rcpt_to_command(const ReinjectRecipient& r, bool smtputf8) {
+  std::string command = "RCPT TO:<" + r.address + ">";
+  if (r.notify.given) command += " NOTIFY=" + r.notify.to_string();
+  if (const auto orcpt = orcpt_parameter_value(r.orcpt, smtputf8); !orcpt.empty()) {
+    command += " ORCPT=" + orcpt;
+  }
+  return command;
+}
+
+std::string data_line(std::string_view line) {
+  std::string out;
+  if (!line.empty() && line.front() == '.') out.push_back('.');
+  out.append(line);
+  out += "\r\n";
+  return out;
+}
+
+Result<std::string> queue_id_from_reply(std::string_view reply) {
+  constexpr std::string_view marker = "queued as ";
+  const auto at = reply.rfind(marker);
+  if (at == std::string_view::npos) {
+    return make_error("no queue ID in reply \"" + std::string(reply) + "\"");
+  }
+  std::string_view id = reply.substr(at + marker.size());
+  id = id.substr(0, id.find_first_of(" \r\n"));
+  return validate_postfix_queue_id(id);
+}
+
+Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& s,
+                                     std::istream& content, const SmtpTimeouts& timeouts) {
+  ETRN_TRY(check_submission(s));
+  ETRN_TRY(exchange(session, "", 2, timeouts));
+  ETRN_TRY(exchange(session, "EHLO localhost", 2, timeouts));
+  ETRN_TRY(exchange(session, mail_from_command(s), 2, timeouts));
+  for (const auto& r : s.recipients)
+    ETRN_TRY(exchange(session, rcpt_to_command(r, s.smtputf8), 2, timeouts));
+  ETRN_TRY(exchange(session, "DATA", 3, timeouts));
+  ETRN_TRY(send_content(session, content));
+  auto accepted = exchange(session, "", 2, timeouts);
+  if (!accepted) return accepted.error();
+  auto queue_id = queue_id_from_reply(accepted->text);
+  // QUIT's answer does not matter any more: the message is queued.
+  (void)session.write("QUIT\r\n");
+  return queue_id;
+}
+
+}  // namespace etrn

@@ -1,0 +1,55 @@
+// smtp_submission.hpp - submitting one message over an SMTP conversation
+// with a local program (Postfix: `sendmail -bs`), keeping per-recipient DSN
+// parameters that a sendmail command line cannot carry (NOTIFY per
+// recipient, ORCPT, ENVID, RET).
+//
+// The command builders are pure; submit_over_smtp() drives the dialogue:
+// greeting, EHLO, MAIL, RCPT..., DATA (CRLF, dot-stuffed), QUIT. Any reply
+// that is not the expected class is an Error quoting the reply. The new
+// queue ID is taken from Postfix's "250 2.0.0 Ok: queued as ID" and
+// validated.
+#pragma once
+
+#include <chrono>
+#include <istream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/mta/mta.hpp"
+#include "common/util/result.hpp"
+#include "common/util/subprocess.hpp"
+
+namespace etrn {
+
+struct SmtpSubmission {
+  std::string sender;  // "" = null sender
+  ReturnContent ret = ReturnContent::unspecified;
+  std::string envid;  // decoded
+  bool smtputf8 = false;
+  std::vector<ReinjectRecipient> recipients;
+};
+
+// Refuses addresses and values that would break the command line (CR, LF,
+// NUL, "<" or ">" in an address, an empty recipient).
+Status check_submission(const SmtpSubmission& submission);
+
+std::string mail_from_command(const SmtpSubmission& submission);
+std::string rcpt_to_command(const ReinjectRecipient& recipient, bool smtputf8);
+// "rfc822;addr" (decoded) as an ORCPT parameter value, or "" if it cannot
+// be expressed (no type, or UTF-8 without SMTPUTF8).
+std::string orcpt_parameter_value(std::string_view orcpt, bool smtputf8);
+// One content line (without line end) as it goes after DATA, with CRLF.
+std::string data_line(std::string_view line);
+// The queue ID in "250 2.0.0 Ok: queued as 3F1C2A7225E" (validated).
+Result<std::string> queue_id_from_reply(std::string_view reply);
+
+struct SmtpTimeouts {
+  std::chrono::milliseconds reply{std::chrono::minutes(2)};
+};
+
+// Returns the new queue ID.
+Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& submission,
+                                     std::istream& content, const SmtpTimeouts& timeouts = {});
+
+}  // namespace etrn
