@@ -1,0 +1,233 @@
+// daemon.cpp - process set-up and the signal loop (see daemon.hpp).
+#include "milter/daemon.hpp"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <optional>
+#include <thread>
+
+#include "common/log/log.hpp"
+#include "common/util/sysexits.hpp"
+#include "milter/milter_glue.hpp"
+#include "milter/record_writer.hpp"
+
+namespace etrn {
+
+namespace {
+
+// The write end of the self-pipe: a signal handler can only reach it
+// through a global. Set once before the handlers are installed.
+volatile sig_atomic_t signal_pipe_fd = -1;
+
+constexpr int kStopSignals[] = {SIGHUP, SIGTERM, SIGINT};
+constexpr char kMilterEnded = 0;  // written by the smfi thread when smfi_main() returns
+
+void on_signal(int signo) {
+  const int saved = errno;
+  const char byte = static_cast<char>(signo);
+  if (signal_pipe_fd >= 0) (void)!write(signal_pipe_fd, &byte, 1);
+  errno = saved;
+}
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+struct Account {
+  uid_t uid;
+  gid_t gid;
+  std::string name;
+};
+
+// The account to switch to, or nothing when no switch is needed.
+std::optional<Account> account_to_become(const std::string& user) {
+  if (user.empty()) return std::nullopt;
+  const passwd* pw = getpwnam(user.c_str());
+  if (!pw) throw FatalError(ExitCode::config, "[milter] user: unknown user \"" + user + "\"");
+  if (geteuid() != 0 || pw->pw_uid == geteuid()) return std::nullopt;
+  return Account{pw->pw_uid, pw->pw_gid, pw->pw_name};
+}
+
+void drop_privileges(const Account& account) {
+  if (initgroups(account.name.c_str(), account.gid) != 0 || setgid(account.gid) != 0 ||
+      setuid(account.uid) != 0) {
+    throw FatalError(ExitCode::software,
+                     "cannot become user " + account.name + ": " + errno_text());
+  }
+  if (setuid(0) == 0) throw FatalError(ExitCode::software, "could regain root after dropping it");
+  spdlog::info("running as user {}", account.name);
+}
+
+// The socket's directory (one level), for /run/etrn-sweeper after a reboot.
+void ensure_socket_directory(const std::string& path, const std::optional<Account>& account) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  const std::string dir = path.substr(0, slash);
+  if (mkdir(dir.c_str(), 0755) == 0 && account) {
+    if (chown(dir.c_str(), account->uid, account->gid) != 0)
+      spdlog::warn("cannot chown {}: {}", dir, errno_text());
+  }
+}
+
+// 0660, and owned by the milter's user so that its group (the MTA's user
+// should be a member) can connect.
+void secure_socket(const std::string& path, const std::optional<Account>& account) {
+  if (path.empty()) return;
+  if (account && chown(path.c_str(), account->uid, account->gid) != 0)
+    throw FatalError(ExitCode::cant_create, "cannot chown socket " + path + ": " + errno_text());
+  if (chmod(path.c_str(), 0660) != 0)
+    throw FatalError(ExitCode::cant_create, "cannot chmod socket " + path + ": " + errno_text());
+}
+
+void daemonize() {
+  const pid_t pid = fork();
+  if (pid < 0) throw FatalError(ExitCode::software, "fork: " + errno_text());
+  if (pid > 0) _exit(0);
+  setsid();
+  const pid_t again = fork();
+  if (again < 0) throw FatalError(ExitCode::software, "fork: " + errno_text());
+  if (again > 0) _exit(0);
+  if (chdir("/") != 0) throw FatalError(ExitCode::software, "chdir /: " + errno_text());
+  const int null = open("/dev/null", O_RDWR);
+  if (null >= 0) {
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    if (null > 2) close(null);
+  }
+}
+
+// The self-pipe and the handlers; SIGPIPE is ignored (a vanished MTA must
+// not kill us).
+int install_signal_handlers() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw FatalError(ExitCode::software, "pipe: " + errno_text());
+  signal_pipe_fd = fds[1];
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (int s : kStopSignals) sigaction(s, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return fds[0];
+}
+
+// Runs `start` with the signals blocked, so threads it creates inherit a
+// mask that leaves the signals to the main thread.
+template <typename Start>
+void with_signals_blocked(Start&& start) {
+  sigset_t set, old;
+  sigemptyset(&set);
+  for (int s : kStopSignals) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, &old);
+  start();
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+void reload(const DaemonOptions& options, ConfigHolder& configs) {
+  ConfigParse parse = load_milter_config(options);
+  if (!parse.ok()) {
+    for (const auto& e : parse.errors) spdlog::error("reload: {}", e.to_string());
+    spdlog::error("reload failed: keeping the previous configuration");
+    return;
+  }
+  const auto old = configs.current();
+  if (parse.config.database != old->config.database ||
+      parse.config.milter_socket != old->config.milter_socket ||
+      parse.config.milter_user != old->config.milter_user) {
+    spdlog::warn("reload: a new database, socket or user takes effect only after a restart");
+  }
+  spdlog::set_level(spdlog::level::from_str(parse.config.log_level));
+  configs.replace(std::move(parse.config));
+  spdlog::info("configuration reloaded from {}", options.config_path);
+}
+
+// Reads signals from the pipe until a stop; returns true for a requested
+// stop, false when smfi_main() ended by itself.
+bool signal_loop(int pipe_read, const DaemonOptions& options, ConfigHolder& configs) {
+  for (;;) {
+    char byte = 0;
+    const ssize_t n = read(pipe_read, &byte, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    if (byte == kMilterEnded) return false;
+    if (byte == SIGHUP) {
+      reload(options, configs);
+      continue;
+    }
+    spdlog::info("{}: stopping", byte == SIGTERM ? "SIGTERM" : "SIGINT");
+    return true;
+  }
+}
+
+EpochSeconds now() {
+  return static_cast<EpochSeconds>(std::time(nullptr));
+}
+
+}  // namespace
+
+ConfigParse load_milter_config(const DaemonOptions& options) {
+  ConfigParse parse = load_config_file(options.config_path);
+  for (const auto& [key, value] : options.overrides) apply_config_override(parse, key, value);
+  const std::string& user = parse.config.milter_user;
+  if (!user.empty() && getpwnam(user.c_str()) == nullptr)
+    parse.errors.push_back(
+        {parse.config.source_path.empty() ? options.config_path : parse.config.source_path, 0,
+         "user", "unknown user \"" + user + "\""});
+  return parse;
+}
+
+int run_daemon(const DaemonOptions& options, Config config) {
+  if (!options.foreground) daemonize();
+  setup_logging("etrn-milter", options.foreground ? LogTarget::stderr_only : LogTarget::syslog_only,
+                config.log_level);
+  const std::optional<Account> account = account_to_become(config.milter_user);
+  const std::string socket_spec = config.milter_socket;
+  const std::string socket_path = unix_socket_path(socket_spec);
+  if (!socket_path.empty()) ensure_socket_directory(socket_path, account);
+
+  const Seconds record_timeout = config.milter_record_timeout;
+  const std::string database = config.database;
+  ConfigHolder configs(std::move(config));
+  const int pipe_read = install_signal_handlers();
+
+  std::optional<RecordWriter> writer;
+  with_signals_blocked([&] { writer.emplace(database); });
+  MilterServices services{configs, *writer, now};
+  if (Status opened = open_milter_socket(services, socket_spec); !opened)
+    throw FatalError(ExitCode::cant_create, opened.error().message);
+  secure_socket(socket_path, account);
+  if (account) drop_privileges(*account);
+  if (Status db = writer->open_now(); !db)
+    spdlog::error("{} (mail still flows; retrying at each message)", db.error().message);
+
+  std::thread milter_thread;
+  with_signals_blocked([&] {
+    milter_thread = std::thread([] {
+      const bool clean = run_milter();
+      if (!clean) spdlog::error("libmilter's main loop failed");
+      const char byte = kMilterEnded;
+      if (signal_pipe_fd >= 0) (void)!write(signal_pipe_fd, &byte, 1);
+    });
+  });
+  spdlog::info("etrn-milter {} listening on {} (database {}, record timeout {}s)", ETRN_VERSION,
+               socket_spec, database, record_timeout.count());
+
+  const bool requested = signal_loop(pipe_read, options, configs);
+  stop_milter();
+  milter_thread.join();
+  writer->stop();
+  spdlog::info("etrn-milter stopped");
+  return requested ? to_int(ExitCode::ok) : to_int(ExitCode::software);
+}
+
+}  // namespace etrn

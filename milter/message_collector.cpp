@@ -1,0 +1,171 @@
+// message_collector.cpp - parses the envelope and headers the milter sees
+// into a MessageRecord (see message_collector.hpp). Pure.
+#include "milter/message_collector.hpp"
+
+#include <utility>
+
+#include "common/policy/timeouts.hpp"
+#include "common/util/strings.hpp"
+#include "common/util/xtext.hpp"
+
+namespace etrn {
+
+namespace {
+
+// An ESMTP parameter "KEYWORD=value" or "KEYWORD" split in two.
+struct EsmtpParameter {
+  std::string_view keyword;
+  std::string_view value;
+};
+
+EsmtpParameter split_parameter(std::string_view arg) {
+  const auto eq = arg.find('=');
+  if (eq == std::string_view::npos) return {trim(arg), {}};
+  return {trim(arg.substr(0, eq)), trim(arg.substr(eq + 1))};
+}
+
+// xtext-decoded, or the text as given when it is not valid xtext.
+std::string decode_or_keep(std::string_view text) {
+  auto decoded = xtext_decode(text);
+  return decoded ? std::move(decoded.value()) : std::string(text);
+}
+
+std::string address_of(std::span<const std::string_view> argv) {
+  if (argv.empty()) return {};
+  return std::string(strip_angle_brackets(trim(argv[0])));
+}
+
+ReturnContent parse_ret(std::string_view value) {
+  if (iequals(value, "HDRS")) return ReturnContent::headers;
+  if (iequals(value, "FULL")) return ReturnContent::full;
+  return ReturnContent::unspecified;
+}
+
+// Bytes of one header line as it travels: "Name: value\r\n".
+std::size_t header_bytes(std::string_view name, std::string_view value) {
+  return name.size() + 2 + value.size() + 2;
+}
+
+}  // namespace
+
+MailArguments parse_mail_arguments(std::span<const std::string_view> argv) {
+  MailArguments out;
+  out.sender = address_of(argv);
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    const auto p = split_parameter(argv[i]);
+    if (iequals(p.keyword, "RET")) {
+      out.ret = parse_ret(p.value);
+    } else if (iequals(p.keyword, "ENVID")) {
+      out.envid = decode_or_keep(p.value);
+    } else if (iequals(p.keyword, "SMTPUTF8")) {
+      out.smtputf8 = true;
+    }
+  }
+  return out;
+}
+
+RecipientRecord parse_rcpt_arguments(std::span<const std::string_view> argv,
+                                     std::string_view mailer) {
+  RecipientRecord out;
+  out.address = address_of(argv);
+  out.domain = domain_of(out.address);
+  out.mailer = std::string(trim(mailer));
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    const auto p = split_parameter(argv[i]);
+    if (iequals(p.keyword, "NOTIFY")) {
+      out.notify = Notify::parse(p.value);
+    } else if (iequals(p.keyword, "ORCPT")) {
+      out.orcpt = decode_or_keep(p.value);
+    }
+  }
+  return out;
+}
+
+void MessageCollector::begin(std::span<const std::string_view> mail_argv, EpochSeconds arrival_time,
+                             std::string_view auth_user) {
+  reset();
+  started_ = true;
+  MailArguments mail = parse_mail_arguments(mail_argv);
+  message_.sender = std::move(mail.sender);
+  message_.ret = mail.ret;
+  message_.envid = std::move(mail.envid);
+  message_.smtputf8 = mail.smtputf8;
+  message_.arrival_time = arrival_time;
+  message_.auth_user = std::string(trim(auth_user));
+}
+
+void MessageCollector::add_recipient(std::span<const std::string_view> rcpt_argv,
+                                     std::string_view rcpt_mailer) {
+  if (!started_) return;  // RCPT without MAIL: nothing to attach it to
+  RecipientRecord r = parse_rcpt_arguments(rcpt_argv, rcpt_mailer);
+  if (r.address.empty() || !matcher_->is_etrn_only(r.address, r.mailer)) return;
+  message_.recipients.push_back(std::move(r));
+}
+
+void MessageCollector::add_header(std::string_view name, std::string_view value) {
+  message_.size += static_cast<std::int64_t>(header_bytes(name, value));
+  priority_.add_header(name, value);
+  if (!seen_message_id_ && iequals(name, "Message-ID")) {
+    message_.message_id = std::string(trim(value));
+    seen_message_id_ = true;
+  } else if (!seen_subject_ && iequals(name, "Subject")) {
+    message_.subject = std::string(trim(value));
+    seen_subject_ = true;
+  }
+}
+
+void MessageCollector::end_of_headers() {
+  message_.size += 2;
+}  // the empty line
+
+void MessageCollector::add_body(std::size_t bytes) {
+  message_.size += static_cast<std::int64_t>(bytes);
+}
+
+void MessageCollector::set_queue_id(std::string_view queue_id) {
+  const auto id = trim(queue_id);
+  if (!id.empty()) message_.queue_id = std::string(id);
+}
+
+std::optional<MessageRecord> MessageCollector::finish(const ClientInfo& client) const {
+  if (!started_ || message_.recipients.empty()) return std::nullopt;
+  MessageRecord out = message_;
+  out.priority = priority_.priority();
+  out.client_addr = client.addr;
+  out.client_name = client.name;
+  out.helo = client.helo;
+  return out;
+}
+
+void MessageCollector::reset() {
+  started_ = false;
+  message_ = MessageRecord{};
+  priority_ = PriorityDetector{};
+  seen_message_id_ = false;
+  seen_subject_ = false;
+}
+
+MessageToRecord with_deadlines(const Config& config, MessageRecord message) {
+  MessageToRecord out;
+  out.deadlines.reserve(message.recipients.size());
+  for (const auto& r : message.recipients) {
+    const Timeouts t = timeouts_for(config, r.domain, message.priority);
+    out.deadlines.push_back(deadlines_for(t, message.arrival_time));
+  }
+  out.message = std::move(message);
+  return out;
+}
+
+std::string describe_record(const MessageRecord& message) {
+  std::string line = message.queue_id + ": from=<" + message.sender +
+                     "> etrn_rcpts=" + std::to_string(message.recipients.size()) + " (";
+  for (std::size_t i = 0; i < message.recipients.size(); ++i) {
+    if (i > 0) line += ", ";
+    line += message.recipients[i].address;
+  }
+  line += ") size=" + std::to_string(message.size) +
+          " priority=" + std::string(to_string(message.priority));
+  return line;
+}
+
+}  // namespace etrn

@@ -1,0 +1,86 @@
+// message_collector.hpp - what the milter learns about one message, as a
+// pure state machine (no libmilter, no clock, no I/O).
+//
+// The glue feeds it the envelope (MAIL and RCPT argv as libmilter hands
+// them over: the address first, then the ESMTP parameters), the headers,
+// the body size and the queue ID; at end of message finish() says what to
+// record: a MessageRecord holding only the ETRN-only recipients, or nothing
+// when there is none. Unknown ESMTP parameters are ignored; a malformed
+// xtext value is kept as given rather than dropped.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/config/config.hpp"
+#include "common/model/message.hpp"
+#include "common/policy/etrn_match.hpp"
+#include "common/policy/priority_headers.hpp"
+#include "common/store/records.hpp"
+
+namespace etrn {
+
+// What the milter knows about the SMTP client (any part may be empty:
+// local submissions come without connect data).
+struct ClientInfo {
+  std::string addr;
+  std::string name;
+  std::string helo;
+};
+
+// The parsed MAIL FROM arguments.
+struct MailArguments {
+  std::string sender;  // without angle brackets; "" = null sender
+  ReturnContent ret = ReturnContent::unspecified;
+  std::string envid;
+  bool smtputf8 = false;
+};
+
+MailArguments parse_mail_arguments(std::span<const std::string_view> argv);
+// The RCPT TO arguments; `mailer` is {rcpt_mailer} (may be empty).
+RecipientRecord parse_rcpt_arguments(std::span<const std::string_view> argv,
+                                     std::string_view mailer);
+
+class MessageCollector {
+ public:
+  // `matcher` must outlive the collector (it lives in the config snapshot).
+  explicit MessageCollector(const EtrnMatcher& matcher) : matcher_(&matcher) {}
+
+  // MAIL: starts a new message, forgetting any previous one.
+  void begin(std::span<const std::string_view> mail_argv, EpochSeconds arrival_time,
+             std::string_view auth_user);
+  // RCPT: keeps the recipient only when it is ETRN-only.
+  void add_recipient(std::span<const std::string_view> rcpt_argv, std::string_view rcpt_mailer);
+  void add_header(std::string_view name, std::string_view value);
+  void end_of_headers();
+  void add_body(std::size_t bytes);
+  // The MTA's queue ID, whenever it becomes known (empty values are ignored).
+  void set_queue_id(std::string_view queue_id);
+
+  bool started() const { return started_; }
+  bool has_etrn_recipients() const { return !message_.recipients.empty(); }
+  const std::string& queue_id() const { return message_.queue_id; }
+
+  // End of message: the record, or nothing when no recipient is ETRN-only.
+  std::optional<MessageRecord> finish(const ClientInfo& client) const;
+  void reset();
+
+ private:
+  const EtrnMatcher* matcher_;
+  bool started_ = false;
+  MessageRecord message_;
+  PriorityDetector priority_;
+  bool seen_message_id_ = false;
+  bool seen_subject_ = false;
+};
+
+// Adds each recipient's deadlines (warn and expiry) under `config`.
+MessageToRecord with_deadlines(const Config& config, MessageRecord message);
+
+// "ID: from=<s> etrn_rcpts=N (a, b) size=N priority=P": the one log line per recorded message.
+std::string describe_record(const MessageRecord& message);
+
+}  // namespace etrn
