@@ -29,15 +29,15 @@ struct DsnRecipient {
 
 struct DsnInput {
   DsnKind kind = DsnKind::failed;
-  std::string reporting_mta;    // host name for Reporting-MTA and From: MAILER-DAEMON@
-  std::string message_id;       // the DSN's own Message-ID, without brackets, chosen by the caller
-  std::string sender;           // the original envelope sender: the DSN's To:
+  std::string reporting_mta;  // host name for Reporting-MTA and From: MAILER-DAEMON@
+  std::string message_id;     // the DSN's own Message-ID, without brackets, chosen by the caller
+  std::string sender;         // the original envelope sender: the DSN's To:
   std::string queue_id;
-  std::string envid;            // ENVID (decoded), empty if none
+  std::string envid;  // ENVID (decoded), empty if none
   bool smtputf8 = false;
   ReturnContent ret = ReturnContent::unspecified;
   EpochSeconds arrival_time = 0;
-  EpochSeconds now = 0;         // Date:, Last-Attempt-Date:
+  EpochSeconds now = 0;  // Date:, Last-Attempt-Date:
   std::vector<DsnRecipient> recipients;
   // The original message as read from the queue (headers and body, LF or
   // CRLF line ends). The builder returns it whole when it fits in
