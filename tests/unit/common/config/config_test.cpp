@@ -324,6 +324,16 @@ TEST(LoadConfigFile, ADirectoryIsAnError) {
   EXPECT_NE(p.errors[0].message.find("Is a directory"), std::string::npos) << p.errors[0].message;
 }
 
+TEST(LoadConfigFile, APathThroughAFileIsAnError) {
+  TempDir dir;
+  const auto file = dir.file("plain");
+  std::ofstream(file) << "x";
+  const auto p = load_config_file(file + "/etrn.conf");
+  ASSERT_EQ(p.errors.size(), 1U);
+  EXPECT_EQ(p.errors[0].line, 0);
+  EXPECT_EQ(p.errors[0].message, "cannot open: Not a directory");
+}
+
 TEST(LoadConfigFile, AnUnreadableFileIsAnError) {
   if (::geteuid() == 0) GTEST_SKIP() << "root can read any file";
   TempDir dir;
