@@ -57,9 +57,10 @@ std::optional<Priority> from_importance(std::string_view value) {
 std::optional<Priority> from_precedence(std::string_view value) {
   const auto w = first_word(value);
   if (iequals(w, "bulk") || iequals(w, "junk") || iequals(w, "list")) return Priority::non_urgent;
-  if (iequals(w, "first-class") || iequals(w, "special-delivery") || iequals(w, "urgent")) {
-    return Priority::urgent;
-  }
+  // Sendmail's default precedences: special-delivery=100 (urgent),
+  // first-class=0 (normal), list=-30, bulk=-60, junk=-100 (non-urgent).
+  if (iequals(w, "special-delivery") || iequals(w, "urgent")) return Priority::urgent;
+  if (iequals(w, "first-class")) return Priority::normal;
   return std::nullopt;
 }
 

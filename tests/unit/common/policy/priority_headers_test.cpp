@@ -52,7 +52,7 @@ TEST(PriorityDetector, ReadsPrecedence) {
   EXPECT_EQ(from({{"Precedence", "bulk"}}), Priority::non_urgent);
   EXPECT_EQ(from({{"Precedence", "JUNK"}}), Priority::non_urgent);
   EXPECT_EQ(from({{"Precedence", "list"}}), Priority::non_urgent);
-  EXPECT_EQ(from({{"Precedence", "first-class"}}), Priority::urgent);
+  EXPECT_EQ(from({{"Precedence", "first-class"}}), Priority::normal);
   EXPECT_EQ(from({{"Precedence", "special-delivery"}}), Priority::urgent);
   EXPECT_EQ(from({{"Precedence", "urgent"}}), Priority::urgent);
 }
