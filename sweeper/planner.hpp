@@ -25,6 +25,7 @@
 #include "common/model/message.hpp"
 #include "common/mta/mta.hpp"
 #include "common/policy/timeouts.hpp"
+#include "common/store/sweep_store.hpp"
 
 namespace etrn {
 
@@ -33,33 +34,6 @@ inline constexpr EpochSeconds kArrivalTolerance = 3600;
 // listing is not taken as departed: the milter records it at end of message,
 // a moment before the MTA commits the queue file.
 inline constexpr EpochSeconds kDepartureGrace = 5;
-
-struct RecordedRecipient {
-  std::int64_t id = 0;
-  std::string address;
-  std::string domain;
-  Notify notify;
-  std::string orcpt;
-  RecipientState state = RecipientState::queued;
-  std::optional<EpochSeconds> warn_at;
-  EpochSeconds expires_at = 0;
-};
-
-struct RecordedMessage {
-  std::int64_t id = 0;
-  std::string queue_id;
-  EpochSeconds arrival_time = 0;  // the policy clock
-  std::optional<EpochSeconds> mta_arrival_time;
-  EpochSeconds match_reference =
-      0;  // compared with the queue's arrival time while mta_arrival_time is unknown
-  EpochSeconds recorded_at = 0;
-  std::string sender;
-  ReturnContent ret = ReturnContent::unspecified;
-  std::string envid;
-  bool smtputf8 = false;
-  Priority priority = Priority::normal;
-  std::vector<RecordedRecipient> recipients;
-};
 
 struct PlanInput {
   EpochSeconds now = 0;       // the time to act as (--now)

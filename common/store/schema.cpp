@@ -109,9 +109,19 @@ CREATE VIEW etrn_events AS
   SELECT at, queue_id, recipient, kind, detail FROM events;
 )sql";
 
+// Version 2 (the sweeper): done_at marks a message the sweeper has nothing
+// left to do with (gone from the queue, removed by it, or all its ETRN
+// recipients departed), so each run loads only the open ones - including
+// expired mail whose removal a crash interrupted.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE messages ADD COLUMN done_at INTEGER;
+CREATE INDEX messages_open ON messages (id) WHERE done_at IS NULL;
+)sql";
+
 const std::vector<MigrationStep>& migration_steps() {
   static const std::vector<MigrationStep> steps = {
       {1, kSchemaV1},
+      {2, kSchemaV2},
   };
   return steps;
 }

@@ -1,0 +1,339 @@
+// sweep_store.cpp - the sweeper's queries (see sweep_store.hpp). Every
+// statement is prepared with bound parameters; state changes append their
+// event in the same transaction as the change.
+#include "common/store/sweep_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/util/strings.hpp"
+
+namespace etrn {
+
+namespace {
+
+ReturnContent ret_from_column(const std::string& text) {
+  if (text == "FULL") return ReturnContent::full;
+  if (text == "HDRS") return ReturnContent::headers;
+  return ReturnContent::unspecified;
+}
+
+RecordedMessage message_from_row(Statement& s) {
+  RecordedMessage m;
+  m.id = s.column_int(0);
+  m.queue_id = s.column_text(1);
+  m.arrival_time = s.column_int(2);
+  m.mta_arrival_time = s.column_optional_int(3);
+  m.sender = s.column_text(4);
+  m.ret = ret_from_column(s.column_text(5));
+  m.envid = s.column_text(6);
+  m.smtputf8 = s.column_int(7) != 0;
+  m.priority = parse_priority_name(s.column_text(8)).value_or(Priority::normal);
+  m.recorded_at = s.column_int(10);
+  m.match_reference = s.column_text(9) == "reinjected" ? m.recorded_at : m.arrival_time;
+  return m;
+}
+
+RecordedRecipient recipient_from_row(Statement& s, int first) {
+  RecordedRecipient r;
+  r.id = s.column_int(first);
+  r.address = s.column_text(first + 1);
+  r.domain = s.column_text(first + 2);
+  if (!s.column_is_null(first + 3)) r.notify = Notify::parse(s.column_text(first + 3));
+  r.orcpt = s.column_text(first + 4);
+  r.state = parse_recipient_state(s.column_text(first + 5)).value_or(RecipientState::queued);
+  r.warn_at = s.column_optional_int(first + 6);
+  r.expires_at = s.column_int(first + 7);
+  return r;
+}
+
+std::string join_ids(const std::vector<std::int64_t>& ids) {
+  std::string out;
+  for (std::int64_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
+  return out;
+}
+
+std::vector<std::int64_t> split_ids(const std::string& text) {
+  std::vector<std::int64_t> ids;
+  for (const std::string& piece : split_list(text, ',')) ids.push_back(std::stoll(piece));
+  return ids;
+}
+
+std::optional<RecipientRef> recipient_ref(Database& db, std::int64_t recipient_id) {
+  Statement& s = db.prepare(
+      "SELECT r.address, m.queue_id FROM recipients r JOIN messages m ON m.id = r.message WHERE "
+      "r.id = ?1");
+  s.bind(1, recipient_id);
+  std::optional<RecipientRef> ref;
+  if (s.step()) ref = RecipientRef{recipient_id, s.column_text(1), s.column_text(0)};
+  s.reset();
+  return ref;
+}
+
+// The milter's own row for a re-injected message, if it got there first.
+std::optional<std::int64_t> open_row_for(Database& db, const std::string& queue_id,
+                                         std::int64_t other_than) {
+  Statement& s = db.prepare(
+      "SELECT id FROM messages WHERE queue_id = ?1 AND done_at IS NULL AND id != ?2 "
+      "ORDER BY id DESC LIMIT 1");
+  s.bind(1, queue_id).bind(2, other_than);
+  std::optional<std::int64_t> id;
+  if (s.step()) id = s.column_int(0);
+  s.reset();
+  return id;
+}
+
+std::int64_t copy_message_row(Database& db, std::int64_t old_id, const std::string& new_queue_id,
+                              EpochSeconds real_now) {
+  Statement& s = db.prepare(
+      "INSERT INTO messages (queue_id, arrival_time, sender, ret, envid, smtputf8, size, "
+      "message_id, subject,"
+      " priority, client_addr, client_name, helo, auth_user, source, recorded_at)"
+      " SELECT ?1, arrival_time, sender, ret, envid, smtputf8, size, message_id, subject, priority,"
+      " client_addr, client_name, helo, auth_user, 'reinjected', ?2 FROM messages WHERE id = ?3");
+  s.bind(1, new_queue_id).bind(2, real_now).bind(3, old_id).run();
+  return db.last_insert_rowid();
+}
+
+// Takes over the milter's row: the original clock, and no duplicate recipients.
+void adopt_milter_row(Database& db, std::int64_t row, std::int64_t old_id, EpochSeconds real_now) {
+  db.prepare(
+        "UPDATE messages SET arrival_time = (SELECT arrival_time FROM messages WHERE id = ?2),"
+        " source = 'reinjected', recorded_at = ?3, mta_arrival_time = NULL WHERE id = ?1")
+      .bind(1, row)
+      .bind(2, old_id)
+      .bind(3, real_now)
+      .run();
+  db.prepare(
+        "DELETE FROM recipients WHERE message = ?1 AND address IN"
+        " (SELECT address FROM recipients WHERE message = ?2)")
+      .bind(1, row)
+      .bind(2, old_id)
+      .run();
+}
+
+}  // namespace
+
+std::vector<RecordedMessage> load_open_messages(Database& db) {
+  Statement& s = db.prepare(
+      "SELECT m.id, m.queue_id, m.arrival_time, m.mta_arrival_time, m.sender, m.ret, m.envid, "
+      "m.smtputf8,"
+      " m.priority, m.source, m.recorded_at, r.id, r.address, r.domain, r.notify, r.orcpt, "
+      "r.state, r.warn_at,"
+      " r.expires_at FROM messages m LEFT JOIN recipients r ON r.message = m.id"
+      " WHERE m.done_at IS NULL ORDER BY m.id, r.id");
+  std::vector<RecordedMessage> messages;
+  while (s.step()) {
+    if (messages.empty() || messages.back().id != s.column_int(0))
+      messages.push_back(message_from_row(s));
+    if (!s.column_is_null(11)) messages.back().recipients.push_back(recipient_from_row(s, 11));
+  }
+  return messages;
+}
+
+void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time) {
+  db.prepare("UPDATE messages SET mta_arrival_time = ?2 WHERE id = ?1")
+      .bind(1, message_id)
+      .bind(2, mta_arrival_time)
+      .run();
+}
+
+void update_deadlines(Database& db, std::int64_t recipient_id,
+                      const std::optional<EpochSeconds>& warn_at, EpochSeconds expires_at) {
+  db.prepare("UPDATE recipients SET warn_at = ?2, expires_at = ?3 WHERE id = ?1")
+      .bind(1, recipient_id)
+      .bind(2, warn_at)
+      .bind(3, expires_at)
+      .run();
+}
+
+void mark_done(Database& db, std::int64_t message_id, EpochSeconds now) {
+  db.prepare("UPDATE messages SET done_at = ?2 WHERE id = ?1 AND done_at IS NULL")
+      .bind(1, message_id)
+      .bind(2, now)
+      .run();
+}
+
+void append_event(Database& db, EpochSeconds at, const std::string& queue_id,
+                  const std::string& recipient, std::string_view kind, const std::string& detail) {
+  Statement& s = db.prepare(
+      "INSERT INTO events (at, queue_id, recipient, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)");
+  s.bind(1, at).bind(2, queue_id);
+  s.bind(3,
+         recipient.empty() ? std::optional<std::string>() : std::optional<std::string>(recipient));
+  s.bind(4, kind).bind(
+      5, detail.empty() ? std::optional<std::string>() : std::optional<std::string>(detail));
+  s.run();
+}
+
+void set_recipient_state(Database& db, const RecipientRef& r, RecipientState state,
+                         const std::string& detail, EpochSeconds now) {
+  db.prepare("UPDATE recipients SET state = ?2, state_changed_at = ?3 WHERE id = ?1")
+      .bind(1, r.id)
+      .bind(2, to_string(state))
+      .bind(3, now)
+      .run();
+  append_event(db, now, r.queue_id, r.address, to_string(state), detail);
+}
+
+void mark_removed(Database& db, std::int64_t message_id, const std::string& queue_id,
+                  const std::vector<std::string>& addresses, const std::string& detail,
+                  EpochSeconds now) {
+  mark_done(db, message_id, now);
+  for (const std::string& address : addresses)
+    append_event(db, now, queue_id, address, "removed", detail);
+}
+
+std::optional<std::int64_t> adopt_message(Database& db, const MessageToRecord& item,
+                                          EpochSeconds now) {
+  const MessageRecord& m = item.message;
+  Statement& find = db.prepare(
+      "SELECT 1 FROM messages WHERE queue_id = ?1 AND (mta_arrival_time = ?2 OR"
+      " (mta_arrival_time IS NULL AND abs(arrival_time - ?2) <= 3600))");
+  find.bind(1, m.queue_id).bind(2, m.arrival_time);
+  const bool exists = find.step();
+  find.reset();
+  if (exists) return std::nullopt;
+  auto ids =
+      record_messages(db, std::span<const MessageToRecord>(&item, 1), RecordSource::adopted, now);
+  if (!ids) throw DatabaseError(0, ids.error().message);
+  set_mta_arrival(db, ids->front(), m.arrival_time);
+  return ids->front();
+}
+
+std::map<std::string, std::int64_t> recipient_ids(Database& db, std::int64_t message_id) {
+  Statement& s = db.prepare("SELECT address, id FROM recipients WHERE message = ?1");
+  s.bind(1, message_id);
+  std::map<std::string, std::int64_t> ids;
+  while (s.step()) ids.emplace(s.column_text(0), s.column_int(1));
+  return ids;
+}
+
+std::int64_t move_survivors(Database& db, std::int64_t old_message_id,
+                            const std::string& new_queue_id, const std::vector<std::int64_t>& ids,
+                            EpochSeconds real_now) {
+  std::optional<std::int64_t> row = open_row_for(db, new_queue_id, old_message_id);
+  if (row) {
+    adopt_milter_row(db, *row, old_message_id, real_now);
+  } else {
+    row = copy_message_row(db, old_message_id, new_queue_id, real_now);
+  }
+  for (std::int64_t id : ids) {
+    std::optional<RecipientRef> ref = recipient_ref(db, id);
+    db.prepare("UPDATE recipients SET message = ?2 WHERE id = ?1").bind(1, id).bind(2, *row).run();
+    if (ref)
+      append_event(db, real_now, ref->queue_id, ref->address, "reinjected", "as " + new_queue_id);
+  }
+  return *row;
+}
+
+void merge_messages(Database& db, std::int64_t keep, std::int64_t drop, EpochSeconds now) {
+  db.prepare(
+        "DELETE FROM recipients WHERE message = ?2 AND address IN"
+        " (SELECT address FROM recipients WHERE message = ?1)")
+      .bind(1, keep)
+      .bind(2, drop)
+      .run();
+  db.prepare("UPDATE recipients SET message = ?1 WHERE message = ?2")
+      .bind(1, keep)
+      .bind(2, drop)
+      .run();
+  mark_done(db, drop, now);
+}
+
+std::string_view to_string(OutboxKind k) {
+  return k == OutboxKind::delayed ? "delayed" : "failed";
+}
+
+std::int64_t next_outbox_id(Database& db) {
+  Statement& s = db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox");
+  s.step();
+  std::int64_t id = s.column_int(0);
+  s.reset();
+  return id;
+}
+
+void insert_outbox(Database& db, const OutboxRow& row) {
+  db.prepare(
+        "INSERT INTO outbox (id, message, kind, recipient_ids, dsn_message_id, spool_path, "
+        "created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+      .bind(1, row.id)
+      .bind(2, row.message_id)
+      .bind(3, to_string(row.kind))
+      .bind(4, join_ids(row.recipient_ids))
+      .bind(5, row.dsn_message_id)
+      .bind(6, row.spool_path)
+      .bind(7, row.created_at)
+      .run();
+}
+
+std::vector<OutboxRow> unsent_outbox(Database& db) {
+  Statement& s = db.prepare(
+      "SELECT o.id, o.message, o.kind, o.recipient_ids, o.dsn_message_id, o.spool_path, "
+      "o.created_at,"
+      " m.queue_id, m.sender FROM outbox o JOIN messages m ON m.id = o.message WHERE o.sent_at IS "
+      "NULL"
+      " ORDER BY o.id");
+  std::vector<OutboxRow> rows;
+  while (s.step()) {
+    OutboxRow row;
+    row.id = s.column_int(0);
+    row.message_id = s.column_int(1);
+    row.kind = s.column_text(2) == "delayed" ? OutboxKind::delayed : OutboxKind::failed;
+    row.recipient_ids = split_ids(s.column_text(3));
+    row.dsn_message_id = s.column_text(4);
+    row.spool_path = s.column_text(5);
+    row.created_at = s.column_int(6);
+    row.queue_id = s.column_text(7);
+    row.sender = s.column_text(8);
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
+  Transaction transaction(db);
+  Statement& mark = db.prepare("UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL");
+  mark.bind(1, row.id).bind(2, now).run();
+  if (sqlite3_changes(db.handle()) == 0) return;  // finalized before
+  const bool delayed = row.kind == OutboxKind::delayed;
+  const std::string detail =
+      std::string(delayed ? "delay" : "failure") + " DSN <" + row.dsn_message_id + ">";
+  for (std::int64_t id : row.recipient_ids) {
+    std::optional<RecipientRef> ref = recipient_ref(db, id);
+    if (!ref) continue;
+    append_event(db, now, ref->queue_id, ref->address, "bounce_sent", detail);
+    set_recipient_state(db, *ref, delayed ? RecipientState::warned : RecipientState::expired,
+                        detail, now);
+  }
+  transaction.commit();
+}
+
+std::vector<AuditRow> audit_rows(Database& db, const std::optional<RecipientState>& state) {
+  Statement& s = db.prepare(
+      "SELECT queue_id, arrival_time, sender, recipient, domain, priority, state, expires_at, "
+      "state_changed_at"
+      " FROM etrn_audit WHERE ?1 IS NULL OR state = ?1 ORDER BY arrival_time, queue_id, recipient");
+  s.bind(1, state ? std::optional<std::string>(std::string(to_string(*state))) : std::nullopt);
+  std::vector<AuditRow> rows;
+  while (s.step()) {
+    rows.push_back(AuditRow{s.column_text(0), s.column_int(1), s.column_text(2), s.column_text(3),
+                            s.column_text(4), s.column_text(5), s.column_text(6), s.column_int(7),
+                            s.column_int(8)});
+  }
+  return rows;
+}
+
+std::vector<WaitingRecipient> waiting_recipients(Database& db) {
+  Statement& s = db.prepare(
+      "SELECT r.domain, m.arrival_time FROM recipients r JOIN messages m ON m.id = r.message"
+      " WHERE r.state IN ('queued', 'warned') ORDER BY r.domain");
+  std::vector<WaitingRecipient> rows;
+  while (s.step()) rows.push_back(WaitingRecipient{s.column_text(0), s.column_int(1)});
+  return rows;
+}
+
+}  // namespace etrn

@@ -1,0 +1,146 @@
+// sweep_store.hpp - the sweeper's reads and writes of the database.
+//
+// Reads: the open messages (done_at NULL) with their recipients; the
+// unsent outbox rows; the audit rows for `report` and the waiting
+// recipients for `shape`. Writes: one function per state change, each
+// appending its event (events are append-only). Writes do not open their
+// own transaction unless they say so: the executor groups them in one
+// Transaction where they belong together.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/model/message.hpp"
+#include "common/store/database.hpp"
+#include "common/store/records.hpp"
+
+namespace etrn {
+
+struct RecordedRecipient {
+  std::int64_t id = 0;
+  std::string address;
+  std::string domain;
+  Notify notify;
+  std::string orcpt;
+  RecipientState state = RecipientState::queued;
+  std::optional<EpochSeconds> warn_at;
+  EpochSeconds expires_at = 0;
+};
+
+struct RecordedMessage {
+  std::int64_t id = 0;
+  std::string queue_id;
+  EpochSeconds arrival_time = 0;  // the policy clock
+  std::optional<EpochSeconds> mta_arrival_time;
+  // Compared with the queue's arrival time while mta_arrival_time is
+  // unknown: arrival_time, or for a re-injected message (which keeps the
+  // original's clock) the time it was re-injected.
+  EpochSeconds match_reference = 0;
+  EpochSeconds recorded_at = 0;
+  std::string sender;
+  ReturnContent ret = ReturnContent::unspecified;
+  std::string envid;
+  bool smtputf8 = false;
+  Priority priority = Priority::normal;
+  std::vector<RecordedRecipient> recipients;
+};
+
+// Messages with done_at NULL, oldest first, with all their recipients.
+std::vector<RecordedMessage> load_open_messages(Database& db);
+
+void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time);
+void update_deadlines(Database& db, std::int64_t recipient_id,
+                      const std::optional<EpochSeconds>& warn_at, EpochSeconds expires_at);
+void mark_done(Database& db, std::int64_t message_id, EpochSeconds now);
+
+struct RecipientRef {
+  std::int64_t id = 0;
+  std::string queue_id;
+  std::string address;
+};
+// Changes the state and appends the event of the same name with `detail`.
+void set_recipient_state(Database& db, const RecipientRef& r, RecipientState state,
+                         const std::string& detail, EpochSeconds now);
+void append_event(Database& db, EpochSeconds at, const std::string& queue_id,
+                  const std::string& recipient, std::string_view kind, const std::string& detail);
+
+// Marks the message done and appends a `removed` event per recipient that was removed with it.
+void mark_removed(Database& db, std::int64_t message_id, const std::string& queue_id,
+                  const std::vector<std::string>& addresses, const std::string& detail,
+                  EpochSeconds now);
+
+// Records an adopted message unless a row for it already exists (same
+// queue ID, and arrival time equal to mta_arrival_time or within an hour
+// when that is unknown); returns the message id, nullopt when it existed.
+std::optional<std::int64_t> adopt_message(Database& db, const MessageToRecord& item,
+                                          EpochSeconds now);
+
+// address -> recipient id, for one message.
+std::map<std::string, std::int64_t> recipient_ids(Database& db, std::int64_t message_id);
+
+// Moves the surviving recipients of a split message to the row of its
+// re-injected copy `new_queue_id`, keeping their state and the original
+// arrival time; merges with a row the milter already wrote for it.
+// Returns the new message id.
+std::int64_t move_survivors(Database& db, std::int64_t old_message_id,
+                            const std::string& new_queue_id,
+                            const std::vector<std::int64_t>& recipient_ids, EpochSeconds now);
+
+// Two rows for one queued message: `drop`'s recipients join `keep` (those
+// already there are deleted from `drop`), and `drop` is done.
+void merge_messages(Database& db, std::int64_t keep, std::int64_t drop, EpochSeconds now);
+
+// --- outbox --------------------------------------------------------------
+
+enum class OutboxKind { delayed, failed };
+std::string_view to_string(OutboxKind k);
+
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::int64_t message_id = 0;
+  OutboxKind kind = OutboxKind::failed;
+  std::vector<std::int64_t> recipient_ids;
+  std::string dsn_message_id;
+  std::string spool_path;
+  EpochSeconds created_at = 0;
+  // From the message row, for submission and events.
+  std::string queue_id;
+  std::string sender;
+};
+
+std::int64_t next_outbox_id(Database& db);  // call inside the inserting transaction
+void insert_outbox(Database& db, const OutboxRow& row);
+std::vector<OutboxRow> unsent_outbox(Database& db);
+// In one transaction: sent_at, recipient states (warned / expired) and the
+// events bounce_sent plus warned / expired. Idempotent.
+void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now);
+
+// --- report and shape -----------------------------------------------------
+
+struct AuditRow {
+  std::string queue_id;
+  EpochSeconds arrival_time = 0;
+  std::string sender;
+  std::string recipient;
+  std::string domain;
+  std::string priority;
+  std::string state;
+  EpochSeconds expires_at = 0;
+  EpochSeconds state_changed_at = 0;
+};
+
+// etrn_audit, oldest first, optionally only one state.
+std::vector<AuditRow> audit_rows(Database& db, const std::optional<RecipientState>& state);
+
+struct WaitingRecipient {
+  std::string domain;
+  EpochSeconds arrival_time = 0;
+};
+// Recipients in state queued or warned.
+std::vector<WaitingRecipient> waiting_recipients(Database& db);
+
+}  // namespace etrn

@@ -1,0 +1,156 @@
+// sweep_store_test.cpp - the sweeper's queries on a real SQLite file:
+// open messages, state changes with their events, adoption without
+// duplicates, survivors moved to a re-injected copy, the outbox.
+#include "common/store/sweep_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/store/schema.hpp"
+#include "tests/unit/common/store/test_database.hpp"
+
+namespace etrn {
+namespace {
+
+using testing::count_rows;
+using testing::sample_message;
+
+constexpr EpochSeconds kArrival = 1800000000;
+
+class SweepStore : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    db_ = open_db();
+    ASSERT_NE(db_, nullptr);
+  }
+  std::int64_t record(const std::string& queue_id, std::vector<std::string> addresses) {
+    MessageToRecord item = sample_message(queue_id, kArrival, std::move(addresses));
+    auto ids = record_messages(*db_, std::span<const MessageToRecord>(&item, 1),
+                               RecordSource::milter, kArrival);
+    EXPECT_TRUE(ids.ok());
+    return ids ? ids->front() : 0;
+  }
+  std::int64_t events(const std::string& kind) {
+    return count_rows(*db_, "SELECT count(*) FROM events WHERE kind = '" + kind + "'");
+  }
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(SweepStore, LoadsOpenMessagesWithTheirRecipients) {
+  std::int64_t id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
+  auto messages = load_open_messages(*db_);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].id, id);
+  EXPECT_EQ(messages[0].match_reference, kArrival);
+  ASSERT_EQ(messages[0].recipients.size(), 2u);
+  EXPECT_EQ(messages[0].recipients[1].address, "carol@customer.example");
+  EXPECT_EQ(messages[0].recipients[0].expires_at, kArrival + 48 * 3600);
+  mark_done(*db_, id, kArrival + 10);
+  EXPECT_TRUE(load_open_messages(*db_).empty()) << "a done message is not loaded";
+}
+
+TEST_F(SweepStore, AStateChangeAppendsItsEvent) {
+  std::int64_t id = record("4AbC1", {"bob@customer.example"});
+  std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
+  set_recipient_state(*db_, RecipientRef{rid, "4AbC1", "bob@customer.example"},
+                      RecipientState::departed, "", 5);
+  EXPECT_EQ(load_open_messages(*db_)[0].recipients[0].state, RecipientState::departed);
+  EXPECT_EQ(events("departed"), 1);
+}
+
+TEST_F(SweepStore, AdoptionSkipsAMessageAlreadyRecorded) {
+  record("4AbC1", {"bob@customer.example"});
+  MessageToRecord again = sample_message("4AbC1", kArrival + 30, {"bob@customer.example"});
+  EXPECT_FALSE(adopt_message(*db_, again, kArrival + 60).has_value());
+  MessageToRecord reused = sample_message("4AbC1", kArrival + 7200, {"bob@customer.example"});
+  auto id = adopt_message(*db_, reused, kArrival + 7300);
+  ASSERT_TRUE(id.has_value()) << "same queue ID two hours later is another message";
+  EXPECT_EQ(events("adopted"), 1);
+  EXPECT_EQ(
+      count_rows(*db_, "SELECT mta_arrival_time FROM messages WHERE id = " + std::to_string(*id)),
+      kArrival + 7200);
+}
+
+TEST_F(SweepStore, SurvivorsMoveToTheReinjectedCopyKeepingTheirClock) {
+  std::int64_t old_id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
+  std::int64_t carol = recipient_ids(*db_, old_id).at("carol@customer.example");
+  std::int64_t new_id = move_survivors(*db_, old_id, "5New1", {carol}, kArrival + 99);
+  auto messages = load_open_messages(*db_);
+  ASSERT_EQ(messages.size(), 2u);
+  EXPECT_EQ(messages[1].id, new_id);
+  EXPECT_EQ(messages[1].queue_id, "5New1");
+  EXPECT_EQ(messages[1].arrival_time, kArrival) << "the original clock";
+  EXPECT_EQ(messages[1].match_reference, kArrival + 99) << "matched against the re-injection time";
+  ASSERT_EQ(messages[1].recipients.size(), 1u);
+  EXPECT_EQ(messages[1].recipients[0].id, carol);
+}
+
+TEST_F(SweepStore, SurvivorsMergeWithTheMiltersRowForTheCopy) {
+  std::int64_t old_id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
+  std::int64_t carol = recipient_ids(*db_, old_id).at("carol@customer.example");
+  MessageToRecord milter_row = sample_message("5New1", kArrival + 90, {"carol@customer.example"});
+  auto ids = record_messages(*db_, std::span<const MessageToRecord>(&milter_row, 1),
+                             RecordSource::milter, kArrival + 90);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(move_survivors(*db_, old_id, "5New1", {carol}, kArrival + 99), ids->front());
+  EXPECT_EQ(
+      count_rows(*db_, "SELECT count(*) FROM recipients WHERE address = 'carol@customer.example'"),
+      1);
+  EXPECT_EQ(count_rows(*db_, "SELECT arrival_time FROM messages WHERE queue_id = '5New1'"),
+            kArrival);
+}
+
+TEST_F(SweepStore, MergeKeepsOneRecipientPerAddress) {
+  std::int64_t keep = record("5New1", {"carol@customer.example"});
+  MessageToRecord later =
+      sample_message("5New1", kArrival + 50, {"carol@customer.example", "dan@customer.example"});
+  auto drop = record_messages(*db_, std::span<const MessageToRecord>(&later, 1),
+                              RecordSource::milter, kArrival);
+  ASSERT_TRUE(drop.ok());
+  merge_messages(*db_, keep, drop->front(), kArrival + 60);
+  auto messages = load_open_messages(*db_);
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].recipients.size(), 2u);
+}
+
+TEST_F(SweepStore, FinalizingAnOutboxRowChangesStatesOnce) {
+  std::int64_t id = record("4AbC1", {"bob@customer.example"});
+  std::int64_t bob = recipient_ids(*db_, id).at("bob@customer.example");
+  OutboxRow row;
+  {
+    Transaction t(*db_);
+    row.id = next_outbox_id(*db_);
+    row.message_id = id;
+    row.kind = OutboxKind::failed;
+    row.recipient_ids = {bob};
+    row.dsn_message_id = "etrn-failed-1.4AbC1@mx.example";
+    row.spool_path = dir_ / "outgoing/1.eml";
+    insert_outbox(*db_, row);
+    t.commit();
+  }
+  auto unsent = unsent_outbox(*db_);
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].sender, "alice@sender.example");
+  EXPECT_EQ(unsent[0].recipient_ids, std::vector<std::int64_t>{bob});
+  finalize_outbox(*db_, unsent[0], kArrival + 100);
+  finalize_outbox(*db_, unsent[0], kArrival + 200);
+  EXPECT_TRUE(unsent_outbox(*db_).empty());
+  EXPECT_EQ(events("bounce_sent"), 1) << "finalizing twice appends nothing";
+  EXPECT_EQ(events("expired"), 1);
+  EXPECT_EQ(audit_rows(*db_, RecipientState::expired).size(), 1u);
+  EXPECT_TRUE(audit_rows(*db_, RecipientState::queued).empty());
+}
+
+TEST_F(SweepStore, WaitingRecipientsAreQueuedOrWarned) {
+  std::int64_t id = record("4AbC1", {"bob@customer.example", "carol@x.example"});
+  std::int64_t carol = recipient_ids(*db_, id).at("carol@x.example");
+  set_recipient_state(*db_, RecipientRef{carol, "4AbC1", "carol@x.example"},
+                      RecipientState::expired, "", 9);
+  auto waiting = waiting_recipients(*db_);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].domain, "customer.example");
+  EXPECT_EQ(waiting[0].arrival_time, kArrival);
+}
+
+}  // namespace
+}  // namespace etrn
