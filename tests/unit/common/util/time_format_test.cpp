@@ -1,0 +1,45 @@
+// time_format_test.cpp - RFC 5322 dates and plain-word durations.
+#include "common/util/time_format.hpp"
+
+#include <gtest/gtest.h>
+
+namespace etrn {
+namespace {
+
+TEST(FormatRfc5322Date, EpochIsThursdayFirstOfJanuary1970) {
+  EXPECT_EQ(format_rfc5322_date(0), "Thu, 1 Jan 1970 00:00:00 +0000");
+}
+
+TEST(FormatRfc5322Date, KnownInstantMatchesGnuDate) {
+  // date -u -d @1795919458 +'%a, %-d %b %Y %T %z'
+  EXPECT_EQ(format_rfc5322_date(1795919458), "Sun, 29 Nov 2026 02:30:58 +0000");
+}
+
+TEST(FormatRfc5322Date, LeapDayAndYearEndAreRight) {
+  EXPECT_EQ(format_rfc5322_date(951782400), "Tue, 29 Feb 2000 00:00:00 +0000");
+  EXPECT_EQ(format_rfc5322_date(1798761599), "Thu, 31 Dec 2026 23:59:59 +0000");
+}
+
+TEST(FormatRfc5322Date, InstantBeforeEpochIsStillADate) {
+  EXPECT_EQ(format_rfc5322_date(-1), "Wed, 31 Dec 1969 23:59:59 +0000");
+}
+
+TEST(FormatDurationWords, UsesTheTwoLargestAdjacentUnits) {
+  EXPECT_EQ(format_duration_words(2 * 86400 + 3600), "2 days 1 hour");
+  EXPECT_EQ(format_duration_words(3 * 3600 + 5 * 60 + 7), "3 hours 5 minutes");
+  EXPECT_EQ(format_duration_words(90), "1 minute 30 seconds");
+  EXPECT_EQ(format_duration_words(45), "45 seconds");
+}
+
+TEST(FormatDurationWords, SkipsAZeroSecondUnit) {
+  EXPECT_EQ(format_duration_words(2 * 86400 + 5 * 60), "2 days");
+  EXPECT_EQ(format_duration_words(86400), "1 day");
+}
+
+TEST(FormatDurationWords, ZeroAndNegativeSpansAreZeroSeconds) {
+  EXPECT_EQ(format_duration_words(0), "0 seconds");
+  EXPECT_EQ(format_duration_words(-5), "0 seconds");
+}
+
+}  // namespace
+}  // namespace etrn
