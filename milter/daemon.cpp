@@ -179,7 +179,7 @@ ConfigParse load_milter_config(const DaemonOptions& options) {
   ConfigParse parse = load_config_file(options.config_path);
   for (const auto& [key, value] : options.overrides) apply_config_override(parse, key, value);
   const std::string& user = parse.config.milter_user;
-  if (!user.empty() && getpwnam(user.c_str()) == nullptr)
+  if (parse.ok() && !user.empty() && getpwnam(user.c_str()) == nullptr)
     parse.errors.push_back(
         {parse.config.source_path.empty() ? options.config_path : parse.config.source_path, 0,
          "user", "unknown user \"" + user + "\""});
@@ -223,7 +223,7 @@ int run_daemon(const DaemonOptions& options, Config config) {
                socket_spec, database, record_timeout.count());
 
   const bool requested = signal_loop(pipe_read, options, configs);
-  stop_milter();
+  stop_milter(socket_spec);
   milter_thread.join();
   writer->stop();
   spdlog::info("etrn-milter stopped");

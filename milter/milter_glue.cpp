@@ -12,6 +12,8 @@
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "common/util/strings.hpp"
@@ -309,8 +312,37 @@ bool run_milter() {
   return smfi_main() == MI_SUCCESS;
 }
 
-void stop_milter() {
-  smfi_stop();
+namespace {
+
+// Connects to our own unix socket and hangs up at once.
+void poke_listener(const std::string& path) {
+  if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) return;
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  path.copy(addr.sun_path, path.size());
+  (void)connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+  close(fd);
+}
+
+}  // namespace
+
+void stop_milter(const std::string& socket_spec) {
+  // smfi_stop() waits for a lock that libmilter's listener holds while it
+  // polls (up to 5 s); a connection of our own ends that poll, so keep
+  // connecting until smfi_stop() has returned.
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&stopped] {
+    smfi_stop();
+    stopped = true;
+  });
+  const std::string path = unix_socket_path(socket_spec);
+  while (!stopped) {
+    poke_listener(path);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  stopper.join();
 }
 
 }  // namespace etrn

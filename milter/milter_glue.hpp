@@ -31,8 +31,9 @@ struct MilterServices {
 Status open_milter_socket(MilterServices& services, const std::string& socket_spec);
 // smfi_main(): serves until stop_milter(); returns true on a clean stop.
 bool run_milter();
-// smfi_stop(): asks run_milter() to return (from any thread).
-void stop_milter();
+// smfi_stop(): asks run_milter() to return (from any thread), and wakes
+// libmilter's listener on `socket_spec` so that it returns at once.
+void stop_milter(const std::string& socket_spec);
 
 // The file system path of a "unix:/path" or "local:/path" spec; "" for inet.
 std::string unix_socket_path(const std::string& socket_spec);
