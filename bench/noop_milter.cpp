@@ -1,0 +1,144 @@
+// noop_milter.cpp - the baseline milter for bench/run: libmilter with every
+// callback etrn-milter registers, each doing nothing but continue.
+//
+// It negotiates exactly as etrn-milter does (milter/milter_glue.cpp
+// on_negotiate: no modifications, SMFIP_NOUNKNOWN | SMFIP_NR_HDR |
+// SMFIP_NR_BODY when offered, the same macro lists), so the MTA sends it
+// the same packets and any difference measured against etrn-milter is the
+// work etrn-milter does, not a difference in protocol traffic.
+//
+//   etrn-bench-noop-milter unix:/path/to.sock
+//
+// Runs in the foreground until SIGTERM/SIGINT (libmilter's own handling).
+// The socket is made mode 0666 so Postfix's smtpd (user postfix) can
+// connect to it while this runs as root.
+#include <libmilter/mfapi.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+namespace {
+
+// The same lists as etrn-milter asks for (milter_glue.cpp kMacroRequests).
+struct MacroRequest {
+  int stage;
+  const char* macros;
+};
+constexpr MacroRequest kMacroRequests[] = {
+    {SMFIM_CONNECT, "j _ {daemon_name} {client_addr} {client_name}"},
+    {SMFIM_ENVFROM, "i {auth_type} {auth_authen} {mail_addr}"},
+    {SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}"},
+    {SMFIM_EOH, "i"},
+    {SMFIM_EOM, "i"},
+};
+
+// Per-connection flags, as etrn-milter keeps them; a plain heap object.
+struct Connection {
+  bool no_header_reply = false;
+  bool no_body_reply = false;
+};
+
+Connection* connection_of(SMFICTX* ctx) {
+  auto* c = static_cast<Connection*>(smfi_getpriv(ctx));
+  if (c) return c;
+  c = new Connection;
+  if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+    delete c;
+    return nullptr;
+  }
+  return c;
+}
+
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long,
+                      unsigned long, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
+                      unsigned long* pf3) {
+  *pf0 = 0;
+  *pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_BODY);
+  *pf2 = 0;
+  *pf3 = 0;
+  if (Connection* c = connection_of(ctx)) {
+    c->no_header_reply = (*pf1 & SMFIP_NR_HDR) != 0;
+    c->no_body_reply = (*pf1 & SMFIP_NR_BODY) != 0;
+  }
+  if (f0 & SMFIF_SETSYMLIST) {
+    *pf0 |= SMFIF_SETSYMLIST;
+    for (const auto& request : kMacroRequests)
+      smfi_setsymlist(ctx, request.stage, const_cast<char*>(request.macros));
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat on_connect(SMFICTX* ctx, char*, _SOCK_ADDR*) {
+  connection_of(ctx);
+  return SMFIS_CONTINUE;
+}
+sfsistat on_helo(SMFICTX*, char*) {
+  return SMFIS_CONTINUE;
+}
+sfsistat on_envfrom(SMFICTX*, char**) {
+  return SMFIS_CONTINUE;
+}
+sfsistat on_envrcpt(SMFICTX*, char**) {
+  return SMFIS_CONTINUE;
+}
+sfsistat on_header(SMFICTX* ctx, char*, char*) {
+  Connection* c = connection_of(ctx);
+  return c && c->no_header_reply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+sfsistat on_eoh(SMFICTX*) {
+  return SMFIS_CONTINUE;
+}
+sfsistat on_body(SMFICTX* ctx, unsigned char*, size_t) {
+  Connection* c = connection_of(ctx);
+  return c && c->no_body_reply ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+sfsistat on_eom(SMFICTX*) {
+  return SMFIS_CONTINUE;
+}
+sfsistat on_abort(SMFICTX*) {
+  return SMFIS_CONTINUE;
+}
+sfsistat on_close(SMFICTX* ctx) {
+  delete static_cast<Connection*>(smfi_getpriv(ctx));
+  smfi_setpriv(ctx, nullptr);
+  return SMFIS_CONTINUE;
+}
+
+smfiDesc description() {
+  smfiDesc d{};
+  d.xxfi_name = const_cast<char*>("etrn-bench-noop-milter");
+  d.xxfi_version = SMFI_VERSION;
+  d.xxfi_flags = 0;
+  d.xxfi_connect = on_connect;
+  d.xxfi_helo = on_helo;
+  d.xxfi_envfrom = on_envfrom;
+  d.xxfi_envrcpt = on_envrcpt;
+  d.xxfi_header = on_header;
+  d.xxfi_eoh = on_eoh;
+  d.xxfi_body = on_body;
+  d.xxfi_eom = on_eom;
+  d.xxfi_abort = on_abort;
+  d.xxfi_close = on_close;
+  d.xxfi_negotiate = on_negotiate;
+  return d;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2 || std::strncmp(argv[1], "unix:", 5) != 0) {
+    std::fprintf(stderr, "usage: etrn-bench-noop-milter unix:/path/to.sock\n");
+    return 64;
+  }
+  smfiDesc d = description();
+  if (smfi_register(d) != MI_SUCCESS || smfi_setconn(argv[1]) != MI_SUCCESS ||
+      smfi_opensocket(true) != MI_SUCCESS) {
+    std::fprintf(stderr, "etrn-bench-noop-milter: cannot listen on %s\n", argv[1]);
+    return 71;
+  }
+  const std::string path = argv[1] + 5;
+  chmod(path.c_str(), 0666);
+  return smfi_main() == MI_SUCCESS ? 0 : 70;
+}
