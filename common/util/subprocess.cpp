@@ -453,8 +453,8 @@ Result<CommandResult> ProcessRunner::run(const CommandSpec& spec, const LineSink
   const auto deadline = Clock::now() + spec.timeout;
   CommandResult result;
   LineSplitter splitter(sink, spec.max_line_bytes);
-  const std::string_view stdin_bytes =
-      spec.stdin_source.kind == StdinSource::Kind::text ? spec.stdin_source.value : "";
+  std::string_view stdin_bytes;
+  if (spec.stdin_source.kind == StdinSource::Kind::text) stdin_bytes = spec.stdin_source.value;
   const bool lines_ok =
       pump(started->channels, stdin_bytes, splitter, *started->child, deadline, result);
   started->child->reap(deadline, result);

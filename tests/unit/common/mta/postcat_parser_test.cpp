@@ -1,0 +1,125 @@
+// Tests for postcat_parser on real `postcat -e` output (Postfix 3.7) and on
+// damaged output.
+#include "common/mta/postcat_parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace etrn {
+namespace {
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(ETRN_TEST_DATA_DIR) + "/postfix/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+QueuedEnvelope parsed(const std::string& name) {
+  auto envelope = parse_postcat_envelope(fixture(name));
+  EXPECT_TRUE(envelope.ok()) << name << ": " << (envelope.ok() ? "" : envelope.error().message);
+  return envelope.ok() ? *envelope : QueuedEnvelope{};
+}
+
+TEST(PostcatParser, ReadsRetEnvidNotifyAndOrcptOfAMessageWithDsnParameters) {
+  // Sent with RET=HDRS ENVID=abc+2Bdef, each RCPT NOTIFY=SUCCESS,DELAY
+  // ORCPT=rfc822;x+2Bspecial@y.example.
+  const auto e = parsed("postcat-e-dsn-params.txt");
+  EXPECT_EQ(e.sender, "alice@sender.example");
+  EXPECT_EQ(e.ret, ReturnContent::headers);
+  EXPECT_EQ(e.envid, "abc+def") << "postcat shows the ENVID already decoded";
+  EXPECT_FALSE(e.smtputf8);
+  ASSERT_EQ(e.recipients.size(), 3u);
+  for (const auto& r : e.recipients) {
+    EXPECT_EQ(r.notify.to_string(), "SUCCESS,DELAY") << r.address;
+    EXPECT_EQ(r.orcpt, "rfc822;x+special@y.example") << r.address;
+  }
+  EXPECT_EQ(e.recipients[1].address, "carol@customer.example");
+}
+
+TEST(PostcatParser, ReadsTheNullSenderAndNoDsnParameters) {
+  const auto e = parsed("postcat-e-null-sender.txt");
+  EXPECT_EQ(e.sender, "");
+  EXPECT_EQ(e.ret, ReturnContent::unspecified);
+  EXPECT_EQ(e.envid, "");
+  ASSERT_EQ(e.recipients.size(), 1u);
+  EXPECT_FALSE(e.recipients[0].notify.given);
+  EXPECT_EQ(e.recipients[0].orcpt, "rfc822;bob@customer.example")
+      << "smtpd records an ORCPT even when the client gave none";
+}
+
+TEST(PostcatParser, ReadsSmtputf8RetFullAndNotifyNever) {
+  const auto e = parsed("postcat-e-smtputf8.txt");
+  EXPECT_TRUE(e.smtputf8);
+  EXPECT_EQ(e.ret, ReturnContent::full);
+  EXPECT_EQ(e.sender, "jos\xC3\xA9@sender.example");
+  ASSERT_EQ(e.recipients.size(), 1u);
+  EXPECT_TRUE(e.recipients[0].notify.never);
+  EXPECT_EQ(e.recipients[0].address, "m\xC3\xBCller@customer.example");
+}
+
+TEST(PostcatParser, LeavesOutDoneRecipientsAndKeepsAttributesWithTheirRecipient) {
+  const auto e = parsed("postcat-e-done-recipient.txt");
+  ASSERT_EQ(e.recipients.size(), 2u) << "gone@discard.example was delivered";
+  EXPECT_EQ(e.recipients[0].address, "frank@customer.example");
+  EXPECT_EQ(e.recipients[0].notify.to_string(), "FAILURE");
+  EXPECT_EQ(e.recipients[0].orcpt, "rfc822;Frank@Old@customer.example");
+  EXPECT_EQ(e.recipients[1].address, "gina@customer.example");
+  EXPECT_FALSE(e.recipients[1].notify.given) << "NOTIFY must not leak from frank to gina";
+}
+
+TEST(PostcatParser, ReadsTheOlderRecordSpellings) {
+  auto e = parse_postcat_envelope(
+      "*** ENVELOPE RECORDS deferred/ABCDEF12 ***\n"
+      "dsn_envelope_id: id1\n"
+      "dsn_return_flags: 1\n"
+      "sender: a@b\n"
+      "dsn_notify_flags: 6\n"
+      "dsn_orig_rcpt: rfc822;c@d\n"
+      "recipient: c@d\n"
+      "*** MESSAGE FILE END deferred/ABCDEF12 ***\n");
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->envid, "id1");
+  EXPECT_EQ(e->ret, ReturnContent::full);
+  EXPECT_EQ(e->recipients.at(0).notify.to_string(), "SUCCESS,FAILURE");
+  EXPECT_EQ(e->recipients.at(0).orcpt, "rfc822;c@d");
+}
+
+TEST(PostcatParser, RejectsOutputThatWasCutShort) {
+  std::string text = fixture("postcat-e-dsn-params.txt");
+  text = text.substr(0, text.find("*** MESSAGE FILE END"));
+  auto e = parse_postcat_envelope(text);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("cut short"), std::string::npos) << e.error().message;
+}
+
+TEST(PostcatParser, RejectsOutputThatIsNotPostcats) {
+  EXPECT_FALSE(parse_postcat_envelope("").ok());
+  EXPECT_FALSE(parse_postcat_envelope("postcat: fatal: open queue file X: No such file\n").ok());
+  EXPECT_FALSE(
+      parse_postcat_envelope("*** ENVELOPE RECORDS x ***\n*** MESSAGE FILE END x ***\n").ok())
+      << "no sender record";
+}
+
+TEST(PostcatParser, RejectsANonNumericNotifyMask) {
+  auto e = parse_postcat_envelope(
+      "*** ENVELOPE RECORDS x ***\nsender: a@b\nnamed_attribute: notify_flags=lots\n"
+      "recipient: c@d\n*** MESSAGE FILE END x ***\n");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("notify_flags"), std::string::npos) << e.error().message;
+}
+
+TEST(PostcatParser, MapsEveryNotifyBit) {
+  EXPECT_FALSE(notify_from_postfix_mask(0).given);
+  EXPECT_EQ(notify_from_postfix_mask(1).to_string(), "NEVER");
+  EXPECT_EQ(notify_from_postfix_mask(2).to_string(), "SUCCESS");
+  EXPECT_EQ(notify_from_postfix_mask(4).to_string(), "FAILURE");
+  EXPECT_EQ(notify_from_postfix_mask(8).to_string(), "DELAY");
+  EXPECT_EQ(notify_from_postfix_mask(14).to_string(), "SUCCESS,FAILURE,DELAY");
+}
+
+}  // namespace
+}  // namespace etrn

@@ -1,0 +1,250 @@
+// Tests for PostfixMta through the recording FakeCommandRunner: the exact
+// argv and environment of every command, and how exit status, stderr and
+// output are judged.
+#include "common/mta/postfix_mta.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "tests/unit/common/mta/fake_command_runner.hpp"
+
+namespace etrn {
+namespace {
+
+using testing::FakeCommandRunner;
+using testing::FakeOutcome;
+using Argv = std::vector<std::string>;
+
+class PostfixMtaTest : public ::testing::Test {
+ protected:
+  PostfixMtaTest() : runner(std::make_shared<FakeCommandRunner>()), mta(commands(), runner) {}
+
+  static PostfixCommands commands() {
+    PostfixCommands c;
+    c.config_directory = "/etc/postfix-etrn";
+    c.command_directory = "/usr/sbin";
+    return c;
+  }
+
+  void expect_mail_config(const CommandSpec& spec) {
+    ASSERT_EQ(spec.env_additions.size(), 1u);
+    EXPECT_EQ(spec.env_additions[0].first, "MAIL_CONFIG");
+    EXPECT_EQ(spec.env_additions[0].second, "/etc/postfix-etrn");
+  }
+
+  static std::string line_of(const char* id, const char* sender = "a@b") {
+    return std::string(R"({"queue_name": "deferred", "queue_id": ")") + id +
+           R"(", "arrival_time": 1, "message_size": 2, "sender": ")" + sender +
+           R"(", "recipients": [{"address": "c@d"}]})";
+  }
+
+  std::shared_ptr<FakeCommandRunner> runner;
+  PostfixMta mta;
+};
+
+TEST_F(PostfixMtaTest, ListsTheQueueWithPostqueueJAndStreamsEveryMessage) {
+  runner->outcomes.push_back({{line_of("ABCDEF1"), line_of("ABCDEF2", "MAILER-DAEMON")}});
+  std::vector<QueuedMessage> got;
+  auto status = mta.for_each_queued([&](QueuedMessage&& m) { got.push_back(std::move(m)); });
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  ASSERT_EQ(runner->calls.size(), 1u);
+  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postqueue", "-c", "/etc/postfix-etrn", "-j"}));
+  expect_mail_config(runner->calls[0]);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].queue_id, "ABCDEF2");
+  EXPECT_EQ(got[1].sender, "");
+}
+
+TEST_F(PostfixMtaTest, SkipsAGarbageLineButListsTheRest) {
+  runner->outcomes.push_back({{line_of("ABCDEF1"), "garbage {", line_of("ABCDEF2")}});
+  int seen = 0;
+  auto status = mta.for_each_queued([&](QueuedMessage&&) { ++seen; });
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(seen, 2);
+}
+
+TEST_F(PostfixMtaTest, FailsTheListingWhenPostqueueFails) {
+  FakeOutcome outcome{{line_of("ABCDEF1")}};
+  outcome.result = FakeOutcome::exited(69, "postqueue: fatal: Queue report unavailable");
+  runner->outcomes.push_back(outcome);
+  auto status = mta.for_each_queued([](QueuedMessage&&) {});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("exit status 69: postqueue: fatal"), std::string::npos)
+      << status.error().message;
+}
+
+TEST_F(PostfixMtaTest, FailsTheListingWhenPostqueueIsKilled) {
+  FakeOutcome outcome;
+  outcome.result = CommandResult{};
+  outcome.result.term_signal = 9;
+  runner->outcomes.push_back(outcome);
+  EXPECT_FALSE(mta.for_each_queued([](QueuedMessage&&) {}).ok());
+}
+
+TEST_F(PostfixMtaTest, FailsTheListingWhenTheOutputIsCutShortAndDropsThePiece) {
+  FakeOutcome outcome{{line_of("ABCDEF1")}};
+  outcome.stdout_unterminated = line_of("ABCDEF2");
+  runner->outcomes.push_back(outcome);
+  std::vector<std::string> ids;
+  auto status = mta.for_each_queued([&](QueuedMessage&& m) { ids.push_back(m.queue_id); });
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("cut short"), std::string::npos);
+  EXPECT_EQ(ids, (std::vector<std::string>{"ABCDEF1"}));
+}
+
+TEST_F(PostfixMtaTest, ReadsTheEnvelopeWithPostcatE) {
+  runner->outcomes.push_back({{"*** ENVELOPE RECORDS deferred/ABCDEF1 ***", "sender: a@b",
+                               "named_attribute: notify_flags=4", "recipient: c@d",
+                               "*** MESSAGE FILE END deferred/ABCDEF1 ***"}});
+  auto envelope = mta.read_envelope("ABCDEF1");
+  ASSERT_TRUE(envelope.ok()) << envelope.error().message;
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-q", "ABCDEF1"}));
+  expect_mail_config(runner->calls[0]);
+  EXPECT_EQ(envelope->recipients.at(0).notify.to_string(), "FAILURE");
+}
+
+TEST_F(PostfixMtaTest, RunsNothingForAnInvalidQueueId) {
+  for (const char* id : {"ALL", "-", "-d", "", "abc"}) {
+    EXPECT_FALSE(mta.read_envelope(id).ok()) << id;
+    EXPECT_FALSE(mta.read_content(id, false).ok()) << id;
+    EXPECT_FALSE(mta.hold(id).ok()) << id;
+    EXPECT_FALSE(mta.remove(id).ok()) << id;
+  }
+  EXPECT_TRUE(runner->calls.empty()) << "got " << runner->calls.size() << " commands, want none";
+}
+
+TEST_F(PostfixMtaTest, ReportsPostcatsFailureForAMissingMessage) {
+  runner->outcomes.push_back(
+      {{}, "", FakeOutcome::exited(1, "postcat: fatal: open queue file ABCDEF1: No such file")});
+  auto envelope = mta.read_envelope("ABCDEF1");
+  ASSERT_FALSE(envelope.ok());
+  EXPECT_NE(envelope.error().message.find("No such file"), std::string::npos);
+}
+
+TEST_F(PostfixMtaTest, ReadsContentWithPostcatHeadersAndBody) {
+  runner->outcomes.push_back({{"Subject: x", "", "body"}});
+  auto content = mta.read_content("ABCDEF1", false);
+  ASSERT_TRUE(content.ok());
+  EXPECT_EQ(*content, "Subject: x\n\nbody\n");
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-h", "-b", "-q", "ABCDEF1"}));
+}
+
+TEST_F(PostfixMtaTest, ReadsHeadersOnlyWithPostcatH) {
+  runner->outcomes.push_back({{"Subject: x"}});
+  auto content = mta.read_content("4jcWcd55ffz1bY07", true);
+  ASSERT_TRUE(content.ok());
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-h", "-q", "4jcWcd55ffz1bY07"}));
+}
+
+TEST_F(PostfixMtaTest, RemovesWithPostsuperDAndChecksTheCount) {
+  runner->outcomes.push_back(
+      {{},
+       "",
+       FakeOutcome::exited(0, "postsuper: ABCDEF1: removed\npostsuper: Deleted: 1 message\n")});
+  auto status = mta.remove("ABCDEF1");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postsuper", "-c", "/etc/postfix-etrn", "-d", "ABCDEF1"}));
+  expect_mail_config(runner->calls[0]);
+}
+
+TEST_F(PostfixMtaTest, TreatsZeroDeletedMessagesAsAFailure) {
+  runner->outcomes.push_back({{}, "", FakeOutcome::exited(0, "postsuper: Deleted: 0 messages\n")});
+  auto status = mta.remove("ABCDEF1");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("Deleted: 0 messages"), std::string::npos);
+}
+
+TEST_F(PostfixMtaTest, HoldsWithPostsuperH) {
+  runner->outcomes.push_back(
+      {{},
+       "",
+       FakeOutcome::exited(
+           0, "postsuper: ABCDEF1: placed on hold\npostsuper: Placed on hold: 1 message\n")});
+  EXPECT_TRUE(mta.hold("ABCDEF1").ok());
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postsuper", "-c", "/etc/postfix-etrn", "-h", "ABCDEF1"}));
+  runner->outcomes.push_back(
+      {{}, "", FakeOutcome::exited(0, "postsuper: Placed on hold: 0 messages\n")});
+  EXPECT_FALSE(mta.hold("ABCDEF1").ok());
+}
+
+TEST_F(PostfixMtaTest, SubmitsADsnWithTheNullSenderFromTheFile) {
+  auto status = mta.submit_dsn("/tmp/dsn.eml", "alice@sender.example");
+  ASSERT_TRUE(status.ok());
+  const auto& spec = runner->calls.at(0);
+  EXPECT_EQ(spec.argv,
+            (Argv{"/usr/sbin/sendmail", "-i", "-f", "<>", "--", "alice@sender.example"}));
+  EXPECT_EQ(spec.stdin_source.kind, StdinSource::Kind::file);
+  EXPECT_EQ(spec.stdin_source.value, "/tmp/dsn.eml");
+  expect_mail_config(spec);
+}
+
+TEST_F(PostfixMtaTest, RefusesADsnRecipientThatLooksLikeAnOption) {
+  EXPECT_FALSE(mta.submit_dsn("/tmp/dsn.eml", "-bv").ok());
+  EXPECT_FALSE(mta.submit_dsn("/tmp/dsn.eml", "").ok());
+  EXPECT_FALSE(mta.submit_dsn("/tmp/dsn.eml", "a@b\nc").ok());
+  EXPECT_TRUE(runner->calls.empty());
+}
+
+TEST_F(PostfixMtaTest, ReportsAFailedDsnSubmission) {
+  runner->outcomes.push_back(
+      {{}, "", FakeOutcome::exited(75, "sendmail: fatal: queue file write error")});
+  auto status = mta.submit_dsn("/tmp/dsn.eml", "alice@sender.example");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("queue file write error"), std::string::npos);
+}
+
+TEST_F(PostfixMtaTest, ReadsQueueLifetimesWithPostconf) {
+  runner->outcomes.push_back({{"5d", "1h"}});
+  auto got = mta.queue_lifetimes();
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->maximal_queue_lifetime, 5 * 86400);
+  EXPECT_EQ(got->bounce_queue_lifetime, 3600);
+  EXPECT_EQ(runner->calls.at(0).argv, (Argv{"/usr/sbin/postconf", "-c", "/etc/postfix-etrn", "-h",
+                                            "maximal_queue_lifetime", "bounce_queue_lifetime"}));
+}
+
+TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to pick mail_owner credentials";
+  const std::string path = ::testing::TempDir() + "reinject_content.eml";
+  std::ofstream(path) << "Subject: x\n\nbody\n";
+  runner->outcomes.push_back({{"root"}});  // postconf -h mail_owner
+  runner->smtp_replies = {"220 mx", "250 mx", "250 Ok",
+                          "250 Ok", "354 go", "250 2.0.0 Ok: queued as C1F98A7211F"};
+  auto id = mta.reinject(path, "erin@sender.example", ReturnContent::headers, "x+y", false,
+                         {{"frank@customer.example", Notify::parse("FAILURE"), "rfc822;f@c"}});
+  std::remove(path.c_str());
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(*id, "C1F98A7211F");
+  ASSERT_EQ(runner->calls.size(), 2u);
+  EXPECT_EQ(runner->calls[0].argv,
+            (Argv{"/usr/sbin/postconf", "-c", "/etc/postfix-etrn", "-h", "mail_owner"}));
+  EXPECT_EQ(runner->calls[1].argv, (Argv{"/usr/sbin/sendmail", "-bs"}));
+  expect_mail_config(runner->calls[1]);
+  ASSERT_TRUE(runner->calls[1].run_as.has_value());
+  EXPECT_EQ(runner->calls[1].run_as->uid, 0u) << "mail_owner \"root\" in this test";
+  EXPECT_NE(runner->smtp_transcript.find("RCPT TO:<frank@customer.example> NOTIFY=FAILURE "
+                                         "ORCPT=rfc822;f@c\r\n"),
+            std::string::npos)
+      << runner->smtp_transcript;
+}
+
+TEST_F(PostfixMtaTest, DoesNotReinjectWithoutContentOrRecipients) {
+  EXPECT_FALSE(mta.reinject("/nonexistent/file", "a@b", ReturnContent::unspecified, "", false,
+                            {{"c@d", {}, ""}})
+                   .ok());
+  EXPECT_FALSE(
+      mta.reinject("/etc/hostname", "a@b", ReturnContent::unspecified, "", false, {}).ok());
+  EXPECT_TRUE(runner->calls.empty());
+}
+
+}  // namespace
+}  // namespace etrn

@@ -1,0 +1,41 @@
+// Tests for postfix_time: Postfix time units and postconf output.
+#include "common/mta/postfix_time.hpp"
+
+#include <gtest/gtest.h>
+
+namespace etrn {
+namespace {
+
+TEST(PostfixTime, ReadsEveryUnit) {
+  EXPECT_EQ(*parse_postfix_time("30s", 'd'), 30);
+  EXPECT_EQ(*parse_postfix_time("90m", 'd'), 5400);
+  EXPECT_EQ(*parse_postfix_time("1h", 'd'), 3600);
+  EXPECT_EQ(*parse_postfix_time("5d", 's'), 5 * 86400);
+  EXPECT_EQ(*parse_postfix_time("2w", 's'), 14 * 86400);
+}
+
+TEST(PostfixTime, GivesABareNumberTheDefaultUnit) {
+  EXPECT_EQ(*parse_postfix_time("5", 'd'), 5 * 86400);
+  EXPECT_EQ(*parse_postfix_time("0", 'd'), 0);
+}
+
+TEST(PostfixTime, RejectsWhatPostfixRejects) {
+  for (const char* bad : {"", "d", "5x", "5dd", "-1d", "1.5h", "99999999999999999999w"}) {
+    EXPECT_FALSE(parse_postfix_time(bad, 'd').ok()) << bad;
+  }
+}
+
+TEST(PostfixTime, ReadsPostconfOutputForBothLifetimes) {
+  auto got = parse_queue_lifetimes("5d\n1h\n");
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->maximal_queue_lifetime, 5 * 86400);
+  EXPECT_EQ(got->bounce_queue_lifetime, 3600);
+}
+
+TEST(PostfixTime, RejectsPostconfOutputWithTheWrongShape) {
+  EXPECT_FALSE(parse_queue_lifetimes("5d\n").ok());
+  EXPECT_FALSE(parse_queue_lifetimes("5d\nforever\n").ok());
+}
+
+}  // namespace
+}  // namespace etrn

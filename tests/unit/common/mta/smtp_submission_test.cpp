@@ -1,0 +1,127 @@
+// Tests for smtp_submission: the SMTP commands and the dialogue, against a
+// scripted peer.
+#include "common/mta/smtp_submission.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "tests/unit/common/mta/fake_command_runner.hpp"
+
+namespace etrn {
+namespace {
+
+using testing::FakeSession;
+
+ReinjectRecipient recipient(std::string address, std::string notify, std::string orcpt) {
+  return {std::move(address), notify.empty() ? Notify{} : Notify::parse(notify), std::move(orcpt)};
+}
+
+SmtpSubmission sample() {
+  return {
+      "erin@sender.example",
+      ReturnContent::headers,
+      "x+y",
+      false,
+      {recipient("frank@customer.example", "FAILURE,DELAY", "rfc822;old+frank@customer.example"),
+       recipient("gina@customer.example", "", "")}};
+}
+
+TEST(SmtpSubmission, MailFromCarriesRetEnvidAndSmtputf8) {
+  auto s = sample();
+  EXPECT_EQ(mail_from_command(s), "MAIL FROM:<erin@sender.example> RET=HDRS ENVID=x+2By");
+  s.smtputf8 = true;
+  s.ret = ReturnContent::full;
+  s.envid.clear();
+  EXPECT_EQ(mail_from_command(s), "MAIL FROM:<erin@sender.example> RET=FULL SMTPUTF8");
+  s.sender.clear();
+  s.ret = ReturnContent::unspecified;
+  s.smtputf8 = false;
+  EXPECT_EQ(mail_from_command(s), "MAIL FROM:<>");
+}
+
+TEST(SmtpSubmission, RcptToCarriesNotifyAndAnXtextOrcpt) {
+  const auto s = sample();
+  EXPECT_EQ(rcpt_to_command(s.recipients[0], false),
+            "RCPT TO:<frank@customer.example> NOTIFY=FAILURE,DELAY "
+            "ORCPT=rfc822;old+2Bfrank@customer.example");
+  EXPECT_EQ(rcpt_to_command(s.recipients[1], false), "RCPT TO:<gina@customer.example>");
+}
+
+TEST(SmtpSubmission, WritesUtf8OrcptOnlyUnderSmtputf8) {
+  const std::string orcpt = "rfc822;m\xC3\xBCller+x@customer.example";
+  EXPECT_EQ(orcpt_parameter_value(orcpt, false), "");
+  EXPECT_EQ(orcpt_parameter_value(orcpt, true), "utf-8;m\xC3\xBCller\\x{2B}x@customer.example");
+  EXPECT_EQ(orcpt_parameter_value("no-type", false), "");
+}
+
+TEST(SmtpSubmission, DotStuffsContentLines) {
+  EXPECT_EQ(data_line(".hidden"), "..hidden\r\n");
+  EXPECT_EQ(data_line("."), "..\r\n");
+  EXPECT_EQ(data_line("plain"), "plain\r\n");
+  EXPECT_EQ(data_line(""), "\r\n");
+}
+
+TEST(SmtpSubmission, FindsTheQueueIdInPostfixsReply) {
+  auto id = queue_id_from_reply("250 2.0.0 Ok: queued as C1F98A7211F");
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(*id, "C1F98A7211F");
+  EXPECT_FALSE(queue_id_from_reply("250 2.0.0 Ok").ok());
+  EXPECT_FALSE(queue_id_from_reply("250 2.0.0 Ok: queued as ALL").ok());
+}
+
+TEST(SmtpSubmission, RefusesAddressesThatWouldBreakTheCommandLine) {
+  auto s = sample();
+  s.recipients[0].address = "a@b>\r\nRCPT TO:<evil@x";
+  EXPECT_FALSE(check_submission(s).ok());
+  s = sample();
+  s.sender = "a b@c";
+  EXPECT_FALSE(check_submission(s).ok());
+  s = sample();
+  s.recipients.clear();
+  EXPECT_FALSE(check_submission(s).ok());
+  EXPECT_TRUE(check_submission(sample()).ok());
+}
+
+TEST(SmtpSubmission, RunsTheWholeDialogueAndReturnsTheNewQueueId) {
+  std::string transcript;
+  FakeSession session(
+      {"220 mx ESMTP Postfix", "250-mx", "250-DSN", "250 SMTPUTF8", "250 2.1.0 Ok", "250 2.1.5 Ok",
+       "250 2.1.5 Ok", "354 End data", "250 2.0.0 Ok: queued as C1F98A7211F"},
+      &transcript);
+  std::istringstream content("Subject: x\n\n.dot\r\nlast");
+  auto id = submit_over_smtp(session, sample(), content);
+  ASSERT_TRUE(id.ok()) << id.error().message;
+  EXPECT_EQ(*id, "C1F98A7211F");
+  EXPECT_EQ(transcript,
+            "EHLO localhost\r\n"
+            "MAIL FROM:<erin@sender.example> RET=HDRS ENVID=x+2By\r\n"
+            "RCPT TO:<frank@customer.example> NOTIFY=FAILURE,DELAY "
+            "ORCPT=rfc822;old+2Bfrank@customer.example\r\n"
+            "RCPT TO:<gina@customer.example>\r\n"
+            "DATA\r\n"
+            "Subject: x\r\n\r\n..dot\r\nlast\r\n.\r\n"
+            "QUIT\r\n");
+}
+
+TEST(SmtpSubmission, StopsAtARejectedRecipientAndQuotesTheReply) {
+  std::string transcript;
+  FakeSession session({"220 mx", "250 mx", "250 2.1.0 Ok", "554 5.7.1 Relay access denied"},
+                      &transcript);
+  std::istringstream content("Subject: x\n\nbody\n");
+  auto id = submit_over_smtp(session, sample(), content);
+  ASSERT_FALSE(id.ok());
+  EXPECT_NE(id.error().message.find("554 5.7.1 Relay access denied"), std::string::npos)
+      << id.error().message;
+  EXPECT_EQ(transcript.find("DATA"), std::string::npos) << "no DATA after a rejected RCPT";
+}
+
+TEST(SmtpSubmission, FailsWhenThePeerGoesAway) {
+  std::string transcript;
+  FakeSession session({"220 mx"}, &transcript);
+  std::istringstream content("x\n");
+  EXPECT_FALSE(submit_over_smtp(session, sample(), content).ok());
+}
+
+}  // namespace
+}  // namespace etrn
