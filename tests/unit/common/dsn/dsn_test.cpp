@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
+
 #include "tests/unit/common/dsn/dsn_test_support.hpp"
 
 namespace etrn {
@@ -368,6 +371,74 @@ TEST(BuildDsnHostile, OnlyUnrepresentableRecipientsIsAnError) {
   input.recipients.resize(1);
   input.recipients[0].address = std::string(10000, 'b') + "@customer.example";
   EXPECT_FALSE(build_dsn(input).ok());
+}
+
+// Every line of a header section is a known header or a folded continuation.
+void expect_only_known_names(const std::string& section, const std::set<std::string>& known,
+                             const std::string& where) {
+  std::size_t start = 0;
+  while (start < section.size()) {
+    std::size_t end = section.find('\n', start);
+    if (end == std::string::npos) end = section.size();
+    const std::string line = section.substr(start, end - start);
+    start = end + 1;
+    if (line.empty() || line[0] == ' ' || line[0] == '\t') continue;
+    const std::string name = lower(line.substr(0, line.find(':')));
+    EXPECT_EQ(known.count(name), 1u) << where << ": unexpected line \"" << line << "\"";
+  }
+}
+
+std::string random_hostile_string(std::mt19937& random) {
+  static const std::string kAlphabet =
+      std::string("ab@.;:<>()\"\\ +=\r\n\t\x7f\x80\xC3\xBC\xFFX-Injected", 33) +
+      std::string(1, '\0');
+  std::uniform_int_distribution<std::size_t> length(0, 40);
+  std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
+  std::string out;
+  for (std::size_t n = length(random); n > 0; --n) out += kAlphabet[pick(random)];
+  return out;
+}
+
+TEST(BuildDsnHostile, RandomHostileEnvelopesNeverAddHeadersFieldsOrLongLines) {
+  const std::set<std::string> top_names = {"from",
+                                           "to",
+                                           "date",
+                                           "message-id",
+                                           "subject",
+                                           "auto-submitted",
+                                           "mime-version",
+                                           "content-type",
+                                           "content-transfer-encoding",
+                                           "x-etrn-sweeper-queue-id"};
+  const std::set<std::string> field_names = {
+      "reporting-mta",   "original-envelope-id", "arrival-date",
+      "final-recipient", "original-recipient",   "action",
+      "status",          "diagnostic-code",      "last-attempt-date",
+      "will-retry-until"};
+  std::mt19937 random(20261129);  // fixed seed: the same cases on every run
+  int built = 0;
+  for (int round = 0; round < 500; ++round) {
+    DsnInput input = round % 2 == 0 ? failed_input() : delayed_input();
+    input.smtputf8 = round % 3 == 0;
+    input.envid = random_hostile_string(random);
+    input.queue_id = random_hostile_string(random);
+    input.recipients[0].address = random_hostile_string(random);
+    input.recipients[0].orcpt = random_hostile_string(random);
+    input.recipients[0].domain = random_hostile_string(random);
+    input.recipients[0].policy = random_hostile_string(random);
+    if (round % 5 == 0) input.sender = "s" + random_hostile_string(random) + "@sender.example";
+    const Result<std::string> dsn = build_dsn(input);
+    if (!dsn.ok()) continue;
+    ++built;
+    const std::string where = "round " + std::to_string(round);
+    expect_only_known_names(top_header_section(*dsn), top_names, where);
+    const ParsedDsn parsed = parse_dsn(*dsn);
+    ASSERT_EQ(parsed.parts.size(), 3u) << where << "\n" << *dsn;
+    expect_only_known_names(parsed.parts[1].body, field_names, where);
+    EXPECT_LE(longest_line_octets(*dsn), 998u) << where;
+    EXPECT_EQ(dsn->find('\r'), std::string::npos) << where;
+  }
+  EXPECT_GT(built, 400) << "most random envelopes should still give a DSN";
 }
 
 }  // namespace
