@@ -214,11 +214,14 @@ sfsistat on_body(SMFICTX* ctx, unsigned char* /*chunk*/, size_t length) {
 sfsistat record_at_end(ConnectionState& state, const MessageRecord& record) {
   const Config& config = state.config->config;
   MilterServices* svc = services();
+  const auto started = std::chrono::steady_clock::now();
   const Status written = svc->writer.record(
       with_deadlines(config, record),
       std::chrono::duration_cast<std::chrono::milliseconds>(config.milter_record_timeout));
   if (written) {
-    spdlog::info("recorded {}", describe_record(record));
+    const std::chrono::duration<double, std::milli> took =
+        std::chrono::steady_clock::now() - started;
+    spdlog::info("recorded {} in {:.3f} ms", describe_record(record), took.count());
     return SMFIS_CONTINUE;
   }
   if (config.on_error == OnError::tempfail) {

@@ -10,7 +10,14 @@ Fixtures:
                        user postfix, socket DIR/milter.sock, database
                        DIR/db/etrn.db, config DIR/etrn-sweeper.conf) wired
                        into a started PostfixTestbed through smtpd_milters
-                       and non_smtpd_milters.
+                       and non_smtpd_milters. Attributes: testbed, milter
+                       (MilterProcess: log(), wait_for_log(), signal()),
+                       database, config, socket, dir; rows(sql),
+                       audit_for(queue_id), wait_for_audit(queue_id, count).
+    make_milter_postfix
+                       a factory for variants: make_milter_postfix(
+                       on_error="tempfail", extra_milter={...},
+                       before_start=fn(env), start=True).
 
 Both tear down what they started: Postfix is stopped, the milter gets
 SIGTERM and must exit 0. The instance directory is removed when the test
@@ -200,18 +207,40 @@ def postfix(request):
         _leave_or_remove(request, testbed)
 
 
+def _teardown(request, env: MilterPostfix) -> int:
+    env.testbed.stop()
+    rc = env.milter.stop()
+    if rc == 0:
+        _leave_or_remove(request, env.testbed)
+    else:
+        env.testbed.cleanup(remove=False)
+    return rc
+
+
 @pytest.fixture
-def milter_postfix(request, bin_dir):
-    env = MilterPostfix(bin_dir)
-    rc = None
-    try:
-        env.start()
-        yield env
-    finally:
-        env.testbed.stop()
-        rc = env.milter.stop()
-        if rc == 0:
-            _leave_or_remove(request, env.testbed)
-        else:
-            env.testbed.cleanup(remove=False)
-    assert rc == 0, f"etrn-milter exited {rc} on SIGTERM, want 0; log:\n{env.milter.log()[-3000:]}"
+def make_milter_postfix(request, bin_dir):
+    """A factory: make_milter_postfix(on_error=..., extra_milter={...},
+    before_start=callable(env), start=True) -> a started MilterPostfix.
+    Everything made is torn down after the test; the milter must exit 0."""
+    made: list[MilterPostfix] = []
+
+    def make(on_error: str = "accept", extra_milter: dict | None = None,
+             before_start=None, start: bool = True) -> MilterPostfix:
+        env = MilterPostfix(bin_dir, on_error=on_error, extra_milter=extra_milter)
+        made.append(env)
+        if before_start is not None:
+            before_start(env)
+        if start:
+            env.start()
+        return env
+
+    yield make
+    codes = [(env, _teardown(request, env)) for env in made]
+    for env, rc in codes:
+        assert rc == 0, f"etrn-milter exited {rc} on SIGTERM, want 0; log:\n{env.milter.log()[-3000:]}"
+
+
+@pytest.fixture
+def milter_postfix(make_milter_postfix):
+    """A started Postfix with the real etrn-milter (on_error = accept)."""
+    return make_milter_postfix()

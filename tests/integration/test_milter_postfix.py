@@ -1,0 +1,207 @@
+"""test_milter_postfix.py - etrn-milter in front of a private real Postfix.
+
+Postfix has an ETRN-only domain (customer.example, in etrn_domains), a
+domain routed to the etrn-only transport but NOT in etrn_domains
+(transport-only.example), and ordinary domains (sender.example, delivered
+to mailboxes; elsewhere.example, relayed). The milter sits in both
+smtpd_milters and non_smtpd_milters (see conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from conftest import db_rows
+
+
+def messages_row(env, queue_id):
+    rows = env.rows("SELECT * FROM messages WHERE queue_id = ?", (queue_id,))
+    assert len(rows) == 1, f"got {len(rows)} messages rows for {queue_id}, want 1"
+    return rows[0]
+
+
+def recipients_of(env, queue_id):
+    return env.rows("SELECT r.* FROM recipients r JOIN messages m ON r.message = m.id "
+                    "WHERE m.queue_id = ? ORDER BY r.address", (queue_id,))
+
+
+def test_etrn_mail_is_recorded_with_the_queue_id_postqueue_shows(milter_postfix):
+    env = milter_postfix
+    qid = env.testbed.send("alice@sender.example", "bob@customer.example",
+                           headers={"Subject": "for the site", "X-Priority": "5"})
+    queued = env.testbed.wait_for_queue_id(qid)
+    rows = env.wait_for_audit(qid)
+
+    assert [r["recipient"] for r in rows] == ["bob@customer.example"]
+    row = rows[0]
+    assert row["queue_id"] == queued["queue_id"], f"got {row['queue_id']}, want {queued['queue_id']}"
+    assert abs(row["arrival_time"] - queued["arrival_time"]) <= 2, \
+        f"arrival_time {row['arrival_time']} vs postqueue {queued['arrival_time']}"
+    assert row["sender"] == "alice@sender.example"
+    assert row["domain"] == "customer.example"
+    assert row["state"] == "queued"
+    assert row["priority"] == "non-urgent", f"X-Priority: 5 gave {row['priority']}"
+    assert row["expires_at"] == row["arrival_time"] + 72 * 3600, "non-urgent default is 72h"
+
+    m = messages_row(env, qid)
+    assert m["subject"] == "for the site"
+    assert m["client_addr"] == "127.0.0.1"
+    assert m["helo"] == "client.example"
+    assert m["message_id"].startswith("<") and m["message_id"].endswith("@client.example>")
+    assert m["size"] > 0
+    events = env.rows("SELECT kind FROM etrn_events WHERE queue_id = ?", (qid,))
+    assert [e["kind"] for e in events] == ["recorded"]
+    assert f"recorded {qid}" in env.milter.log(), "one log line per recorded message, with the queue ID"
+
+
+def test_mail_for_other_domains_leaves_no_row(milter_postfix):
+    env = milter_postfix
+    qid_local = env.testbed.send("bob@sender.example", "alice@sender.example")
+    qid_relay = env.testbed.send("bob@sender.example", "someone@elsewhere.example")
+    env.testbed.wait_for_mailbox("alice")
+    env.testbed.wait_for_queue_id(qid_relay)  # deferred: the site is down
+    # A later ETRN message proves the milter has processed the earlier ones.
+    marker = env.testbed.send("bob@sender.example", "bob@customer.example")
+    env.wait_for_audit(marker)
+
+    assert env.audit_for(qid_local) == []
+    assert env.audit_for(qid_relay) == []
+    assert env.rows("SELECT count(*) AS n FROM messages")[0]["n"] == 1
+
+
+def test_mixed_recipients_record_only_the_etrn_ones(milter_postfix):
+    env = milter_postfix
+    qid = env.testbed.send("alice@sender.example",
+                           ["bob@customer.example", "carol@sender.example",
+                            "dave@transport-only.example", "x@elsewhere.example"])
+    rows = env.wait_for_audit(qid, count=2)
+    time.sleep(0.3)
+    rows = env.audit_for(qid)
+    got = [r["recipient"] for r in rows]
+    assert got == ["bob@customer.example", "dave@transport-only.example"], f"got {got}"
+    queued = env.testbed.wait_for_queue_id(qid)
+    queued_rcpts = sorted(r["address"] for r in queued["recipients"])
+    assert "bob@customer.example" in queued_rcpts
+
+
+def test_dsn_parameters_are_captured(milter_postfix):
+    env = milter_postfix
+    qid = env.testbed.send(
+        "alice@sender.example",
+        [("never@customer.example", ["NOTIFY=NEVER"]),
+         ("sd@customer.example", ["NOTIFY=SUCCESS,DELAY", "ORCPT=rfc822;SD+2Btag@customer.example"]),
+         ("plain@customer.example", [])],
+        mail_options=["RET=HDRS", "ENVID=env+2B42+20x"])
+    env.wait_for_audit(qid, count=3)
+
+    m = messages_row(env, qid)
+    assert m["ret"] == "HDRS", f"got RET {m['ret']}"
+    assert m["envid"] == "env+42 x", f"got ENVID {m['envid']!r}, want xtext-decoded 'env+42 x'"
+    rcpts = {r["address"]: r for r in recipients_of(env, qid)}
+    assert rcpts["never@customer.example"]["notify"] == "NEVER"
+    assert rcpts["sd@customer.example"]["notify"] == "SUCCESS,DELAY"
+    assert rcpts["sd@customer.example"]["orcpt"] == "rfc822;SD+tag@customer.example"
+    assert rcpts["plain@customer.example"]["notify"] is None
+    assert rcpts["plain@customer.example"]["orcpt"] is None
+
+
+def test_smtputf8_is_captured(milter_postfix):
+    env = milter_postfix
+    qid = env.testbed.send("alice@sender.example", "bob@customer.example",
+                           mail_options=["SMTPUTF8", "BODY=8BITMIME"],
+                           headers={"Subject": "caf\u00e9"})
+    env.wait_for_audit(qid)
+    assert messages_row(env, qid)["smtputf8"] == 1
+
+
+def test_a_domain_routed_to_the_etrn_transport_is_recorded_through_rcpt_mailer(milter_postfix):
+    env = milter_postfix
+    qid = env.testbed.send("alice@sender.example", "carol@transport-only.example")
+    rows = env.wait_for_audit(qid)
+    assert [r["recipient"] for r in rows] == ["carol@transport-only.example"]
+    assert recipients_of(env, qid)[0]["mailer"] == "etrn-only"
+
+
+def test_mail_submitted_with_sendmail_is_recorded(milter_postfix):
+    env = milter_postfix
+    env.testbed.sendmail_submit("alice@sender.example", ["bob@customer.example", "carol@sender.example"],
+                                subject="local submission")
+    # The maildrop file has an ID of its own; pickup/cleanup give the
+    # message its real queue ID, which is the one the milter must see.
+    def picked_up(m):
+        return m["queue_name"] != "maildrop" and any(
+            r["address"] == "bob@customer.example" for r in m["recipients"])
+
+    queue = env.testbed.wait_for_queue(lambda q: any(picked_up(m) for m in q))
+    qid = next(m["queue_id"] for m in queue if picked_up(m))
+    rows = env.wait_for_audit(qid)
+    assert [r["recipient"] for r in rows] == ["bob@customer.example"]
+    assert rows[0]["sender"] == "alice@sender.example"
+    assert messages_row(env, qid)["subject"] == "local submission"
+
+
+def test_mail_still_flows_when_the_database_is_unwritable(make_milter_postfix):
+    def make_unwritable(env):
+        env.db_dir.chmod(0o755)
+        os.chown(env.db_dir, 0, 0)  # the milter runs as postfix: it cannot create the file
+
+    env = make_milter_postfix(before_start=make_unwritable)
+    qid = env.testbed.send("alice@sender.example", "bob@customer.example")
+    queued = env.testbed.wait_for_queue_id(qid)
+    assert queued["recipients"][0]["address"] == "bob@customer.example"
+    env.milter.wait_for_log(f"{qid}: NOT recorded, accepting")
+    assert not env.database.exists()
+
+
+def test_on_error_tempfail_makes_postfix_tempfail_the_message(make_milter_postfix):
+    def make_unwritable(env):
+        os.chown(env.db_dir, 0, 0)
+
+    env = make_milter_postfix(on_error="tempfail", before_start=make_unwritable)
+    code, text = env.testbed.send_raw("alice@sender.example", "bob@customer.example")
+    assert 400 <= code < 500, f"got {code} {text!r}, want a 4xx reply"
+    # Mail without ETRN recipients is not affected.
+    qid = env.testbed.send("alice@sender.example", "carol@sender.example")
+    assert qid
+    env.milter.wait_for_log("NOT recorded, tempfailing")
+    assert all(r["address"] != "bob@customer.example"
+               for m in env.testbed.postqueue_json() for r in m["recipients"])
+
+
+def test_sighup_reloads_the_configuration_for_new_connections(milter_postfix):
+    env = milter_postfix
+    before = env.testbed.send("alice@sender.example", "x@elsewhere.example")
+    marker = env.testbed.send("alice@sender.example", "bob@customer.example")
+    env.wait_for_audit(marker)
+    assert env.audit_for(before) == []
+
+    text = env.config.read_text().replace(
+        "etrn_domains = customer.example", "etrn_domains = customer.example, elsewhere.example")
+    env.config.write_text(text)
+    env.milter.signal(signal.SIGHUP)
+    env.milter.wait_for_log("configuration reloaded")
+
+    after = env.testbed.send("alice@sender.example", "y@elsewhere.example")
+    rows = env.wait_for_audit(after)
+    assert [r["recipient"] for r in rows] == ["y@elsewhere.example"]
+    assert env.milter.proc.poll() is None, "SIGHUP must not stop the milter"
+
+
+def test_a_bad_configuration_on_sighup_keeps_the_old_one(milter_postfix):
+    env = milter_postfix
+    env.config.write_text(env.config.read_text() + "no_such_key = 1\n")
+    env.milter.signal(signal.SIGHUP)
+    env.milter.wait_for_log("keeping the previous configuration")
+    qid = env.testbed.send("alice@sender.example", "bob@customer.example")
+    assert [r["recipient"] for r in env.wait_for_audit(qid)] == ["bob@customer.example"]
+
+
+def test_the_socket_is_0660_and_owned_by_the_milter_user(milter_postfix):
+    st = milter_postfix.socket_path.stat()
+    assert oct(st.st_mode & 0o777) == oct(0o660), f"got mode {oct(st.st_mode & 0o777)}"
+    import pwd
+    assert st.st_uid == pwd.getpwnam("postfix").pw_uid
