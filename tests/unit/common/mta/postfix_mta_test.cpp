@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -244,6 +245,98 @@ TEST_F(PostfixMtaTest, DoesNotReinjectWithoutContentOrRecipients) {
   EXPECT_FALSE(
       mta.reinject("/etc/hostname", "a@b", ReturnContent::unspecified, "", false, {}).ok());
   EXPECT_TRUE(runner->calls.empty());
+}
+
+}  // namespace
+}  // namespace etrn
+
+namespace etrn {
+namespace {
+
+// PostfixMta with the real ProcessRunner and script stand-ins for postqueue
+// in a temporary command directory.
+class PostfixMtaWithScripts : public ::testing::Test {
+ protected:
+  PostfixMtaWithScripts()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("etrn-fake-postfix-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir_);
+  }
+  ~PostfixMtaWithScripts() override { std::filesystem::remove_all(dir_); }
+
+  void install(const std::string& program, const std::string& body) {
+    const auto path = dir_ / program;
+    std::ofstream(path) << "#!/bin/sh\n" << body;
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  }
+
+  PostfixMta mta() {
+    PostfixCommands commands;
+    commands.config_directory = "/etc/postfix-test";
+    commands.command_directory = dir_.string();
+    return PostfixMta(commands, std::make_shared<ProcessRunner>());
+  }
+
+  std::filesystem::path dir_;
+};
+
+// A shell command printing `n` valid `postqueue -j` lines.
+std::string json_lines_command(int n) {
+  return "awk -v N=" + std::to_string(n) +
+         " 'BEGIN { for (i = 0; i < N; i++) printf \"{\\\"queue_name\\\": \\\"deferred\\\", "
+         "\\\"queue_id\\\": \\\"%X\\\", \\\"arrival_time\\\": %d, \\\"message_size\\\": 1, "
+         "\\\"sender\\\": \\\"a@b\\\", \\\"recipients\\\": [{\\\"address\\\": \\\"c@d\\\"}]}\\n\", "
+         "1048576 + i, i }'";
+}
+
+TEST_F(PostfixMtaWithScripts, StreamsAHundredThousandQueuedMessages) {
+  install("postqueue", json_lines_command(100000) + "\n");
+  auto adapter = mta();
+  std::size_t count = 0;
+  std::int64_t last_arrival = -1;
+  auto status = adapter.for_each_queued([&](QueuedMessage&& m) {
+    ++count;
+    last_arrival = m.arrival_time;
+  });
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(count, 100000u);
+  EXPECT_EQ(last_arrival, 99999);
+}
+
+TEST_F(PostfixMtaWithScripts, SeesMailConfigAndTheArguments) {
+  install("postqueue", "echo \"$MAIL_CONFIG $*\" >&2; exit 1\n");
+  auto adapter = mta();
+  auto status = adapter.for_each_queued([](QueuedMessage&&) {});
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("exit status 1: /etc/postfix-test -c /etc/postfix-test -j"),
+            std::string::npos)
+      << status.error().message;
+}
+
+TEST_F(PostfixMtaWithScripts, FailsWhenPostqueueExitsNonZeroAfterPrintingLines) {
+  install("postqueue", json_lines_command(3) + "; exit 1\n");
+  auto adapter = mta();
+  EXPECT_FALSE(adapter.for_each_queued([](QueuedMessage&&) {}).ok());
+}
+
+TEST_F(PostfixMtaWithScripts, FailsWhenPostqueueOutputIsCutShort) {
+  install("postqueue", json_lines_command(3) + "; printf '{\"queue_name\": \"def'\n");
+  auto adapter = mta();
+  int seen = 0;
+  auto status = adapter.for_each_queued([&](QueuedMessage&&) { ++seen; });
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("cut short"), std::string::npos);
+  EXPECT_EQ(seen, 3);
+}
+
+TEST_F(PostfixMtaWithScripts, SkipsGarbageLinesFromPostqueue) {
+  install("postqueue", "echo 'postqueue: warning: garbage'; " + json_lines_command(2) +
+                           "; echo '{\"queue_id\": \"ALL\"}'\n");
+  auto adapter = mta();
+  int seen = 0;
+  auto status = adapter.for_each_queued([&](QueuedMessage&&) { ++seen; });
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(seen, 2);
 }
 
 }  // namespace
