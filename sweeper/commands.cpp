@@ -1,0 +1,72 @@
+// commands.cpp - the command dispatcher (see commands.hpp). Cron-friendly:
+// silent on success unless --verbose; warnings and errors go to stderr and
+// syslog.
+#include "sweeper/commands.hpp"
+
+#include <iostream>
+
+#include "common/config/config.hpp"
+#include "common/log/log.hpp"
+#include "common/util/sysexits.hpp"
+#include "sweeper/report_command.hpp"
+#include "sweeper/shape_command.hpp"
+#include "sweeper/sweep_command.hpp"
+
+namespace etrn {
+
+namespace {
+
+ConfigParse load_with_overrides(const Options& options) {
+  ConfigParse parse = load_config_file(options.config_path);
+  if (options.database) apply_config_override(parse, "database", *options.database);
+  if (options.mta) apply_config_override(parse, "mta", *options.mta);
+  return parse;
+}
+
+void print_errors(const ConfigParse& parse) {
+  for (const ConfigError& error : parse.errors)
+    std::cerr << "etrn-sweeper: " << error.to_string() << "\n";
+}
+
+int check_config(const ConfigParse& parse) {
+  if (!parse.ok()) {
+    print_errors(parse);
+    return to_int(ExitCode::config);
+  }
+  std::cout << "configuration OK\n";
+  return 0;
+}
+
+}  // namespace
+
+int run_command(const Options& options) {
+  if (options.help) {
+    std::cout << usage_text();
+    return 0;
+  }
+  if (options.version) {
+    std::cout << "etrn-sweeper " << ETRN_VERSION << "\n";
+    return 0;
+  }
+  const ConfigParse parse = load_with_overrides(options);
+  if (options.command == Command::check_config) return check_config(parse);
+  if (!parse.ok()) {
+    print_errors(parse);
+    return to_int(ExitCode::config);
+  }
+  const Config& config = parse.config;
+  setup_logging("etrn-sweeper", LogTarget::stderr_and_syslog, options.verbose ? "info" : "warning");
+  switch (options.command) {
+    case Command::report:
+      return run_report(config, options.json, options.state);
+    case Command::shape:
+      return run_shape(config);
+    case Command::sweep:
+    case Command::check_config:
+      break;
+  }
+  auto mta = make_mta(config);
+  return run_sweep(config, *mta, SweepOptions{options.dry_run, options.verbose, options.now});
+}
+
+}  // namespace etrn

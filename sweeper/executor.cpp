@@ -1,0 +1,270 @@
+// executor.cpp - does a sweep Plan (see executor.hpp for the order of
+// steps and why).
+#include "sweeper/executor.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/dsn/dsn.hpp"
+#include "common/util/strings.hpp"
+#include "sweeper/kill_point.hpp"
+
+namespace etrn {
+
+std::string RunSummary::to_string() const {
+  return "departed " + std::to_string(departed) + ", adopted " + std::to_string(adopted) +
+         ", warned " + std::to_string(warned) + ", expired " + std::to_string(expired) +
+         ", DSNs sent " + std::to_string(dsns_sent) + ", removed " + std::to_string(removed) +
+         ", split " + std::to_string(split) + ", recovered " + std::to_string(recovered) +
+         ", errors " + std::to_string(errors.size());
+}
+
+std::string with_reinjected_header(const std::string& content, const std::string& old_queue_id) {
+  return std::string(kReinjectedHeader) + ": " + old_queue_id + "\n" + content;
+}
+
+namespace {
+
+std::vector<const RecipientPlan*> with_action(const MessagePlan& m, RecipientAction action) {
+  std::vector<const RecipientPlan*> out;
+  for (const RecipientPlan& r : m.recipients) {
+    if (r.action == action && r.id != 0) out.push_back(&r);
+  }
+  return out;
+}
+
+bool leaves_queue(RecipientAction a) {
+  return a == RecipientAction::expire_dsn || a == RecipientAction::expire_silent ||
+         a == RecipientAction::already_expired;
+}
+
+bool stays(const RecipientPlan& r) {
+  const bool waiting = r.state == RecipientState::queued || r.state == RecipientState::warned;
+  return waiting && r.id != 0 &&
+         (r.action == RecipientAction::none || r.action == RecipientAction::warn);
+}
+
+MessageToRecord adoption_record(const MessagePlan& m) {
+  MessageToRecord item;
+  MessageRecord& record = item.message;
+  record.queue_id = m.queue_id;
+  record.arrival_time = m.arrival_time;
+  record.sender = m.sender;
+  record.ret = m.ret;
+  record.envid = m.envid;
+  record.smtputf8 = m.smtputf8;
+  record.priority = m.priority;
+  record.size = m.queued ? m.queued->size : 0;
+  for (const RecipientPlan& r : m.recipients) {
+    record.recipients.push_back(RecipientRecord{r.address, r.domain, r.notify, r.orcpt, ""});
+    item.deadlines.push_back(r.deadlines);
+  }
+  return item;
+}
+
+ReinjectRecipient reinject_recipient(const std::string& address, const QueuedEnvelope& envelope) {
+  for (const QueuedEnvelope::Recipient& e : envelope.recipients) {
+    if (iequals(e.address, address)) return ReinjectRecipient{address, e.notify, e.orcpt};
+  }
+  return ReinjectRecipient{address, Notify{}, ""};
+}
+
+}  // namespace
+
+Executor::Executor(const Config& config, Database& db, Mta& mta, Outbox& outbox,
+                   std::string reporting_mta, ExecutorClock clock)
+    : config_(config),
+      db_(db),
+      mta_(mta),
+      outbox_(outbox),
+      reporting_mta_(std::move(reporting_mta)),
+      clock_(clock) {}
+
+RunSummary Executor::execute(Plan plan) {
+  reconcile(plan);
+  for (MessagePlan& m : plan.messages) {
+    if (m.id == 0 || !m.queued) continue;
+    Status done = act(m);
+    if (done) continue;
+    spdlog::error("{}: {}", m.queue_id, done.error().message);
+    summary_.errors.push_back(m.queue_id + ": " + done.error().message);
+  }
+  return summary_;
+}
+
+void Executor::reconcile(Plan& plan) {
+  Transaction transaction(db_);
+  for (const Merge& merge : plan.merges)
+    merge_messages(db_, merge.keep, merge.drop, clock_.act_now);
+  for (MessagePlan& m : plan.messages) reconcile_message(m);
+  transaction.commit();
+}
+
+void Executor::reconcile_message(MessagePlan& m) {
+  if (m.adopt && !adopt(m)) return;
+  if (m.record_mta_arrival && m.queued) set_mta_arrival(db_, m.id, m.queued->arrival_time);
+  for (const RecipientPlan& r : m.recipients) {
+    if (r.deadlines_changed)
+      update_deadlines(db_, r.id, r.deadlines.warn_at, r.deadlines.expires_at);
+    if (r.action != RecipientAction::depart) continue;
+    set_recipient_state(db_, RecipientRef{r.id, m.queue_id, r.address}, RecipientState::departed,
+                        m.queued ? "no longer queued for this recipient" : "left the queue",
+                        clock_.act_now);
+    ++summary_.departed;
+  }
+  if (m.done) mark_done(db_, m.id, clock_.act_now);
+}
+
+// Records an adopted message; false (and nothing to act on) when a row for it turned up meanwhile.
+bool Executor::adopt(MessagePlan& m) {
+  std::optional<std::int64_t> id = adopt_message(db_, adoption_record(m), clock_.real_now);
+  if (!id) {
+    m.id = 0;
+    return false;
+  }
+  m.id = *id;
+  m.record_mta_arrival = false;
+  const auto ids = recipient_ids(db_, m.id);
+  for (RecipientPlan& r : m.recipients) {
+    auto found = ids.find(r.address);
+    r.id = found == ids.end() ? 0 : found->second;
+  }
+  ++summary_.adopted;
+  return true;
+}
+
+Status Executor::act(MessagePlan& m) {
+  if (!with_action(m, RecipientAction::warn).empty())
+    ETRN_TRY(send_dsn(m, OutboxKind::delayed, RecipientAction::warn));
+  if (m.removal == Removal::split && m.queued->queue_name != "hold") {
+    ETRN_TRY(mta_.hold(m.queue_id));
+    kill_point("held");
+  }
+  if (!with_action(m, RecipientAction::expire_dsn).empty()) {
+    ETRN_TRY(send_dsn(m, OutboxKind::failed, RecipientAction::expire_dsn));
+  }
+  if (!with_action(m, RecipientAction::expire_silent).empty()) expire_silently(m);
+  if (m.removal == Removal::whole) return remove_whole(m);
+  if (m.removal == Removal::split) return split(m);
+  return ok_status();
+}
+
+Status Executor::send_dsn(const MessagePlan& m, OutboxKind kind, RecipientAction which) {
+  DsnRequest request{m.id, m.queue_id, m.sender, kind, {}, reporting_mta_};
+  for (const RecipientPlan* r : with_action(m, which)) request.recipient_ids.push_back(r->id);
+  auto row = outbox_.enqueue(
+      request, [&](const std::string& id) { return build(m, kind, which, id); }, clock_.act_now);
+  if (!row) return row.error();
+  ETRN_TRY(outbox_.deliver(*row, clock_.act_now));
+  ++summary_.dsns_sent;
+  int& counter = kind == OutboxKind::delayed ? summary_.warned : summary_.expired;
+  counter += static_cast<int>(request.recipient_ids.size());
+  return ok_status();
+}
+
+Result<std::string> Executor::build(const MessagePlan& m, OutboxKind kind, RecipientAction which,
+                                    const std::string& dsn_message_id) {
+  const bool headers_only =
+      m.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
+  auto original = mta_.read_content(m.queue_id, headers_only);
+  if (!original) return make_error("reading the original for the DSN: " + original.error().message);
+  DsnInput in;
+  in.kind = kind == OutboxKind::delayed ? DsnKind::delayed : DsnKind::failed;
+  in.reporting_mta = reporting_mta_;
+  in.message_id = dsn_message_id;
+  in.sender = m.sender;
+  in.queue_id = m.queue_id;
+  in.envid = m.envid;
+  in.smtputf8 = m.smtputf8;
+  in.ret = m.ret;
+  in.arrival_time = m.arrival_time;
+  in.now = clock_.act_now;
+  for (const RecipientPlan* r : with_action(m, which)) {
+    in.recipients.push_back(
+        DsnRecipient{r->address, r->orcpt, r->domain, r->deadlines.expires_at, r->policy});
+  }
+  in.original = std::move(*original);
+  in.original_is_headers_only = headers_only;
+  in.size_limit = static_cast<std::size_t>(config_.bounce_size_limit);
+  return build_dsn(in);
+}
+
+void Executor::expire_silently(const MessagePlan& m) {
+  Transaction transaction(db_);
+  for (const RecipientPlan* r : with_action(m, RecipientAction::expire_silent)) {
+    set_recipient_state(db_, RecipientRef{r->id, m.queue_id, r->address}, RecipientState::expired,
+                        r->why, clock_.act_now);
+    spdlog::info("{}: {} expired, {}", m.queue_id, r->address, r->why);
+    ++summary_.expired;
+  }
+  transaction.commit();
+}
+
+Status Executor::remove_whole(const MessagePlan& m) {
+  ETRN_TRY(mta_.remove(m.queue_id));
+  std::vector<std::string> addresses;
+  for (const RecipientPlan& r : m.recipients) {
+    if (leaves_queue(r.action)) addresses.push_back(r.address);
+  }
+  Transaction transaction(db_);
+  mark_removed(db_, m.id, m.queue_id, addresses, "expired; removed from the queue", clock_.act_now);
+  transaction.commit();
+  ++summary_.removed;
+  return ok_status();
+}
+
+// Survivors first go out in a copy; the original (held) is then marked
+// done before it is removed, so a failed removal leaves it in the hold
+// queue rather than re-injecting its survivors a second time.
+Status Executor::split(const MessagePlan& m) {
+  auto new_id = reinject_survivors(m);
+  if (!new_id) return new_id.error();
+  kill_point("reinjected");
+  std::vector<std::int64_t> moving;
+  std::vector<std::string> removed;
+  for (const RecipientPlan& r : m.recipients) {
+    if (stays(r)) moving.push_back(r.id);
+    if (leaves_queue(r.action)) removed.push_back(r.address);
+  }
+  {
+    Transaction transaction(db_);
+    move_survivors(db_, m.id, *new_id, moving, clock_.real_now);
+    mark_removed(db_, m.id, m.queue_id, removed,
+                 "expired; the other recipients re-injected as " + *new_id, clock_.act_now);
+    transaction.commit();
+  }
+  ++summary_.split;
+  Status removal = mta_.remove(m.queue_id);
+  if (!removal) {
+    return make_error("survivors re-injected as " + *new_id +
+                      ", but removing the held original failed (remove it "
+                      "with postsuper -d " +
+                      m.queue_id + " hold): " + removal.error().message);
+  }
+  return ok_status();
+}
+
+Result<std::string> Executor::reinject_survivors(const MessagePlan& m) {
+  auto content = mta_.read_content(m.queue_id, false);
+  if (!content)
+    return make_error("reading the original to re-inject it: " + content.error().message);
+  auto envelope = mta_.read_envelope(m.queue_id);
+  if (!envelope)
+    return make_error("reading the envelope to re-inject it: " + envelope.error().message);
+  std::vector<ReinjectRecipient> recipients;
+  for (const std::string& address : m.survivors)
+    recipients.push_back(reinject_recipient(address, *envelope));
+  std::error_code ec;
+  std::filesystem::create_directories(outbox_.spool_directory(), ec);
+  const std::string path = outbox_.spool_directory() + "/reinject-" + m.queue_id + ".eml";
+  ETRN_TRY(write_durably(path, with_reinjected_header(*content, m.queue_id)));
+  auto new_id = mta_.reinject(path, m.sender, m.ret, m.envid, m.smtputf8, recipients);
+  ::unlink(path.c_str());
+  if (!new_id) return make_error("re-injecting the survivors: " + new_id.error().message);
+  spdlog::info("{}: {} survivor(s) re-injected as {}", m.queue_id, recipients.size(), *new_id);
+  return new_id;
+}
+
+}  // namespace etrn

@@ -1,0 +1,112 @@
+// options.cpp - command-line parsing (see options.hpp). Options may come
+// before or after the command; an option that belongs to another command
+// is a usage error.
+#include "sweeper/options.hpp"
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+#include "common/config/config.hpp"
+#include "common/util/sysexits.hpp"
+
+namespace po = boost::program_options;
+
+namespace etrn {
+
+namespace {
+
+po::options_description described_options() {
+  po::options_description global("Options");
+  static const std::string config_help =
+      "configuration file (default " + std::string(kDefaultConfigPath) + ")";
+  global.add_options()("config,c", po::value<std::string>(), config_help.c_str())(
+      "database", po::value<std::string>(), "database file (overrides the configuration)")(
+      "mta", po::value<std::string>(), "postfix or sendmail (overrides the configuration)")(
+      "verbose,v", "say what was done")("help,h", "this text")("version,V", "the version");
+  po::options_description sweep("sweep");
+  sweep.add_options()("dry-run,n", "print the plan; change nothing")(
+      "now", po::value<std::string>(),
+      "act as of TIME: epoch seconds, 2026-12-01T09:00:00Z, +49h, +3d");
+  po::options_description report("report");
+  report.add_options()("json", "one JSON object per line")(
+      "state", po::value<std::string>(), "only queued, warned, expired or departed");
+  po::options_description all;
+  all.add(global).add(sweep).add(report);
+  return all;
+}
+
+Command command_named(const std::string& name) {
+  if (name == "sweep") return Command::sweep;
+  if (name == "report") return Command::report;
+  if (name == "shape") return Command::shape;
+  if (name == "check-config") return Command::check_config;
+  throw FatalError(ExitCode::usage,
+                   "unknown command '" + name + "' (want sweep, report, shape or check-config)");
+}
+
+void refuse_foreign(const po::variables_map& vm, Command command) {
+  const auto only_for = [&](const char* option, Command owner, const char* owner_name) {
+    if (vm.count(option) && command != owner) {
+      throw FatalError(ExitCode::usage,
+                       std::string("--") + option + " applies only to " + owner_name);
+    }
+  };
+  only_for("dry-run", Command::sweep, "sweep");
+  only_for("now", Command::sweep, "sweep");
+  only_for("json", Command::report, "report");
+  only_for("state", Command::report, "report");
+}
+
+template <typename T>
+std::optional<T> optional_value(const po::variables_map& vm, const char* name) {
+  if (!vm.count(name)) return std::nullopt;
+  return vm[name].as<T>();
+}
+
+}  // namespace
+
+std::string usage_text() {
+  std::ostringstream out;
+  out << "usage: etrn-sweeper [-c FILE] [--database PATH] [--mta postfix|sendmail] [-v] COMMAND\n"
+         "  sweep  [--dry-run] [--now TIME]   reconcile, warn, expire, bounce (default)\n"
+         "  report [--json] [--state S]       the audit records, one line each\n"
+         "  shape                             pending ETRN mail per domain by age\n"
+         "  check-config                      check the configuration\n\n"
+      << described_options();
+  return out.str();
+}
+
+Options parse_options(const std::vector<std::string>& args) {
+  po::options_description all = described_options();
+  po::options_description hidden;
+  hidden.add_options()("command", po::value<std::vector<std::string>>());
+  po::options_description everything;
+  everything.add(all).add(hidden);
+  po::positional_options_description positional;
+  positional.add("command", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(everything).positional(positional).run(), vm);
+  } catch (const po::error& e) {
+    throw FatalError(ExitCode::usage, e.what());
+  }
+  Options o;
+  auto words =
+      optional_value<std::vector<std::string>>(vm, "command").value_or(std::vector<std::string>{});
+  if (words.size() > 1) throw FatalError(ExitCode::usage, "unexpected argument '" + words[1] + "'");
+  if (!words.empty()) o.command = command_named(words[0]);
+  refuse_foreign(vm, o.command);
+  o.config_path = optional_value<std::string>(vm, "config").value_or(kDefaultConfigPath);
+  o.database = optional_value<std::string>(vm, "database");
+  o.mta = optional_value<std::string>(vm, "mta");
+  o.verbose = vm.count("verbose") > 0;
+  o.help = vm.count("help") > 0;
+  o.version = vm.count("version") > 0;
+  o.dry_run = vm.count("dry-run") > 0;
+  o.now = optional_value<std::string>(vm, "now");
+  o.json = vm.count("json") > 0;
+  o.state = optional_value<std::string>(vm, "state");
+  return o;
+}
+
+}  // namespace etrn

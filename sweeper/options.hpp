@@ -1,0 +1,33 @@
+// options.hpp - the command line of etrn-sweeper (interface.md), parsed
+// with Boost.Program_options into plain values. Usage errors throw
+// FatalError(usage).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace etrn {
+
+enum class Command { sweep, report, shape, check_config };
+
+struct Options {
+  Command command = Command::sweep;
+  std::string config_path;  // -c; kDefaultConfigPath when not given
+  std::optional<std::string> database;
+  std::optional<std::string> mta;
+  bool verbose = false;
+  bool help = false;
+  bool version = false;
+  // sweep
+  bool dry_run = false;
+  std::optional<std::string> now;
+  // report
+  bool json = false;
+  std::optional<std::string> state;
+};
+
+Options parse_options(const std::vector<std::string>& args);  // args without argv[0]
+std::string usage_text();
+
+}  // namespace etrn

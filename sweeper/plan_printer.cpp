@@ -1,0 +1,71 @@
+// plan_printer.cpp - renders a Plan as text, one line per message and one
+// indented line per recipient that something happens to.
+#include "sweeper/plan_printer.hpp"
+
+#include "sweeper/time_spec.hpp"
+
+namespace etrn {
+
+namespace {
+
+std::string message_verb(const MessagePlan& m) {
+  std::string verb;
+  if (m.adopt) verb += "adopt; ";
+  if (!m.queued) verb += "gone from the queue; ";
+  if (m.removal == Removal::whole) verb += "remove from the queue; ";
+  if (m.removal == Removal::split) {
+    verb += "hold, re-inject " + std::to_string(m.survivors.size()) +
+            " other recipient(s), remove the original; ";
+  }
+  if (verb.empty()) verb = "update; ";
+  return verb.substr(0, verb.size() - 2);
+}
+
+std::string recipient_line(const RecipientPlan& r) {
+  std::string line = "  " + r.address + ": ";
+  switch (r.action) {
+    case RecipientAction::warn:
+      line += "delay DSN (4.4.7), will retry until " + format_iso8601(r.deadlines.expires_at);
+      break;
+    case RecipientAction::expire_dsn:
+      line += "expired " + format_iso8601(r.deadlines.expires_at) + ", failure DSN (5.4.7)";
+      break;
+    case RecipientAction::expire_silent:
+      line += "expired " + format_iso8601(r.deadlines.expires_at) + ", " + r.why;
+      break;
+    default:
+      line += std::string(to_string(r.action));
+      if (r.action == RecipientAction::none)
+        line += " until " + format_iso8601(r.deadlines.expires_at);
+  }
+  if (r.deadlines_changed) line += " (deadlines recomputed: " + r.policy + ")";
+  return line + "\n";
+}
+
+bool worth_a_line(const RecipientPlan& r) {
+  return r.action != RecipientAction::none || r.deadlines_changed;
+}
+
+}  // namespace
+
+void print_plan(std::ostream& out, const Plan& plan) {
+  out << "sweep plan as of " << format_iso8601(plan.now) << "\n";
+  bool any = false;
+  for (const Merge& merge : plan.merges) {
+    out << "merge duplicate record " << merge.drop << " into " << merge.keep << "\n";
+    any = true;
+  }
+  for (const MessagePlan& m : plan.messages) {
+    if (!m.changes_something()) continue;
+    any = true;
+    out << m.queue_id << " (from <" << m.sender << ">, arrived " << format_iso8601(m.arrival_time)
+        << (m.queued ? ", in " + m.queued->queue_name : std::string()) << "): " << message_verb(m)
+        << "\n";
+    for (const RecipientPlan& r : m.recipients) {
+      if (worth_a_line(r) || m.adopt) out << recipient_line(r);
+    }
+  }
+  if (!any) out << "nothing to do\n";
+}
+
+}  // namespace etrn

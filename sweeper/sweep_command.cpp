@@ -1,0 +1,157 @@
+// sweep_command.cpp - the `sweep` command (see sweep_command.hpp).
+//
+// The recorded messages are read before the queue is listed, so a message
+// the milter records meanwhile is seen in the queue (and adopted at worst,
+// which checks for a row again) rather than missing from it (departed).
+#include "sweeper/sweep_command.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "common/mta/postfix_mta.hpp"
+#include "common/store/database.hpp"
+#include "common/util/sysexits.hpp"
+#include "sweeper/executor.hpp"
+#include "sweeper/outbox.hpp"
+#include "sweeper/plan_printer.hpp"
+#include "sweeper/planner.hpp"
+#include "sweeper/run_lock.hpp"
+#include "sweeper/time_spec.hpp"
+
+namespace etrn {
+
+namespace {
+
+EpochSeconds act_time(const SweepOptions& options, EpochSeconds real_now) {
+  if (!options.now) return real_now;
+  auto t = parse_time_spec(*options.now, real_now);
+  if (!t) throw FatalError(ExitCode::usage, "--now: " + t.error().message);
+  return *t;
+}
+
+std::vector<QueuedMessage> list_queue(Mta& mta) {
+  std::vector<QueuedMessage> queue;
+  Status listed =
+      mta.for_each_queued([&queue](QueuedMessage&& m) { queue.push_back(std::move(m)); });
+  if (!listed) {
+    throw FatalError(ExitCode::temp_fail,
+                     "reading the mail queue failed, nothing changed: " + listed.error().message);
+  }
+  return queue;
+}
+
+PlanInput gather(const Config& config, Database* db, Mta& mta, EpochSeconds act_now,
+                 EpochSeconds real_now) {
+  PlanInput input;
+  input.now = act_now;
+  input.real_now = real_now;
+  if (db != nullptr) input.recorded = load_open_messages(*db);
+  input.queue = list_queue(mta);
+  for (const std::string& id : adoption_candidates(config, input.recorded, input.queue)) {
+    auto envelope = mta.read_envelope(id);
+    if (envelope) {
+      input.envelopes.emplace(id, std::move(*envelope));
+    } else {
+      spdlog::warn("{}: not adopted this time: {}", id, envelope.error().message);
+    }
+  }
+  return input;
+}
+
+void warn_about_lifetimes(const Config& config, Mta& mta) {
+  auto lifetimes = mta.queue_lifetimes();
+  if (!lifetimes) {
+    spdlog::warn("cannot read the MTA's queue lifetimes: {}", lifetimes.error().message);
+    return;
+  }
+  for (const std::string& warning : lifetime_warnings(config, *lifetimes))
+    spdlog::warn("{}", warning);
+}
+
+std::unique_ptr<Database> open_for_writing(const std::string& path) {
+  auto db = Database::open(path, OpenMode::read_write_create);
+  if (!db)
+    throw FatalError(ExitCode::cant_create,
+                     "cannot open database " + path + ": " + db.error().message);
+  return std::move(db).value();
+}
+
+std::string spool_directory_for(const std::string& database) {
+  std::filesystem::path dir = std::filesystem::path(database).parent_path();
+  return ((dir.empty() ? std::filesystem::path(".") : dir) / "outgoing").string();
+}
+
+int dry_run(const Config& config, Mta& mta, EpochSeconds act_now, EpochSeconds real_now) {
+  std::unique_ptr<Database> db;
+  if (std::filesystem::exists(config.database)) {
+    auto opened = Database::open(config.database, OpenMode::read_only);
+    if (!opened)
+      throw FatalError(ExitCode::io_error, "cannot read database: " + opened.error().message);
+    db = std::move(opened).value();
+    const auto unsent = unsent_outbox(*db);
+    if (!unsent.empty()) {
+      std::cout << unsent.size()
+                << " DSN(s) left in the outbox by an interrupted run would be finished first\n";
+    }
+  }
+  warn_about_lifetimes(config, mta);
+  print_plan(std::cout, plan_sweep(config, gather(config, db.get(), mta, act_now, real_now)));
+  return 0;
+}
+
+int sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeconds act_now,
+          EpochSeconds real_now) {
+  RunLock lock(config.database + ".lock");
+  auto db = open_for_writing(config.database);
+  Outbox outbox(*db, mta, spool_directory_for(config.database));
+  auto recovered = outbox.recover(act_now);
+  if (!recovered) {
+    throw FatalError(ExitCode::temp_fail,
+                     "finishing the DSNs of an interrupted run: " + recovered.error().message);
+  }
+  warn_about_lifetimes(config, mta);
+  Plan plan = plan_sweep(config, gather(config, db.get(), mta, act_now, real_now));
+  Executor executor(config, *db, mta, outbox, reporting_mta_for(config),
+                    ExecutorClock{act_now, real_now});
+  RunSummary summary = executor.execute(std::move(plan));
+  summary.recovered = *recovered;
+  if (options.verbose) std::cout << summary.to_string() << "\n";
+  if (summary.errors.empty()) return 0;
+  spdlog::error("{} message(s) not finished; the next run retries them", summary.errors.size());
+  return to_int(ExitCode::temp_fail);
+}
+
+}  // namespace
+
+std::unique_ptr<Mta> make_mta(const Config& config) {
+  if (config.mta == MtaKind::sendmail) {
+    throw FatalError(ExitCode::unavailable, "mta = sendmail: not implemented yet in etrn-sweeper");
+  }
+  return std::make_unique<PostfixMta>(config);
+}
+
+std::string reporting_mta_for(const Config& config) {
+  if (!config.reporting_mta.empty()) return config.reporting_mta;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+int run_sweep(const Config& config, Mta& mta, const SweepOptions& options) {
+  const EpochSeconds real_now = std::time(nullptr);
+  const EpochSeconds act_now = act_time(options, real_now);
+  try {
+    if (options.dry_run) return dry_run(config, mta, act_now, real_now);
+    return sweep(config, mta, options, act_now, real_now);
+  } catch (const DatabaseError& e) {
+    if (e.is_busy())
+      throw FatalError(ExitCode::temp_fail, std::string("database busy: ") + e.what());
+    throw FatalError(ExitCode::io_error, std::string("database error: ") + e.what());
+  }
+}
+
+}  // namespace etrn

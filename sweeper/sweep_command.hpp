@@ -1,0 +1,29 @@
+// sweep_command.hpp - `sweep`: lock, recover the outbox, read the queue,
+// plan, then execute (or, with --dry-run, print the plan and change
+// nothing: the database is opened read-only and no lock file is made).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/config/config.hpp"
+#include "common/mta/mta.hpp"
+
+namespace etrn {
+
+struct SweepOptions {
+  bool dry_run = false;
+  bool verbose = false;
+  std::optional<std::string> now;  // --now TIME
+};
+
+// The MTA adapter the configuration names; FatalError(69) when it is not available.
+std::unique_ptr<Mta> make_mta(const Config& config);
+
+// The host name for Reporting-MTA, unless the configuration names one.
+std::string reporting_mta_for(const Config& config);
+
+int run_sweep(const Config& config, Mta& mta, const SweepOptions& options);
+
+}  // namespace etrn
