@@ -7,6 +7,11 @@ object with what three parsers written elsewhere make of it:
   permanent, temporary  flufl.bounce (Mailman) all_failures(): addresses
   defects               Python's email package: MIME defects, per part
   content_types         the top-level type and each direct subpart's type
+  status_blocks         the delivery-status field blocks (per-message first)
+                        as Python's email package reads them, for
+                        message/delivery-status and for the RFC 6533
+                        message/global-delivery-status that flufl.bounce
+                        and Sisimai 4 do not know
   sisimai               Sisimai (Perl): recipient, reason, action and
                         deliverystatus for each bounced recipient
 
@@ -77,6 +82,35 @@ def content_types(message):
     return types
 
 
+STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+
+
+def block_fields(block):
+    return {name.lower(): " ".join(str(value).split()) for name, value in block.items()}
+
+
+def status_blocks(message):
+    blocks = []
+    for part in message.walk():
+        if part.get_content_type() not in STATUS_TYPES:
+            continue
+        payload = part.get_payload()
+        if part.get_content_type() == "message/delivery-status" and isinstance(payload, list):
+            blocks.extend(block_fields(block) for block in payload)
+            continue
+        # Python reads message/global-delivery-status as one embedded message
+        # (the first block as its header): take its bytes and split them here.
+        if isinstance(payload, list):
+            raw = b"\n\n".join(block.as_bytes() for block in payload)
+        else:
+            raw = part.get_payload(decode=True) or b""
+        text = raw.decode("utf-8", "replace").replace("\r\n", "\n")
+        for chunk in text.split("\n\n"):
+            if chunk.strip():
+                blocks.append(block_fields(email.message_from_string(chunk + "\n")))
+    return blocks
+
+
 def sisimai_verdict(raw):
     # Sisimai reads a path, so hand it the exact bytes in a private file.
     with tempfile.NamedTemporaryFile(prefix="judge_dsn_", suffix=".eml") as handle:
@@ -97,6 +131,7 @@ def judge(raw):
         "temporary": temporary,
         "defects": email_defects(message),
         "content_types": content_types(message),
+        "status_blocks": status_blocks(message),
         "sisimai": sisimai_verdict(raw),
     }
 

@@ -126,12 +126,32 @@ TEST(JudgeDsn, HeadersOnlyAndSizeLimitDsnsAreStillPermanentAndExpired) {
   }
 }
 
-TEST(JudgeDsn, Smtputf8DsnHasNoDefectsAndGlobalTypes) {
+TEST(JudgeDsn, Smtputf8DsnHasNoDefectsGlobalTypesAndUtf8Fields) {
+  // flufl.bounce and Sisimai 4 do not read RFC 6533 message/global-delivery-status
+  // at all, so only Python's email package can judge this one.
   const json verdict = judge_golden("smtputf8.eml");
   expect_no_defects(verdict, "smtputf8.eml");
   EXPECT_EQ(
       verdict.at("content_types"),
       json({"multipart/report", "text/plain", "message/global-delivery-status", "message/global"}));
+  const json& blocks = verdict.at("status_blocks");
+  ASSERT_EQ(blocks.size(), 2u) << verdict.dump();
+  EXPECT_EQ(blocks[1].at("final-recipient"), "utf-8; m\xC3\xBCller@kunde.example");
+  EXPECT_EQ(blocks[1].at("action"), "failed");
+  EXPECT_EQ(blocks[1].at("status"), "5.4.7");
+}
+
+TEST(JudgeDsn, PythonSeesEnvidOrcptAndRetryDateOnlyWhereGiven) {
+  const json failed = judge_golden("failed.eml").at("status_blocks");
+  ASSERT_EQ(failed.size(), 3u) << failed.dump();
+  EXPECT_EQ(failed[0].at("original-envelope-id"), "QQ314159");
+  EXPECT_TRUE(failed[1].contains("original-recipient"));
+  EXPECT_FALSE(failed[2].contains("original-recipient"));
+  EXPECT_FALSE(failed[1].contains("will-retry-until"));
+  const json delayed = judge_golden("delayed.eml").at("status_blocks");
+  ASSERT_EQ(delayed.size(), 2u) << delayed.dump();
+  EXPECT_FALSE(delayed[0].contains("original-envelope-id"));
+  EXPECT_EQ(delayed[1].at("will-retry-until"), "Sun, 29 Nov 2026 01:30:58 +0000");
 }
 
 TEST(JudgeDsn, HostileRecipientsDoNotConfuseTheParsers) {
