@@ -48,10 +48,17 @@ std::string original_recipient_field(const DsnInput& input, const DsnRecipient& 
   return fold_header("Original-Recipient", *value);
 }
 
+std::string final_recipient_field(const DsnInput& input, const DsnRecipient& recipient) {
+  std::string value = dsn_recipient_field_value(recipient.address, input.smtputf8);
+  if (value.size() > kMaxFieldValueOctets) {
+    value = dsn_truncated_recipient_field_value(recipient.address);
+  }
+  return fold_header("Final-Recipient", value);
+}
+
 std::string per_recipient_fields(const DsnInput& input, const DsnRecipient& recipient) {
   const bool failed = input.kind == DsnKind::failed;
-  std::string out =
-      fold_header("Final-Recipient", dsn_recipient_field_value(recipient.address, input.smtputf8));
+  std::string out = final_recipient_field(input, recipient);
   out += original_recipient_field(input, recipient);
   out += fold_header("Action", failed ? "failed" : "delayed");
   out += fold_header("Status", failed ? "5.4.7" : "4.4.7");
@@ -59,12 +66,6 @@ std::string per_recipient_fields(const DsnInput& input, const DsnRecipient& reci
   out += fold_header("Last-Attempt-Date", format_rfc5322_date(input.now));
   if (!failed) out += fold_header("Will-Retry-Until", format_rfc5322_date(recipient.expires_at));
   return out;
-}
-
-bool fits_in_a_field(const DsnInput& input, const DsnRecipient& recipient) {
-  return !recipient.address.empty() &&
-         dsn_recipient_field_value(recipient.address, input.smtputf8).size() <=
-             kMaxFieldValueOctets;
 }
 
 }  // namespace
@@ -76,12 +77,12 @@ Result<std::string> delivery_status_fields(const DsnInput& input) {
   std::string out = per_message_fields(input);
   bool any_recipient = false;
   for (const DsnRecipient& recipient : input.recipients) {
-    if (!fits_in_a_field(input, recipient)) continue;
+    if (recipient.address.empty()) continue;
     out += "\n";
     out += per_recipient_fields(input, recipient);
     any_recipient = true;
   }
-  if (!any_recipient) return make_error("no recipient address can be represented in a DSN field");
+  if (!any_recipient) return make_error("a DSN needs at least one recipient address");
   return out;
 }
 

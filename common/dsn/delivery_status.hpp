@@ -11,10 +11,10 @@
 namespace etrn {
 
 // The per-message fields, a blank line, and one block of per-recipient
-// fields per recipient that can be represented (a recipient whose address
-// is too long for a field line is left out: it is still named in the text
-// part). Errors when the reporting MTA is not a host name or no recipient
-// can be represented.
+// fields per recipient with a non-empty address (one too long for a field
+// line gets a truncated x-etrn-truncated Final-Recipient; the text part
+// still names it whole). Errors when the reporting MTA is not a host name
+// or no recipient has an address.
 Result<std::string> delivery_status_fields(const DsnInput& input);
 
 }  // namespace etrn

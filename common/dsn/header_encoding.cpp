@@ -214,6 +214,17 @@ std::string dsn_recipient_field_value(std::string_view address, bool global) {
   return "rfc822; " + xtext_encode(address);
 }
 
+std::string dsn_truncated_recipient_field_value(std::string_view address) {
+  constexpr std::size_t kKeptOctets = 800;
+  std::string encoded;
+  for (const char c : address) {
+    const std::string next = xtext_encode(std::string_view(&c, 1));
+    if (encoded.size() + next.size() > kKeptOctets) break;
+    encoded += next;
+  }
+  return "x-etrn-truncated; " + encoded;
+}
+
 Result<std::string> dsn_original_recipient_field_value(std::string_view orcpt, bool global) {
   const std::size_t semicolon = orcpt.find(';');
   if (semicolon == std::string_view::npos) return make_error("ORCPT has no address type");

@@ -39,6 +39,13 @@ Result<std::string> header_addr_spec(std::string_view address, bool allow_utf8);
 // in a field are xtext-encoded (rfc822) or \x{..}-encoded (utf-8).
 std::string dsn_recipient_field_value(std::string_view address, bool global);
 
+// For an address too long for one field line (RFC 5321 allows 256 octets,
+// smtpd may accept thousands): "x-etrn-truncated; " and the xtext of as
+// much of its start as fits. The private address type keeps bounce
+// processors from taking the fragment for a real rfc822 address, while
+// the recipient still has its required Final-Recipient field.
+std::string dsn_truncated_recipient_field_value(std::string_view address);
+
 // An ORCPT value "type;addr" for Original-Recipient, keeping its address
 // type; an error when the type is not an atom (then the field is omitted).
 Result<std::string> dsn_original_recipient_field_value(std::string_view orcpt, bool global);

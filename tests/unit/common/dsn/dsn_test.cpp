@@ -360,16 +360,32 @@ TEST(BuildDsnHostile, TenThousandCharacterRecipientProducesNoLineOver998Octets) 
   EXPECT_LE(longest_line_octets(text), 998u);
   const ParsedDsn dsn = parse_dsn(text);
   const std::vector<FieldBlock> blocks = status_blocks(dsn.parts.at(1).body);
-  ASSERT_EQ(blocks.size(), 2u) << "the overlong recipient has no field block, carol has";
-  EXPECT_EQ(blocks[1].find("final-recipient")->second, "rfc822; carol@customer.example");
+  ASSERT_EQ(blocks.size(), 3u) << "every recipient keeps its field block";
+  EXPECT_FALSE(has_field(blocks[0], "Original-Envelope-Id")) << "an overlong ENVID is left out";
+  const std::string& truncated = blocks[1].find("final-recipient")->second;
+  EXPECT_EQ(truncated, "x-etrn-truncated; " + std::string(800, 'b'))
+      << "a private address type, so no parser takes the fragment for an rfc822 address";
+  EXPECT_FALSE(has_field(blocks[1], "Original-Recipient")) << "an overlong ORCPT is left out";
+  EXPECT_EQ(blocks[2].find("final-recipient")->second, "rfc822; carol@customer.example");
   EXPECT_EQ(dsn.parts[0].headers.at("content-transfer-encoding"), "quoted-printable")
       << "the text part names the long address and must stay within line limits";
 }
 
-TEST(BuildDsnHostile, OnlyUnrepresentableRecipientsIsAnError) {
+TEST(BuildDsnHostile, OnlyRecipientTooLongStillGivesADsn) {
   DsnInput input = failed_input();
   input.recipients.resize(1);
-  input.recipients[0].address = std::string(10000, 'b') + "@customer.example";
+  input.recipients[0].address = std::string(10000, '\n') + "@customer.example";
+  const std::string text = build_or_fail(input);
+  EXPECT_LE(longest_line_octets(text), 998u);
+  const std::vector<FieldBlock> blocks = status_blocks(parse_dsn(text).parts.at(1).body);
+  ASSERT_EQ(blocks.size(), 2u);
+  EXPECT_TRUE(blocks[1].find("final-recipient")->second.starts_with("x-etrn-truncated; +0A+0A"));
+}
+
+TEST(BuildDsn, RecipientsWithoutAnyAddressIsAnError) {
+  DsnInput input = failed_input();
+  input.recipients.resize(1);
+  input.recipients[0].address.clear();
   EXPECT_FALSE(build_dsn(input).ok());
 }
 

@@ -82,6 +82,14 @@ TEST(DsnRecipientFieldValue, Utf8AddressInAGlobalDsnIsUtf8TypeWithUnitext) {
   EXPECT_EQ(dsn_recipient_field_value("bob@x", true), "rfc822; bob@x") << "ASCII stays rfc822";
 }
 
+TEST(DsnTruncatedRecipientFieldValue, KeepsAtMost800OctetsWithoutSplittingAnXtextEscape) {
+  EXPECT_EQ(dsn_truncated_recipient_field_value(std::string(5000, 'a')),
+            "x-etrn-truncated; " + std::string(800, 'a'));
+  const std::string got = dsn_truncated_recipient_field_value("a" + std::string(5000, '\n'));
+  EXPECT_EQ(got.size(), std::string("x-etrn-truncated; ").size() + 1 + 3 * 266) << got;
+  EXPECT_TRUE(got.ends_with("+0A"));
+}
+
 TEST(DsnOriginalRecipientFieldValue, KeepsTheAddressType) {
   EXPECT_EQ(*dsn_original_recipient_field_value("rfc822;Bob@X", false), "rfc822; Bob@X");
   EXPECT_EQ(*dsn_original_recipient_field_value("x400;/C=DE/", false), "x400; /C=DE/");
