@@ -75,7 +75,7 @@ void RecordWriter::run() {
 Status RecordWriter::ensure_open() {
   if (db_) return ok_status();
   auto opened = Database::open(path_, OpenMode::read_write_create);
-  if (!opened) return make_error("cannot open database " + path_ + ": " + opened.error().message);
+  if (!opened) return make_error("cannot open database: " + opened.error().message);
   db_ = std::move(opened.value());
   return ok_status();
 }
