@@ -1,0 +1,171 @@
+"""test_milter_cli.py - etrn-milter's command line and process behaviour
+(interface.md): --version, --help, --check-config and its exit codes,
+command-line overrides, the background fork, SIGTERM. No Postfix needed."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def milter(bin_dir) -> Path:
+    return bin_dir / "etrn-milter"
+
+
+@pytest.fixture
+def workdir():
+    d = Path(tempfile.mkdtemp(prefix="etrn-milter-cli-"))
+    yield d
+    subprocess.run(["rm", "-rf", str(d)], check=False)
+
+
+def write_config(path: Path, *, user: str = "root", extra: str = "") -> Path:
+    d = path.parent
+    path.write_text(f"database = {d}/etrn.db\n"
+                    "etrn_domains = customer.example\n"
+                    f"{extra}"
+                    "[milter]\n"
+                    f"socket = unix:{d}/milter.sock\n"
+                    f"user = {user}\n")
+    return path
+
+
+def run(argv, timeout=20):
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, timeout=timeout)
+
+
+def test_version_and_help(milter):
+    got = run([milter, "--version"])
+    assert got.returncode == 0 and got.stdout.startswith("etrn-milter "), got
+    got = run([milter, "--help"])
+    assert got.returncode == 0
+    for option in ("--config", "--socket", "--database", "--foreground", "--check-config"):
+        assert option in got.stdout, f"--help does not mention {option}"
+
+
+def test_an_unknown_option_is_a_usage_error(milter):
+    assert run([milter, "--no-such-option"]).returncode == 64
+
+
+def test_check_config_accepts_a_good_file(milter, workdir):
+    conf = write_config(workdir / "etrn.conf")
+    got = run([milter, "-c", conf, "--check-config"])
+    assert (got.returncode, got.stdout.strip()) == (0, "configuration OK"), got
+
+
+def test_check_config_reports_errors_with_file_and_line(milter, workdir):
+    conf = write_config(workdir / "etrn.conf", extra="expire_after = soon\n")
+    got = run([milter, "-c", conf, "--check-config"])
+    assert got.returncode == 78, got
+    assert f"{conf}:3" in got.stderr, f"want the file and line in: {got.stderr!r}"
+    assert "configuration OK" not in got.stdout
+
+
+def test_an_unknown_user_is_a_configuration_error(milter, workdir):
+    conf = write_config(workdir / "etrn.conf", user="no-such-user-here")
+    got = run([milter, "-c", conf, "--check-config"])
+    assert got.returncode == 78, got
+    assert "no-such-user-here" in got.stderr
+
+
+def test_a_missing_file_is_a_configuration_error(milter, workdir):
+    assert run([milter, "-c", workdir / "missing.conf", "--check-config"]).returncode == 78
+
+
+def test_command_line_overrides_the_file(milter, workdir):
+    conf = write_config(workdir / "etrn.conf")
+    sock = workdir / "other.sock"
+    proc = subprocess.Popen([str(milter), "-c", str(conf), "--foreground", "--socket", f"unix:{sock}",
+                             "--database", str(workdir / "other.db")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 10
+        while not sock.exists():
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.time() < deadline, "no socket from --socket"
+            time.sleep(0.05)
+        assert not (workdir / "milter.sock").exists()
+        assert (workdir / "other.db").exists(), "--database must override the file"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_a_stale_socket_is_replaced_and_the_new_one_is_0660(milter, workdir):
+    conf = write_config(workdir / "etrn.conf")
+    stale = socket.socket(socket.AF_UNIX)
+    stale.bind(str(workdir / "milter.sock"))
+    stale.close()  # leaves the file behind, like a crashed milter
+    proc = subprocess.Popen([str(milter), "-c", str(conf), "--foreground"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.stdout.read()
+        mode = (workdir / "milter.sock").stat().st_mode & 0o777
+        assert mode == 0o660, f"got mode {oct(mode)}, want 0o660"
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(str(workdir / "milter.sock"))
+        c.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+
+def test_without_foreground_it_detaches_and_stops_on_sigterm(milter, workdir):
+    conf = write_config(workdir / "etrn.conf")
+    got = run([milter, "-c", conf])
+    assert got.returncode == 0, got  # the parent returns once the child is forked
+    deadline = time.time() + 10
+    while not (workdir / "milter.sock").exists():
+        assert time.time() < deadline, "the daemon made no socket"
+        time.sleep(0.05)
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    daemon = None
+    for p in pids:
+        try:
+            cmdline = Path(f"/proc/{p}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmdline and cmdline[0].endswith(b"etrn-milter") and str(conf).encode() in cmdline:
+            daemon = int(p)
+    assert daemon is not None, "no detached etrn-milter process found"
+    assert os.getsid(daemon) != os.getsid(0), "the daemon must leave our session (setsid)"
+    os.kill(daemon, signal.SIGTERM)
+    deadline = time.time() + 10
+    while Path(f"/proc/{daemon}").exists():
+        assert time.time() < deadline, "the daemon did not stop on SIGTERM"
+        time.sleep(0.05)
+
+
+def test_it_drops_privileges_to_the_configured_user(milter, workdir):
+    postfix = pwd.getpwnam("postfix")
+    os.chown(workdir, postfix.pw_uid, postfix.pw_gid)
+    conf = write_config(workdir / "etrn.conf", user="postfix")
+    proc = subprocess.Popen([str(milter), "-c", str(conf), "--foreground"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 10
+        while not (workdir / "milter.sock").exists():
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.time() < deadline
+            time.sleep(0.05)
+        time.sleep(0.2)
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        uid_line = next(l for l in status.splitlines() if l.startswith("Uid:"))
+        assert uid_line.split()[1:] == [str(postfix.pw_uid)] * 4, uid_line
+        st = (workdir / "milter.sock").stat()
+        assert (st.st_uid, st.st_gid) == (postfix.pw_uid, postfix.pw_gid)
+        assert (workdir / "etrn.db").stat().st_uid == postfix.pw_uid, \
+            "the database must be opened after dropping privileges"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
