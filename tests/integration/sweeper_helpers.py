@@ -1,0 +1,82 @@
+"""sweeper_helpers.py - running etrn-sweeper against a test Postfix and
+reading what it did, for the tests/integration/test_sweeper_*.py files.
+
+    run_sweeper(bin_dir, config, *args, env_extra={}) -> CompletedProcess
+    judge(message) -> dict      tests/tools/judge_dsn.py's verdict on a DSN
+    wait_quiet(testbed)         waits until Postfix has delivered what it can
+    dsn_parts(message) -> dict  the delivery-status fields of a DSN
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
+SENDER = "alice@sender.example"
+
+
+def run_sweeper(bin_dir: Path, config: Path, *args: str, env_extra: dict | None = None,
+                timeout: float = 180) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    return subprocess.run([str(bin_dir / "etrn-sweeper"), "-c", str(config), *args],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def sweep_ok(bin_dir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
+    result = run_sweeper(bin_dir, config, *args)
+    assert result.returncode == 0, (
+        f"etrn-sweeper {' '.join(args)}: exit {result.returncode}, want 0\n"
+        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result
+
+
+def judge(message) -> dict:
+    raw = message.as_bytes() if hasattr(message, "as_bytes") else message
+    out = subprocess.run(["/usr/bin/python3", str(TOOLS / "judge_dsn.py")], input=raw,
+                         capture_output=True, check=True, timeout=60)
+    return json.loads(out.stdout)
+
+
+def delivery_status_fields(message) -> list[dict]:
+    """The field groups of the message/delivery-status part: [per-message, per-recipient...]."""
+    for part in message.walk():
+        if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
+            text = part.get_payload(decode=False)
+            if isinstance(text, list):
+                return [dict((k.lower(), str(v)) for k, v in block.items()) for block in text]
+            blocks = [b for b in str(text).replace("\r\n", "\n").split("\n\n") if b.strip()]
+            groups = []
+            for block in blocks:
+                fields = {}
+                for line in block.splitlines():
+                    if ":" in line and not line.startswith((" ", "\t")):
+                        key, _, value = line.partition(":")
+                        fields[key.strip().lower()] = value.strip()
+                groups.append(fields)
+            return groups
+    raise AssertionError("no delivery-status part in the DSN")
+
+
+def mailbox_count(testbed, localpart: str = "alice") -> int:
+    return len(testbed.mailbox_messages(localpart))
+
+
+def settle(testbed, seconds: float = 3.0) -> None:
+    """Gives Postfix time to deliver anything just submitted (a DSN that
+    should NOT arrive is only absent after this)."""
+    testbed.flush()
+    time.sleep(seconds)
+
+
+def outbox_rows(database: Path) -> list:
+    import sqlite3
+    con = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+    try:
+        return con.execute("SELECT id, kind, recipient_ids, sent_at FROM outbox ORDER BY id").fetchall()
+    finally:
+        con.close()

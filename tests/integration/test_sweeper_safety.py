@@ -1,0 +1,114 @@
+"""test_sweeper_safety.py - etrn-sweeper's promises under trouble, on a
+real Postfix: mail queued while the milter was down is adopted and
+expires; a run killed (SIGKILL, through the ETRN_SWEEPER_TEST_KILL_AFTER
+test hook) at each step and run again sends each DSN exactly once; a
+concurrent run exits 75; --dry-run changes nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import sqlite3
+
+import pytest
+
+from sweeper_helpers import (SENDER, judge, mailbox_count, outbox_rows, run_sweeper, settle,
+                             sweep_ok)
+
+BOB = "bob@customer.example"
+CAROL = "carol@customer.example"
+
+
+def snapshot(database):
+    con = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+    try:
+        return {table: con.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+                for table in ("messages", "recipients", "events", "outbox")}
+    finally:
+        con.close()
+
+
+def test_mail_queued_while_the_milter_was_down_is_adopted_and_expires(postfix, bin_dir):
+    tb = postfix
+    (tb.dir / "db").mkdir()
+    database = tb.dir / "db" / "etrn.db"
+    config = tb.write_etrn_config(tb.dir / "etrn-sweeper.conf", database=database)
+    qid = tb.send(SENDER, [BOB, "dave@elsewhere.example"], rcpt_options=("NOTIFY=FAILURE,DELAY",),
+                  subject="nobody recorded me")
+    tb.wait_for_queue_id(qid)
+
+    sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
+
+    assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
+    con = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    adopted = con.execute("SELECT queue_id, recipient FROM etrn_events WHERE kind = 'adopted'").fetchall()
+    audit = con.execute("SELECT queue_id, recipient, state FROM etrn_audit").fetchall()
+    con.close()
+    assert adopted == [(qid, BOB)], f"got {adopted}: only the ETRN recipient is adopted"
+    assert audit == [(qid, BOB, "expired")]
+    assert qid not in tb.queue_ids()
+
+
+@pytest.mark.parametrize("step", ["outbox-written", "submitting", "dsn-submitted", "finalized"])
+def test_a_run_killed_at_any_step_and_run_again_sends_each_dsn_once(milter_postfix, bin_dir, step):
+    env, tb = milter_postfix, milter_postfix.testbed
+    qid = tb.send(SENDER, [BOB, CAROL], subject=f"killed at {step}")
+    env.wait_for_audit(qid, 2)
+    tb.wait_for_queue_id(qid)
+
+    killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
+                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})
+    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    if step in ("outbox-written", "submitting", "dsn-submitted"):
+        assert qid in tb.queue_ids(), "nothing is removed before the DSN is recorded as sent"
+
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+50h")
+    dsns = tb.wait_for_mailbox("alice", 1)
+    settle(tb)
+    assert mailbox_count(tb) == 1, f"killed after {step}: got {mailbox_count(tb)} DSNs, want exactly 1"
+    assert judge(dsns[0])["permanent"] == [BOB, CAROL]
+    assert qid not in tb.queue_ids()
+    assert {r["state"] for r in env.audit_for(qid)} == {"expired"}
+    assert [row[3] is not None for row in outbox_rows(env.database)] == [True]
+    assert not list((env.database.parent / "outgoing").glob("*.eml*")), "spool files are cleaned up"
+
+
+def test_a_concurrent_run_exits_75_and_says_why(milter_postfix, bin_dir):
+    env = milter_postfix
+    with open(f"{env.database}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run_sweeper(bin_dir, env.config, "sweep")
+    assert result.returncode == 75, f"got {result.returncode}: {result.stderr}"
+    assert "another etrn-sweeper run" in result.stderr
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(milter_postfix, bin_dir):
+    env, tb = milter_postfix, milter_postfix.testbed
+    qid = tb.send(SENDER, BOB, subject="only a forecast")
+    env.wait_for_audit(qid)
+    tb.wait_for_queue_id(qid)
+    before = snapshot(env.database)
+
+    result = sweep_ok(bin_dir, env.config, "sweep", "--dry-run", "--now", "+49h")
+
+    assert qid in result.stdout and "failure DSN" in result.stdout, result.stdout
+    settle(tb)
+    assert snapshot(env.database) == before, "the database is unchanged"
+    assert qid in tb.queue_ids() and mailbox_count(tb) == 0
+    assert not (env.database.parent / "outgoing").exists()
+    assert not os.path.exists(f"{env.database}.lock")
+
+
+def test_report_and_shape_show_the_recorded_mail(milter_postfix, bin_dir):
+    env, tb = milter_postfix, milter_postfix.testbed
+    qid = tb.send(SENDER, [BOB, CAROL], subject="for the report")
+    env.wait_for_audit(qid, 2)
+    report = sweep_ok(bin_dir, env.config, "report", "--json", "--state", "queued")
+    lines = report.stdout.splitlines()
+    assert len(lines) == 2 and all(f'"queue_id":"{qid}"' in line for line in lines), report.stdout
+    shape = sweep_ok(bin_dir, env.config, "shape").stdout.splitlines()
+    assert shape[1].split()[:3] == ["TOTAL", "2", "2"], shape
+    assert shape[2].split()[:2] == ["customer.example", "2"], shape
