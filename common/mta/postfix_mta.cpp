@@ -22,6 +22,7 @@ namespace {
 // Postfix's sendmail takes both "" and "<>" for the null sender (seen on
 // 3.7); "<>" is visible in process listings and logs.
 constexpr const char* kNullSenderArgument = "<>";
+constexpr std::string_view kMaildropQueue = "maildrop";
 
 bool usable_recipient_argument(const std::string& address) {
   return !address.empty() && address.front() != '-' &&
@@ -87,6 +88,9 @@ Status PostfixMta::for_each_queued(const std::function<void(QueuedMessage&&)>& v
       spdlog::warn("postqueue -j: skipping a line: {}", message.error().message);
       return;
     }
+    // A maildrop file is not queued mail yet: pickup gives it a new queue
+    // ID (seen), so acting on the maildrop name would miss the message.
+    if (message->queue_name == kMaildropQueue) return;
     visit(std::move(*message));
   };
   auto result = run(spec, sink);
@@ -175,10 +179,11 @@ Result<std::optional<RunAs>> PostfixMta::smtp_credentials() {
 Result<std::string> PostfixMta::reinject(const std::string& content_path, const std::string& sender,
                                          ReturnContent ret, const std::string& envid, bool smtputf8,
                                          const std::vector<ReinjectRecipient>& recipients) {
-  const SmtpSubmission submission{sender, ret, envid, smtputf8, recipients};
+  SmtpSubmission submission{sender, ret, envid, smtputf8, false, recipients};
   ETRN_TRY(check_submission(submission));
   std::ifstream content(content_path, std::ios::binary);
   if (!content) return make_error("cannot read " + content_path);
+  submission.eight_bit = has_8bit_content(content);
   auto who = smtp_credentials();
   if (!who) return who.error();
   CommandSpec spec = command("sendmail", {"-bs"});

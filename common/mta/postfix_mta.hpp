@@ -9,6 +9,9 @@
 //
 // Verified on Postfix 3.7 (Debian 12):
 // - `postqueue -j` lists all queues including hold; null sender = "MAILER-DAEMON".
+//   It lists the maildrop queue too, but a maildrop file gets a NEW queue ID
+//   when pickup moves it into incoming (seen), so for_each_queued leaves
+//   maildrop entries out: they show up again under their real ID.
 // - `postcat -e -q ID` prints the envelope (postcat_parser.hpp); a missing
 //   ID exits 1 with "postcat: fatal: open queue file ID: No such file...".
 // - `postcat -bh -q ID` prints headers and body exactly, no framing lines,

@@ -109,8 +109,21 @@ std::string mail_from_command(const SmtpSubmission& s) {
   if (s.ret == ReturnContent::full) command += " RET=FULL";
   if (s.ret == ReturnContent::headers) command += " RET=HDRS";
   if (!s.envid.empty()) command += " ENVID=" + xtext_encode(s.envid);
+  if (s.eight_bit) command += " BODY=8BITMIME";
   if (s.smtputf8) command += " SMTPUTF8";
   return command;
+}
+
+bool has_8bit_content(std::istream& content) {
+  bool found = false;
+  char buffer[64 * 1024];
+  while (!found && content.read(buffer, sizeof buffer).gcount() > 0) {
+    const auto n = static_cast<std::size_t>(content.gcount());
+    for (std::size_t i = 0; i < n && !found; ++i) found = (buffer[i] & 0x80) != 0;
+  }
+  content.clear();
+  content.seekg(0);
+  return found;
 }
 
 std::string orcpt_parameter_value(std::string_view orcpt, bool smtputf8) {

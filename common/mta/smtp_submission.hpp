@@ -27,8 +27,12 @@ struct SmtpSubmission {
   ReturnContent ret = ReturnContent::unspecified;
   std::string envid;  // decoded
   bool smtputf8 = false;
+  bool eight_bit = false;  // BODY=8BITMIME: the content has bytes over 127
   std::vector<ReinjectRecipient> recipients;
 };
+
+// True if any byte is over 127; rewinds `content` afterwards.
+bool has_8bit_content(std::istream& content);
 
 // Refuses addresses and values that would break the command line (CR, LF,
 // NUL, "<" or ">" in an address, an empty recipient).

@@ -88,9 +88,11 @@ class PostfixMtaIntegration : public ::testing::Test {
 TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
   PostfixMta mta = mta_for_instance();
   const std::string content = write_file(
-      "content.eml", "From: erin@sender.example\nSubject: integration\n\nfirst\n.dot line\nlast\n");
+      "content.eml",
+      "From: erin@sender.example\nSubject: integration\n\nfirst\n.dot line\nGr\xC3\xBC\xC3\x9F"
+      "e\nlast\n");
   auto id = mta.reinject(
-      content, "erin@sender.example", ReturnContent::headers, "abc+def", false,
+      content, "erin@sender.example", ReturnContent::headers, "abc+def", true,
       {{"bob@customer.example", Notify::parse("SUCCESS,DELAY"), "rfc822;x+special@y.example"},
        {"carol@customer.example", Notify{}, ""}});
   ASSERT_TRUE(id.ok()) << id.error().message;
@@ -104,6 +106,7 @@ TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
   EXPECT_EQ(envelope->sender, "erin@sender.example");
   EXPECT_EQ(envelope->ret, ReturnContent::headers);
   EXPECT_EQ(envelope->envid, "abc+def");
+  EXPECT_TRUE(envelope->smtputf8);
   ASSERT_EQ(envelope->recipients.size(), 2u);
   EXPECT_EQ(envelope->recipients[0].notify.to_string(), "SUCCESS,DELAY");
   EXPECT_EQ(envelope->recipients[0].orcpt, "rfc822;x+special@y.example");
@@ -112,7 +115,10 @@ TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
   auto body = mta.read_content(*id, false);
   ASSERT_TRUE(body.ok()) << body.error().message;
   EXPECT_NE(body->find("Subject: integration\n"), std::string::npos) << *body;
-  EXPECT_NE(body->find("\nfirst\n.dot line\nlast\n"), std::string::npos) << *body;
+  EXPECT_NE(body->find("\nfirst\n.dot line\nGr\xC3\xBC\xC3\x9F"
+                       "e\nlast\n"),
+            std::string::npos)
+      << *body;
   auto headers = mta.read_content(*id, true);
   ASSERT_TRUE(headers.ok());
   EXPECT_EQ(headers->find("first"), std::string::npos) << *headers;
@@ -147,7 +153,7 @@ TEST_F(PostfixMtaIntegration, SubmitsADsnWithTheNullSender) {
   ASSERT_TRUE(envelope.ok()) << envelope.error().message;
   EXPECT_EQ(envelope->sender, "");
   auto body = mta.read_content(found->queue_id, false);
-  ASSERT_TRUE(body.ok());
+  ASSERT_TRUE(body.ok()) << body.error().message;
   EXPECT_NE(body->find("\n.\nafter\n"), std::string::npos) << "-i keeps a lone dot: " << *body;
   EXPECT_TRUE(mta.remove(found->queue_id).ok());
 }

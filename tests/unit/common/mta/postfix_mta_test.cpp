@@ -60,6 +60,16 @@ TEST_F(PostfixMtaTest, ListsTheQueueWithPostqueueJAndStreamsEveryMessage) {
   EXPECT_EQ(got[1].sender, "");
 }
 
+TEST_F(PostfixMtaTest, LeavesOutTheMaildropQueueWhoseIdsChangeAtPickup) {
+  std::string maildrop = line_of("ABCDEF2");
+  maildrop.replace(maildrop.find("deferred"), 8, "maildrop");
+  runner->outcomes.push_back({{line_of("ABCDEF1"), maildrop}});
+  std::vector<std::string> ids;
+  auto status = mta.for_each_queued([&](QueuedMessage&& m) { ids.push_back(m.queue_id); });
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(ids, (std::vector<std::string>{"ABCDEF1"}));
+}
+
 TEST_F(PostfixMtaTest, SkipsAGarbageLineButListsTheRest) {
   runner->outcomes.push_back({{line_of("ABCDEF1"), "garbage {", line_of("ABCDEF2")}});
   int seen = 0;

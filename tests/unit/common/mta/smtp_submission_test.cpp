@@ -23,6 +23,7 @@ SmtpSubmission sample() {
       ReturnContent::headers,
       "x+y",
       false,
+      false,
       {recipient("frank@customer.example", "FAILURE,DELAY", "rfc822;old+frank@customer.example"),
        recipient("gina@customer.example", "", "")}};
 }
@@ -34,6 +35,10 @@ TEST(SmtpSubmission, MailFromCarriesRetEnvidAndSmtputf8) {
   s.ret = ReturnContent::full;
   s.envid.clear();
   EXPECT_EQ(mail_from_command(s), "MAIL FROM:<erin@sender.example> RET=FULL SMTPUTF8");
+  s.eight_bit = true;
+  EXPECT_EQ(mail_from_command(s),
+            "MAIL FROM:<erin@sender.example> RET=FULL BODY=8BITMIME SMTPUTF8");
+  s.eight_bit = false;
   s.sender.clear();
   s.ret = ReturnContent::unspecified;
   s.smtputf8 = false;
@@ -53,6 +58,20 @@ TEST(SmtpSubmission, WritesUtf8OrcptOnlyUnderSmtputf8) {
   EXPECT_EQ(orcpt_parameter_value(orcpt, false), "");
   EXPECT_EQ(orcpt_parameter_value(orcpt, true), "utf-8;m\xC3\xBCller\\x{2B}x@customer.example");
   EXPECT_EQ(orcpt_parameter_value("no-type", false), "");
+}
+
+TEST(SmtpSubmission, DetectsEightBitContentAndRewinds) {
+  std::istringstream ascii("Subject: x\n\nplain\n");
+  EXPECT_FALSE(has_8bit_content(ascii));
+  std::string first;
+  EXPECT_TRUE(std::getline(ascii, first));
+  EXPECT_EQ(first, "Subject: x");
+  std::istringstream utf8(
+      "Subject: x\n\nGr\xC3\xBC\xC3\x9F"
+      "e\n");
+  EXPECT_TRUE(has_8bit_content(utf8));
+  EXPECT_TRUE(std::getline(utf8, first));
+  EXPECT_EQ(first, "Subject: x");
 }
 
 TEST(SmtpSubmission, DotStuffsContentLines) {
