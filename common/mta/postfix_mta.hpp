@@ -27,7 +27,13 @@
 //   RET, ENVID and SMTPUTF8 (smtpd.c writes them only when not stand-alone).
 //   Run as mail_owner it talks to cleanup directly: the reply carries the
 //   real queue ID and RET, ENVID, SMTPUTF8, NOTIFY and ORCPT all survive
-//   (seen). So reinject runs it as mail_owner.
+//   (seen). So reinject runs it as mail_owner (root or mail_owner only).
+//   As a normal smtpd it applies smtpd_milters and the smtpd_*_restrictions
+//   to the copy (client localhost[127.0.0.1]). An error after DATA was sent
+//   (e.g. the final reply timed out) may still leave a queued copy.
+// - hold() of a message already on hold is an error ("Placed on hold: 0").
+// - Non-root callers: postqueue/postdrop are set-gid and accept a
+//   non-default MAIL_CONFIG only if it is in alternate_config_directories.
 #pragma once
 
 #include <memory>
