@@ -31,7 +31,8 @@ std::string diagnostic_code(const DsnInput& input, const DsnRecipient& recipient
 }
 
 std::string per_message_fields(const DsnInput& input) {
-  std::string out = fold_header("Reporting-MTA", "dns; " + input.reporting_mta);
+  std::string out =
+      fold_header("Reporting-MTA", "dns; " + std::string(reporting_host_name(input.reporting_mta)));
   const std::string envid = dsn_envelope_id_value(input.envid);
   if (!input.envid.empty() && envid.size() <= kMaxFieldValueOctets) {
     out += fold_header("Original-Envelope-Id", envid);
@@ -71,7 +72,7 @@ std::string per_recipient_fields(const DsnInput& input, const DsnRecipient& reci
 }  // namespace
 
 Result<std::string> delivery_status_fields(const DsnInput& input) {
-  if (!is_valid_hostname(input.reporting_mta)) {
+  if (!is_valid_hostname(reporting_host_name(input.reporting_mta))) {
     return make_error("reporting MTA is not a valid host name");
   }
   std::string out = per_message_fields(input);

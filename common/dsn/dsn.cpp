@@ -134,7 +134,8 @@ std::string choose_boundary(std::string_view message_id, const std::vector<MimeP
 std::string top_level_headers(const DsnInput& input, const std::string& to,
                               const std::string& boundary, std::string_view transfer_encoding) {
   std::string out;
-  out += "From: Mail Delivery System <MAILER-DAEMON@" + input.reporting_mta + ">\n";
+  out += "From: Mail Delivery System <MAILER-DAEMON@" +
+         std::string(reporting_host_name(input.reporting_mta)) + ">\n";
   out += "To: <" + to + ">\n";
   out += "Date: " + format_rfc5322_date(input.now) + "\n";
   out += "Message-ID: <" + input.message_id + ">\n";

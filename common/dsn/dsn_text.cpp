@@ -54,7 +54,8 @@ std::string site_of(const DsnRecipient& recipient) {
 
 std::string introduction(const DsnInput& input) {
   const std::string waited = format_duration_words(input.now - input.arrival_time);
-  std::string text = "This is the mail system at host " + printable_text(input.reporting_mta) + ".";
+  std::string text = "This is the mail system at host " +
+                     printable_text(reporting_host_name(input.reporting_mta)) + ".";
   if (input.kind == DsnKind::failed) {
     text +=
         " I'm sorry to have to inform you that your message could not be delivered to one or "

@@ -186,6 +186,11 @@ bool is_valid_hostname(std::string_view name) {
   return is_valid_domain(name, false);
 }
 
+std::string_view reporting_host_name(std::string_view name) {
+  if (name.size() > 1 && name.back() == '.') name.remove_suffix(1);
+  return name;
+}
+
 Result<std::string> header_addr_spec(std::string_view address, bool allow_utf8) {
   if (address.empty()) return make_error("the null sender cannot receive a DSN");
   if (has_control_chars(address)) return make_error("the address contains control characters");

@@ -27,6 +27,9 @@ bool is_valid_utf8(std::string_view text);
 // A DNS name (letter-digit-hyphen labels; underscore tolerated) or an
 // address literal "[192.0.2.1]" / "[IPv6:2001:db8::1]".
 bool is_valid_hostname(std::string_view name);
+// The host name for Reporting-MTA and MAILER-DAEMON@: without the one
+// trailing dot of an absolute name ("mx.example." from a configuration).
+std::string_view reporting_host_name(std::string_view name);
 
 // The address as an RFC 5322 addr-spec for a To: header: the local part
 // is quoted when it is not a dot-atom. UTF-8 is allowed only when

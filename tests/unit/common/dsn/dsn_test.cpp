@@ -213,6 +213,15 @@ TEST(BuildDsn, EmptyOriginalLeavesOutTheThirdPart) {
   EXPECT_EQ(parse_dsn(build_or_fail(input)).parts.size(), 2u);
 }
 
+TEST(BuildDsn, ReportingMtaWithATrailingDotIsWrittenWithoutIt) {
+  DsnInput input = failed_input();
+  input.reporting_mta = "mx.provider.example.";
+  const ParsedDsn dsn = parse_dsn(build_or_fail(input));
+  EXPECT_EQ(dsn.top.headers.at("from"), "Mail Delivery System <MAILER-DAEMON@mx.provider.example>");
+  EXPECT_EQ(status_blocks(dsn.parts.at(1).body).at(0).find("reporting-mta")->second,
+            "dns; mx.provider.example");
+}
+
 // --- unusable input ---------------------------------------------------------
 
 TEST(BuildDsn, NoRecipientsIsAnError) {

@@ -38,6 +38,13 @@ TEST(IsValidHostname, AcceptsNamesAndLiteralsOnly) {
   EXPECT_FALSE(is_valid_hostname(std::string(300, 'a')));
 }
 
+TEST(ReportingHostName, DropsOneTrailingDotOnly) {
+  EXPECT_EQ(reporting_host_name("mx.example."), "mx.example");
+  EXPECT_EQ(reporting_host_name("mx.example"), "mx.example");
+  EXPECT_EQ(reporting_host_name("mx.example.."), "mx.example.") << "still invalid afterwards";
+  EXPECT_EQ(reporting_host_name("."), ".");
+}
+
 TEST(HeaderAddrSpec, KeepsADotAtomAndQuotesAnythingElse) {
   EXPECT_EQ(*header_addr_spec("bob+tag@example.org", false), "bob+tag@example.org");
   EXPECT_EQ(*header_addr_spec("bob smith@example.org", false), "\"bob smith\"@example.org");
