@@ -88,10 +88,23 @@ void secure_socket(const std::string& path, const std::optional<Account>& accoun
     throw FatalError(ExitCode::cant_create, "cannot chmod socket " + path + ": " + errno_text());
 }
 
-void daemonize() {
+// Forks into the background. The parent waits until the child reports
+// (one byte on a pipe: 0 when it is serving, else its exit code) and exits
+// with that, so an init script sees a start-up failure. Returns the
+// child's end of the pipe.
+int daemonize() {
+  int report[2];
+  if (pipe2(report, O_CLOEXEC) != 0) throw FatalError(ExitCode::software, "pipe: " + errno_text());
   const pid_t pid = fork();
   if (pid < 0) throw FatalError(ExitCode::software, "fork: " + errno_text());
-  if (pid > 0) _exit(0);
+  if (pid > 0) {
+    close(report[1]);
+    unsigned char code = to_int(ExitCode::software);
+    while (read(report[0], &code, 1) < 0 && errno == EINTR) {
+    }
+    _exit(code);
+  }
+  close(report[0]);
   setsid();
   const pid_t again = fork();
   if (again < 0) throw FatalError(ExitCode::software, "fork: " + errno_text());
@@ -104,6 +117,16 @@ void daemonize() {
     dup2(null, 2);
     if (null > 2) close(null);
   }
+  return report[1];
+}
+
+// Tells the waiting parent (if any) how start-up went.
+void report_startup(int& fd, ExitCode code) {
+  if (fd < 0) return;
+  const unsigned char byte = static_cast<unsigned char>(to_int(code));
+  (void)!write(fd, &byte, 1);
+  close(fd);
+  fd = -1;
 }
 
 // The self-pipe and the handlers; SIGPIPE is ignored (a vanished MTA must
@@ -186,8 +209,10 @@ ConfigParse load_milter_config(const DaemonOptions& options) {
   return parse;
 }
 
-int run_daemon(const DaemonOptions& options, Config config) {
-  if (!options.foreground) daemonize();
+namespace {
+
+// Start-up, then the signal loop (see run_daemon).
+int serve(const DaemonOptions& options, Config config, int& report_fd) {
   setup_logging("etrn-milter", options.foreground ? LogTarget::stderr_only : LogTarget::syslog_only,
                 config.log_level);
   const std::optional<Account> account = account_to_become(config.milter_user);
@@ -221,6 +246,7 @@ int run_daemon(const DaemonOptions& options, Config config) {
   });
   spdlog::info("etrn-milter {} listening on {} (database {}, record timeout {}s)", ETRN_VERSION,
                socket_spec, database, record_timeout.count());
+  report_startup(report_fd, ExitCode::ok);
 
   const bool requested = signal_loop(pipe_read, options, configs);
   stop_milter(socket_spec);
@@ -228,6 +254,23 @@ int run_daemon(const DaemonOptions& options, Config config) {
   writer->stop();
   spdlog::info("etrn-milter stopped");
   return requested ? to_int(ExitCode::ok) : to_int(ExitCode::software);
+}
+
+}  // namespace
+
+int run_daemon(const DaemonOptions& options, Config config) {
+  int report_fd = options.foreground ? -1 : daemonize();
+  try {
+    return serve(options, std::move(config), report_fd);
+  } catch (const FatalError& e) {
+    // In the background stderr is /dev/null: say it where admins look.
+    if (!options.foreground) spdlog::critical("fatal: {}", e.what());
+    report_startup(report_fd, e.code());
+    throw;
+  } catch (...) {
+    report_startup(report_fd, ExitCode::software);
+    throw;
+  }
 }
 
 }  // namespace etrn

@@ -156,12 +156,27 @@ MessageToRecord with_deadlines(const Config& config, MessageRecord message) {
   return out;
 }
 
+namespace {
+
+// Envelope text for a log line: control bytes become '?', so an address
+// cannot forge or break a log line.
+std::string loggable(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) c = '?';
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string describe_record(const MessageRecord& message) {
-  std::string line = message.queue_id + ": from=<" + message.sender +
+  std::string line = loggable(message.queue_id) + ": from=<" + loggable(message.sender) +
                      "> etrn_rcpts=" + std::to_string(message.recipients.size()) + " (";
   for (std::size_t i = 0; i < message.recipients.size(); ++i) {
     if (i > 0) line += ", ";
-    line += message.recipients[i].address;
+    line += loggable(message.recipients[i].address);
   }
   line += ") size=" + std::to_string(message.size) +
           " priority=" + std::string(to_string(message.priority));

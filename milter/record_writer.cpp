@@ -37,7 +37,7 @@ Status RecordWriter::record(MessageToRecord message, std::chrono::milliseconds t
   wake_.notify_one();
   if (result.wait_for(timeout) != std::future_status::ready) {
     return make_error("the database did not answer within " + std::to_string(timeout.count()) +
-                      " ms");
+                      " ms (the record may still be written later)");
   }
   return result.get();
 }

@@ -169,3 +169,9 @@ def test_it_drops_privileges_to_the_configured_user(milter, workdir):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_a_background_start_failure_reaches_the_exit_code(milter, workdir):
+    conf = write_config(workdir / "etrn.conf")
+    got = run([milter, "-c", conf, "--socket", "unix:/proc/no-such-dir/milter.sock"])
+    assert got.returncode == 73, f"got exit {got.returncode}, want 73 (EX_CANTCREAT)"

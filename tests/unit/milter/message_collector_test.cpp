@@ -136,9 +136,10 @@ TEST_F(MessageCollectorTest, HeadersGiveMessageIdSubjectPriorityAndSize) {
   EXPECT_EQ(record->message_id, "<m1@sender.example>");
   EXPECT_EQ(record->subject, "first") << "the first Subject wins";
   EXPECT_EQ(record->priority, Priority::urgent);
-  // "Message-ID: <m1@sender.example>\r\n" etc., the blank line, the body.
+  // "Message-ID: <m1@sender.example>\r\n" etc. (a value counted as given,
+  // its leading space too), the blank line, the body.
   const std::int64_t want =
-      (10 + 2 + 19 + 2) + (7 + 2 + 5 + 2) + (7 + 2 + 6 + 2) + (8 + 2 + 6 + 2) + 2 + 100;
+      (10 + 2 + 20 + 2) + (7 + 2 + 5 + 2) + (7 + 2 + 6 + 2) + (8 + 2 + 6 + 2) + 2 + 100;
   EXPECT_EQ(record->size, want);
 }
 
@@ -196,6 +197,16 @@ TEST(DescribeRecord, NamesTheQueueIdSenderAndRecipients) {
   const std::string got = describe_record(message);
   EXPECT_EQ(got.rfind("4A1B: from=<a@sender.example> etrn_rcpts=1 (b@customer.example)", 0), 0u)
       << "got " << got;
+}
+
+TEST(DescribeRecord, ControlCharactersCannotBreakTheLogLine) {
+  MessageRecord message;
+  message.queue_id = "4A1B";
+  message.sender = "evil\r\nFAKE: line@sender.example";
+  message.recipients.push_back({"b\x01@customer.example", "customer.example", {}, "", ""});
+  const std::string got = describe_record(message);
+  EXPECT_EQ(got.find_first_of("\r\n\x01"), std::string::npos) << "got " << got;
+  EXPECT_NE(got.find("evil??FAKE: line@sender.example"), std::string::npos) << "got " << got;
 }
 
 }  // namespace
