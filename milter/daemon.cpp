@@ -78,12 +78,27 @@ void ensure_socket_directory(const std::string& path, const std::optional<Accoun
   }
 }
 
-// 0660, and owned by the milter's user so that its group (the MTA's user
-// should be a member) can connect.
+// True when the socket's directory is set-group-ID: its group (e.g. postfix
+// for /var/spool/postfix/etrn-sweeper, mode 2750) is the one to keep.
+bool directory_sets_group(const std::string& path) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  struct stat st {};
+  return stat(dir.c_str(), &st) == 0 && (st.st_mode & S_ISGID) != 0;
+}
+
+// 0660, owned by the milter's user; the group is the user's own group,
+// unless the directory is set-group-ID (then the directory's group stays).
+// The MTA's user must be in that group.
 void secure_socket(const std::string& path, const std::optional<Account>& account) {
   if (path.empty()) return;
-  if (account && chown(path.c_str(), account->uid, account->gid) != 0)
-    throw FatalError(ExitCode::cant_create, "cannot chown socket " + path + ": " + errno_text());
+  if (account) {
+    const gid_t group = directory_sets_group(path) ? static_cast<gid_t>(-1) : account->gid;
+    if (chown(path.c_str(), account->uid, group) != 0)
+      throw FatalError(ExitCode::cant_create, "cannot chown socket " + path + ": " + errno_text());
+  }
   if (chmod(path.c_str(), 0660) != 0)
     throw FatalError(ExitCode::cant_create, "cannot chmod socket " + path + ": " + errno_text());
 }

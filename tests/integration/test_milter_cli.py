@@ -175,3 +175,34 @@ def test_a_background_start_failure_reaches_the_exit_code(milter, workdir):
     conf = write_config(workdir / "etrn.conf")
     got = run([milter, "-c", conf, "--socket", "unix:/proc/no-such-dir/milter.sock"])
     assert got.returncode == 73, f"got exit {got.returncode}, want 73 (EX_CANTCREAT)"
+
+
+def test_a_set_group_id_socket_directory_keeps_its_group(milter, workdir):
+    # Debian's chrooted Postfix: /var/spool/postfix/etrn-sweeper, mode 2750,
+    # group postfix; the socket must keep the group postfix.
+    postfix = pwd.getpwnam("postfix")
+    sockdir = workdir / "spool"
+    sockdir.mkdir()
+    os.chown(sockdir, postfix.pw_uid, postfix.pw_gid)
+    os.chmod(sockdir, 0o2750)
+    nobody = pwd.getpwnam("nobody")
+    conf = write_config(workdir / "etrn.conf", user="nobody")
+    os.chmod(workdir, 0o755)
+    (workdir / "db").mkdir()
+    os.chown(workdir / "db", nobody.pw_uid, nobody.pw_gid)
+    proc = subprocess.Popen([str(milter), "-c", str(conf), "--foreground", "--socket",
+                             f"unix:{sockdir}/milter.sock", "--database", str(workdir / "db" / "etrn.db")],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 10
+        while not (sockdir / "milter.sock").exists():
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.time() < deadline
+            time.sleep(0.05)
+        time.sleep(0.2)
+        st = (sockdir / "milter.sock").stat()
+        assert (st.st_uid, st.st_gid) == (nobody.pw_uid, postfix.pw_gid), \
+            f"got owner {st.st_uid}:{st.st_gid}, want {nobody.pw_uid}:{postfix.pw_gid}"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
