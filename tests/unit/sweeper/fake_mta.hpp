@@ -1,0 +1,92 @@
+// fake_mta.hpp - an Mta for executor tests: a queue held in memory, and
+// every call appended as one line to a log FILE, so that calls made in the
+// outbox's submission child (a forked process) are seen by the test too.
+#pragma once
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/mta/mta.hpp"
+
+namespace etrn::testing {
+
+class FakeMta : public Mta {
+ public:
+  explicit FakeMta(std::string log_path) : log_path_(std::move(log_path)) {}
+
+  std::vector<QueuedMessage> queue;
+  std::string content = "From: alice@sender.example\nSubject: hello\n\nbody\n";
+  bool fail_submit = false;
+  bool fail_listing = false;
+  std::string next_queue_id = "9NeW1";
+
+  Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override {
+    log("list");
+    if (fail_listing) return make_error("postqueue: cut short");
+    for (QueuedMessage m : queue) visit(std::move(m));
+    return ok_status();
+  }
+  Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override {
+    log("envelope " + queue_id);
+    QueuedEnvelope e;
+    for (const QueuedMessage& m : queue) {
+      if (m.queue_id != queue_id) continue;
+      e.sender = m.sender;
+      for (const QueuedRecipient& r : m.recipients)
+        e.recipients.push_back({r.address, Notify{}, ""});
+    }
+    return e;
+  }
+  Result<std::string> read_content(const std::string& queue_id, bool headers_only) override {
+    log("content " + queue_id + (headers_only ? " headers" : ""));
+    return content;
+  }
+  Status hold(const std::string& queue_id) override {
+    log("hold " + queue_id);
+    return ok_status();
+  }
+  Status remove(const std::string& queue_id) override {
+    log("remove " + queue_id);
+    std::erase_if(queue, [&](const QueuedMessage& m) { return m.queue_id == queue_id; });
+    return ok_status();
+  }
+  Status submit_dsn(const std::string& path, const std::string& recipient) override {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    log("submit " + recipient +
+        (text.str().find("Message-ID:") != std::string::npos ? " with-id" : " no-id"));
+    if (fail_submit) return make_error("sendmail: refused");
+    return ok_status();
+  }
+  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
+                               ReturnContent, const std::string&, bool,
+                               const std::vector<ReinjectRecipient>& recipients) override {
+    std::ifstream in(content_path);
+    std::string first_line;
+    std::getline(in, first_line);
+    std::string line = "reinject " + sender;
+    for (const ReinjectRecipient& r : recipients) line += " " + r.address;
+    log(line + " [" + first_line + "]");
+    return next_queue_id;
+  }
+  Result<QueueLifetimes> queue_lifetimes() override { return QueueLifetimes{432000, 432000}; }
+
+  std::vector<std::string> calls() const {
+    std::ifstream in(log_path_);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    return lines;
+  }
+
+ private:
+  void log(const std::string& line) {
+    std::ofstream out(log_path_, std::ios::app);
+    out << line << "\n";
+  }
+  std::string log_path_;
+};
+
+}  // namespace etrn::testing
