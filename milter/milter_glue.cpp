@@ -121,11 +121,13 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
                       unsigned long* pf2, unsigned long* pf3) {
   return guarded("negotiate", [&] {
     *pf0 = 0;  // no modifications, ever
-    *pf1 = f1 & (SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_BODY);
+    *pf1 = f1 & SMFIP_NOUNKNOWN;
     *pf2 = 0;
     *pf3 = 0;
-    ConnectionState* state = state_of(ctx);
-    if (state) {
+    // Headers and body chunks need no reply (a round trip each saved), but
+    // only when there is a state to remember that in.
+    if (ConnectionState* state = state_of(ctx)) {
+      *pf1 |= f1 & (SMFIP_NR_HDR | SMFIP_NR_BODY);
       state->no_header_reply = (*pf1 & SMFIP_NR_HDR) != 0;
       state->no_body_reply = (*pf1 & SMFIP_NR_BODY) != 0;
     }
