@@ -75,10 +75,12 @@ std::string introduction(const DsnInput& input) {
 }
 
 std::string recipient_paragraph(const DsnInput& input, const DsnRecipient& recipient) {
+  const bool failed = input.kind == DsnKind::failed;
   std::string text = "<" + printable_text(recipient.address) + ">: " + site_of(recipient) +
-                     " never asked for its mail with ETRN.";
+                     (failed ? " never asked for its mail with ETRN."
+                             : " has not yet asked for its mail with ETRN.");
   if (!recipient.policy.empty()) text += " Policy: " + printable_text(recipient.policy) + ".";
-  if (input.kind == DsnKind::delayed) {
+  if (!failed) {
     text += " The mail system will keep trying until " + format_rfc5322_date(recipient.expires_at) +
             "; if the site has not asked for the mail by then, it is returned to you.";
   }
