@@ -1,0 +1,50 @@
+// plan_printer_test.cpp - the --dry-run text.
+#include "sweeper/plan_printer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace etrn {
+namespace {
+
+std::string printed(const Plan& plan) {
+  std::ostringstream out;
+  print_plan(out, plan);
+  return out.str();
+}
+
+TEST(PlanPrinter, SaysNothingToDoForAnEmptyPlan) {
+  EXPECT_EQ(printed(Plan{1796115600, {}, {}}),
+            "sweep plan as of 2026-12-01T09:00:00Z\nnothing to do\n");
+}
+
+TEST(PlanPrinter, NamesTheMessageTheRemovalAndEachRecipientsAction) {
+  MessagePlan m;
+  m.id = 1;
+  m.queue_id = "4AbC1";
+  m.sender = "alice@sender.example";
+  m.arrival_time = 1795942800;
+  m.queued = QueuedMessage{"deferred", "4AbC1", 1795942800, 1, "alice@sender.example", false, {}};
+  m.removal = Removal::whole;
+  RecipientPlan bob;
+  bob.address = "bob@customer.example";
+  bob.action = RecipientAction::expire_dsn;
+  bob.deadlines.expires_at = 1796115600;
+  RecipientPlan carol;
+  carol.address = "carol@customer.example";
+  carol.action = RecipientAction::expire_silent;
+  carol.why = "no DSN: NOTIFY=NEVER";
+  m.recipients = {bob, carol};
+  const std::string text = printed(Plan{1796115600, {m}, {}});
+  EXPECT_NE(text.find("4AbC1 (from <alice@sender.example>"), std::string::npos) << text;
+  EXPECT_NE(text.find("remove from the queue"), std::string::npos) << text;
+  EXPECT_NE(text.find("bob@customer.example: expired 2026-12-01T09:00:00Z, failure DSN (5.4.7)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("carol@customer.example: expired"), std::string::npos) << text;
+  EXPECT_NE(text.find("no DSN: NOTIFY=NEVER"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace etrn
