@@ -45,6 +45,17 @@ bool is_dot_atom(std::string_view text, bool allow_utf8) {
   return true;
 }
 
+// Already an RFC 5322 quoted-string ("john doe", "a\"b"): the external
+// form some queues show. Control characters were rejected before.
+bool is_quoted_string(std::string_view text) {
+  if (text.size() < 2 || text.front() != '"' || text.back() != '"') return false;
+  for (std::size_t i = 1; i + 1 < text.size(); ++i) {
+    if (text[i] == '"') return false;
+    if (text[i] == '\\' && ++i + 1 >= text.size()) return false;  // escapes the closing quote
+  }
+  return true;
+}
+
 std::string quote_local_part(std::string_view local) {
   std::string out = "\"";
   for (const char c : local) {
@@ -203,7 +214,8 @@ Result<std::string> header_addr_spec(std::string_view address, bool allow_utf8) 
   const std::string_view local = address.substr(0, at);
   const std::string_view domain = address.substr(at + 1);
   if (!is_valid_domain(domain, allow_utf8)) return make_error("the address has an invalid domain");
-  std::string spec = is_dot_atom(local, allow_utf8) ? std::string(local) : quote_local_part(local);
+  const bool usable = is_dot_atom(local, allow_utf8) || is_quoted_string(local);
+  std::string spec = usable ? std::string(local) : quote_local_part(local);
   spec += '@';
   spec += domain;
   if (spec.size() > kMaxFieldValueOctets)

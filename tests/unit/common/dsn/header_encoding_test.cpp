@@ -50,7 +50,11 @@ TEST(HeaderAddrSpec, KeepsADotAtomAndQuotesAnythingElse) {
   EXPECT_EQ(*header_addr_spec("bob smith@example.org", false), "\"bob smith\"@example.org");
   EXPECT_EQ(*header_addr_spec("a\"b\\c@example.org", false), "\"a\\\"b\\\\c\"@example.org");
   EXPECT_EQ(*header_addr_spec(".bob@example.org", false), "\".bob\"@example.org");
-  EXPECT_EQ(*header_addr_spec("\"quoted\"@example.org", false), "\"\\\"quoted\\\"\"@example.org");
+  EXPECT_EQ(*header_addr_spec("\"john doe\"@example.org", false), "\"john doe\"@example.org")
+      << "an already quoted local part stays as it is";
+  EXPECT_EQ(*header_addr_spec("\"a\\\"b\"@example.org", false), "\"a\\\"b\"@example.org");
+  EXPECT_EQ(*header_addr_spec("\"a\\\"@example.org", false), "\"\\\"a\\\\\\\"\"@example.org")
+      << "a quote escaped by the backslash does not close the string";
 }
 
 TEST(HeaderAddrSpec, RefusesWhatCannotBeAddressed) {
