@@ -12,6 +12,7 @@
 #include <set>
 
 #include "common/policy/etrn_match.hpp"
+#include "common/policy/priority_headers.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
@@ -231,6 +232,8 @@ MessagePlan plan_adoption(const Config& config, const PlanInput& input, const Qu
   m.ret = envelope.ret;
   m.envid = envelope.envid;
   m.smtputf8 = envelope.smtputf8;
+  auto priority = input.priorities.find(q.queue_id);
+  if (priority != input.priorities.end()) m.priority = priority->second;
   m.queued = q;
   m.record_mta_arrival = true;
   for (const QueuedRecipient& qr : q.recipients) {
@@ -307,6 +310,35 @@ Plan plan_sweep(const Config& config, const PlanInput& input) {
     }
   }
   return plan;
+}
+
+Priority priority_from_headers(std::string_view headers) {
+  PriorityDetector detector;
+  std::string name, value;
+  const auto flush = [&] {
+    if (!name.empty()) detector.add_header(trim(name), trim(value));
+    name.clear(), value.clear();
+  };
+  std::size_t start = 0;
+  while (start < headers.size()) {
+    std::size_t end = headers.find('\n', start);
+    if (end == std::string_view::npos) end = headers.size();
+    std::string_view line = headers.substr(start, end - start);
+    start = end + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;  // end of the header section
+    if (line[0] == ' ' || line[0] == '\t') {
+      value += " ", value += trim(line);
+      continue;
+    }
+    flush();
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    name = line.substr(0, colon);
+    value = line.substr(colon + 1);
+  }
+  flush();
+  return detector.priority();
 }
 
 std::vector<std::string> lifetime_warnings(const Config& config, const QueueLifetimes& lifetimes) {

@@ -41,6 +41,8 @@ struct PlanInput {
   std::vector<RecordedMessage> recorded;
   std::vector<QueuedMessage> queue;
   std::map<std::string, QueuedEnvelope> envelopes;  // by queue ID, for adoption candidates
+  std::map<std::string, Priority>
+      priorities;  // by queue ID, for adoption candidates (default normal)
 };
 
 enum class RecipientAction {
@@ -115,6 +117,10 @@ std::vector<std::string> adoption_candidates(const Config& config,
                                              const std::vector<QueuedMessage>& queue);
 
 Plan plan_sweep(const Config& config, const PlanInput& input);
+
+// A message's priority from its header section (folded lines allowed), as
+// the milter computes it for the mail it records.
+Priority priority_from_headers(std::string_view headers);
 
 // Warnings for a Postfix whose own queue lifetime would expire ETRN mail
 // before the policy does (it would send its own misleading NDR).

@@ -53,11 +53,14 @@ PlanInput gather(const Config& config, Database* db, Mta& mta, EpochSeconds act_
   input.queue = list_queue(mta);
   for (const std::string& id : adoption_candidates(config, input.recorded, input.queue)) {
     auto envelope = mta.read_envelope(id);
-    if (envelope) {
-      input.envelopes.emplace(id, std::move(*envelope));
-    } else {
-      spdlog::warn("{}: not adopted this time: {}", id, envelope.error().message);
+    auto headers = mta.read_content(id, true);
+    if (!envelope || !headers) {
+      spdlog::warn("{}: not adopted this time: {}", id,
+                   (envelope ? headers.error() : envelope.error()).message);
+      continue;
     }
+    input.envelopes.emplace(id, std::move(*envelope));
+    input.priorities.emplace(id, priority_from_headers(*headers));
   }
   return input;
 }

@@ -370,3 +370,25 @@ TEST(Planner, WarnsWhenPostfixWouldExpireEtrnMailFirst) {
 
 }  // namespace
 }  // namespace etrn
+
+namespace etrn {
+namespace {
+
+TEST(PlannerPriority, AdoptedMailTakesThePriorityOfItsHeaders) {
+  Sweep s;
+  s.input.queue = {queued({"bob@customer.example"}, "5XyZ9", kArrival)};
+  s.input.envelopes["5XyZ9"] = QueuedEnvelope{};
+  s.input.priorities["5XyZ9"] = Priority::urgent;
+  EXPECT_EQ(action_of(s.at(kArrival + 24 * kHour)), RecipientAction::expire_dsn) << "urgent: 24h";
+}
+
+TEST(PlannerPriority, HeadersAreReadUpToTheBlankLineWithFoldedValues) {
+  EXPECT_EQ(priority_from_headers("Subject: x\nX-Priority:\n 1 (Highest)\n\nPrecedence: bulk\n"),
+            Priority::urgent);
+  EXPECT_EQ(priority_from_headers("Precedence: bulk\r\nSubject: y\r\n"), Priority::non_urgent);
+  EXPECT_EQ(priority_from_headers("Subject: z\n\nPriority: urgent\n"), Priority::normal)
+      << "body ignored";
+}
+
+}  // namespace
+}  // namespace etrn
