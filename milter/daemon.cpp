@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <optional>
@@ -29,7 +30,12 @@ namespace {
 volatile sig_atomic_t signal_pipe_fd = -1;
 
 constexpr int kStopSignals[] = {SIGHUP, SIGTERM, SIGINT};
-constexpr char kMilterEnded = 0;  // written by the smfi thread when smfi_main() returns
+// Written to the pipe by the smfi thread when smfi_main() returns.
+constexpr char kMilterEnded = 0;
+// How long SIGTERM waits for messages in progress. Idle connections are
+// not waited for: Postfix treats a vanished milter per
+// milter_default_action (accept), and the sweeper adopts what it missed.
+constexpr std::chrono::seconds kMessageGrace{10};
 
 void on_signal(int signo) {
   const int saved = errno;
@@ -264,6 +270,11 @@ int serve(const DaemonOptions& options, Config config, int& report_fd) {
   report_startup(report_fd, ExitCode::ok);
 
   const bool requested = signal_loop(pipe_read, options, configs);
+  // Let messages in flight reach end of message (the writer still runs);
+  // after smfi_stop() libmilter would serve no more of their commands.
+  if (requested && !wait_for_messages_in_progress(kMessageGrace))
+    spdlog::warn("{} message(s) still in progress after {}s; stopping anyway",
+                 messages_in_progress(), kMessageGrace.count());
   stop_milter(socket_spec);
   milter_thread.join();
   writer->stop();

@@ -32,16 +32,36 @@ namespace etrn {
 namespace {
 
 std::atomic<MilterServices*> services_{nullptr};
+// Messages between MAIL and end of message or abort, on all connections.
+// SIGTERM waits for them before smfi_stop(): once stopped, libmilter (its
+// worker pool, as Debian builds it) serves no further command on an open
+// connection, so a message in flight would be lost.
+std::atomic<int> messages_in_progress_{0};
 
 // Everything one milter connection owns.
 struct ConnectionState {
   explicit ConnectionState(std::shared_ptr<const ConfigSnapshot> snapshot)
       : config(std::move(snapshot)), collector(config->matcher) {}
+  ~ConnectionState() { end_message(); }
+  ConnectionState(const ConnectionState&) = delete;
+  ConnectionState& operator=(const ConnectionState&) = delete;
   std::shared_ptr<const ConfigSnapshot> config;  // the rules this connection started with
   MessageCollector collector;
   ClientInfo client;
   bool no_header_reply = false;  // negotiated SMFIP_NR_HDR
   bool no_body_reply = false;    // negotiated SMFIP_NR_BODY
+  bool in_message = false;       // counted in messages_in_progress_
+
+  void begin_message() {
+    if (!in_message) ++messages_in_progress_;
+    in_message = true;
+  }
+  // Forgets the message (end of message, abort, close).
+  void end_message() {
+    collector.reset();
+    if (in_message) --messages_in_progress_;
+    in_message = false;
+  }
 };
 
 // The macros we ask the MTA for (when it lets us choose), by stage.
@@ -163,6 +183,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
     ConnectionState* state = state_of(ctx);
     if (!state) return SMFIS_ACCEPT;
     const auto args = argv_view(argv);
+    state->begin_message();
     state->collector.begin(args, services()->clock(), macro(ctx, "{auth_authen}"));
     return SMFIS_CONTINUE;
   });
@@ -253,13 +274,13 @@ sfsistat on_eom(SMFICTX* ctx) {
     }
     return record_at_end(*state, *record);
   });
-  if (state) state->collector.reset();
+  if (state) state->end_message();
   return status;
 }
 
 sfsistat on_abort(SMFICTX* ctx) {
   return guarded("abort", [&] {
-    if (auto* state = static_cast<ConnectionState*>(smfi_getpriv(ctx))) state->collector.reset();
+    if (auto* state = static_cast<ConnectionState*>(smfi_getpriv(ctx))) state->end_message();
     return SMFIS_CONTINUE;
   });
 }
@@ -332,6 +353,19 @@ void poke_listener(const std::string& path) {
 }
 
 }  // namespace
+
+bool wait_for_messages_in_progress(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (messages_in_progress_.load() > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+int messages_in_progress() {
+  return messages_in_progress_.load();
+}
 
 void stop_milter(const std::string& socket_spec) {
   // smfi_stop() waits for a lock that libmilter's listener holds while it

@@ -9,6 +9,7 @@
 // when the record failed. No exception leaves a callback.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -34,6 +35,11 @@ bool run_milter();
 // smfi_stop(): asks run_milter() to return (from any thread), and wakes
 // libmilter's listener on `socket_spec` so that it returns at once.
 void stop_milter(const std::string& socket_spec);
+
+// Waits until no message is between MAIL and end of message (or abort)
+// on any connection; false on timeout. Call before stop_milter().
+bool wait_for_messages_in_progress(std::chrono::milliseconds timeout);
+int messages_in_progress();
 
 // The file system path of a "unix:/path" or "local:/path" spec; "" for inet.
 std::string unix_socket_path(const std::string& socket_spec);
