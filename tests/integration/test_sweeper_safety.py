@@ -112,3 +112,28 @@ def test_report_and_shape_show_the_recorded_mail(milter_postfix, bin_dir):
     shape = sweep_ok(bin_dir, env.config, "shape").stdout.splitlines()
     assert shape[1].split()[:3] == ["TOTAL", "2", "2"], shape
     assert shape[2].split()[:2] == ["customer.example", "2"], shape
+
+
+@pytest.mark.parametrize("step", ["held", "finalized"])
+def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(milter_postfix, bin_dir, step):
+    env, tb = milter_postfix, milter_postfix.testbed
+    dave = "dave@elsewhere.example"
+    qid = tb.send(SENDER, [BOB, dave], subject=f"split killed at {step}")
+    env.wait_for_audit(qid)
+    tb.wait_for_queue_id(qid)
+
+    killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
+                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})
+    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    assert any(m["queue_id"] == qid and m["queue_name"] == "hold" for m in tb.postqueue_json()), \
+        "the original waits in the hold queue"
+
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
+    tb.start_site_sink()
+    tb.flush()
+    tb.wait_for_queue(lambda q: not q, timeout=60)
+    settle(tb)
+    assert mailbox_count(tb) == 1, f"killed after {step}: got {mailbox_count(tb)} DSNs, want 1"
+    assert judge(tb.mailbox_messages("alice")[0])["permanent"] == [BOB]
+    site = tb.site_messages()
+    assert len(site) == 1, f"got {len(site)} deliveries of the survivor, want 1"
