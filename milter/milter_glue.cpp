@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -341,8 +342,8 @@ bool run_milter() {
 namespace {
 
 // Connects to our own unix socket and hangs up at once.
-void poke_listener(const std::string& path) {
-  if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) return;
+void poke_unix(const std::string& path) {
+  if (path.size() >= sizeof(sockaddr_un::sun_path)) return;
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
   sockaddr_un addr{};
@@ -350,6 +351,39 @@ void poke_listener(const std::string& path) {
   path.copy(addr.sun_path, path.size());
   (void)connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   close(fd);
+}
+
+// The same for "inet:PORT[@HOST]" / "inet6:PORT[@HOST]"; a wildcard or
+// missing host means loopback.
+void poke_inet(std::string_view spec) {
+  const bool v6 = istarts_with(spec, "inet6:");
+  spec.remove_prefix(v6 ? 6 : 5);
+  const auto at = spec.find('@');
+  const std::string port(spec.substr(0, at));
+  std::string host = at == std::string_view::npos ? "" : std::string(spec.substr(at + 1));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "INADDR_ANY")
+    host = v6 ? "::1" : "127.0.0.1";
+  addrinfo hints{};
+  hints.ai_family = v6 ? AF_INET6 : AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) return;
+  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd >= 0) {
+    (void)connect(fd, found->ai_addr, found->ai_addrlen);
+    close(fd);
+  }
+  freeaddrinfo(found);
+}
+
+void poke_listener(const std::string& socket_spec) {
+  if (const std::string path = unix_socket_path(socket_spec); !path.empty()) {
+    poke_unix(path);
+  } else if (istarts_with(socket_spec, "inet")) {
+    poke_inet(socket_spec);
+  }
 }
 
 }  // namespace
@@ -376,9 +410,8 @@ void stop_milter(const std::string& socket_spec) {
     smfi_stop();
     stopped = true;
   });
-  const std::string path = unix_socket_path(socket_spec);
   while (!stopped) {
-    poke_listener(path);
+    poke_listener(socket_spec);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   stopper.join();

@@ -206,3 +206,28 @@ def test_a_set_group_id_socket_directory_keeps_its_group(milter, workdir):
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+
+
+def test_an_inet_socket_works_and_sigterm_stops_it_quickly(milter, workdir):
+    conf = write_config(workdir / "etrn.conf")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(milter), "-c", str(conf), "--foreground", "--socket",
+                             f"inet:{port}@127.0.0.1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stdout.read()
+                assert time.time() < deadline, "the milter never listened on the inet socket"
+                time.sleep(0.05)
+    finally:
+        started = time.time()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    assert time.time() - started < 2, "SIGTERM must not wait for libmilter's 5 s poll"
