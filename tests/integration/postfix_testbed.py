@@ -150,8 +150,13 @@ def register_alternate_config_dir(path: Path) -> None:
                 "# private test instances that Postfix's setgid commands may use.\n"
                 "compatibility_level = 3.6\n")
         dirs = _read_alternate_dirs()
-        if str(path) not in dirs:
-            _write_alternate_dirs(dirs + [str(path)])
+        # Forget test instances that are gone (a killed run leaves them listed).
+        kept = [d for d in dirs if not (d.startswith(tempfile.gettempdir() + "/etrn-postfix-")
+                                        and not Path(d).exists())]
+        if str(path) not in kept:
+            kept.append(str(path))
+        if kept != dirs:
+            _write_alternate_dirs(kept)
 
 
 def unregister_alternate_config_dir(path: Path) -> None:
