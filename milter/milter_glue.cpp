@@ -1,10 +1,12 @@
 // milter_glue.cpp - libmilter callbacks (see milter_glue.hpp).
 //
-// libmilter runs each connection in its own thread and has no user pointer
-// for the filter as a whole, so the services live in one pointer set once
-// before smfi_main() and only read afterwards; everything mutable belongs
-// to a connection (its ConnectionState, via smfi_setpriv) or is
-// synchronised (ConfigHolder, RecordWriter).
+// libmilter calls back from many threads (a thread per connection, or a
+// worker pool where one connection's callbacks hop between threads, one at
+// a time) and has no user pointer for the filter as a whole, so the
+// services live in one pointer set once before smfi_main() and only read
+// afterwards; everything mutable belongs to a connection (its
+// ConnectionState, via smfi_setpriv) or is synchronised (ConfigHolder,
+// RecordWriter). Nothing is kept per thread.
 #include "milter/milter_glue.hpp"
 
 #include <arpa/inet.h>
