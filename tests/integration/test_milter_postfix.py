@@ -205,3 +205,23 @@ def test_the_socket_is_0660_and_owned_by_the_milter_user(milter_postfix):
     assert oct(st.st_mode & 0o777) == oct(0o660), f"got mode {oct(st.st_mode & 0o777)}"
     import pwd
     assert st.st_uid == pwd.getpwnam("postfix").pw_uid
+
+
+def test_a_locked_database_delays_mail_by_at_most_the_record_timeout(make_milter_postfix):
+    import sqlite3
+    env = make_milter_postfix(extra_milter={"record_timeout": "1s"})
+    first = env.testbed.send("alice@sender.example", "bob@customer.example")
+    env.wait_for_audit(first)
+
+    locker = sqlite3.connect(str(env.database), timeout=1, isolation_level=None)
+    try:
+        locker.execute("BEGIN EXCLUSIVE")
+        started = time.time()
+        qid = env.testbed.send("alice@sender.example", "carol@customer.example")
+        took = time.time() - started
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert took < 4, f"the SMTP transaction took {took:.1f}s with record_timeout = 1s"
+    env.testbed.wait_for_queue_id(qid)
+    env.milter.wait_for_log(f"{qid}: NOT recorded, accepting")
