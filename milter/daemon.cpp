@@ -59,7 +59,12 @@ std::optional<Account> account_to_become(const std::string& user) {
   if (user.empty()) return std::nullopt;
   const passwd* pw = getpwnam(user.c_str());
   if (!pw) throw FatalError(ExitCode::config, "[milter] user: unknown user \"" + user + "\"");
-  if (geteuid() != 0 || pw->pw_uid == geteuid()) return std::nullopt;
+  if (pw->pw_uid == geteuid()) return std::nullopt;
+  if (geteuid() != 0) {
+    spdlog::warn("not started as root: staying uid {} ([milter] user = {} is not switched to)",
+                 geteuid(), user);
+    return std::nullopt;
+  }
   return Account{pw->pw_uid, pw->pw_gid, pw->pw_name};
 }
 
