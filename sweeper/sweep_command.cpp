@@ -6,6 +6,7 @@
 #include "sweeper/sweep_command.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ctime>
