@@ -151,11 +151,13 @@ Status Executor::act(MessagePlan& m) {
   return ok_status();
 }
 
-Status Executor::send_dsn(const MessagePlan& m, OutboxKind kind, RecipientAction which) {
+Status Executor::send_dsn(MessagePlan& m, OutboxKind kind, RecipientAction which) {
+  unusable_dsn_.reset();
   DsnRequest request{m.id, m.queue_id, m.sender, kind, {}, reporting_mta_};
   for (const RecipientPlan* r : with_action(m, which)) request.recipient_ids.push_back(r->id);
   auto row = outbox_.enqueue(
       request, [&](const std::string& id) { return build(m, kind, which, id); }, clock_.act_now);
+  if (!row && unusable_dsn_) return handle_unusable_dsn(m, which, *unusable_dsn_);
   if (!row) return row.error();
   ETRN_TRY(outbox_.deliver(*row, clock_.act_now));
   ++summary_.dsns_sent;
@@ -188,7 +190,22 @@ Result<std::string> Executor::build(const MessagePlan& m, OutboxKind kind, Recip
   in.original = std::move(*original);
   in.original_is_headers_only = headers_only;
   in.size_limit = static_cast<std::size_t>(config_.bounce_size_limit);
-  return build_dsn(in);
+  auto dsn = build_dsn(in);
+  if (!dsn) unusable_dsn_ = dsn.error().message;
+  return dsn;
+}
+
+Status Executor::handle_unusable_dsn(MessagePlan& m, RecipientAction which,
+                                     const std::string& reason) {
+  spdlog::warn("{}: no {} DSN possible: {}", m.queue_id,
+               which == RecipientAction::warn ? "delay" : "failure", reason);
+  if (which == RecipientAction::warn) return ok_status();
+  for (RecipientPlan& r : m.recipients) {
+    if (r.action != RecipientAction::expire_dsn) continue;
+    r.action = RecipientAction::expire_silent;
+    r.why = "no DSN: " + reason;
+  }
+  return ok_status();
 }
 
 void Executor::expire_silently(const MessagePlan& m) {

@@ -8,7 +8,9 @@
 // failure DSN through the outbox (finalized before anything is removed),
 // the silent expiries, then either removal or re-injection of the
 // survivors followed by removal of the original. A message whose DSN was
-// not accepted is not removed; the run then ends with 75.
+// not accepted is not removed; the run then ends with 75. A DSN that
+// cannot be built at all (the builder refuses the sender) is not retried:
+// a failure DSN becomes an expiry without DSN, a delay DSN is skipped.
 #pragma once
 
 #include <string>
@@ -53,10 +55,11 @@ class Executor {
   void reconcile_message(MessagePlan& m);
   bool adopt(MessagePlan& m);
   Status act(MessagePlan& m);
-  Status send_dsn(const MessagePlan& m, OutboxKind kind, RecipientAction which);
+  Status send_dsn(MessagePlan& m, OutboxKind kind, RecipientAction which);
   Result<std::string> build(const MessagePlan& m, OutboxKind kind, RecipientAction which,
                             const std::string& dsn_message_id);
   void expire_silently(const MessagePlan& m);
+  Status handle_unusable_dsn(MessagePlan& m, RecipientAction which, const std::string& reason);
   Status remove_whole(const MessagePlan& m);
   Status split(const MessagePlan& m);
   Result<std::string> reinject_survivors(const MessagePlan& m);
@@ -68,6 +71,9 @@ class Executor {
   std::string reporting_mta_;
   ExecutorClock clock_;
   RunSummary summary_;
+  // Set by build() when the DSN builder refuses the input itself (e.g. a
+  // sender that cannot be addressed): retrying would never help.
+  std::optional<std::string> unusable_dsn_;
 };
 
 // The header put on a re-injected copy, naming the original queue ID.

@@ -197,3 +197,24 @@ TEST_F(ExecutorTest, NullSenderMailIsRemovedWithoutADsn) {
 
 }  // namespace
 }  // namespace etrn
+
+namespace etrn {
+namespace {
+
+TEST_F(ExecutorTest, ASenderNoDsnCanBeAddressedToExpiresWithoutOneInsteadOfRetryingForever) {
+  record_and_queue({"bob@customer.example"});
+  db_->exec("UPDATE messages SET sender = 'al' || char(1) || 'ice@sender.example'");
+  RunSummary summary = run(kArrival + 49 * kHour);
+  EXPECT_TRUE(summary.errors.empty()) << summary.to_string();
+  EXPECT_EQ(submits(), 0);
+  EXPECT_GE(index_of("remove 4AbC1"), 0);
+  EXPECT_EQ(
+      count_rows(
+          *db_,
+          "SELECT count(*) FROM etrn_events WHERE kind = 'expired' AND detail LIKE 'no DSN: %'"),
+      1);
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM outbox"), 0);
+}
+
+}  // namespace
+}  // namespace etrn
