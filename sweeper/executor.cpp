@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/dsn/dsn.hpp"
@@ -23,6 +24,20 @@ std::string RunSummary::to_string() const {
 
 std::string with_reinjected_header(const std::string& content, const std::string& old_queue_id) {
   return std::string(kReinjectedHeader) + ": " + old_queue_id + "\n" + content;
+}
+
+bool names_original(std::string_view headers, const std::string& old_queue_id) {
+  const std::string wanted = std::string(kReinjectedHeader) + ": " + old_queue_id;
+  std::size_t start = 0;
+  while (start < headers.size()) {
+    std::size_t end = std::min(headers.find('\n', start), headers.size());
+    std::string_view line = headers.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) return false;  // end of the header section
+    if (iequals(line, wanted)) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 namespace {
@@ -236,7 +251,8 @@ Status Executor::remove_whole(const MessagePlan& m) {
 // done before it is removed, so a failed removal leaves it in the hold
 // queue rather than re-injecting its survivors a second time.
 Status Executor::split(const MessagePlan& m) {
-  auto new_id = reinject_survivors(m);
+  std::optional<std::string> copy = copy_from_interrupted_run(m);
+  auto new_id = copy ? Result<std::string>(*copy) : reinject_survivors(m);
   if (!new_id) return new_id.error();
   kill_point("reinjected");
   std::vector<std::int64_t> moving;
@@ -261,6 +277,19 @@ Status Executor::split(const MessagePlan& m) {
                       m.queue_id + " hold): " + removal.error().message);
   }
   return ok_status();
+}
+
+// A run killed after re-injecting left the copy in the queue: use it
+// rather than delivering the survivors twice.
+std::optional<std::string> Executor::copy_from_interrupted_run(const MessagePlan& m) {
+  for (const std::string& candidate : m.copy_candidates) {
+    auto headers = mta_.read_content(candidate, true);
+    if (!headers || !names_original(*headers, m.queue_id)) continue;
+    spdlog::info("{}: its survivors were re-injected as {} by an interrupted run", m.queue_id,
+                 candidate);
+    return candidate;
+  }
+  return std::nullopt;
 }
 
 Result<std::string> Executor::reinject_survivors(const MessagePlan& m) {

@@ -63,6 +63,7 @@ class Executor {
   Status remove_whole(const MessagePlan& m);
   Status split(const MessagePlan& m);
   Result<std::string> reinject_survivors(const MessagePlan& m);
+  std::optional<std::string> copy_from_interrupted_run(const MessagePlan& m);
 
   const Config& config_;
   Database& db_;
@@ -81,5 +82,7 @@ inline constexpr const char* kReinjectedHeader = "X-ETRN-Sweeper-Reinjected";
 
 // Adds `kReinjectedHeader: <old id>` at the top of a message's content.
 std::string with_reinjected_header(const std::string& content, const std::string& old_queue_id);
+// Does a header section carry `kReinjectedHeader: <old id>`?
+bool names_original(std::string_view headers, const std::string& old_queue_id);
 
 }  // namespace etrn

@@ -136,6 +136,25 @@ void decide_removal(MessagePlan& m) {
   m.removal = m.survivors.empty() ? Removal::whole : Removal::split;
 }
 
+bool same_addresses(const std::vector<QueuedRecipient>& queued,
+                    const std::vector<std::string>& addresses) {
+  if (queued.size() != addresses.size()) return false;
+  return std::all_of(queued.begin(), queued.end(), [&](const QueuedRecipient& q) {
+    return std::any_of(addresses.begin(), addresses.end(),
+                       [&q](const std::string& a) { return iequals(a, q.address); });
+  });
+}
+
+void find_copy_candidates(MessagePlan& m, const std::vector<QueuedMessage>& queue) {
+  if (m.removal != Removal::split) return;
+  for (const QueuedMessage& q : queue) {
+    if (q.queue_id == m.queue_id || q.sender != m.queued->sender) continue;
+    if (q.arrival_time < m.queued->arrival_time || !same_addresses(q.recipients, m.survivors))
+      continue;
+    m.copy_candidates.push_back(q.queue_id);
+  }
+}
+
 MessagePlan message_from(const RecordedMessage& r) {
   MessagePlan m;
   m.id = r.id;
@@ -199,6 +218,7 @@ MessagePlan plan_queued(const Config& config, const PlanInput& input, const Reco
   m.record_mta_arrival = !r.mta_arrival_time.has_value();
   for (const RecordedRecipient& rec : r.recipients) plan_recipient(config, input, m, rec);
   decide_removal(m);
+  find_copy_candidates(m, input.queue);
   const bool waiting =
       std::any_of(m.recipients.begin(), m.recipients.end(), [](const RecipientPlan& p) {
         return is_pending(p.state) &&
@@ -243,6 +263,7 @@ MessagePlan plan_adoption(const Config& config, const PlanInput& input, const Qu
     m.recipients.push_back(std::move(p));
   }
   decide_removal(m);
+  find_copy_candidates(m, input.queue);
   return m;
 }
 

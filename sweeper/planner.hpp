@@ -92,6 +92,10 @@ struct MessagePlan {
   std::vector<RecipientPlan> recipients;
   Removal removal = Removal::none;
   std::vector<std::string> survivors;  // queued addresses re-injected on a split
+  // On a split: queued messages that may be this message's copy from a run
+  // killed after re-injecting (same sender, exactly the survivors, not
+  // older); the executor checks their X-ETRN-Sweeper-Reinjected header.
+  std::vector<std::string> copy_candidates;
 
   bool has(RecipientAction a) const;
   bool changes_something() const;

@@ -114,7 +114,7 @@ def test_report_and_shape_show_the_recorded_mail(milter_postfix, bin_dir):
     assert shape[2].split()[:2] == ["customer.example", "2"], shape
 
 
-@pytest.mark.parametrize("step", ["held", "finalized"])
+@pytest.mark.parametrize("step", ["held", "finalized", "reinjected"])
 def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(milter_postfix, bin_dir, step):
     env, tb = milter_postfix, milter_postfix.testbed
     dave = "dave@elsewhere.example"

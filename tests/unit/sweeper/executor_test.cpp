@@ -218,3 +218,32 @@ TEST_F(ExecutorTest, ASenderNoDsnCanBeAddressedToExpiresWithoutOneInsteadOfRetry
 
 }  // namespace
 }  // namespace etrn
+
+namespace etrn {
+namespace {
+
+TEST_F(ExecutorTest, ACopyLeftByAnInterruptedRunIsUsedInsteadOfReinjectingAgain) {
+  record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
+  mta_->queue[0].queue_name = "hold";
+  QueuedMessage copy{"deferred", "7CoPy1", kArrival + 49 * kHour, 500, "alice@sender.example",
+                     false,      {}};
+  copy.recipients.push_back({"dave@elsewhere.example", ""});
+  mta_->queue.push_back(copy);
+  mta_->contents["7CoPy1"] = "Received: by mx\nX-ETRN-Sweeper-Reinjected: 4AbC1\nSubject: hello\n";
+  RunSummary summary = run(kArrival + 49 * kHour);
+  EXPECT_TRUE(summary.errors.empty()) << summary.to_string();
+  EXPECT_EQ(index_of("reinject"), -1) << "the survivors were re-injected already";
+  EXPECT_GE(index_of("remove 4AbC1"), 0);
+  EXPECT_EQ(index_of("remove 7CoPy1"), -1);
+}
+
+TEST(ReinjectedHeader, IsFoundOnlyInTheHeaderSectionWithTheRightQueueId) {
+  EXPECT_TRUE(names_original("Received: x\nX-ETRN-Sweeper-Reinjected: 4AbC1\n", "4AbC1"));
+  EXPECT_TRUE(names_original("x-etrn-sweeper-reinjected: 4AbC1\r\n\r\n", "4AbC1"));
+  EXPECT_FALSE(names_original("X-ETRN-Sweeper-Reinjected: 4AbC2\n", "4AbC1"));
+  EXPECT_FALSE(names_original("Subject: x\n\nX-ETRN-Sweeper-Reinjected: 4AbC1\n", "4AbC1"))
+      << "body";
+}
+
+}  // namespace
+}  // namespace etrn

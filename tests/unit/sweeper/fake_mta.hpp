@@ -4,6 +4,7 @@
 #pragma once
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ class FakeMta : public Mta {
 
   std::vector<QueuedMessage> queue;
   std::string content = "From: alice@sender.example\nSubject: hello\n\nbody\n";
+  std::map<std::string, std::string> contents;  // by queue ID, overriding `content`
   bool fail_submit = false;
   bool fail_listing = false;
   std::string next_queue_id = "9NeW1";
@@ -41,7 +43,8 @@ class FakeMta : public Mta {
   }
   Result<std::string> read_content(const std::string& queue_id, bool headers_only) override {
     log("content " + queue_id + (headers_only ? " headers" : ""));
-    return content;
+    auto found = contents.find(queue_id);
+    return found == contents.end() ? content : found->second;
   }
   Status hold(const std::string& queue_id) override {
     log("hold " + queue_id);

@@ -392,3 +392,24 @@ TEST(PlannerPriority, HeadersAreReadUpToTheBlankLineWithFoldedValues) {
 
 }  // namespace
 }  // namespace etrn
+
+namespace etrn {
+namespace {
+
+TEST(PlannerCopies, ASplitListsNewerQueuedMessagesWithExactlyTheSurvivorsAsCopyCandidates) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {
+      queued({"bob@customer.example", "dave@elsewhere.example"}),
+      queued({"dave@elsewhere.example"}, "7CoPy1", kArrival + 49 * kHour),
+      queued({"dave@elsewhere.example", "x@elsewhere.example"}, "8NoT1", kArrival + 49 * kHour),
+      queued({"dave@elsewhere.example"}, "9OlD1", kArrival - kHour)};
+  Plan plan = s.at(kArrival + 49 * kHour);
+  auto split = std::find_if(plan.messages.begin(), plan.messages.end(),
+                            [](const MessagePlan& m) { return m.queue_id == "4AbC1"; });
+  ASSERT_NE(split, plan.messages.end());
+  EXPECT_EQ(split->copy_candidates, std::vector<std::string>{"7CoPy1"});
+}
+
+}  // namespace
+}  // namespace etrn
