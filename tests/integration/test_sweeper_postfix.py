@@ -204,3 +204,20 @@ def test_held_mail_expires_like_the_rest(milter_postfix, bin_dir):
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
     assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
     assert qid not in tb.queue_ids()
+
+
+def test_a_changed_configuration_applies_to_recorded_mail_at_the_next_run(milter_postfix, bin_dir):
+    env, tb = milter_postfix, milter_postfix.testbed
+    qid = tb.send(SENDER, BOB, rcpt_options=("NOTIFY=FAILURE",), subject="policy changes")
+    env.wait_for_audit(qid)
+    tb.wait_for_queue_id(qid)
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+30h")
+    assert states(env, qid) == {BOB: "queued"}, "48h by default: not yet"
+
+    env.config.write_text(env.config.read_text().replace(
+        "etrn_domains =", "domain_policy = customer.example expire_after=1d\netrn_domains =", 1))
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+30h")
+    assert states(env, qid) == {BOB: "expired"}
+    row = env.audit_for(qid)[0]
+    assert row["expires_at"] == row["arrival_time"] + 86400, "deadline recomputed from arrival"
+    assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
