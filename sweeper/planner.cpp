@@ -5,7 +5,9 @@
 // "deferred transport" - the text Postfix gives for mail held back by
 // defer_transports, which is how ETRN_README parks an ETRN site's mail.
 // The queue listing does not name the transport, so this is a heuristic:
-// any other transport listed in defer_transports looks the same.
+// any other transport listed in defer_transports looks the same. Sendmail's
+// listing names each recipient's mailer (QueuedRecipient::mailer), which is
+// matched against etrn_transports directly.
 #include "sweeper/planner.hpp"
 
 #include <algorithm>
@@ -63,6 +65,7 @@ namespace {
 
 bool is_etrn_in_queue(const Config& config, const EtrnMatcher& matcher, const QueuedRecipient& r) {
   if (matcher.domain_is_etrn(domain_of(r.address))) return true;
+  if (!r.mailer.empty()) return matcher.is_etrn_only(r.address, r.mailer);  // Sendmail: dsmtp
   return !config.etrn_transports.empty() && r.delay_reason == "deferred transport";
 }
 
@@ -301,6 +304,7 @@ std::vector<std::string> adoption_candidates(const Config& config,
   const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
   std::vector<std::string> ids;
   for (const QueuedMessage& q : queue) {
+    if (q.busy) continue;  // the MTA is working on it: next run
     const bool known = std::any_of(recorded.begin(), recorded.end(),
                                    [&q](const RecordedMessage& r) { return matches(r, q); });
     if (known) continue;
@@ -320,8 +324,10 @@ Plan plan_sweep(const Config& config, const PlanInput& input) {
   for (const RecordedMessage* r : matching.gone) {
     if (auto m = plan_gone(input, *r)) plan.messages.push_back(std::move(*m));
   }
-  for (const auto& [q, r] : matching.owner)
+  for (const auto& [q, r] : matching.owner) {
+    if (q->busy) continue;  // still queued (not gone), but the MTA holds it: next run
     plan.messages.push_back(plan_queued(config, input, *r, *q));
+  }
   for (const std::string& id : adoption_candidates(config, input.recorded, input.queue)) {
     auto envelope = input.envelopes.find(id);
     if (envelope == input.envelopes.end()) continue;

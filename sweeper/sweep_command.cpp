@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "common/mta/postfix_mta.hpp"
+#include "common/mta/sendmail_mta.hpp"
 #include "common/store/database.hpp"
 #include "common/util/sysexits.hpp"
 #include "sweeper/executor.hpp"
@@ -132,9 +133,7 @@ int sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeco
 }  // namespace
 
 std::unique_ptr<Mta> make_mta(const Config& config) {
-  if (config.mta == MtaKind::sendmail) {
-    throw FatalError(ExitCode::unavailable, "mta = sendmail: not implemented yet in etrn-sweeper");
-  }
+  if (config.mta == MtaKind::sendmail) return std::make_unique<SendmailMta>(config);
   return std::make_unique<PostfixMta>(config);
 }
 

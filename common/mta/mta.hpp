@@ -2,7 +2,7 @@
 // that the sweep can run against Postfix, Sendmail, or a fake in tests.
 //
 // Implementations: mta/postfix_mta.{hpp,cpp} (postqueue/postcat/postsuper/
-// sendmail of one instance); later Sendmail (qf files).
+// sendmail of one instance); mta/sendmail_mta.{hpp,cpp} (qf files).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,7 @@ namespace etrn {
 struct QueuedRecipient {
   std::string address;
   std::string delay_reason;  // may be empty
+  std::string mailer = {};   // the MTA's mailer/transport for it, when the MTA tells (Sendmail)
 };
 
 // One message as the MTA's queue listing shows it.
@@ -30,6 +31,7 @@ struct QueuedMessage {
   std::string sender;  // "" for the null sender
   bool forced_expire = false;
   std::vector<QueuedRecipient> recipients;
+  bool busy = false;  // the MTA is working on it right now (Sendmail's lock): leave it this run
 };
 
 // The DSN-relevant envelope of a queued message (Postfix: postcat -e).

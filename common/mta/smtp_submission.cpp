@@ -165,6 +165,12 @@ Result<std::string> queue_id_from_reply(std::string_view reply) {
 
 Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& s,
                                      std::istream& content, const SmtpTimeouts& timeouts) {
+  return submit_over_smtp(session, s, content, queue_id_from_reply, timeouts);
+}
+
+Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& s,
+                                     std::istream& content, const QueueIdFromReply& queue_id_from,
+                                     const SmtpTimeouts& timeouts) {
   ETRN_TRY(check_submission(s));
   ETRN_TRY(exchange(session, "", 2, timeouts));
   ETRN_TRY(exchange(session, "EHLO localhost", 2, timeouts));
@@ -175,7 +181,7 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
   ETRN_TRY(send_content(session, content));
   auto accepted = exchange(session, "", 2, timeouts);
   if (!accepted) return accepted.error();
-  auto queue_id = queue_id_from_reply(accepted->text);
+  auto queue_id = queue_id_from(accepted->text);
   // QUIT's answer does not matter any more: the message is queued.
   (void)session.write("QUIT\r\n");
   return queue_id;

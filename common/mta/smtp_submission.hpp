@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <istream>
 #include <string>
 #include <string_view>
@@ -52,7 +53,14 @@ struct SmtpTimeouts {
   std::chrono::milliseconds reply{std::chrono::minutes(2)};
 };
 
-// Returns the new queue ID.
+// The new queue ID from the final reply to DATA (MTA-specific wording).
+using QueueIdFromReply = std::function<Result<std::string>(std::string_view reply)>;
+
+// Returns the new queue ID, read by `queue_id_from` (Sendmail) or, in the
+// first form, by queue_id_from_reply (Postfix).
+Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& submission,
+                                     std::istream& content, const QueueIdFromReply& queue_id_from,
+                                     const SmtpTimeouts& timeouts = {});
 Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& submission,
                                      std::istream& content, const SmtpTimeouts& timeouts = {});
 

@@ -1,0 +1,274 @@
+// sendmail_mta.cpp - Mta over one Sendmail instance: the queue read from
+// its directories, everything else through its own `sendmail` command (see
+// the header for what was verified on 8.17.1.9).
+#include "common/mta/sendmail_mta.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "common/mta/smtp_submission.hpp"
+#include "common/policy/etrn_match.hpp"
+#include "common/util/strings.hpp"
+
+namespace etrn {
+
+namespace {
+
+constexpr const char* kNullSenderArgument = "<>";
+constexpr const char* kHoldReason = "etrn-sweeper: partial expiry in progress";
+constexpr std::string_view kControlQueue = "queue";
+constexpr std::string_view kQuarantineQueue = "hold";  // the name the planner knows
+constexpr std::string_view kDeliverableMarker = "... deliverable: mailer ";
+constexpr std::chrono::seconds kVerifyTimeout{120};
+
+bool usable_address_argument(const std::string& address) {
+  return !address.empty() && address.front() != '-' &&
+         address.find_first_of(std::string_view(" \t\r\n\0", 5)) == std::string::npos;
+}
+
+std::int64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return make_error("reading " + path + " failed");
+  return text.str();
+}
+
+QueuedMessage listed_message(const SendmailQueueFile& file, const SendmailQf& qf, bool busy) {
+  QueuedMessage m;
+  m.queue_name = std::string(file.quarantined ? kQuarantineQueue : kControlQueue);
+  m.queue_id = file.queue_id;
+  m.arrival_time = qf.creation_time;
+  m.size = file_size(file.data_path) + static_cast<std::int64_t>(qf.headers.size());
+  m.sender = qf.sender;
+  m.busy = busy;
+  for (const SendmailQfRecipient& r : qf.recipients) m.recipients.push_back({r.address, "", ""});
+  return m;
+}
+
+}  // namespace
+
+SendmailCommands SendmailCommands::from_config(const Config& config) {
+  SendmailCommands commands;
+  commands.program = config.sendmail_program;
+  commands.config_file = config.sendmail_config_file;
+  commands.queue_directories = sendmail_queue_directories(config.sendmail_queue_directory);
+  commands.etrn_transports = config.etrn_transports;
+  return commands;
+}
+
+Result<std::string> sendmail_queue_id_from_reply(std::string_view reply) {
+  std::istringstream words{std::string(reply)};
+  std::string word;
+  words >> word;
+  const bool enhanced_code = !word.empty() && word.find('.') != std::string::npos &&
+                             std::isdigit(static_cast<unsigned char>(word[0]));
+  if (enhanced_code) words >> word;
+  auto id = validate_sendmail_queue_id(word);
+  if (!id) return make_error("no queue ID in reply \"" + std::string(reply) + "\"");
+  return id;
+}
+
+std::map<std::string, std::string> parse_sendmail_verify_output(
+    const std::vector<std::string>& lines) {
+  std::map<std::string, std::string> mailers;
+  for (const std::string& line : lines) {
+    const std::size_t at = line.find(kDeliverableMarker);
+    if (at == std::string::npos) continue;
+    std::string mailer = line.substr(at + kDeliverableMarker.size());
+    mailer = mailer.substr(0, mailer.find_first_of(", "));
+    if (!mailer.empty()) mailers[ascii_lower(line.substr(0, at))] = mailer;
+  }
+  return mailers;
+}
+
+SendmailMta::SendmailMta(SendmailCommands commands, std::shared_ptr<CommandRunner> runner)
+    : commands_(std::move(commands)),
+      runner_(std::move(runner)),
+      queue_(commands_.queue_directories) {}
+
+SendmailMta::SendmailMta(const Config& config)
+    : SendmailMta(SendmailCommands::from_config(config), std::make_shared<ProcessRunner>()) {}
+
+CommandSpec SendmailMta::command(std::vector<std::string> args) const {
+  CommandSpec spec;
+  spec.argv.push_back(commands_.program);
+  if (!commands_.config_file.empty()) spec.argv.push_back("-C" + commands_.config_file);
+  for (auto& arg : args) spec.argv.push_back(std::move(arg));
+  spec.timeout = commands_.timeout;
+  return spec;
+}
+
+Result<SendmailQueueFile> SendmailMta::find(const std::string& queue_id) const {
+  return queue_.find(queue_id);
+}
+
+Result<SendmailQf> SendmailMta::read_qf(const SendmailQueueFile& file) const {
+  auto control = SendmailQueue::read_control(file);
+  if (!control) return control.error();
+  auto qf = parse_sendmail_qf(control->text);
+  if (!qf) return make_error(file.control_path + ": damaged, left alone: " + qf.error().message);
+  return qf;
+}
+
+Status SendmailMta::for_each_queued(const std::function<void(QueuedMessage&&)>& visit) {
+  std::vector<QueuedMessage> listed;
+  std::size_t damaged = 0;
+  auto scanned = queue_.for_each_file([&](SendmailQueueFile&& file) {
+    auto control = SendmailQueue::read_control(file);
+    if (!control) {  // vanished between listing and opening: delivered meanwhile
+      spdlog::debug("{}", control.error().message);
+      return;
+    }
+    auto qf = parse_sendmail_qf(control->text);
+    if (!qf) {
+      ++damaged;
+      spdlog::warn("{}: damaged, left alone: {}", file.control_path, qf.error().message);
+      return;
+    }
+    listed.push_back(listed_message(file, *qf, control->busy));
+  });
+  if (!scanned) return scanned.error();
+  if (damaged > 0) spdlog::warn("{} damaged Sendmail queue file(s) skipped", damaged);
+  const auto mailers = mailers_by_domain(listed);
+  for (QueuedMessage& m : listed) {
+    for (QueuedRecipient& r : m.recipients) {
+      auto found = mailers.find(ascii_lower(domain_of(r.address)));
+      if (found != mailers.end()) r.mailer = found->second;
+    }
+    visit(std::move(m));
+  }
+  return ok_status();
+}
+
+std::map<std::string, std::string> SendmailMta::mailers_by_domain(
+    const std::vector<QueuedMessage>& queue) {
+  if (commands_.etrn_transports.empty()) return {};
+  std::map<std::string, std::string> address_of_domain;
+  for (const QueuedMessage& m : queue) {
+    for (const QueuedRecipient& r : m.recipients) {
+      const std::string domain = ascii_lower(domain_of(r.address));
+      if (!domain.empty() && usable_address_argument(r.address))
+        address_of_domain.emplace(domain, r.address);
+    }
+  }
+  if (address_of_domain.empty()) return {};
+  std::vector<std::string> args{"-bv", "--"};
+  for (const auto& [domain, address] : address_of_domain) args.push_back(address);
+  CommandSpec spec = command(std::move(args));
+  spec.timeout = kVerifyTimeout;
+  std::vector<std::string> lines;
+  auto result = runner_->run(spec, [&](std::string_view line) { lines.emplace_back(line); });
+  if (!result) {
+    spdlog::warn("cannot ask Sendmail for the recipients' mailers: {}", result.error().message);
+    return {};
+  }
+  const auto mailers = parse_sendmail_verify_output(lines);
+  std::map<std::string, std::string> by_domain;
+  for (const auto& [domain, address] : address_of_domain) {
+    auto found = mailers.find(ascii_lower(address));
+    if (found != mailers.end()) by_domain.emplace(domain, found->second);
+  }
+  return by_domain;
+}
+
+Result<QueuedEnvelope> SendmailMta::read_envelope(const std::string& queue_id) {
+  auto file = find(queue_id);
+  if (!file) return file.error();
+  auto qf = read_qf(*file);
+  if (!qf) return qf.error();
+  QueuedEnvelope envelope;
+  envelope.sender = qf->sender;
+  envelope.ret = qf->ret;
+  envelope.envid = qf->envid;
+  envelope.smtputf8 = qf->smtputf8;
+  for (const SendmailQfRecipient& r : qf->recipients)
+    envelope.recipients.push_back({r.address, r.notify, r.orcpt});
+  return envelope;
+}
+
+Result<std::string> SendmailMta::read_content(const std::string& queue_id, bool headers_only) {
+  auto file = find(queue_id);
+  if (!file) return file.error();
+  auto qf = read_qf(*file);
+  if (!qf) return qf.error();
+  if (headers_only) return qf->headers;
+  auto body = read_file(file->data_path);
+  if (!body) return body.error();
+  return qf->headers + "\n" + *body;
+}
+
+Status SendmailMta::hold(const std::string& queue_id) {
+  auto file = find(queue_id);
+  if (!file) return file.error();
+  if (file->quarantined) return make_error(queue_id + ": already quarantined");
+  const CommandSpec spec = command({"-qI" + file->queue_id, std::string("-Q") + kHoldReason});
+  auto result = runner_->run(spec, [](std::string_view) {});
+  if (!result) return result.error();
+  if (!result->exited_zero()) return make_error(spec.describe() + ": " + result->describe());
+  // A queue run skips a message it cannot lock: only the hf file tells.
+  auto after = find(queue_id);
+  if (!after || !after->quarantined) {
+    return make_error(queue_id + ": not quarantined (busy or gone); left for the next run");
+  }
+  return ok_status();
+}
+
+Status SendmailMta::remove(const std::string& queue_id) {
+  auto file = find(queue_id);
+  if (!file) return file.error();
+  return SendmailQueue::remove(*file);
+}
+
+Status SendmailMta::submit_dsn(const std::string& path, const std::string& recipient) {
+  if (!usable_address_argument(recipient)) {
+    return make_error("refusing to submit a DSN to an unusable recipient address");
+  }
+  CommandSpec spec = command({"-i", "-f", kNullSenderArgument, "--", recipient});
+  spec.stdin_source = StdinSource::file(path);
+  auto result = runner_->run(spec, [](std::string_view) {});
+  if (!result) return result.error();
+  if (!result->exited_zero()) return make_error(spec.describe() + ": " + result->describe());
+  return ok_status();
+}
+
+Result<std::string> SendmailMta::reinject(const std::string& content_path,
+                                          const std::string& sender, ReturnContent ret,
+                                          const std::string& envid, bool smtputf8,
+                                          const std::vector<ReinjectRecipient>& recipients) {
+  SmtpSubmission submission{sender, ret, envid, smtputf8, false, recipients};
+  ETRN_TRY(check_submission(submission));
+  std::ifstream content(content_path, std::ios::binary);
+  if (!content) return make_error("cannot read " + content_path);
+  submission.eight_bit = has_8bit_content(content);
+  const CommandSpec spec = command({"-bs"});
+  auto session = runner_->start(spec);
+  if (!session) return session.error();
+  auto queue_id = submit_over_smtp(**session, submission, content, sendmail_queue_id_from_reply);
+  auto ended = (*session)->finish();
+  if (!queue_id) {
+    const std::string detail = ended ? ended->describe() : ended.error().message;
+    return make_error(spec.describe() + ": " + queue_id.error().message + " (" + detail + ")");
+  }
+  if (!ended || !ended->exited_zero()) {
+    spdlog::warn("{}: queued as {} but ended badly: {}", spec.describe(), *queue_id,
+                 ended ? ended->describe() : ended.error().message);
+  }
+  return queue_id;
+}
+
+Result<QueueLifetimes> SendmailMta::queue_lifetimes() {
+  return QueueLifetimes{};
+}
+
+}  // namespace etrn

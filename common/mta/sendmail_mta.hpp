@@ -1,0 +1,90 @@
+// sendmail_mta.hpp - the Mta interface over one Sendmail 8.17 instance:
+// its queue directories read directly (sendmail_queue.hpp,
+// sendmail_qf_parser.hpp) and its own `sendmail` command, always with
+// `-C <sendmail_config_file>` when one is configured.
+//
+// Verified on Debian 12's 8.17.1.9 (run from its unpacked packages):
+// - `sendmail -C cf -bv ADDR...` prints one line per address,
+//   "ADDR... deliverable: mailer dsmtp, host [127.0.0.1], user ADDR": the
+//   mailer a recipient routes to (mailertable), which is how unrecorded
+//   mail for an ETRN site (`dsmtp`) is recognised for adoption. Asked once
+//   per listing for one address of each domain, only when etrn_transports
+//   is set.
+// - `sendmail -C cf -i -f '<>' -- RCPT` submits with the null sender (the
+//   qf says `S<>`).
+// - `sendmail -C cf -bs` speaks SMTP on stdin/stdout (nothing may be sent
+//   before its greeting) and answers DATA with
+//   "250 2.0.0 <ID> Message accepted for delivery"; NOTIFY, ORCPT, RET and
+//   ENVID survive into the qf.
+// - `sendmail -C cf -qI<ID> -Q<reason>` quarantines the message (qf -> hf
+//   with a `q` line), Sendmail's own "hold": a quarantined message is not
+//   delivered and does not expire. It is used for a partial expiry, as
+//   `postsuper -h` is on Postfix.
+// - Sendmail has no queue lifetime the sweeper can compare per domain
+//   (Timeout.queuereturn is per precedence, in the .cf): queue_lifetimes()
+//   reports none; the README gives the advice instead.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/config/config.hpp"
+#include "common/mta/mta.hpp"
+#include "common/mta/sendmail_qf_parser.hpp"
+#include "common/mta/sendmail_queue.hpp"
+#include "common/util/subprocess.hpp"
+
+namespace etrn {
+
+struct SendmailCommands {
+  std::string program;      // the sendmail binary
+  std::string config_file;  // -C; empty: Sendmail's default
+  std::vector<std::string> queue_directories;
+  std::vector<std::string> etrn_transports;  // mailers worth asking -bv about
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+
+  static SendmailCommands from_config(const Config& config);
+};
+
+// The queue ID in Sendmail's "2.0.0 6AT3P87O011046 Message accepted for
+// delivery" (the reply text after "250 "), validated.
+Result<std::string> sendmail_queue_id_from_reply(std::string_view reply);
+
+// address -> mailer from `sendmail -bv` output lines; lines that do not say
+// "deliverable: mailer X" are left out.
+std::map<std::string, std::string> parse_sendmail_verify_output(
+    const std::vector<std::string>& lines);
+
+class SendmailMta : public Mta {
+ public:
+  SendmailMta(SendmailCommands commands, std::shared_ptr<CommandRunner> runner);
+  explicit SendmailMta(const Config& config);  // with the real ProcessRunner
+
+  Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override;
+  Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override;
+  Result<std::string> read_content(const std::string& queue_id, bool headers_only) override;
+  Status hold(const std::string& queue_id) override;
+  Status remove(const std::string& queue_id) override;
+  Status submit_dsn(const std::string& path, const std::string& recipient) override;
+  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
+                               ReturnContent ret, const std::string& envid, bool smtputf8,
+                               const std::vector<ReinjectRecipient>& recipients) override;
+  Result<QueueLifetimes> queue_lifetimes() override;
+
+ private:
+  CommandSpec command(std::vector<std::string> args) const;
+  Result<SendmailQueueFile> find(const std::string& queue_id) const;
+  // The parsed control file of one message; damaged files are errors.
+  Result<SendmailQf> read_qf(const SendmailQueueFile& file) const;
+  // Mailer per domain for the listed messages (empty when not asked or failed).
+  std::map<std::string, std::string> mailers_by_domain(const std::vector<QueuedMessage>& queue);
+
+  SendmailCommands commands_;
+  std::shared_ptr<CommandRunner> runner_;
+  SendmailQueue queue_;
+};
+
+}  // namespace etrn

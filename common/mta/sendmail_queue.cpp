@@ -1,0 +1,214 @@
+// sendmail_queue.cpp - Sendmail's queue files on disk (see the header).
+#include "common/mta/sendmail_queue.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "common/util/strings.hpp"
+
+namespace etrn {
+
+namespace {
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+std::string errno_text(int error) {
+  return std::strerror(error);
+}
+
+// Where one queue directory keeps each kind of file (queue.c: qf/, df/, xf/).
+struct QueueLayout {
+  std::string control_dir;
+  std::string data_dir;
+  std::string transcript_dir;
+};
+
+QueueLayout layout_of(const std::string& dir) {
+  const auto sub = [&dir](const char* name) {
+    const std::string path = dir + "/" + name;
+    return is_directory(path) ? path : dir;
+  };
+  return {sub("qf"), sub("df"), sub("xf")};
+}
+
+SendmailQueueFile file_for(const QueueLayout& layout, const std::string& id, bool quarantined) {
+  SendmailQueueFile file;
+  file.queue_id = id;
+  file.quarantined = quarantined;
+  file.control_path = layout.control_dir + (quarantined ? "/hf" : "/qf") + id;
+  file.data_path = layout.data_dir + "/df" + id;
+  file.transcript_path = layout.transcript_dir + "/xf" + id;
+  return file;
+}
+
+struct DirCloser {
+  void operator()(DIR* d) const { ::closedir(d); }
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+bool would_block(int error) {
+  return error == EWOULDBLOCK || error == EAGAIN;
+}
+
+Result<std::string> read_all(int fd, const std::string& path) {
+  std::string text;
+  char buffer[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n == 0) return text;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error("reading " + path + ": " + errno_text(errno));
+    }
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+Status unlink_if_present(const std::string& path) {
+  if (::unlink(path.c_str()) == 0 || errno == ENOENT) return ok_status();
+  return make_error("unlink " + path + ": " + errno_text(errno));
+}
+
+}  // namespace
+
+std::vector<std::string> sendmail_queue_directories(const std::string& setting) {
+  std::vector<std::string> out;
+  std::string normalized = setting;
+  std::replace(normalized.begin(), normalized.end(), ',', ' ');
+  for (const std::string& item : split_list(normalized, ' ')) {
+    const std::string entry(trim(item));
+    if (entry.empty()) continue;
+    if (entry.find('*') == std::string::npos) {
+      out.push_back(entry);
+      continue;
+    }
+    glob_t matches{};
+    if (::glob(entry.c_str(), 0, nullptr, &matches) == 0) {
+      for (std::size_t i = 0; i < matches.gl_pathc; ++i) {
+        if (is_directory(matches.gl_pathv[i])) out.emplace_back(matches.gl_pathv[i]);
+      }
+    }
+    ::globfree(&matches);
+  }
+  return out;
+}
+
+Result<std::string> validate_sendmail_queue_id(std::string_view id) {
+  const bool ok =
+      id.size() >= 6 && id.size() <= 40 &&
+      std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c); });
+  if (!ok) return make_error("not a Sendmail queue ID: \"" + std::string(id) + "\"");
+  return std::string(id);
+}
+
+SendmailQueue::SendmailQueue(std::vector<std::string> directories)
+    : directories_(std::move(directories)) {}
+
+Status SendmailQueue::for_each_file(const std::function<void(SendmailQueueFile&&)>& visit) const {
+  if (directories_.empty()) return make_error("no Sendmail queue directory found");
+  for (const std::string& dir : directories_) {
+    const QueueLayout layout = layout_of(dir);
+    std::unique_ptr<DIR, DirCloser> listing(::opendir(layout.control_dir.c_str()));
+    if (!listing) return make_error("cannot list " + layout.control_dir + ": " + errno_text(errno));
+    errno = 0;
+    while (const dirent* entry = ::readdir(listing.get())) {
+      const std::string_view name(entry->d_name);
+      if (name.size() < 3) continue;
+      const std::string_view prefix = name.substr(0, 2);
+      const std::string id(name.substr(2));
+      if (prefix == "Qf") {
+        spdlog::warn("{}/{}: set aside by Sendmail as damaged; left alone", layout.control_dir,
+                     name);
+      } else if ((prefix == "qf" || prefix == "hf") && validate_sendmail_queue_id(id)) {
+        visit(file_for(layout, id, prefix == "hf"));
+      }
+      errno = 0;  // tf (being written), xf, df and anything else: not a message
+    }
+    if (errno != 0) return make_error("listing " + layout.control_dir + ": " + errno_text(errno));
+  }
+  return ok_status();
+}
+
+Result<SendmailQueueFile> SendmailQueue::find(const std::string& queue_id) const {
+  auto id = validate_sendmail_queue_id(queue_id);
+  if (!id) return id.error();
+  for (const std::string& dir : directories_) {
+    const QueueLayout layout = layout_of(dir);
+    for (bool quarantined : {false, true}) {
+      SendmailQueueFile file = file_for(layout, *id, quarantined);
+      if (::access(file.control_path.c_str(), F_OK) == 0) return file;
+    }
+  }
+  return make_error(*id + ": not in the Sendmail queue");
+}
+
+Result<SendmailControlText> SendmailQueue::read_control(const SendmailQueueFile& file) {
+  Fd fd(::open(file.control_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) return make_error("open " + file.control_path + ": " + errno_text(errno));
+  SendmailControlText out;
+  // A shared lock only to learn whether Sendmail is working on the file; it
+  // rewrites a qf by renaming a new one over it, so what we read through
+  // this descriptor is a whole file either way.
+  if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
+    if (!would_block(errno))
+      return make_error("flock " + file.control_path + ": " + errno_text(errno));
+    out.busy = true;
+  }
+  auto text = read_all(fd.get(), file.control_path);
+  if (!text) return text.error();
+  out.text = std::move(*text);
+  return out;  // closing the descriptor releases the lock
+}
+
+Status SendmailQueue::remove(const SendmailQueueFile& file) {
+  Fd fd(::open(file.control_path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) return make_error("open " + file.control_path + ": " + errno_text(errno));
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (would_block(errno)) {
+      return make_error(file.queue_id + ": busy (Sendmail holds its lock); left for the next run");
+    }
+    return make_error("flock " + file.control_path + ": " + errno_text(errno));
+  }
+  struct stat locked {};
+  struct stat at_path {};
+  if (::fstat(fd.get(), &locked) != 0 || ::lstat(file.control_path.c_str(), &at_path) != 0 ||
+      locked.st_dev != at_path.st_dev || locked.st_ino != at_path.st_ino || locked.st_nlink == 0) {
+    return make_error(file.queue_id +
+                      ": the queue file changed while it was being locked; left for the next run");
+  }
+  ETRN_TRY(unlink_if_present(file.data_path));
+  ETRN_TRY(unlink_if_present(file.transcript_path));
+  if (::unlink(file.control_path.c_str()) != 0) {
+    return make_error("unlink " + file.control_path + ": " + errno_text(errno));
+  }
+  return ok_status();
+}
+
+}  // namespace etrn
