@@ -1,0 +1,211 @@
+"""test_sendmail_sweeper.py - ETRN Sweeper end to end on the real Sendmail
+8.17 (Debian's packages, run from a private directory: sendmail_testbed.py)
+with the real etrn-milter in front of it (INPUT_MAIL_FILTER).
+
+Every etrn-sweeper run here gets a dotted host name of its own (a UTS
+namespace), since each Sendmail command it runs would otherwise sleep 60 s
+on a test machine whose short name does not resolve."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import MilterProcess, _leave_or_remove, db_rows
+from sendmail_testbed import SendmailTestbed, with_qualified_hostname
+from sweeper_helpers import SENDER, delivery_status_fields, judge
+
+BOB = "bob@customer.example"           # in etrn_domains
+TOM = "tom@transport-only.example"     # ETRN only through mailertable -> dsmtp
+
+
+class MilterSendmail:
+    """A Sendmail testbed, with or without the real etrn-milter."""
+
+    def __init__(self, bin_dir: Path, with_milter: bool, extra_top: dict | None = None):
+        self.bin_dir = bin_dir
+        self.testbed = SendmailTestbed()
+        d = self.testbed.dir
+        self.socket_path = d / "milter.sock"
+        if with_milter:
+            self.testbed.milter_socket = f"unix:{self.socket_path}"
+            self.testbed._write_instance()
+        db_dir = d / "db"
+        db_dir.mkdir()
+        postfix = pwd.getpwnam("postfix")
+        os.chown(db_dir, postfix.pw_uid, postfix.pw_gid)
+        self.database = db_dir / "etrn.db"
+        self.config = self.testbed.write_etrn_config(
+            d / "etrn-sweeper.conf", database=self.database,
+            socket=f"unix:{self.socket_path}", extra_top=extra_top)
+        self.milter = (MilterProcess(bin_dir / "etrn-milter", self.config, d / "milter.log",
+                                     self.socket_path) if with_milter else None)
+
+    def start(self) -> None:
+        if self.milter:
+            self.milter.start()
+        self.testbed.start()
+
+    def sweep(self, *args: str, want: int = 0) -> subprocess.CompletedProcess:
+        result = subprocess.run([str(self.bin_dir / "etrn-sweeper"), "-c", str(self.config),
+                                 *args], capture_output=True, text=True, timeout=300,
+                                preexec_fn=with_qualified_hostname)
+        assert result.returncode == want, (
+            f"etrn-sweeper {' '.join(args)}: exit {result.returncode}, want {want}\n"
+            f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+        return result
+
+    def states(self, queue_id: str) -> dict:
+        if not self.database.exists():
+            return {}
+        return {r["recipient"]: r["state"] for r in db_rows(
+            self.database, "SELECT recipient, state FROM etrn_audit WHERE queue_id = ?",
+            (queue_id,))}
+
+    def events(self, kind: str) -> list:
+        return db_rows(self.database, "SELECT * FROM etrn_events WHERE kind = ?", (kind,))
+
+    def wait_for_states(self, queue_id: str, count: int, timeout: float = 15) -> dict:
+        deadline = time.time() + timeout
+        while len(self.states(queue_id)) < count:
+            if time.time() > deadline:
+                log = self.milter.log() if self.milter else ""
+                raise TimeoutError(f"{queue_id}: {self.states(queue_id)}; milter log:\n{log}")
+            time.sleep(0.1)
+        return self.states(queue_id)
+
+
+@pytest.fixture
+def make_sendmail(request, bin_dir):
+    made: list[MilterSendmail] = []
+
+    def make(with_milter: bool = True, extra_top: dict | None = None) -> MilterSendmail:
+        env = MilterSendmail(bin_dir, with_milter, extra_top)
+        made.append(env)
+        env.start()
+        return env
+
+    yield make
+    for env in made:
+        env.testbed.stop()
+        rc = env.milter.stop() if env.milter else 0
+        _leave_or_remove(request, env.testbed)
+        assert rc == 0, f"etrn-milter exited {rc} on SIGTERM, want 0"
+
+
+def test_mail_to_a_dsmtp_site_is_recorded_under_sendmails_queue_id(make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    qid = tb.send(SENDER, [BOB, TOM, "carol@sender.example"], subject="recorded")
+    states = env.wait_for_states(qid, 2)
+    assert states == {BOB: "queued", TOM: "queued"}, (
+        f"got {states}; TOM is ETRN-only only through {{rcpt_mailer}} = dsmtp")
+    assert qid in tb.queue_files(), "the recorded ID must be the one Sendmail queued it under"
+    mailers = {r["recipient"]: r["detail"] for r in db_rows(
+        env.database, "SELECT recipient, detail FROM etrn_events WHERE kind = 'recorded'")}
+    assert set(mailers) == {BOB, TOM}
+
+
+def test_a_delay_warning_then_an_expiry_dsn_are_read_as_temporary_then_permanent(make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    qid = tb.send(SENDER, BOB, mail_options=["ENVID=sm+2Dtest"],
+                  rcpt_options=["NOTIFY=FAILURE,DELAY", "ORCPT=rfc822;Bob@customer.example"],
+                  subject="waits for its site")
+    env.wait_for_states(qid, 1)
+
+    env.sweep("sweep", "--now", "+5h")
+    warning = tb.wait_for_mailbox("alice", 1)[0]
+    verdict = judge(warning)
+    assert [a.lower() for a in verdict["temporary"]] == [BOB] and verdict["permanent"] == [], \
+        verdict
+    assert env.states(qid) == {BOB: "warned"}
+    assert qid in tb.queue_files(), "a warning leaves the mail queued"
+
+    env.sweep("sweep", "--now", "+49h")
+    dsns = tb.wait_for_mailbox("alice", 2)
+    verdict = judge(dsns[1])
+    assert [a.lower() for a in verdict["permanent"]] == [BOB] and verdict["temporary"] == [], \
+        verdict
+    fields = delivery_status_fields(dsns[1])
+    assert fields[0].get("original-envelope-id") == "sm-test", fields
+    assert fields[1]["status"] == "5.4.7" and fields[1]["action"] == "failed", fields
+    assert fields[1].get("original-recipient", "").lower().replace(" ", "") == \
+        "rfc822;bob@customer.example", fields
+    assert dsns[1]["Return-Path"] in (None, "<>")
+    assert env.states(qid) == {BOB: "expired"}
+    assert qid not in tb.queue_files(), "the expired message must leave Sendmail's queue"
+    assert not list((tb.dir / "mqueue").glob(f"q*/df/df{qid}")), "its df file too"
+
+    env.sweep("sweep", "--now", "+60h")
+    time.sleep(2)
+    assert len(tb.mailbox_messages("alice")) == 2, "a second run sends nothing new"
+
+
+def test_etrn_before_expiry_delivers_to_the_site_and_the_recipient_departs(make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    qid = tb.send(SENDER, BOB, subject="fetched in time")
+    env.wait_for_states(qid, 1)
+    tb.start_site()
+    code, text = tb.etrn("customer.example")
+    assert code == 250, text
+    tb.wait_for_queue(lambda files: qid not in files, timeout=30)
+    time.sleep(6)  # past the sweeper's grace for just-recorded mail
+
+    env.sweep("sweep", "--now", "+49h")
+    assert env.states(qid) == {BOB: "departed"}
+    assert len(tb.site_messages()) == 1
+    time.sleep(1)
+    assert tb.mailbox_messages("alice") == [], "no DSN for delivered mail"
+
+
+def test_unrecorded_etrn_mail_is_adopted_by_domain_or_by_its_dsmtp_mailer(make_sendmail):
+    env = make_sendmail(with_milter=False)
+    tb = env.testbed
+    by_domain = tb.send(SENDER, BOB, subject="never recorded 1")
+    by_mailer = tb.send(SENDER, TOM, subject="never recorded 2")
+
+    env.sweep("sweep")
+    adopted = {r["queue_id"] for r in env.events("adopted")}
+    assert adopted == {by_domain, by_mailer}, f"got {adopted}"
+    assert env.states(by_mailer) == {TOM: "queued"}
+
+    env.sweep("sweep", "--now", "+49h")
+    verdicts = [judge(m) for m in tb.wait_for_mailbox("alice", 2)]
+    assert sorted(a for v in verdicts for a in v["permanent"]) == sorted([BOB, TOM]), verdicts
+    assert tb.queue_files() == {}
+
+    env.sweep("sweep", "--now", "+50h")
+    time.sleep(2)
+    assert len(tb.mailbox_messages("alice")) == 2, "a second run sends nothing new"
+
+
+def test_partial_expiry_bounces_one_recipient_and_keeps_the_other_queued(make_sendmail):
+    env = make_sendmail(extra_top={"domain_policy": "transport-only.example expire_after=2h"})
+    tb = env.testbed
+    qid = tb.send(SENDER, [BOB, TOM], rcpt_options=["NOTIFY=FAILURE"], subject="split")
+    env.wait_for_states(qid, 2)
+
+    env.sweep("sweep", "--now", "+3h")
+    verdict = judge(tb.wait_for_mailbox("alice", 1)[0])
+    assert verdict["permanent"] == [TOM], verdict
+    assert qid not in tb.queue_files(), "the original (quarantined meanwhile) is removed"
+    copies = tb.queue_files()
+    assert len(copies) == 1, f"want one re-injected copy for {BOB}, got {copies}"
+    copy_text = next(iter(copies.values())).read_text(errors="replace")
+    assert f"<{BOB}>" in copy_text and TOM not in copy_text.split("\nH")[0]
+    assert "RPNF:" in copy_text, "the survivor keeps NOTIFY=FAILURE in the copy"
+    states = {r["recipient"]: r["state"] for r in db_rows(
+        env.database, "SELECT recipient, state FROM etrn_audit")}
+    assert states[TOM] == "expired" and states[BOB] == "queued", states
+
+    tb.start_site()
+    assert tb.etrn("customer.example")[0] == 250
+    tb.wait_for_queue(lambda files: files == {}, timeout=30)
+    assert len(tb.site_messages()) == 1
