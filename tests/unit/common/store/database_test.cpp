@@ -11,6 +11,7 @@
 
 #include "common/store/schema.hpp"
 #include "tests/unit/common/store/test_database.hpp"
+#include "tests/unit/support/unprivileged.hpp"
 
 namespace etrn {
 namespace {
@@ -103,15 +104,20 @@ TEST_F(DatabaseTest, AFileThatIsNotADatabaseIsAnError) {
 }
 
 TEST_F(DatabaseTest, AReadOnlyFileCannotBeOpenedForWriting) {
-  if (geteuid() == 0) GTEST_SKIP() << "root ignores file permissions";
   { ASSERT_TRUE(open_db()); }
+  testing::give_to_unprivileged(dir_);
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::error_code ec;
     std::filesystem::permissions(db_path() + suffix, std::filesystem::perms::owner_read, ec);
   }
-  auto db = Database::open(db_path(), OpenMode::read_write);
-  ASSERT_FALSE(db);
-  EXPECT_NE(db.error().message.find("read-only"), std::string::npos) << db.error().message;
+  EXPECT_TRUE(testing::as_unprivileged([&]() -> std::string {
+    auto db = Database::open(db_path(), OpenMode::read_write);
+    if (db) return "a read-only file was opened for writing";
+    if (db.error().message.find("read-only") == std::string::npos) {
+      return "got \"" + db.error().message + "\", want it to say read-only";
+    }
+    return "";
+  }));
 }
 
 TEST_F(DatabaseTest, AReadOnlyConnectionRefusesWrites) {
