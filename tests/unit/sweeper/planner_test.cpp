@@ -92,6 +92,9 @@ struct TimingCase {
   RecipientAction want;
 };
 
+// Readable test names in CTest and in failures.
+void PrintTo(const TimingCase& c, std::ostream* os) { *os << c.name; }
+
 class PlannerTiming : public ::testing::TestWithParam<TimingCase> {};
 
 TEST_P(PlannerTiming, ActsOnTheDeadlinesOfTheRecipientsPriority) {
@@ -163,6 +166,11 @@ struct NotifyCase {
   EpochSeconds age;
   RecipientAction want;
 };
+
+void PrintTo(const NotifyCase& c, std::ostream* os) {
+  *os << "NOTIFY=" << (c.notify ? c.notify : "absent") << (c.null_sender ? ", null sender" : "")
+      << ", at " << c.age / kHour << "h";
+}
 
 class PlannerNotify : public ::testing::TestWithParam<NotifyCase> {};
 
