@@ -188,6 +188,9 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
     const auto args = argv_view(argv);
     state->begin_message();
     state->collector.begin(args, services()->clock(), macro(ctx, "{auth_authen}"));
+    // Sendmail knows the queue ID at MAIL already (Postfix: not yet); a
+    // later stage's `i` replaces it, so this only helps when none comes.
+    state->collector.set_queue_id(macro(ctx, "i"));
     return SMFIS_CONTINUE;
   });
 }

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -24,6 +26,11 @@ constexpr std::string_view kControlQueue = "queue";
 constexpr std::string_view kQuarantineQueue = "hold";  // the name the planner knows
 constexpr std::string_view kDeliverableMarker = "... deliverable: mailer ";
 constexpr std::chrono::seconds kVerifyTimeout{120};
+// `sendmail -bs` takes its client from getpeername() on stdin; our stdin
+// channel is a socket pair, which made Sendmail deny relaying to the ETRN
+// site (seen). Naming the client as the local host, as a pipe would, makes
+// it the local submission it is.
+constexpr const char* kLocalClientMacro = "-M{client_addr}127.0.0.1";
 
 bool usable_address_argument(const std::string& address) {
   return !address.empty() && address.front() != '-' &&
@@ -71,6 +78,10 @@ Result<std::string> sendmail_queue_id_from_reply(std::string_view reply) {
   std::istringstream words{std::string(reply)};
   std::string word;
   words >> word;
+  const bool reply_code = word.size() == 3 && std::all_of(word.begin(), word.end(), [](char c) {
+                            return std::isdigit(static_cast<unsigned char>(c));
+                          });
+  if (reply_code) words >> word;
   const bool enhanced_code = !word.empty() && word.find('.') != std::string::npos &&
                              std::isdigit(static_cast<unsigned char>(word[0]));
   if (enhanced_code) words >> word;
@@ -251,7 +262,7 @@ Result<std::string> SendmailMta::reinject(const std::string& content_path,
   std::ifstream content(content_path, std::ios::binary);
   if (!content) return make_error("cannot read " + content_path);
   submission.eight_bit = has_8bit_content(content);
-  const CommandSpec spec = command({"-bs"});
+  const CommandSpec spec = command({"-bs", kLocalClientMacro});
   auto session = runner_->start(spec);
   if (!session) return session.error();
   auto queue_id = submit_over_smtp(**session, submission, content, sendmail_queue_id_from_reply);

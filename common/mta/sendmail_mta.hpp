@@ -12,8 +12,10 @@
 //   is set.
 // - `sendmail -C cf -i -f '<>' -- RCPT` submits with the null sender (the
 //   qf says `S<>`).
-// - `sendmail -C cf -bs` speaks SMTP on stdin/stdout (nothing may be sent
-//   before its greeting) and answers DATA with
+// - `sendmail -C cf -bs -M{client_addr}127.0.0.1` speaks SMTP on
+//   stdin/stdout (nothing may be sent before its greeting; without the
+//   macro a socket on stdin is taken for a remote client and relaying to
+//   the site is denied, seen) and answers DATA with
 //   "250 2.0.0 <ID> Message accepted for delivery"; NOTIFY, ORCPT, RET and
 //   ENVID survive into the qf.
 // - `sendmail -C cf -qI<ID> -Q<reason>` quarantines the message (qf -> hf
@@ -49,8 +51,8 @@ struct SendmailCommands {
   static SendmailCommands from_config(const Config& config);
 };
 
-// The queue ID in Sendmail's "2.0.0 6AT3P87O011046 Message accepted for
-// delivery" (the reply text after "250 "), validated.
+// The queue ID in Sendmail's "250 2.0.0 6AT3P87O011046 Message accepted
+// for delivery" (with or without the reply code), validated.
 Result<std::string> sendmail_queue_id_from_reply(std::string_view reply);
 
 // address -> mailer from `sendmail -bv` output lines; lines that do not say
