@@ -8,6 +8,8 @@ on a test machine whose short name does not resolve."""
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import pwd
 import subprocess
@@ -209,3 +211,51 @@ def test_partial_expiry_bounces_one_recipient_and_keeps_the_other_queued(make_se
     assert tb.etrn("customer.example")[0] == 250
     tb.wait_for_queue(lambda files: files == {}, timeout=30)
     assert len(tb.site_messages()) == 1
+
+
+def test_a_message_sendmail_has_locked_is_left_for_the_next_run(make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    qid = tb.send(SENDER, BOB, subject="locked")
+    env.wait_for_states(qid, 1)
+    qf = tb.queue_files()[qid]
+    with open(qf, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # as Sendmail does while it works on it
+        result = env.sweep("sweep", "--now", "+49h", "--verbose")
+        assert qf.exists(), "a busy message must not be removed"
+        assert env.states(qid) == {BOB: "queued"}, "busy is neither expired nor departed"
+    time.sleep(1)
+    assert tb.mailbox_messages("alice") == [], f"no DSN while busy; {result.stdout}"
+
+    env.sweep("sweep", "--now", "+49h")
+    assert env.states(qid) == {BOB: "expired"}
+    assert not qf.exists()
+    assert len(tb.wait_for_mailbox("alice", 1)) == 1
+
+
+def test_a_damaged_queue_file_is_logged_and_left_alone(make_sendmail):
+    env = make_sendmail(with_milter=False)
+    tb = env.testbed
+    qid = tb.send(SENDER, BOB, subject="will be damaged")
+    qf = tb.queue_files()[qid]
+    damaged = qf.read_text(errors="replace").replace("\n.\n", "\n")  # cut short
+    qf.write_text(damaged)
+    result = env.sweep("sweep", "--now", "+49h")
+    assert "damaged" in result.stderr and qid in result.stderr, result.stderr
+    assert qf.read_text(errors="replace") == damaged, "a damaged file is never acted on"
+    assert not env.database.exists() or env.states(qid) == {}
+    time.sleep(1)
+    assert tb.mailbox_messages("alice") == []
+
+
+def test_shape_and_report_work_on_sendmail_as_on_postfix(make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    qid = tb.send(SENDER, [BOB, TOM], subject="shape me")
+    env.wait_for_states(qid, 2)
+    shape = env.sweep("shape").stdout
+    assert "customer.example" in shape and "transport-only.example" in shape, shape
+    report = env.sweep("report", "--json").stdout
+    rows = [json.loads(line) for line in report.splitlines() if line.strip()]
+    assert {(r["queue_id"], r["recipient"], r["state"]) for r in rows} == {
+        (qid, BOB, "queued"), (qid, TOM, "queued")}, rows
