@@ -3,6 +3,7 @@
 // syslog.
 #include "sweeper/commands.hpp"
 
+#include <cstdlib>
 #include <iostream>
 
 #include "common/config/config.hpp"
@@ -37,6 +38,16 @@ int check_config(const ConfigParse& parse) {
   return 0;
 }
 
+// syslog gets what the sweep did (log_level); stderr only problems, so cron
+// mails nothing on success (--verbose: everything). Under systemd stderr is
+// the journal, which has the syslog lines already.
+LogSinks sweeper_log_sinks(const Config& config, bool verbose) {
+  LogSinks sinks;
+  sinks.syslog_level = verbose ? "info" : config.log_level;
+  if (std::getenv("JOURNAL_STREAM") == nullptr) sinks.stderr_level = verbose ? "info" : "warning";
+  return sinks;
+}
+
 }  // namespace
 
 int run_command(const Options& options) {
@@ -55,7 +66,7 @@ int run_command(const Options& options) {
     return to_int(ExitCode::config);
   }
   const Config& config = parse.config;
-  setup_logging("etrn-sweeper", LogTarget::stderr_and_syslog, options.verbose ? "info" : "warning");
+  setup_logging("etrn-sweeper", sweeper_log_sinks(config, options.verbose));
   switch (options.command) {
     case Command::report:
       return run_report(config, options.json, options.state);

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 #include <syslog.h>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -45,23 +46,31 @@ spdlog::sink_ptr syslog_sink(const std::string& program) {
   return sink;
 }
 
-std::vector<spdlog::sink_ptr> sinks_for(const std::string& program, LogTarget target) {
-  std::vector<spdlog::sink_ptr> sinks;
-  if (target != LogTarget::syslog_only) sinks.push_back(stderr_sink());
-  if (target != LogTarget::stderr_only) sinks.push_back(syslog_sink(program));
-  return sinks;
-}
-
 }  // namespace
 
 void setup_logging(const std::string& program, LogTarget target, const std::string& level) {
-  spdlog::level::level_enum parsed = parse_level(level);
+  LogSinks sinks;
+  if (target != LogTarget::syslog_only) sinks.stderr_level = level;
+  if (target != LogTarget::stderr_only) sinks.syslog_level = level;
+  setup_logging(program, sinks);
+}
+
+void setup_logging(const std::string& program, const LogSinks& wanted) {
   // Drop the old sinks first: a syslog sink's destructor calls closelog(),
   // which would otherwise undo the new sink's openlog().
   spdlog::set_default_logger(std::make_shared<spdlog::logger>(program));
-  std::vector<spdlog::sink_ptr> sinks = sinks_for(program, target);
+  std::vector<spdlog::sink_ptr> sinks;
+  spdlog::level::level_enum lowest = spdlog::level::off;
+  auto add = [&](spdlog::sink_ptr sink, const std::string& level) {
+    const spdlog::level::level_enum parsed = parse_level(level);
+    sink->set_level(parsed);
+    lowest = std::min(lowest, parsed);
+    sinks.push_back(std::move(sink));
+  };
+  if (wanted.stderr_level) add(stderr_sink(), *wanted.stderr_level);
+  if (wanted.syslog_level) add(syslog_sink(program), *wanted.syslog_level);
   auto logger = std::make_shared<spdlog::logger>(program, sinks.begin(), sinks.end());
-  logger->set_level(parsed);
+  logger->set_level(lowest);
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
 }

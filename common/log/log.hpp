@@ -4,6 +4,7 @@
 // program name as ident. Use spdlog::info(...) etc. everywhere after setup.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace etrn {
@@ -11,5 +12,13 @@ namespace etrn {
 enum class LogTarget { stderr_only, syslog_only, stderr_and_syslog };
 
 void setup_logging(const std::string& program, LogTarget target, const std::string& level);
+
+// Each sink with its own level; std::nullopt: no such sink. (The sweeper
+// logs what it did to syslog but prints only problems, so cron stays quiet.)
+struct LogSinks {
+  std::optional<std::string> stderr_level;
+  std::optional<std::string> syslog_level;
+};
+void setup_logging(const std::string& program, const LogSinks& sinks);
 
 }  // namespace etrn

@@ -37,6 +37,20 @@ TEST(SetupLoggingTest, TheTargetChoosesTheSinks) {
   setup_logging("etrn-test", LogTarget::stderr_only, "info");
 }
 
+TEST(SetupLoggingTest, EachSinkKeepsItsOwnLevel) {
+  setup_logging("etrn-test", LogSinks{"warning", "info"});
+  ASSERT_EQ(spdlog::default_logger()->sinks().size(), 2u);
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::info)
+      << "the logger must pass what the most talkative sink wants";
+  ::testing::internal::CaptureStderr();
+  spdlog::info("for syslog only");
+  spdlog::warn("for both");
+  std::string got = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(got.find("for syslog only"), std::string::npos) << "stderr got an info line: " << got;
+  EXPECT_NE(got.find("for both"), std::string::npos) << "got " << got;
+  setup_logging("etrn-test", LogTarget::stderr_only, "info");
+}
+
 TEST(SetupLoggingTest, AnUnknownLevelIsRejected) {
   EXPECT_THROW(setup_logging("etrn-test", LogTarget::stderr_only, "loud"), std::invalid_argument);
   EXPECT_NO_THROW(setup_logging("etrn-test", LogTarget::stderr_only, "off"));
