@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import pwd
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -259,3 +260,29 @@ def test_shape_and_report_work_on_sendmail_as_on_postfix(make_sendmail):
     rows = [json.loads(line) for line in report.splitlines() if line.strip()]
     assert {(r["queue_id"], r["recipient"], r["state"]) for r in rows} == {
         (qid, BOB, "queued"), (qid, TOM, "queued")}, rows
+
+
+@pytest.mark.parametrize("step", ["held", "finalized", "reinjected"])
+def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(make_sendmail, step):
+    env = make_sendmail(extra_top={"domain_policy": "transport-only.example expire_after=2h"})
+    tb = env.testbed
+    qid = tb.send(SENDER, [BOB, TOM], subject=f"split killed at {step}")
+    env.wait_for_states(qid, 2)
+
+    killed = subprocess.run([str(env.bin_dir / "etrn-sweeper"), "-c", str(env.config), "sweep",
+                             "--now", "+3h"], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "ETRN_SWEEPER_TEST_KILL_AFTER": step},
+                            preexec_fn=with_qualified_hostname)
+    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    assert tb.queue_files()[qid].name.startswith("hf"), "the original waits quarantined"
+
+    env.sweep("sweep", "--now", "+3h")
+    env.sweep("sweep", "--now", "+3h")
+    tb.start_site()
+    assert tb.etrn("customer.example")[0] == 250
+    tb.wait_for_queue(lambda files: files == {}, timeout=30)
+    time.sleep(1)
+    dsns = tb.mailbox_messages("alice")
+    assert len(dsns) == 1, f"killed after {step}: got {len(dsns)} DSNs, want 1"
+    assert judge(dsns[0])["permanent"] == [TOM]
+    assert len(tb.site_messages()) == 1, "the survivor is delivered once"
