@@ -147,6 +147,8 @@ std::string reporting_mta_for(const Config& config) {
 int run_sweep(const Config& config, Mta& mta, const SweepOptions& options) {
   const EpochSeconds real_now = std::time(nullptr);
   const EpochSeconds act_now = act_time(options, real_now);
+  if (Status there = mta.available(); !there)
+    throw FatalError(ExitCode::unavailable, there.error().message);
   try {
     if (options.dry_run) return dry_run(config, mta, act_now, real_now);
     return sweep(config, mta, options, act_now, real_now);

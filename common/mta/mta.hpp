@@ -64,6 +64,10 @@ class Mta {
  public:
   virtual ~Mta() = default;
 
+  // Is the MTA there at all (its commands, its queue)? An error here means
+  // a configuration or installation problem (exit 69), not a passing one.
+  virtual Status available() { return ok_status(); }
+
   // Streams every queued message, all queues including hold, to `visit`.
   // An error (command failed, output cut short) means the listing is not
   // complete and the caller must change nothing.

@@ -76,6 +76,18 @@ Result<CommandResult> PostfixMta::run(const CommandSpec& spec, const LineSink& s
   return result;
 }
 
+Status PostfixMta::available() {
+  const std::string postqueue = commands_.command_directory + "/postqueue";
+  if (::access(postqueue.c_str(), X_OK) != 0)
+    return make_error("Postfix is not there: cannot run " + postqueue +
+                      " (postfix_command_directory)");
+  const std::string main_cf = commands_.config_directory + "/main.cf";
+  if (::access(main_cf.c_str(), R_OK) != 0)
+    return make_error("Postfix is not there: cannot read " + main_cf +
+                      " (postfix_config_directory)");
+  return ok_status();
+}
+
 Status PostfixMta::for_each_queued(const std::function<void(QueuedMessage&&)>& visit) {
   CommandSpec spec = command("postqueue", {"-c", commands_.config_directory, "-j"});
   spec.deliver_unterminated_last_line = false;

@@ -59,6 +59,7 @@ class PostfixMta : public Mta {
   PostfixMta(PostfixCommands commands, std::shared_ptr<CommandRunner> runner);
   explicit PostfixMta(const Config& config);  // with the real ProcessRunner
 
+  Status available() override;
   Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override;
   Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override;
   Result<std::string> read_content(const std::string& queue_id, bool headers_only) override;

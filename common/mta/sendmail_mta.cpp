@@ -132,6 +132,18 @@ Result<SendmailQf> SendmailMta::read_qf(const SendmailQueueFile& file) const {
   return qf;
 }
 
+Status SendmailMta::available() {
+  if (commands_.queue_directories.empty())
+    return make_error("Sendmail is not there: sendmail_queue_directory names no directory");
+  for (const std::string& directory : commands_.queue_directories) {
+    struct stat st {};
+    if (::stat(directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return make_error("Sendmail is not there: no queue directory " + directory +
+                        " (sendmail_queue_directory)");
+  }
+  return ok_status();
+}
+
 Status SendmailMta::for_each_queued(const std::function<void(QueuedMessage&&)>& visit) {
   std::vector<QueuedMessage> listed;
   std::size_t damaged = 0;

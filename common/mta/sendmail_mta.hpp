@@ -65,6 +65,7 @@ class SendmailMta : public Mta {
   SendmailMta(SendmailCommands commands, std::shared_ptr<CommandRunner> runner);
   explicit SendmailMta(const Config& config);  // with the real ProcessRunner
 
+  Status available() override;
   Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override;
   Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override;
   Result<std::string> read_content(const std::string& queue_id, bool headers_only) override;

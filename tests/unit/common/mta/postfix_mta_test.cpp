@@ -47,6 +47,30 @@ class PostfixMtaTest : public ::testing::Test {
   PostfixMta mta;
 };
 
+TEST(PostfixMtaAvailability, NeedsAnExecutablePostqueueAndAReadableMainCf) {
+  std::string pattern = (std::filesystem::temp_directory_path() / "etrn-pf-XXXXXX").string();
+  ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+  const std::filesystem::path dir = pattern;
+  PostfixCommands c;
+  c.config_directory = dir.string();
+  c.command_directory = dir.string();
+  PostfixMta mta(c, std::make_shared<FakeCommandRunner>());
+  auto got = mta.available();
+  ASSERT_FALSE(got.ok()) << "no postqueue: want unavailable";
+  EXPECT_NE(got.error().message.find("postqueue"), std::string::npos) << got.error().message;
+
+  std::ofstream(dir / "postqueue") << "#!/bin/sh\n";
+  std::filesystem::permissions(dir / "postqueue", std::filesystem::perms::owner_all);
+  got = mta.available();
+  ASSERT_FALSE(got.ok()) << "no main.cf: want unavailable";
+  EXPECT_NE(got.error().message.find("main.cf"), std::string::npos) << got.error().message;
+
+  std::ofstream(dir / "main.cf") << "\n";
+  got = mta.available();
+  EXPECT_TRUE(got.ok()) << got.error().message;
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(PostfixMtaTest, ListsTheQueueWithPostqueueJAndStreamsEveryMessage) {
   runner->outcomes.push_back({{line_of("ABCDEF1"), line_of("ABCDEF2", "MAILER-DAEMON")}});
   std::vector<QueuedMessage> got;

@@ -63,6 +63,18 @@ class SendmailMtaTest : public ::testing::Test {
   std::shared_ptr<FakeCommandRunner> runner_ = std::make_shared<FakeCommandRunner>();
 };
 
+TEST_F(SendmailMtaTest, IsAvailableOnlyWhenEveryQueueDirectoryExists) {
+  EXPECT_TRUE(mta().available().ok());
+  SendmailCommands c;
+  c.program = kProgram;
+  c.queue_directories = {dir_.string(), (dir_ / "missing").string()};
+  auto got = SendmailMta(c, runner_).available();
+  ASSERT_FALSE(got.ok()) << "a missing queue directory must make the MTA unavailable";
+  EXPECT_NE(got.error().message.find("missing"), std::string::npos) << got.error().message;
+  c.queue_directories = {};
+  EXPECT_FALSE(SendmailMta(c, runner_).available().ok()) << "no queue directory at all";
+}
+
 TEST_F(SendmailMtaTest, ListsQueuedAndQuarantinedMessagesWithTheirMailers) {
   // One address per domain is asked about; which one depends on the
   // directory order, so both are answered.
