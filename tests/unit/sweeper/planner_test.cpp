@@ -70,7 +70,10 @@ MessagePlan only_message(const Plan& plan) {
   return plan.messages.empty() ? MessagePlan{} : plan.messages.front();
 }
 
+// The action for recipient i of the only message; none when the plan has
+// nothing for it (a message with nothing to do gets no plan).
 RecipientAction action_of(const Plan& plan, std::size_t i = 0) {
+  if (plan.messages.empty()) return RecipientAction::none;
   const MessagePlan m = only_message(plan);
   return i < m.recipients.size() ? m.recipients[i].action : RecipientAction::none;
 }
@@ -80,8 +83,9 @@ TEST(Planner, NothingHappensBeforeTheWarnTime) {
   s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
   s.input.queue = {queued({"bob@customer.example"})};
   Plan plan = s.at(kArrival + 4 * kHour - 1);
-  EXPECT_EQ(action_of(plan), RecipientAction::none);
-  EXPECT_FALSE(only_message(plan).changes_something());
+  // A message with nothing to do gets no plan: at 100k queued messages the
+  // idle plans were a third of a sweep's memory.
+  EXPECT_TRUE(plan.messages.empty()) << "got " << plan.messages.size() << " plans, want none";
 }
 
 struct TimingCase {
@@ -93,7 +97,9 @@ struct TimingCase {
 };
 
 // Readable test names in CTest and in failures.
-void PrintTo(const TimingCase& c, std::ostream* os) { *os << c.name; }
+void PrintTo(const TimingCase& c, std::ostream* os) {
+  *os << c.name;
+}
 
 class PlannerTiming : public ::testing::TestWithParam<TimingCase> {};
 
@@ -157,7 +163,8 @@ TEST(Planner, UnchangedDeadlinesAreNotRewritten) {
   Sweep s;
   s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
   s.input.queue = {queued({"bob@customer.example"})};
-  EXPECT_FALSE(only_message(s.at(kArrival + kHour)).recipients[0].deadlines_changed);
+  // Nothing to rewrite and nothing else to do: no plan for the message.
+  EXPECT_TRUE(s.at(kArrival + kHour).messages.empty());
 }
 
 struct NotifyCase {
