@@ -233,7 +233,7 @@ std::optional<MessagePlan> plan_gone(const PlanInput& input, const RecordedMessa
 MessagePlan plan_queued(const Config& config, const PlanInput& input, const RecordedMessage& r,
                         const QueuedMessage& q) {
   MessagePlan m = message_from(r);
-  m.queued = q;
+  m.queued = &q;
   m.record_mta_arrival = !r.mta_arrival_time.has_value();
   for (const RecordedRecipient& rec : r.recipients) plan_recipient(config, input, m, rec);
   decide_removal(m);
@@ -273,7 +273,7 @@ MessagePlan plan_adoption(const Config& config, const PlanInput& input, const Qu
   m.smtputf8 = envelope.smtputf8;
   auto priority = input.priorities.find(q.queue_id);
   if (priority != input.priorities.end()) m.priority = priority->second;
-  m.queued = q;
+  m.queued = &q;
   m.record_mta_arrival = true;
   for (const QueuedRecipient& qr : q.recipients) {
     if (!is_etrn_in_queue(config, matcher, qr)) continue;

@@ -85,8 +85,10 @@ struct MessagePlan {
   std::string envid;
   bool smtputf8 = false;
   Priority priority = Priority::normal;
-  std::optional<QueuedMessage> queued;  // none: gone from the queue
-  bool record_mta_arrival = false;      // first match: store queued->arrival_time
+  // Its entry in PlanInput::queue, which must outlive the plan (a pointer,
+  // not a copy: a 100k-message sweep holds 100k plans); null: gone.
+  const QueuedMessage* queued = nullptr;
+  bool record_mta_arrival = false;  // first match: store queued->arrival_time
   bool adopt = false;
   bool done = false;  // the sweeper has nothing left to do with this row
   std::vector<RecipientPlan> recipients;

@@ -104,7 +104,8 @@ int dry_run(const Config& config, Mta& mta, EpochSeconds act_now, EpochSeconds r
     }
   }
   warn_about_lifetimes(config, mta);
-  print_plan(std::cout, plan_sweep(config, gather(config, db.get(), mta, act_now, real_now)));
+  const PlanInput input = gather(config, db.get(), mta, act_now, real_now);
+  print_plan(std::cout, plan_sweep(config, input));
   return 0;
 }
 
@@ -119,7 +120,9 @@ int sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeco
                      "finishing the DSNs of an interrupted run: " + recovered.error().message);
   }
   warn_about_lifetimes(config, mta);
-  Plan plan = plan_sweep(config, gather(config, db.get(), mta, act_now, real_now));
+  const PlanInput input =
+      gather(config, db.get(), mta, act_now, real_now);  // the plan points into it
+  Plan plan = plan_sweep(config, input);
   Executor executor(config, *db, mta, outbox, reporting_mta_for(config),
                     ExecutorClock{act_now, real_now});
   RunSummary summary = executor.execute(std::move(plan));

@@ -20,12 +20,13 @@ TEST(PlanPrinter, SaysNothingToDoForAnEmptyPlan) {
 }
 
 TEST(PlanPrinter, NamesTheMessageTheRemovalAndEachRecipientsAction) {
+  const QueuedMessage queued{"deferred", "4AbC1", 1795942800, 1, "alice@sender.example", false, {}};
   MessagePlan m;
   m.id = 1;
   m.queue_id = "4AbC1";
   m.sender = "alice@sender.example";
   m.arrival_time = 1795942800;
-  m.queued = QueuedMessage{"deferred", "4AbC1", 1795942800, 1, "alice@sender.example", false, {}};
+  m.queued = &queued;
   m.removal = Removal::whole;
   RecipientPlan bob;
   bob.address = "bob@customer.example";

@@ -277,7 +277,7 @@ TEST(Planner, AMessageGoneFromTheQueueDepartsAndIsDone) {
   s.input.recorded = {recorded({recipient(1, "bob@customer.example"),
                                 recipient(2, "carol@customer.example", RecipientState::expired)})};
   const MessagePlan& m = only_message(s.at(kArrival + 50 * kHour));
-  EXPECT_FALSE(m.queued.has_value());
+  EXPECT_EQ(m.queued, nullptr);
   EXPECT_TRUE(m.done);
   ASSERT_EQ(m.recipients.size(), 1u) << "only the waiting recipient departs";
   EXPECT_EQ(m.recipients[0].action, RecipientAction::depart);
@@ -306,7 +306,7 @@ TEST(Planner, AReusedQueueIdWithAnotherArrivalTimeIsADifferentMessage) {
   s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 3 * kHour)};
   Plan plan = s.at(kArrival + 50 * kHour);
   ASSERT_EQ(plan.messages.size(), 1u) << "no envelope given, so no adoption";
-  EXPECT_FALSE(plan.messages[0].queued.has_value());
+  EXPECT_EQ(plan.messages[0].queued, nullptr);
   EXPECT_EQ(plan.messages[0].recipients[0].action, RecipientAction::depart);
   EXPECT_EQ(adoption_candidates(s.config, s.input.recorded, s.input.queue),
             std::vector<std::string>{"4AbC1"});
@@ -318,10 +318,10 @@ TEST(Planner, FirstMatchWithinAnHourRecordsTheQueueArrivalTime) {
   s.input.recorded[0].mta_arrival_time.reset();
   s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 59 * 60)};
   const MessagePlan& m = only_message(s.at(kArrival + kHour));
-  ASSERT_TRUE(m.queued.has_value());
+  ASSERT_NE(m.queued, nullptr);
   EXPECT_TRUE(m.record_mta_arrival);
   s.input.queue[0].arrival_time = kArrival + 61 * 60;
-  EXPECT_FALSE(only_message(s.at(kArrival + kHour)).queued.has_value())
+  EXPECT_EQ(only_message(s.at(kArrival + kHour)).queued, nullptr)
       << "61 minutes off: not the same message";
 }
 
