@@ -269,25 +269,12 @@ Result<std::string> SendmailMta::reinject(const std::string& content_path,
                                           const std::string& sender, ReturnContent ret,
                                           const std::string& envid, bool smtputf8,
                                           const std::vector<ReinjectRecipient>& recipients) {
-  SmtpSubmission submission{sender, ret, envid, smtputf8, false, recipients};
-  ETRN_TRY(check_submission(submission));
-  std::ifstream content(content_path, std::ios::binary);
-  if (!content) return make_error("cannot read " + content_path);
-  submission.eight_bit = has_8bit_content(content);
-  const CommandSpec spec = command({"-bs", kLocalClientMacro});
-  auto session = runner_->start(spec);
-  if (!session) return session.error();
-  auto queue_id = submit_over_smtp(**session, submission, content, sendmail_queue_id_from_reply);
-  auto ended = (*session)->finish();
-  if (!queue_id) {
-    const std::string detail = ended ? ended->describe() : ended.error().message;
-    return make_error(spec.describe() + ": " + queue_id.error().message + " (" + detail + ")");
-  }
-  if (!ended || !ended->exited_zero()) {
-    spdlog::warn("{}: queued as {} but ended badly: {}", spec.describe(), *queue_id,
-                 ended ? ended->describe() : ended.error().message);
-  }
-  return queue_id;
+  auto sendmail_bs = [this]() -> Result<CommandSpec> {
+    return command({"-bs", kLocalClientMacro});
+  };
+  return submit_file_through(*runner_, sendmail_bs,
+                             SmtpSubmission{sender, ret, envid, smtputf8, false, recipients},
+                             content_path, sendmail_queue_id_from_reply);
 }
 
 Result<QueueLifetimes> SendmailMta::queue_lifetimes() {

@@ -1,6 +1,10 @@
 // smtp_submission.cpp - RFC 5321 client side over a program's stdin/stdout.
 #include "common/mta/smtp_submission.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+
 #include "common/mta/postfix_queue_id.hpp"
 #include "common/util/xtext.hpp"
 
@@ -184,6 +188,31 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
   auto queue_id = queue_id_from(accepted->text);
   // QUIT's answer does not matter any more: the message is queued.
   (void)session.write("QUIT\r\n");
+  return queue_id;
+}
+
+Result<std::string> submit_file_through(CommandRunner& runner, const CommandMaker& make_command,
+                                        SmtpSubmission submission, const std::string& content_path,
+                                        const QueueIdFromReply& queue_id_from) {
+  ETRN_TRY(check_submission(submission));
+  std::ifstream content(content_path, std::ios::binary);
+  if (!content) return make_error("cannot read " + content_path);
+  submission.eight_bit = has_8bit_content(content);
+  auto made = make_command();
+  if (!made) return made.error();
+  const CommandSpec& spec = *made;
+  auto session = runner.start(spec);
+  if (!session) return session.error();
+  auto queue_id = submit_over_smtp(**session, submission, content, queue_id_from);
+  auto ended = (*session)->finish();
+  if (!queue_id) {
+    const std::string detail = ended ? ended->describe() : ended.error().message;
+    return make_error(spec.describe() + ": " + queue_id.error().message + " (" + detail + ")");
+  }
+  if (!ended || !ended->exited_zero()) {
+    spdlog::warn("{}: queued as {} but ended badly: {}", spec.describe(), *queue_id,
+                 ended ? ended->describe() : ended.error().message);
+  }
   return queue_id;
 }
 

@@ -64,4 +64,13 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
 Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& submission,
                                      std::istream& content, const SmtpTimeouts& timeouts = {});
 
+// Re-injection as both MTAs do it: checks the submission and the file at
+// content_path, starts the command make_command gives (their `sendmail
+// -bs`), submits over its SMTP dialogue and waits for it to end. Nothing
+// runs when the input is bad. Returns the new queue ID.
+using CommandMaker = std::function<Result<CommandSpec>()>;
+Result<std::string> submit_file_through(CommandRunner& runner, const CommandMaker& make_command,
+                                        SmtpSubmission submission, const std::string& content_path,
+                                        const QueueIdFromReply& queue_id_from);
+
 }  // namespace etrn
