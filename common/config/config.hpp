@@ -36,15 +36,15 @@ struct Config {
   Seconds expire_after{48 * 3600};
   Seconds expire_after_urgent{24 * 3600};
   Seconds expire_after_non_urgent{72 * 3600};
-  Seconds warn_after{4 * 3600};              // 0: no delay warnings
-  std::vector<DomainPolicy> domain_policies; // first match wins
-  std::string log_level = "info";            // trace debug info warn error
+  Seconds warn_after{4 * 3600};               // 0: no delay warnings
+  std::vector<DomainPolicy> domain_policies;  // first match wins
+  std::string log_level = "info";             // trace debug info warn error
 
   // [milter]
   std::string milter_socket = "unix:/run/etrn-sweeper/milter.sock";
   OnError on_error = OnError::accept;
   std::string milter_user = "etrn-sweeper";
-  Seconds milter_record_timeout{5};          // longest wait for the database at end of message
+  Seconds milter_record_timeout{5};  // longest wait for the database at end of message
 
   // [sweeper]
   MtaKind mta = MtaKind::postfix;
@@ -52,9 +52,9 @@ struct Config {
   std::string postfix_command_directory = "/usr/sbin";
   std::string sendmail_queue_directory = "/var/spool/mqueue";
   std::string sendmail_program = "/usr/sbin/sendmail";
-  std::string sendmail_config_file;          // -C for Sendmail's own commands; empty: its default
-  std::string reporting_mta;                 // empty: the host name
-  std::int64_t bounce_size_limit = 50000;    // bytes of the original returned in full in a DSN
+  std::string sendmail_config_file;        // -C for Sendmail's own commands; empty: its default
+  std::string reporting_mta;               // empty: the host name
+  std::int64_t bounce_size_limit = 50000;  // bytes of the original returned in full in a DSN
 
   // Where the file came from, for messages ("" = built-in defaults only).
   std::string source_path;

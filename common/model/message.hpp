@@ -32,23 +32,23 @@ struct Notify {
 enum class ReturnContent { unspecified, full, headers };  // RFC 3461 RET
 
 struct RecipientRecord {
-  std::string address;          // as given, without angle brackets
-  std::string domain;           // lower-cased, no trailing dot
+  std::string address;  // as given, without angle brackets
+  std::string domain;   // lower-cased, no trailing dot
   Notify notify;
-  std::string orcpt;            // decoded "rfc822;addr" (or utf-8;...), empty if none
-  std::string mailer;           // {rcpt_mailer}, empty if not known
+  std::string orcpt;   // decoded "rfc822;addr" (or utf-8;...), empty if none
+  std::string mailer;  // {rcpt_mailer}, empty if not known
 };
 
 struct MessageRecord {
   std::string queue_id;
   EpochSeconds arrival_time = 0;
-  std::string sender;           // envelope sender without brackets; "" = null sender
+  std::string sender;  // envelope sender without brackets; "" = null sender
   ReturnContent ret = ReturnContent::unspecified;
-  std::string envid;            // xtext-decoded ENVID, empty if none
+  std::string envid;  // xtext-decoded ENVID, empty if none
   bool smtputf8 = false;
-  std::int64_t size = 0;        // bytes of header + body seen by the milter
-  std::string message_id;       // Message-ID header, as given
-  std::string subject;          // Subject header, as given (may be encoded-words)
+  std::int64_t size = 0;   // bytes of header + body seen by the milter
+  std::string message_id;  // Message-ID header, as given
+  std::string subject;     // Subject header, as given (may be encoded-words)
   Priority priority = Priority::normal;
   std::string client_addr;
   std::string client_name;

@@ -3,7 +3,8 @@
 // Looks at Priority: (RFC 2156: urgent / normal / non-urgent), X-Priority:
 // (1-2 urgent, 3 normal, 4-5 non-urgent), Importance: (high / normal /
 // low) and Precedence: (as Sendmail's default classes: bulk, junk, list
-// -> non-urgent; first-class -> normal; special-delivery -> urgent). Feed every header; ask at the end.
+// -> non-urgent; first-class -> normal; special-delivery -> urgent). Feed every header; ask at the
+// end.
 #pragma once
 
 #include <optional>

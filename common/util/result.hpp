@@ -18,8 +18,8 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}        // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   explicit operator bool() const { return ok(); }
@@ -41,15 +41,19 @@ class [[nodiscard]] Result {
 // Result<void>: success or an error.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message) {
+  return Error{std::move(message)};
+}
 
 }  // namespace etrn
 
 // Propagates an error from an expression returning Result<...>.
-#define ETRN_TRY(expr)                                   \
-  do {                                                   \
-    auto etrn_try_result_ = (expr);                      \
+#define ETRN_TRY(expr)                                      \
+  do {                                                      \
+    auto etrn_try_result_ = (expr);                         \
     if (!etrn_try_result_) return etrn_try_result_.error(); \
   } while (0)

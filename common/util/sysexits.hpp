@@ -19,7 +19,9 @@ enum class ExitCode : int {
   config = 78,       // EX_CONFIG
 };
 
-inline int to_int(ExitCode code) { return static_cast<int>(code); }
+inline int to_int(ExitCode code) {
+  return static_cast<int>(code);
+}
 
 // Thrown for fatal errors; main catches it once, logs what(), exits code().
 class FatalError : public std::runtime_error {
