@@ -42,7 +42,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from postfix_testbed import PostfixTestbed  # noqa: E402
+from postfix_testbed import PostfixTestbed, poll_until  # noqa: E402
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
@@ -186,15 +186,9 @@ class MilterPostfix:
         return self.rows("SELECT * FROM etrn_audit WHERE queue_id = ? ORDER BY recipient", (queue_id,))
 
     def wait_for_audit(self, queue_id: str, count: int = 1, timeout: float = 10) -> list[sqlite3.Row]:
-        deadline = time.time() + timeout
-        while True:
-            rows = self.audit_for(queue_id)
-            if len(rows) >= count:
-                return rows
-            if time.time() > deadline:
-                raise TimeoutError(f"{len(rows)} audit rows for {queue_id}, want {count}; "
-                                   f"milter log:\n{self.milter.log()[-3000:]}")
-            time.sleep(0.1)
+        return poll_until(lambda: self.audit_for(queue_id), lambda rows: len(rows) >= count,
+                          timeout, lambda rows: f"{len(rows)} audit rows for {queue_id}, want "
+                          f"{count}; milter log:\n{self.milter.log()[-3000:]}", interval=0.1)
 
 
 @pytest.fixture

@@ -72,7 +72,6 @@ import fcntl
 import json
 import os
 import pwd
-import grp
 import re
 import shutil
 import signal
@@ -96,6 +95,20 @@ ELSEWHERE_DOMAIN = "elsewhere.example"
 ETRN_TRANSPORT = "etrn-only"
 MAILBOX_LOCALPARTS = ("alice", "bob", "carol", "dave", "erin", "frank", "sender",
                       "postmaster", "bounces", "test")
+
+
+def poll_until(fetch: Callable, done: Callable, timeout: float, failure: Callable[..., str],
+               interval: float = 0.2):
+    """Calls fetch() until done(value) holds and returns that value; after
+    `timeout` seconds raises TimeoutError(failure(last value))."""
+    deadline = time.time() + timeout
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        if time.time() > deadline:
+            raise TimeoutError(failure(value))
+        time.sleep(interval)
 
 
 def free_port() -> int:
@@ -381,14 +394,8 @@ class PostfixTestbed:
 
     def wait_for_queue(self, predicate: Callable[[list[dict]], bool], timeout: float = 20) -> list[dict]:
         """Polls postqueue -j until predicate(messages) holds; returns them."""
-        deadline = time.time() + timeout
-        while True:
-            queue = self.postqueue_json()
-            if predicate(queue):
-                return queue
-            if time.time() > deadline:
-                raise TimeoutError(f"queue condition not met within {timeout}s; queue: {queue}")
-            time.sleep(0.2)
+        return poll_until(self.postqueue_json, predicate, timeout,
+                          lambda queue: f"queue condition not met within {timeout}s; queue: {queue}")
 
     def wait_for_queue_id(self, queue_id: str, timeout: float = 20) -> dict:
         queue = self.wait_for_queue(lambda q: any(m["queue_id"] == queue_id for m in q), timeout)
@@ -485,15 +492,9 @@ class PostfixTestbed:
                 for p in sorted(new.iterdir(), key=lambda p: p.stat().st_mtime)]
 
     def wait_for_mailbox(self, localpart: str, count: int = 1, timeout: float = 30) -> list:
-        deadline = time.time() + timeout
-        while True:
-            msgs = self.mailbox_messages(localpart)
-            if len(msgs) >= count:
-                return msgs
-            if time.time() > deadline:
-                raise TimeoutError(f"{localpart}@{SENDER_DOMAIN} got {len(msgs)} messages, "
-                                   f"want {count}; maillog:\n{self.maillog()[-3000:]}")
-            time.sleep(0.2)
+        return poll_until(lambda: self.mailbox_messages(localpart), lambda msgs: len(msgs) >= count,
+                          timeout, lambda msgs: f"{localpart}@{SENDER_DOMAIN} got {len(msgs)} "
+                          f"messages, want {count}; maillog:\n{self.maillog()[-3000:]}")
 
     def start_site_sink(self) -> None:
         """Starts the ETRN site (smtp-sink) on site_port; dumps mail under DIR/sink."""

@@ -46,17 +46,16 @@ import re
 import shutil
 import signal
 import smtplib
-import socket
 import socketserver
 import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 from postfix_testbed import (ELSEWHERE_DOMAIN, ETRN_DOMAIN, SENDER_DOMAIN,  # noqa: F401
-                             TRANSPORT_ONLY_DOMAIN, PostfixTestbed, free_port, run)
+                             TRANSPORT_ONLY_DOMAIN, PostfixTestbed, free_port, poll_until, run)
 
 def with_qualified_hostname() -> None:
     """A subprocess preexec_fn: a UTS namespace of its own whose host name
@@ -291,14 +290,8 @@ class SendmailTestbed:
         return out
 
     def wait_for_queue(self, predicate: Callable[[dict], bool], timeout: float = 20) -> dict:
-        deadline = time.time() + timeout
-        while True:
-            files = self.queue_files()
-            if predicate(files):
-                return files
-            if time.time() > deadline:
-                raise TimeoutError(f"queue condition not met in {timeout}s: {sorted(files)}")
-            time.sleep(0.2)
+        return poll_until(self.queue_files, predicate, timeout,
+                          lambda files: f"queue condition not met in {timeout}s: {sorted(files)}")
 
     # ---- sending ---------------------------------------------------------
 
@@ -344,15 +337,9 @@ class SendmailTestbed:
                 for p in sorted(box.iterdir())]
 
     def wait_for_mailbox(self, localpart: str, count: int = 1, timeout: float = 30) -> list:
-        deadline = time.time() + timeout
-        while True:
-            msgs = self.mailbox_messages(localpart)
-            if len(msgs) >= count:
-                return msgs
-            if time.time() > deadline:
-                raise TimeoutError(f"{localpart}@{SENDER_DOMAIN} got {len(msgs)} messages, "
-                                   f"want {count}")
-            time.sleep(0.2)
+        return poll_until(lambda: self.mailbox_messages(localpart), lambda msgs: len(msgs) >= count,
+                          timeout, lambda msgs: f"{localpart}@{SENDER_DOMAIN} got {len(msgs)} "
+                          f"messages, want {count}")
 
     def start_site(self) -> None:
         if self._site is None:

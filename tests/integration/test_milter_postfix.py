@@ -13,10 +13,6 @@ import os
 import signal
 import time
 
-import pytest
-
-from conftest import db_rows
-
 
 def messages_row(env, queue_id):
     rows = env.rows("SELECT * FROM messages WHERE queue_id = ?", (queue_id,))

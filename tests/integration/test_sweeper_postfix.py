@@ -12,7 +12,7 @@ import time
 import pytest
 
 from sweeper_helpers import (SENDER, delivery_status_fields, judge, mailbox_count, outbox_rows,
-                             run_sweeper, settle, sweep_ok)
+                             settle, sweep_ok)
 
 BOB = "bob@customer.example"
 CAROL = "carol@customer.example"
