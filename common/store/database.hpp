@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -86,7 +87,15 @@ class Database {
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
-  std::unordered_map<std::string, Statement> statements_;  // node-based: references stay valid
+  // Looked up by string_view without building a std::string each time.
+  struct SqlHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view sql) const {
+      return std::hash<std::string_view>{}(sql);
+    }
+  };
+  // node-based: references stay valid
+  std::unordered_map<std::string, Statement, SqlHash, std::equal_to<>> statements_;
 };
 
 // BEGIN IMMEDIATE ... COMMIT, rolled back if not committed. Inside another

@@ -19,6 +19,10 @@ int current_schema_version();
 // than current_schema_version() or a step fails.
 Status migrate_schema(Database& db);
 
+// The DDL of one migration step, or nullptr for an unknown version (tests
+// build an older database with it, to test the later steps).
+const char* migration_script(int version);
+
 // For read-only connections: an error unless the schema is exactly current.
 Status check_schema(Database& db);
 

@@ -1,6 +1,6 @@
-// schema_test.cpp - the version 1 schema: the audit views keep exactly the
-// interface columns, events are append-only, constraints hold, and the
-// sweeper's queries use indexes.
+// schema_test.cpp - the schema: the audit views keep exactly the interface
+// columns, events are append-only, constraints hold, the sweeper's queries
+// use indexes, and an older database migrates keeping its rows.
 #include "common/store/schema.hpp"
 
 #include <gtest/gtest.h>
@@ -139,6 +139,107 @@ TEST_F(SchemaTest, MigratingTwiceIsHarmless) {
   Status again = migrate_schema(*db);
   EXPECT_TRUE(again) << again.error().message;
   EXPECT_EQ(db->schema_version(), current_schema_version());
+}
+
+// Runs SQL on a raw connection (no migration), failing the test on error.
+void raw_exec(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << (error ? error : "?");
+  }
+  sqlite3_free(error);
+}
+
+// A version 2 database with one message, two recipients, an event and an
+// outbox entry, as the milter and sweeper of that version left it.
+void make_version_2_database(const std::string& path) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  raw_exec(raw, "PRAGMA journal_mode=WAL");
+  raw_exec(raw, migration_script(1));
+  raw_exec(raw, migration_script(2));
+  raw_exec(raw,
+           "INSERT INTO messages (id, queue_id, arrival_time, sender, ret, smtputf8, priority,"
+           " source, recorded_at, done_at) VALUES (7, 'Q7', 100, 'a@s', 'HDRS', 1, 'urgent',"
+           " 'milter', 101, NULL);"
+           "INSERT INTO recipients (id, message, address, domain, state, warn_at, expires_at,"
+           " state_changed_at) VALUES (11, 7, 'b@c.example', 'c.example', 'warned', 5, 9, 102),"
+           " (12, 7, 'd@c.example', 'c.example', 'queued', NULL, 9, 101);"
+           "INSERT INTO events (at, queue_id, recipient, kind, detail)"
+           " VALUES (101, 'Q7', 'b@c.example', 'recorded', 'x');"
+           "INSERT INTO outbox (message, kind, recipient_ids, dsn_message_id, spool_path,"
+           " created_at) VALUES (7, 'delayed', '11', '<dsn@x>', '/s/1', 103);"
+           "PRAGMA user_version = 2;");
+  sqlite3_close(raw);
+}
+
+std::string table_sql(Database& db, const std::string& name) {
+  Statement& s = db.prepare("SELECT sql FROM sqlite_master WHERE name = ?1");
+  s.bind(1, name);
+  std::string sql = s.step() ? s.column_text(0) : "";
+  s.reset();
+  return sql;
+}
+
+TEST_F(SchemaTest, AVersion2DatabaseMigratesKeepingItsRows) {
+  make_version_2_database(db_path());
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->schema_version(), current_schema_version());
+  EXPECT_EQ(testing::count_rows(
+                *db,
+                "SELECT count(*) FROM messages WHERE id = 7 AND ret = 'HDRS' AND smtputf8 = 1"
+                " AND priority = 'urgent' AND recorded_at = 101 AND done_at IS NULL"),
+            1);
+  EXPECT_EQ(testing::count_rows(*db,
+                                "SELECT count(*) FROM etrn_audit WHERE queue_id = 'Q7' AND"
+                                " ((recipient = 'b@c.example' AND state = 'warned') OR"
+                                " (recipient = 'd@c.example' AND state = 'queued'))"),
+            2);
+  EXPECT_EQ(testing::count_rows(*db, "SELECT sum(id) FROM recipients WHERE message = 7"), 23)
+      << "recipient ids must survive (the outbox refers to them)";
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM etrn_events WHERE queue_id = 'Q7'"), 1);
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE message = 7"), 1);
+}
+
+TEST_F(SchemaTest, AMigratedDatabaseKeepsItsConstraintsIndexesAndTriggers) {
+  make_version_2_database(db_path());
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  EXPECT_THROW(db->exec("UPDATE recipients SET state = 'lost' WHERE id = 11"), DatabaseError);
+  EXPECT_THROW(db->exec("UPDATE messages SET priority = 'high' WHERE id = 7"), DatabaseError);
+  EXPECT_THROW(db->exec("UPDATE messages SET source = 'guessed' WHERE id = 7"), DatabaseError);
+  EXPECT_THROW(db->exec("UPDATE messages SET ret = 'BODY' WHERE id = 7"), DatabaseError);
+  EXPECT_THROW(db->exec("UPDATE messages SET smtputf8 = 2 WHERE id = 7"), DatabaseError);
+  EXPECT_THROW(db->exec("UPDATE recipients SET message = 999 WHERE id = 11"), DatabaseError)
+      << "foreign keys are not enforced after the migration";
+  EXPECT_THROW(db->exec("DELETE FROM events"), DatabaseError) << "events became deletable";
+  for (const char* index : {"messages_by_queue_id", "messages_open", "recipients_by_message",
+                            "recipients_pending", "recipients_by_domain", "events_by_queue_id",
+                            "events_by_time", "outbox_by_message", "outbox_unsent"}) {
+    EXPECT_FALSE(table_sql(*db, index).empty()) << "index " << index << " is gone";
+  }
+  EXPECT_EQ(table_sql(*db, "messages_v3"), "") << "the rebuild's table is left behind";
+  const std::string plan = query_plan(*db, "SELECT id FROM messages WHERE done_at IS NULL");
+  EXPECT_TRUE(uses_index(plan)) << "got plan:\n" << plan;
+}
+
+// An IN list in a CHECK makes SQLite build a temporary b-tree on every
+// INSERT (OpenEphemeral); the milter inserts a message and its recipients
+// for every mail, so the constraints must not need one.
+TEST_F(SchemaTest, InsertingAMessageOrRecipientBuildsNoTemporaryTable) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  for (const char* sql :
+       {"INSERT INTO messages (queue_id, arrival_time, sender, ret, smtputf8, priority, source,"
+        " recorded_at) VALUES ('Q', 1, '', 'FULL', 0, 'normal', 'milter', 1)",
+        "INSERT INTO recipients (message, address, domain, state, expires_at, state_changed_at)"
+        " VALUES (1, 'a@b', 'b', 'queued', 1, 1)"}) {
+    Statement& explain = db->prepare(std::string("EXPLAIN ") + sql);
+    int ephemeral = 0;
+    while (explain.step()) ephemeral += explain.column_text(1) == "OpenEphemeral" ? 1 : 0;
+    EXPECT_EQ(ephemeral, 0) << sql;
+  }
 }
 
 }  // namespace
