@@ -287,11 +287,12 @@ Result<Started> start_child(const CommandSpec& spec, const StdinSource& source) 
   if (!out) return out.error();
   auto err = make_pipe();
   if (!err) return err.error();
-  auto pid = spawn(spec, in->get(), out->write_end.get(), err->write_end.get());
+  const int child_err = spec.stderr_to_stdout ? out->write_end.get() : err->write_end.get();
+  auto pid = spawn(spec, in->get(), out->write_end.get(), child_err);
   if (!pid) return pid.error();
   started.child = std::make_unique<Child>(*pid);
   started.channels.from_stdout = std::move(out->read_end);
-  started.channels.from_stderr = std::move(err->read_end);
+  if (!spec.stderr_to_stdout) started.channels.from_stderr = std::move(err->read_end);
   return started;
 }
 

@@ -59,6 +59,9 @@ struct CommandSpec {
   // False: an unterminated last stdout piece is not given to the sink (for
   // line-record output like `postqueue -j`, where it means "cut short").
   bool deliver_unterminated_last_line = true;
+  // True: stderr goes to the stdout sink too, line by line and whole (for
+  // programs that report per item on stderr, like `postsuper -d -`).
+  bool stderr_to_stdout = false;
 
   std::string describe() const;  // argv joined with spaces, for messages only
 };

@@ -143,6 +143,22 @@ TEST_F(SubprocessTest, SurvivesAChildThatIgnoresALargeStdin) {
   EXPECT_TRUE(result->exited_zero());
 }
 
+TEST_F(SubprocessTest, CanDeliverEveryStderrLineToTheSinkToo) {
+  CommandSpec spec = spec_of({script("both",
+                                     "i=0\nwhile [ $i -lt 500 ]; do\n"
+                                     "  echo \"err $i\" >&2; i=$((i+1))\ndone\n"
+                                     "echo out\n")});
+  spec.stderr_to_stdout = true;
+  std::vector<std::string> got;
+  auto result = runner.run(spec, [&](std::string_view line) { got.emplace_back(line); });
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  ASSERT_EQ(got.size(), 501u) << "all of stderr, far beyond the kept tail, and stdout";
+  EXPECT_EQ(got.front(), "err 0");
+  EXPECT_EQ(got[499], "err 499");
+  EXPECT_EQ(got.back(), "out");
+  EXPECT_TRUE(result->stderr_tail.empty());
+}
+
 TEST_F(SubprocessTest, KeepsOnlyTheTailOfALongStderr) {
   CommandSpec spec = spec_of({script("noisy",
                                      "i=0; while [ $i -lt 2000 ]; do echo \"noise $i\" >&2; "
