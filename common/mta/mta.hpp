@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -60,6 +61,15 @@ struct ReinjectRecipient {
   std::string orcpt;
 };
 
+// Submits DSNs one after another over one conversation with the MTA
+// (sendmail -bs), so that a run sending thousands costs one process, not
+// thousands. submit() has Mta::submit_dsn's meaning.
+class DsnSubmitter {
+ public:
+  virtual ~DsnSubmitter() = default;
+  virtual Status submit(const std::string& path, const std::string& recipient) = 0;
+};
+
 class Mta {
  public:
   virtual ~Mta() = default;
@@ -97,6 +107,17 @@ class Mta {
                                        const std::vector<ReinjectRecipient>& recipients) = 0;
 
   virtual Result<QueueLifetimes> queue_lifetimes() = 0;
+
+  // --- Bulk forms, for runs that act on many messages. The defaults call
+  // the single forms one by one; adapters override them with one command
+  // for the lot. Results are in the order of the queue IDs given.
+
+  virtual std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
+                                                         bool headers_only);
+  virtual std::vector<Status> remove_all(const std::vector<std::string>& queue_ids);
+  // A submitter for many DSNs; it must be used (and destroyed) in the
+  // process that opened it.
+  virtual Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter();
 };
 
 }  // namespace etrn

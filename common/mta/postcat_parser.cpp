@@ -142,3 +142,100 @@ Result<QueuedEnvelope> parse_postcat_envelope(std::string_view text) {
 }
 
 }  // namespace etrn
+
+namespace etrn {
+
+namespace {
+
+constexpr std::string_view kMarkerOpen = "*** ";
+constexpr std::string_view kMarkerClose = " ***";
+constexpr std::string_view kMarkerKinds[] = {"ENVELOPE RECORDS", "MESSAGE CONTENTS",
+                                             "HEADER EXTRACTED", "MESSAGE FILE END"};
+
+// "*** KIND PATH ***" -> {KIND, PATH}; empty KIND if the line is no marker.
+std::pair<std::string_view, std::string_view> marker_parts(std::string_view line) {
+  if (!line.starts_with(kMarkerOpen) || !line.ends_with(kMarkerClose)) return {};
+  line.remove_prefix(kMarkerOpen.size());
+  line.remove_suffix(kMarkerClose.size());
+  for (std::string_view kind : kMarkerKinds) {
+    if (line.size() > kind.size() + 1 && line.starts_with(kind) && line[kind.size()] == ' ')
+      return {kind, line.substr(kind.size() + 1)};
+  }
+  return {};
+}
+
+}  // namespace
+
+bool looks_like_postcat_marker(std::string_view line) {
+  return !marker_parts(line).first.empty();
+}
+
+PostcatContentSplitter::PostcatContentSplitter(std::vector<std::string> queue_ids)
+    : queue_ids_(std::move(queue_ids)) {
+  contents_.reserve(queue_ids_.size());
+  if (queue_ids_.empty()) expect_ = Expect::done;
+}
+
+// The path is queue/[hash/...]ID: it must end in "/" + the ID we wait for.
+bool PostcatContentSplitter::is_marker_for(std::string_view line, std::string_view kind) const {
+  const auto [found_kind, path] = marker_parts(line);
+  const std::size_t current = expect_ == Expect::envelope ? contents_.size() : contents_.size() - 1;
+  if (found_kind != kind || current >= queue_ids_.size()) return false;
+  const std::string& id = queue_ids_[current];
+  return path.size() > id.size() && path.ends_with(id) && path[path.size() - id.size() - 1] == '/';
+}
+
+void PostcatContentSplitter::add_line(std::string_view line) {
+  if (error_) return;
+  const bool marker = looks_like_postcat_marker(line);
+  if (marker) ++markers_;
+  switch (expect_) {
+    case Expect::envelope:
+      if (!is_marker_for(line, "ENVELOPE RECORDS")) {
+        error_ = "expected the envelope of " + queue_ids_[contents_.size()];
+        return;
+      }
+      contents_.emplace_back();
+      expect_ = Expect::contents_marker;
+      return;
+    case Expect::contents_marker:
+      if (is_marker_for(line, "MESSAGE CONTENTS"))
+        expect_ = Expect::content;
+      else if (marker)
+        error_ = "unexpected \"" + std::string(line) + "\" in an envelope";
+      return;
+    case Expect::content:
+      if (is_marker_for(line, "HEADER EXTRACTED")) {
+        expect_ = Expect::file_end;
+        return;
+      }
+      contents_.back().append(line);
+      contents_.back().push_back('\n');
+      return;
+    case Expect::file_end:
+      if (is_marker_for(line, "MESSAGE FILE END"))
+        expect_ = contents_.size() == queue_ids_.size() ? Expect::done : Expect::envelope;
+      else if (marker)
+        error_ = "unexpected \"" + std::string(line) + "\" after the content";
+      return;
+    case Expect::done:
+      error_ = "output after the last message";
+      return;
+  }
+}
+
+Result<std::vector<std::string>> PostcatContentSplitter::finish() {
+  if (error_) return make_error("postcat output: " + *error_);
+  if (expect_ != Expect::done)
+    return make_error("postcat output cut short: " + std::to_string(contents_.size()) + " of " +
+                      std::to_string(queue_ids_.size()) + " messages begun");
+  // A marker-like line in some content would have been taken as content
+  // above; only the count shows it. Then no split can be trusted.
+  if (markers_ != 4 * queue_ids_.size())
+    return make_error(
+        "postcat output: a message's content has lines that look like postcat's "
+        "own frame markers");
+  return std::move(contents_);
+}
+
+}  // namespace etrn

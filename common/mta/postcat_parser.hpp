@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/mta/mta.hpp"
 #include "common/util/result.hpp"
@@ -51,6 +52,35 @@ class PostcatEnvelopeParser {
 };
 
 Result<QueuedEnvelope> parse_postcat_envelope(std::string_view text);
+
+// The contents of several messages from one `postcat -e -h [-b] -q ID...`:
+// each message is framed by four marker lines (ENVELOPE RECORDS, MESSAGE
+// CONTENTS, HEADER EXTRACTED, MESSAGE FILE END, each naming queue/ID), and
+// its content is the lines between MESSAGE CONTENTS and HEADER EXTRACTED,
+// exactly what `postcat -h [-b] -q ID` prints alone. Content is the
+// sender's text and may contain lines that look like markers: the
+// messages must come in the order asked for, and the output must hold
+// exactly 4 marker lines per message, or finish() refuses the whole lot
+// (the caller then reads the messages one by one).
+class PostcatContentSplitter {
+ public:
+  explicit PostcatContentSplitter(std::vector<std::string> queue_ids);
+  void add_line(std::string_view line);
+  Result<std::vector<std::string>> finish();
+
+ private:
+  enum class Expect { envelope, contents_marker, content, file_end, done };
+  bool is_marker_for(std::string_view line, std::string_view kind) const;
+
+  std::vector<std::string> queue_ids_;
+  std::vector<std::string> contents_;
+  Expect expect_ = Expect::envelope;
+  std::size_t markers_ = 0;
+  std::optional<std::string> error_;
+};
+
+// Is this line one of postcat's four frame markers (for any message)?
+bool looks_like_postcat_marker(std::string_view line);
 
 // NEVER 1, SUCCESS 2, FAILURE 4, DELAY 8 (src/global/dsn_mask.h); 0 = not given.
 Notify notify_from_postfix_mask(unsigned mask);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <unordered_set>
 
 #include "common/mta/postcat_parser.hpp"
 #include "common/mta/postfix_queue_id.hpp"
@@ -33,6 +34,16 @@ std::string joined_lines(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& line : lines) out += line + "\n";
   return out;
+}
+
+// "postsuper: 3F1C2A7225E: removed" -> the queue ID.
+std::optional<std::string> removed_queue_id(std::string_view line) {
+  constexpr std::string_view prefix = "postsuper: ";
+  constexpr std::string_view suffix = ": removed";
+  if (!line.starts_with(prefix) || !line.ends_with(suffix)) return std::nullopt;
+  line.remove_prefix(prefix.size());
+  line.remove_suffix(suffix.size());
+  return std::string(line);
 }
 
 Result<RunAs> credentials_of(const std::string& user) {
@@ -188,19 +199,21 @@ Result<std::optional<RunAs>> PostfixMta::smtp_credentials() {
                     "\": stand-alone `sendmail -bs` would drop RET, ENVID and SMTPUTF8");
 }
 
+Result<CommandSpec> PostfixMta::sendmail_bs() {
+  auto who = smtp_credentials();
+  if (!who) return who.error();
+  CommandSpec spec = command("sendmail", {"-bs"});
+  spec.run_as = *who;
+  return spec;
+}
+
 Result<std::string> PostfixMta::reinject(const std::string& content_path, const std::string& sender,
                                          ReturnContent ret, const std::string& envid, bool smtputf8,
                                          const std::vector<ReinjectRecipient>& recipients) {
-  auto sendmail_bs = [this]() -> Result<CommandSpec> {
-    auto who = smtp_credentials();
-    if (!who) return who.error();
-    CommandSpec spec = command("sendmail", {"-bs"});
-    spec.run_as = *who;
-    return spec;
-  };
-  return submit_file_through(*runner_, sendmail_bs,
-                             SmtpSubmission{sender, ret, envid, smtputf8, false, recipients},
-                             content_path, queue_id_from_reply);
+  return submit_file_through(
+      *runner_, [this] { return sendmail_bs(); },
+      SmtpSubmission{sender, ret, envid, smtputf8, false, recipients}, content_path,
+      queue_id_from_reply);
 }
 
 Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
@@ -210,6 +223,67 @@ Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
                     [&](std::string_view line) { lines.emplace_back(line); });
   if (!result) return result.error();
   return parse_queue_lifetimes(joined_lines(lines));
+}
+
+std::vector<Result<std::string>> PostfixMta::read_contents(
+    const std::vector<std::string>& queue_ids, bool headers_only) {
+  std::vector<std::string> valid;
+  for (const std::string& id : queue_ids) {
+    if (validate_postfix_queue_id(id)) valid.push_back(id);
+  }
+  if (valid.size() != queue_ids.size() || valid.size() < 2)
+    return Mta::read_contents(queue_ids, headers_only);
+  std::vector<std::string> args{"-c", commands_.config_directory, "-e", "-h"};
+  if (!headers_only) args.emplace_back("-b");
+  args.emplace_back("-q");
+  args.insert(args.end(), valid.begin(), valid.end());
+  PostcatContentSplitter splitter(valid);
+  auto result = run(command("postcat", std::move(args)),
+                    [&](std::string_view line) { splitter.add_line(line); });
+  auto contents = result ? splitter.finish() : Result<std::vector<std::string>>(result.error());
+  if (!contents) {
+    // E.g. one of them left the queue meanwhile (postcat stops at the first).
+    spdlog::info("reading {} messages at once failed, reading them one by one: {}", valid.size(),
+                 contents.error().message);
+    return Mta::read_contents(queue_ids, headers_only);
+  }
+  return {std::make_move_iterator(contents->begin()), std::make_move_iterator(contents->end())};
+}
+
+std::vector<Status> PostfixMta::remove_all(const std::vector<std::string>& queue_ids) {
+  std::vector<Status> statuses(queue_ids.size(), ok_status());
+  std::string ids_on_stdin;
+  for (std::size_t i = 0; i < queue_ids.size(); ++i) {
+    auto id = validate_postfix_queue_id(queue_ids[i]);
+    if (id)
+      ids_on_stdin += *id + "\n";
+    else
+      statuses[i] = id.error();
+  }
+  if (ids_on_stdin.empty()) return statuses;
+  CommandSpec spec = command("postsuper", {"-c", commands_.config_directory, "-d", "-"});
+  spec.stdin_source = StdinSource::text(std::move(ids_on_stdin));
+  spec.stderr_to_stdout = true;  // "postsuper: ID: removed", one line per message
+  std::unordered_set<std::string> removed;
+  auto result = run(spec, [&](std::string_view line) {
+    if (auto id = removed_queue_id(line)) removed.emplace(*id);
+  });
+  for (std::size_t i = 0; i < queue_ids.size(); ++i) {
+    if (!statuses[i] || removed.contains(queue_ids[i])) continue;
+    statuses[i] =
+        result ? make_error("postsuper -d " + queue_ids[i] + ": not removed (not in the queue?)")
+               : result.error();
+  }
+  return statuses;
+}
+
+Result<std::unique_ptr<DsnSubmitter>> PostfixMta::open_dsn_submitter() {
+  auto spec = sendmail_bs();
+  if (!spec) return spec.error();
+  return SmtpDsnSubmitter::open(*runner_, *spec,
+                                [this](const std::string& path, const std::string& recipient) {
+                                  return submit_dsn(path, recipient);
+                                });
 }
 
 }  // namespace etrn

@@ -70,6 +70,14 @@ class PostfixMta : public Mta {
                                ReturnContent ret, const std::string& envid, bool smtputf8,
                                const std::vector<ReinjectRecipient>& recipients) override;
   Result<QueueLifetimes> queue_lifetimes() override;
+  // One `postcat -e -h [-b] -q ID...` (one by one if its output cannot be
+  // split safely); one `postsuper -d -` with the IDs on stdin; DSNs over
+  // one `sendmail -bs` run as mail_owner (like reinject), which hands each
+  // to cleanup directly instead of through postdrop and pickup.
+  std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
+                                                 bool headers_only) override;
+  std::vector<Status> remove_all(const std::vector<std::string>& queue_ids) override;
+  Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override;
 
  private:
   CommandSpec command(const std::string& program, std::vector<std::string> args) const;
@@ -77,6 +85,7 @@ class PostfixMta : public Mta {
   // Who runs `sendmail -bs`: mail_owner (as root), else ourselves if we are
   // mail_owner; otherwise an error (see reinject in the .cpp).
   Result<std::optional<RunAs>> smtp_credentials();
+  Result<CommandSpec> sendmail_bs();
   Status run_postsuper(const std::string& option, const std::string& queue_id,
                        std::string_view want_stderr);
 

@@ -277,6 +277,13 @@ Result<std::string> SendmailMta::reinject(const std::string& content_path,
                              content_path, sendmail_queue_id_from_reply);
 }
 
+Result<std::unique_ptr<DsnSubmitter>> SendmailMta::open_dsn_submitter() {
+  return SmtpDsnSubmitter::open(*runner_, command({"-bs", kLocalClientMacro}),
+                                [this](const std::string& path, const std::string& recipient) {
+                                  return submit_dsn(path, recipient);
+                                });
+}
+
 Result<QueueLifetimes> SendmailMta::queue_lifetimes() {
   return QueueLifetimes{};
 }

@@ -75,6 +75,8 @@ class SendmailMta : public Mta {
   Result<std::string> reinject(const std::string& content_path, const std::string& sender,
                                ReturnContent ret, const std::string& envid, bool smtputf8,
                                const std::vector<ReinjectRecipient>& recipients) override;
+  // DSNs over one `sendmail -bs` conversation (see SmtpDsnSubmitter).
+  Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override;
   Result<QueueLifetimes> queue_lifetimes() override;
 
  private:

@@ -172,18 +172,37 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
   return submit_over_smtp(session, s, content, queue_id_from_reply, timeouts);
 }
 
-Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& s,
-                                     std::istream& content, const QueueIdFromReply& queue_id_from,
-                                     const SmtpTimeouts& timeouts) {
-  ETRN_TRY(check_submission(s));
+namespace {
+
+Status greet(InteractiveProcess& session, const SmtpTimeouts& timeouts) {
   ETRN_TRY(exchange(session, "", 2, timeouts));
   ETRN_TRY(exchange(session, "EHLO localhost", 2, timeouts));
+  return ok_status();
+}
+
+// One mail transaction, MAIL to the final reply; `content_sent` tells the
+// caller whether a failure may still have left the message queued.
+Result<Reply> transaction(InteractiveProcess& session, const SmtpSubmission& s,
+                          std::istream& content, const SmtpTimeouts& timeouts, bool& content_sent) {
+  content_sent = false;
   ETRN_TRY(exchange(session, mail_from_command(s), 2, timeouts));
   for (const auto& r : s.recipients)
     ETRN_TRY(exchange(session, rcpt_to_command(r, s.smtputf8), 2, timeouts));
   ETRN_TRY(exchange(session, "DATA", 3, timeouts));
+  content_sent = true;
   ETRN_TRY(send_content(session, content));
-  auto accepted = exchange(session, "", 2, timeouts);
+  return exchange(session, "", 2, timeouts);
+}
+
+}  // namespace
+
+Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& s,
+                                     std::istream& content, const QueueIdFromReply& queue_id_from,
+                                     const SmtpTimeouts& timeouts) {
+  ETRN_TRY(check_submission(s));
+  ETRN_TRY(greet(session, timeouts));
+  bool content_sent = false;
+  auto accepted = transaction(session, s, content, timeouts, content_sent);
   if (!accepted) return accepted.error();
   auto queue_id = queue_id_from(accepted->text);
   // QUIT's answer does not matter any more: the message is queued.
@@ -214,6 +233,64 @@ Result<std::string> submit_file_through(CommandRunner& runner, const CommandMake
                  ended ? ended->describe() : ended.error().message);
   }
   return queue_id;
+}
+
+bool has_8bit_header_section(std::istream& content) {
+  bool found = false;
+  for (std::string line; !found && std::getline(content, line);) {
+    if (line.empty() || line == "\r") break;
+    found = !is_ascii(line);
+  }
+  content.clear();
+  content.seekg(0);
+  return found;
+}
+
+Result<std::unique_ptr<DsnSubmitter>> SmtpDsnSubmitter::open(CommandRunner& runner,
+                                                             const CommandSpec& spec,
+                                                             SingleDsnSubmit fallback) {
+  auto session = runner.start(spec);
+  if (!session) return session.error();
+  std::unique_ptr<SmtpDsnSubmitter> submitter(
+      new SmtpDsnSubmitter(std::move(*session), spec.describe(), std::move(fallback)));
+  if (Status greeted = greet(*submitter->session_, submitter->timeouts_); !greeted) {
+    return make_error(submitter->describe_ + ": " + greeted.error().message);
+  }
+  return std::unique_ptr<DsnSubmitter>(std::move(submitter));
+}
+
+SmtpDsnSubmitter::SmtpDsnSubmitter(std::unique_ptr<InteractiveProcess> session,
+                                   std::string describe, SingleDsnSubmit fallback)
+    : session_(std::move(session)),
+      describe_(std::move(describe)),
+      fallback_(std::move(fallback)) {}
+
+SmtpDsnSubmitter::~SmtpDsnSubmitter() {
+  if (!session_) return;
+  if (usable_) (void)exchange(*session_, "QUIT", 2, timeouts_);
+  (void)session_->finish();
+}
+
+Status SmtpDsnSubmitter::submit(const std::string& path, const std::string& recipient) {
+  SmtpSubmission s{"",    ReturnContent::unspecified,
+                   "",    false,
+                   false, {ReinjectRecipient{recipient, Notify{}, ""}}};
+  std::ifstream content(path, std::ios::binary);
+  if (!usable_ || !check_submission(s) || !content) return fallback_(path, recipient);
+  s.eight_bit = has_8bit_content(content);
+  s.smtputf8 = !is_ascii(recipient) || has_8bit_header_section(content);
+  bool content_sent = false;
+  auto accepted = transaction(*session_, s, content, timeouts_, content_sent);
+  if (accepted) return ok_status();
+  if (content_sent) {
+    // The MTA may hold the DSN already: sending it again could make two.
+    usable_ = false;
+    return make_error(describe_ + ": " + accepted.error().message);
+  }
+  // Refused before the content (or the session broke): nothing was queued.
+  spdlog::info("{}: {}; submitting this DSN on its own", describe_, accepted.error().message);
+  usable_ = usable_ && exchange(*session_, "RSET", 2, timeouts_).ok();
+  return fallback_(path, recipient);
 }
 
 }  // namespace etrn

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <functional>
 #include <istream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,39 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
                                      const SmtpTimeouts& timeouts = {});
 Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubmission& submission,
                                      std::istream& content, const SmtpTimeouts& timeouts = {});
+
+// True if a line of the header section (up to the first empty line) has a
+// byte over 127; rewinds `content` afterwards.
+bool has_8bit_header_section(std::istream& content);
+
+// The single-message submission a DsnSubmitter falls back on (the MTA's
+// submit_dsn through its sendmail command).
+using SingleDsnSubmit =
+    std::function<Status(const std::string& path, const std::string& recipient)>;
+
+// Many DSNs over one SMTP conversation with `spec` (sendmail -bs): MAIL
+// FROM:<>, RCPT TO the DSN's recipient, DATA, for each. A DSN refused
+// before its content was sent (say the recipient is not acceptable in SMTP,
+// or SMTPUTF8 is off) goes through `fallback` instead, and so does every
+// DSN after the conversation broke. A failure after the content was sent
+// is an error: the MTA may have queued it, so it is not sent again here.
+class SmtpDsnSubmitter : public DsnSubmitter {
+ public:
+  static Result<std::unique_ptr<DsnSubmitter>> open(CommandRunner& runner, const CommandSpec& spec,
+                                                    SingleDsnSubmit fallback);
+  ~SmtpDsnSubmitter() override;  // QUIT, and waits for the program to end
+  Status submit(const std::string& path, const std::string& recipient) override;
+
+ private:
+  SmtpDsnSubmitter(std::unique_ptr<InteractiveProcess> session, std::string describe,
+                   SingleDsnSubmit fallback);
+
+  std::unique_ptr<InteractiveProcess> session_;
+  std::string describe_;
+  SingleDsnSubmit fallback_;
+  SmtpTimeouts timeouts_;
+  bool usable_ = true;
+};
 
 // Re-injection as both MTAs do it: checks the submission and the file at
 // content_path, starts the command make_command gives (their `sendmail

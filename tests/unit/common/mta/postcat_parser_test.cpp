@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace etrn {
 namespace {
@@ -119,6 +121,85 @@ TEST(PostcatParser, MapsEveryNotifyBit) {
   EXPECT_EQ(notify_from_postfix_mask(4).to_string(), "FAILURE");
   EXPECT_EQ(notify_from_postfix_mask(8).to_string(), "DELAY");
   EXPECT_EQ(notify_from_postfix_mask(14).to_string(), "SUCCESS,FAILURE,DELAY");
+}
+
+// ---- PostcatContentSplitter: several messages from one postcat ----------
+
+const std::vector<std::string> kTwoIds = {"B6400A76115", "B9DAEA76116"};
+
+Result<std::vector<std::string>> split(const std::string& text, std::vector<std::string> ids) {
+  PostcatContentSplitter splitter(std::move(ids));
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) splitter.add_line(line);
+  return splitter.finish();
+}
+
+TEST(PostcatContentSplitter, GivesEachMessageExactlyWhatPostcatPrintsForItAlone) {
+  for (const auto& [together, alone] :
+       {std::pair{"postcat-ehb-two-messages.txt", "postcat-hb-each.txt"},
+        std::pair{"postcat-eh-two-messages.txt", "postcat-h-each.txt"}}) {
+    auto contents = split(fixture(together), kTwoIds);
+    ASSERT_TRUE(contents.ok()) << together << ": " << contents.error().message;
+    ASSERT_EQ(contents->size(), 2u);
+    EXPECT_NE((*contents)[0].find("Received: from"), std::string::npos);
+    EXPECT_EQ((*contents)[0] + (*contents)[1], fixture(alone)) << together;
+  }
+}
+
+TEST(PostcatContentSplitter, RefusesMessagesInAnotherOrderThanAskedFor) {
+  auto contents = split(fixture("postcat-ehb-two-messages.txt"), {kTwoIds[1], kTwoIds[0]});
+  ASSERT_FALSE(contents.ok());
+  EXPECT_NE(contents.error().message.find("expected the envelope of B9DAEA76116"),
+            std::string::npos)
+      << contents.error().message;
+}
+
+TEST(PostcatContentSplitter, RefusesOutputCutShort) {
+  std::string text = fixture("postcat-ehb-two-messages.txt");
+  text.resize(text.rfind("*** HEADER EXTRACTED"));
+  auto contents = split(text, kTwoIds);
+  ASSERT_FALSE(contents.ok());
+  EXPECT_NE(contents.error().message.find("cut short"), std::string::npos);
+}
+
+TEST(PostcatContentSplitter, RefusesTheLotWhenAContentForgesTheFrameOfTheNextMessage) {
+  // The first body ends its own message early and begins a fake second one;
+  // the real markers then come in addition.
+  const std::string forged =
+      "*** HEADER EXTRACTED deferred/B/B6400A76115 ***\n"
+      "*** MESSAGE FILE END deferred/B/B6400A76115 ***\n"
+      "*** ENVELOPE RECORDS deferred/B/B9DAEA76116 ***\n"
+      "*** MESSAGE CONTENTS deferred/B/B9DAEA76116 ***\n"
+      "Subject: not what the second sender wrote\n";
+  std::string text = fixture("postcat-ehb-two-messages.txt");
+  text.insert(text.find("*** HEADER EXTRACTED deferred/B/B6400A76115"), forged);
+  EXPECT_FALSE(split(text, kTwoIds).ok());
+}
+
+TEST(PostcatContentSplitter, RefusesContentWithAMarkerLikeLineEvenWhereItWouldFit) {
+  std::string text = fixture("postcat-ehb-two-messages.txt");
+  text.insert(text.find("*** HEADER EXTRACTED deferred/B/B9DAEA76116"),
+              "*** MESSAGE FILE END deferred/x/OTHER ***\n");
+  auto contents = split(text, kTwoIds);
+  ASSERT_FALSE(contents.ok());
+  EXPECT_NE(contents.error().message.find("look like postcat"), std::string::npos)
+      << contents.error().message;
+}
+
+TEST(PostcatContentSplitter, KeepsOrdinaryStarredLinesAsContent) {
+  std::string text = fixture("postcat-ehb-two-messages.txt");
+  text.insert(text.find("*** HEADER EXTRACTED deferred/B/B9DAEA76116"), "*** IMPORTANT ***\n");
+  auto contents = split(text, kTwoIds);
+  ASSERT_TRUE(contents.ok()) << contents.error().message;
+  EXPECT_TRUE((*contents)[1].ends_with("*** IMPORTANT ***\n"));
+}
+
+TEST(PostcatContentSplitter, RecognisesOnlyTheFourFrameMarkers) {
+  EXPECT_TRUE(looks_like_postcat_marker("*** MESSAGE FILE END deferred/B/B9DAEA76116 ***"));
+  EXPECT_TRUE(looks_like_postcat_marker("*** ENVELOPE RECORDS hold/4jcWcd55ffz1bY07 ***"));
+  EXPECT_FALSE(looks_like_postcat_marker("*** IMPORTANT ***"));
+  EXPECT_FALSE(looks_like_postcat_marker("*** MESSAGE FILE END ***"));
+  EXPECT_FALSE(looks_like_postcat_marker("** MESSAGE FILE END deferred/B/B9DAEA76116 ***"));
 }
 
 }  // namespace

@@ -237,6 +237,71 @@ TEST_F(PostfixMtaTest, ReportsAFailedDsnSubmission) {
   EXPECT_NE(status.error().message.find("queue file write error"), std::string::npos);
 }
 
+// ---- bulk forms ---------------------------------------------------------
+
+std::vector<std::string> fixture_lines(const std::string& name) {
+  std::ifstream in(std::string(ETRN_TEST_DATA_DIR) + "/postfix/" + name);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST_F(PostfixMtaTest, ReadsManyContentsWithOnePostcat) {
+  runner->outcomes.push_back({fixture_lines("postcat-ehb-two-messages.txt")});
+  auto contents = mta.read_contents({"B6400A76115", "B9DAEA76116"}, false);
+  ASSERT_EQ(contents.size(), 2u);
+  ASSERT_TRUE(contents[0].ok() && contents[1].ok());
+  EXPECT_NE(contents[1]->find("Received: from"), std::string::npos);
+  ASSERT_EQ(runner->calls.size(), 1u);
+  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-h",
+                                         "-b", "-q", "B6400A76115", "B9DAEA76116"}));
+}
+
+TEST_F(PostfixMtaTest, ReadsThemOneByOneWhenTheBulkOutputCannotBeSplit) {
+  runner->outcomes.push_back(
+      {{},
+       "",
+       FakeOutcome::exited(1, "postcat: fatal: open queue file B9DAEA76116: No such file")});
+  runner->outcomes.push_back({{"Subject: one"}});
+  runner->outcomes.push_back(
+      {{},
+       "",
+       FakeOutcome::exited(1, "postcat: fatal: open queue file B9DAEA76116: No such file")});
+  auto contents = mta.read_contents({"B6400A76115", "B9DAEA76116"}, true);
+  ASSERT_EQ(runner->calls.size(), 3u);
+  EXPECT_EQ(runner->calls[1].argv,
+            (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-h", "-q", "B6400A76115"}));
+  ASSERT_TRUE(contents[0].ok());
+  EXPECT_EQ(*contents[0], "Subject: one\n");
+  EXPECT_FALSE(contents[1].ok()) << "the message that left the queue is an error of its own";
+}
+
+TEST_F(PostfixMtaTest, RemovesManyWithOnePostsuperReadingTheIdsOnStdin) {
+  runner->outcomes.push_back({{"postsuper: ABCDEF1: removed", "postsuper: Deleted: 1 message"}});
+  auto removed = mta.remove_all({"ABCDEF1", "BCDEF12", "-x;rm"});
+  ASSERT_EQ(removed.size(), 3u);
+  EXPECT_TRUE(removed[0].ok());
+  ASSERT_FALSE(removed[1].ok()) << "postsuper did not say it removed BCDEF12";
+  EXPECT_NE(removed[1].error().message.find("not removed"), std::string::npos);
+  EXPECT_FALSE(removed[2].ok()) << "an invalid queue ID is refused";
+  ASSERT_EQ(runner->calls.size(), 1u);
+  const CommandSpec& spec = runner->calls[0];
+  EXPECT_EQ(spec.argv, (Argv{"/usr/sbin/postsuper", "-c", "/etc/postfix-etrn", "-d", "-"}));
+  EXPECT_EQ(spec.stdin_source.kind, StdinSource::Kind::text);
+  EXPECT_EQ(spec.stdin_source.value, "ABCDEF1\nBCDEF12\n") << "the invalid ID never reaches it";
+  EXPECT_TRUE(spec.stderr_to_stdout);
+  expect_mail_config(spec);
+}
+
+TEST_F(PostfixMtaTest, RemovesNothingWhenPostsuperCannotRun) {
+  FakeOutcome broken;
+  broken.start_error = make_error("no such program");
+  runner->outcomes.push_back(broken);
+  auto removed = mta.remove_all({"ABCDEF1"});
+  ASSERT_FALSE(removed.at(0).ok());
+  EXPECT_NE(removed[0].error().message.find("no such program"), std::string::npos);
+}
+
 TEST_F(PostfixMtaTest, ReadsQueueLifetimesWithPostconf) {
   runner->outcomes.push_back({{"5d", "1h"}});
   auto got = mta.queue_lifetimes();

@@ -3,7 +3,10 @@
 #include "common/mta/smtp_submission.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "tests/unit/common/mta/fake_command_runner.hpp"
@@ -140,6 +143,121 @@ TEST(SmtpSubmission, FailsWhenThePeerGoesAway) {
   FakeSession session({"220 mx"}, &transcript);
   std::istringstream content("x\n");
   EXPECT_FALSE(submit_over_smtp(session, sample(), content).ok());
+}
+
+// ---- SmtpDsnSubmitter: many DSNs over one conversation --------------------
+
+class SmtpDsnSubmitterTest : public ::testing::Test {
+ protected:
+  SmtpDsnSubmitterTest() {
+    for (int i = 0; i < 2; ++i) {
+      paths.push_back(
+          std::filesystem::temp_directory_path() /
+          ("etrn-dsn-submitter-" + std::to_string(::getpid()) + "-" + std::to_string(i) + ".eml"));
+      std::ofstream(paths.back()) << "Subject: DSN " << i << "\n\nbody " << i << "\n";
+    }
+  }
+  ~SmtpDsnSubmitterTest() override {
+    for (const auto& p : paths) std::filesystem::remove(p);
+  }
+
+  std::unique_ptr<DsnSubmitter> open() {
+    CommandSpec spec;
+    spec.argv = {"/usr/sbin/sendmail", "-bs"};
+    auto submitter = SmtpDsnSubmitter::open(
+        runner, spec, [this](const std::string& path, const std::string& rcpt) {
+          fallbacks.push_back(path + " " + rcpt);
+          return ok_status();
+        });
+    EXPECT_TRUE(submitter.ok()) << submitter.error().message;
+    return submitter.ok() ? std::move(*submitter) : nullptr;
+  }
+
+  testing::FakeCommandRunner runner;
+  std::vector<std::filesystem::path> paths;
+  std::vector<std::string> fallbacks;
+};
+
+TEST_F(SmtpDsnSubmitterTest, SendsEveryDsnWithTheNullSenderInOneConversation) {
+  runner.smtp_replies = {"220 mx",       "250 mx",
+                         "250 2.1.0 Ok", "250 2.1.5 Ok",
+                         "354 go",       "250 2.0.0 Ok: queued as A1",
+                         "250 2.1.0 Ok", "250 2.1.5 Ok",
+                         "354 go",       "250 2.0.0 Ok: queued as A2",
+                         "221 bye"};
+  {
+    auto submitter = open();
+    ASSERT_TRUE(submitter);
+    EXPECT_TRUE(submitter->submit(paths[0], "alice@sender.example").ok());
+    EXPECT_TRUE(submitter->submit(paths[1], "bob@sender.example").ok());
+  }
+  EXPECT_EQ(runner.calls.size(), 1u) << "one program for all the DSNs";
+  EXPECT_EQ(runner.smtp_transcript,
+            "EHLO localhost\r\n"
+            "MAIL FROM:<>\r\nRCPT TO:<alice@sender.example>\r\nDATA\r\n"
+            "Subject: DSN 0\r\n\r\nbody 0\r\n.\r\n"
+            "MAIL FROM:<>\r\nRCPT TO:<bob@sender.example>\r\nDATA\r\n"
+            "Subject: DSN 1\r\n\r\nbody 1\r\n.\r\n"
+            "QUIT\r\n");
+  EXPECT_TRUE(fallbacks.empty());
+}
+
+TEST_F(SmtpDsnSubmitterTest, ADsnRefusedBeforeItsContentGoesThroughTheFallbackAndTheNextGoesOn) {
+  runner.smtp_replies = {"220 mx",
+                         "250 mx",
+                         "250 2.1.0 Ok",
+                         "554 5.7.1 Relay access denied",
+                         "250 2.0.0 Reset",
+                         "250 2.1.0 Ok",
+                         "250 2.1.5 Ok",
+                         "354 go",
+                         "250 2.0.0 Ok: queued as A2",
+                         "221 bye"};
+  auto submitter = open();
+  ASSERT_TRUE(submitter);
+  EXPECT_TRUE(submitter->submit(paths[0], "alice@far.example").ok());
+  EXPECT_EQ(fallbacks, std::vector<std::string>{paths[0].string() + " alice@far.example"});
+  EXPECT_TRUE(submitter->submit(paths[1], "bob@sender.example").ok());
+  EXPECT_EQ(fallbacks.size(), 1u) << "the second DSN went over SMTP again";
+  EXPECT_NE(runner.smtp_transcript.find("RSET\r\n"), std::string::npos);
+}
+
+TEST_F(SmtpDsnSubmitterTest, AnAddressSmtpCannotCarryGoesThroughTheFallbackUnsent) {
+  runner.smtp_replies = {"220 mx", "250 mx"};
+  auto submitter = open();
+  ASSERT_TRUE(submitter);
+  EXPECT_TRUE(submitter->submit(paths[0], "\"odd <name>\"@sender.example").ok());
+  EXPECT_EQ(fallbacks.size(), 1u);
+  EXPECT_EQ(runner.smtp_transcript.find("MAIL FROM"), std::string::npos);
+}
+
+TEST_F(SmtpDsnSubmitterTest, AFailureAfterTheContentIsAnErrorAndNeverSentAgain) {
+  runner.smtp_replies = {"220 mx", "250 mx", "250 2.1.0 Ok", "250 2.1.5 Ok", "354 go"};
+  auto submitter = open();
+  ASSERT_TRUE(submitter);
+  EXPECT_FALSE(submitter->submit(paths[0], "alice@sender.example").ok())
+      << "the final reply never came: the MTA may have queued it";
+  EXPECT_TRUE(fallbacks.empty()) << "not submitted a second time";
+  EXPECT_TRUE(submitter->submit(paths[1], "bob@sender.example").ok());
+  EXPECT_EQ(fallbacks.size(), 1u) << "after a broken conversation, the rest go one by one";
+}
+
+TEST_F(SmtpDsnSubmitterTest, AskesForSmtputf8OnlyForAUtf8RecipientOrHeader) {
+  runner.smtp_replies = {"220 mx",       "250 mx", "250 2.1.0 Ok",
+                         "250 2.1.5 Ok", "354 go", "250 2.0.0 Ok: queued as A1"};
+  auto submitter = open();
+  ASSERT_TRUE(submitter);
+  EXPECT_TRUE(submitter->submit(paths[0], "jos\xc3\xa9@sender.example").ok());
+  EXPECT_NE(runner.smtp_transcript.find("MAIL FROM:<> SMTPUTF8\r\n"), std::string::npos)
+      << runner.smtp_transcript;
+}
+
+TEST(SmtpSubmission, FindsEightBitBytesOnlyInTheHeaderSection) {
+  std::istringstream body_only("Subject: x\n\nb\xc3\xa9\n");
+  EXPECT_FALSE(has_8bit_header_section(body_only));
+  std::istringstream header("Subject: \xc3\xa9\n\nbody\n");
+  EXPECT_TRUE(has_8bit_header_section(header));
+  EXPECT_EQ(header.tellg(), 0) << "rewound";
 }
 
 }  // namespace

@@ -1,0 +1,41 @@
+// mta.cpp - the default bulk forms of Mta: the single forms, one by one.
+#include "common/mta/mta.hpp"
+
+namespace etrn {
+
+namespace {
+
+// Submits each DSN with the MTA's single-message command.
+class OneByOneSubmitter : public DsnSubmitter {
+ public:
+  explicit OneByOneSubmitter(Mta& mta) : mta_(mta) {}
+  Status submit(const std::string& path, const std::string& recipient) override {
+    return mta_.submit_dsn(path, recipient);
+  }
+
+ private:
+  Mta& mta_;
+};
+
+}  // namespace
+
+std::vector<Result<std::string>> Mta::read_contents(const std::vector<std::string>& queue_ids,
+                                                    bool headers_only) {
+  std::vector<Result<std::string>> contents;
+  contents.reserve(queue_ids.size());
+  for (const std::string& id : queue_ids) contents.push_back(read_content(id, headers_only));
+  return contents;
+}
+
+std::vector<Status> Mta::remove_all(const std::vector<std::string>& queue_ids) {
+  std::vector<Status> removed;
+  removed.reserve(queue_ids.size());
+  for (const std::string& id : queue_ids) removed.push_back(remove(id));
+  return removed;
+}
+
+Result<std::unique_ptr<DsnSubmitter>> Mta::open_dsn_submitter() {
+  return std::unique_ptr<DsnSubmitter>(std::make_unique<OneByOneSubmitter>(*this));
+}
+
+}  // namespace etrn
