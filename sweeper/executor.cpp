@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "common/dsn/dsn.hpp"
 #include "common/util/strings.hpp"
@@ -99,14 +101,27 @@ Executor::Executor(const Config& config, Database& db, Mta& mta, Outbox& outbox,
 
 RunSummary Executor::execute(Plan plan) {
   reconcile(plan);
+  std::vector<MessagePlan*> batch;
   for (MessagePlan& m : plan.messages) {
     if (m.id == 0 || !m.queued) continue;
-    Status done = act(m);
-    if (done) continue;
-    spdlog::error("{}: {}", m.queue_id, done.error().message);
-    summary_.errors.push_back(m.queue_id + ": " + done.error().message);
+    if (m.removal == Removal::split) {
+      Status done = act_alone(m);
+      if (!done) note_error(m, done.error());
+      continue;
+    }
+    if (!acts_on(m)) continue;
+    batch.push_back(&m);
+    if (batch.size() < kExpiryBatchSize) continue;
+    act_together(batch);
+    batch.clear();
   }
+  if (!batch.empty()) act_together(batch);
   return summary_;
+}
+
+void Executor::note_error(const MessagePlan& m, const Error& error) {
+  spdlog::error("{}: {}", m.queue_id, error.message);
+  summary_.errors.push_back(m.queue_id + ": " + error.message);
 }
 
 void Executor::reconcile(Plan& plan) {
@@ -150,43 +165,118 @@ bool Executor::adopt(MessagePlan& m) {
   return true;
 }
 
-Status Executor::act(MessagePlan& m) {
+// A split, alone: the delay DSN, hold, the failure DSN, then re-injection.
+Status Executor::act_alone(MessagePlan& m) {
   if (!with_action(m, RecipientAction::warn).empty())
-    ETRN_TRY(send_dsn(m, OutboxKind::delayed, RecipientAction::warn));
-  if (m.removal == Removal::split && m.queued->queue_name != "hold") {
+    ETRN_TRY(send_dsns({{&m, OutboxKind::delayed, RecipientAction::warn}}).front());
+  if (m.queued->queue_name != "hold") {
     ETRN_TRY(mta_.hold(m.queue_id));
     kill_point("held");
   }
-  if (!with_action(m, RecipientAction::expire_dsn).empty()) {
-    ETRN_TRY(send_dsn(m, OutboxKind::failed, RecipientAction::expire_dsn));
-  }
-  if (!with_action(m, RecipientAction::expire_silent).empty()) expire_silently(m);
-  if (m.removal == Removal::whole) return remove_whole(m);
-  if (m.removal == Removal::split) return split(m);
-  return ok_status();
+  if (!with_action(m, RecipientAction::expire_dsn).empty())
+    ETRN_TRY(send_dsns({{&m, OutboxKind::failed, RecipientAction::expire_dsn}}).front());
+  if (!with_action(m, RecipientAction::expire_silent).empty()) expire_silently({&m});
+  return split(m);
 }
 
-Status Executor::send_dsn(MessagePlan& m, OutboxKind kind, RecipientAction which) {
-  unusable_dsn_.reset();
-  DsnRequest request{m.id, m.queue_id, m.sender, kind, {}, reporting_mta_};
-  for (const RecipientPlan* r : with_action(m, which)) request.recipient_ids.push_back(r->id);
-  auto row = outbox_.enqueue(
-      request, [&](const std::string& id) { return build(m, kind, which, id); }, clock_.act_now);
-  if (!row && unusable_dsn_) return handle_unusable_dsn(m, which, *unusable_dsn_);
-  if (!row) return row.error();
-  ETRN_TRY(outbox_.deliver(*row, clock_.act_now));
-  ++summary_.dsns_sent;
-  int& counter = kind == OutboxKind::delayed ? summary_.warned : summary_.expired;
-  counter += static_cast<int>(request.recipient_ids.size());
-  return ok_status();
+bool Executor::acts_on(const MessagePlan& m) {
+  for (RecipientAction a :
+       {RecipientAction::warn, RecipientAction::expire_dsn, RecipientAction::expire_silent}) {
+    if (!with_action(m, a).empty()) return true;
+  }
+  return m.removal == Removal::whole;
+}
+
+// Messages that are not split, many at once: their DSNs read, built,
+// spooled, submitted and finalized as one batch (one postcat, one commit,
+// one sendmail); then the silent expiries; then one removal of every
+// message whose DSNs went out. A message whose DSN failed is left alone.
+void Executor::act_together(const std::vector<MessagePlan*>& batch) {
+  std::vector<DsnWant> wants;
+  for (MessagePlan* m : batch) {
+    if (!with_action(*m, RecipientAction::warn).empty())
+      wants.push_back({m, OutboxKind::delayed, RecipientAction::warn});
+    if (!with_action(*m, RecipientAction::expire_dsn).empty())
+      wants.push_back({m, OutboxKind::failed, RecipientAction::expire_dsn});
+  }
+  std::unordered_set<const MessagePlan*> failed;
+  const std::vector<Status> sent = send_dsns(wants);
+  for (std::size_t i = 0; i < wants.size(); ++i) {
+    if (sent[i] || failed.contains(wants[i].m)) continue;
+    failed.insert(wants[i].m);
+    note_error(*wants[i].m, sent[i].error());
+  }
+  std::vector<MessagePlan*> going_on;
+  for (MessagePlan* m : batch) {
+    if (!failed.contains(m)) going_on.push_back(m);
+  }
+  expire_silently(going_on);
+  remove_all_whole(going_on);
+}
+
+// Reads the originals (two bulk reads: headers only, whole), builds and
+// spools every DSN in one commit, submits them in one child. A result per
+// want, in order.
+std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
+  std::vector<std::string> ids[2];  // [headers_only]
+  for (const DsnWant& w : wants) ids[returns_headers_only(*w.m)].push_back(w.m->queue_id);
+  std::unordered_map<std::string, Result<std::string>> originals;
+  for (bool headers_only : {false, true}) {
+    auto contents = mta_.read_contents(ids[headers_only], headers_only);
+    for (std::size_t i = 0; i < contents.size(); ++i)
+      originals.insert_or_assign(ids[headers_only][i], std::move(contents[i]));
+  }
+  std::vector<std::optional<std::string>> unusable(wants.size());
+  std::vector<DsnJob> jobs;
+  for (std::size_t i = 0; i < wants.size(); ++i) {
+    const DsnWant& w = wants[i];
+    DsnRequest request{w.m->id, w.m->queue_id, w.m->sender, w.kind, {}, reporting_mta_};
+    for (const RecipientPlan* r : with_action(*w.m, w.which))
+      request.recipient_ids.push_back(r->id);
+    const Result<std::string>* original = &originals.at(w.m->queue_id);
+    auto build_it = [this, &unusable, i, w,
+                     original](const std::string& id) -> Result<std::string> {
+      if (!*original)
+        return make_error("reading the original for the DSN: " + original->error().message);
+      auto dsn = build(*w.m, w.kind, w.which, id, **original);
+      if (!dsn) unusable[i] = dsn.error().message;
+      return dsn;
+    };
+    jobs.push_back({std::move(request), build_it});
+  }
+  std::vector<Result<OutboxRow>> rows = outbox_.enqueue_all(jobs, clock_.act_now);
+  std::vector<Status> results(wants.size(), ok_status());
+  std::vector<OutboxRow> spooled;
+  std::vector<std::size_t> spooled_want;
+  for (std::size_t i = 0; i < wants.size(); ++i) {
+    if (rows[i]) {
+      spooled.push_back(*rows[i]);
+      spooled_want.push_back(i);
+    } else if (unusable[i]) {
+      results[i] = handle_unusable_dsn(*wants[i].m, wants[i].which, *unusable[i]);
+    } else {
+      results[i] = rows[i].error();
+    }
+  }
+  const std::vector<Status> delivered = outbox_.deliver_all(spooled, clock_.act_now);
+  for (std::size_t k = 0; k < delivered.size(); ++k) {
+    const std::size_t i = spooled_want[k];
+    results[i] = delivered[k];
+    if (!delivered[k]) continue;
+    ++summary_.dsns_sent;
+    int& counter = wants[i].kind == OutboxKind::delayed ? summary_.warned : summary_.expired;
+    counter += static_cast<int>(spooled[k].recipient_ids.size());
+  }
+  return results;
+}
+
+bool Executor::returns_headers_only(const MessagePlan& m) const {
+  return m.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
 }
 
 Result<std::string> Executor::build(const MessagePlan& m, OutboxKind kind, RecipientAction which,
-                                    const std::string& dsn_message_id) {
-  const bool headers_only =
-      m.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
-  auto original = mta_.read_content(m.queue_id, headers_only);
-  if (!original) return make_error("reading the original for the DSN: " + original.error().message);
+                                    const std::string& dsn_message_id,
+                                    const std::string& original) {
   DsnInput in;
   in.kind = kind == OutboxKind::delayed ? DsnKind::delayed : DsnKind::failed;
   in.reporting_mta = reporting_mta_;
@@ -202,12 +292,10 @@ Result<std::string> Executor::build(const MessagePlan& m, OutboxKind kind, Recip
     in.recipients.push_back(
         DsnRecipient{r->address, r->orcpt, r->domain, r->deadlines.expires_at, r->policy});
   }
-  in.original = std::move(*original);
-  in.original_is_headers_only = headers_only;
+  in.original = original;
+  in.original_is_headers_only = returns_headers_only(m);
   in.size_limit = static_cast<std::size_t>(config_.bounce_size_limit);
-  auto dsn = build_dsn(in);
-  if (!dsn) unusable_dsn_ = dsn.error().message;
-  return dsn;
+  return build_dsn(in);
 }
 
 Status Executor::handle_unusable_dsn(MessagePlan& m, RecipientAction which,
@@ -223,28 +311,45 @@ Status Executor::handle_unusable_dsn(MessagePlan& m, RecipientAction which,
   return ok_status();
 }
 
-void Executor::expire_silently(const MessagePlan& m) {
+void Executor::expire_silently(const std::vector<MessagePlan*>& messages) {
   Transaction transaction(db_);
-  for (const RecipientPlan* r : with_action(m, RecipientAction::expire_silent)) {
-    set_recipient_state(db_, RecipientRef{r->id, m.queue_id, r->address}, RecipientState::expired,
-                        r->why, clock_.act_now);
-    spdlog::info("{}: {} expired, {}", m.queue_id, r->address, r->why);
-    ++summary_.expired;
+  for (const MessagePlan* m : messages) {
+    for (const RecipientPlan* r : with_action(*m, RecipientAction::expire_silent)) {
+      set_recipient_state(db_, RecipientRef{r->id, m->queue_id, r->address},
+                          RecipientState::expired, r->why, clock_.act_now);
+      spdlog::info("{}: {} expired, {}", m->queue_id, r->address, r->why);
+      ++summary_.expired;
+    }
   }
   transaction.commit();
 }
 
-Status Executor::remove_whole(const MessagePlan& m) {
-  ETRN_TRY(mta_.remove(m.queue_id));
-  std::vector<std::string> addresses;
-  for (const RecipientPlan& r : m.recipients) {
-    if (leaves_queue(r.action)) addresses.push_back(r.address);
+// One removal command for all of them, then one commit for those removed.
+void Executor::remove_all_whole(const std::vector<MessagePlan*>& messages) {
+  std::vector<const MessagePlan*> whole;
+  std::vector<std::string> ids;
+  for (const MessagePlan* m : messages) {
+    if (m->removal != Removal::whole) continue;
+    whole.push_back(m);
+    ids.push_back(m->queue_id);
   }
+  if (ids.empty()) return;
+  const std::vector<Status> removed = mta_.remove_all(ids);
   Transaction transaction(db_);
-  mark_removed(db_, m.id, m.queue_id, addresses, "expired; removed from the queue", clock_.act_now);
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    if (!removed[i]) {
+      note_error(*whole[i], removed[i].error());
+      continue;
+    }
+    std::vector<std::string> addresses;
+    for (const RecipientPlan& r : whole[i]->recipients) {
+      if (leaves_queue(r.action)) addresses.push_back(r.address);
+    }
+    mark_removed(db_, whole[i]->id, whole[i]->queue_id, addresses,
+                 "expired; removed from the queue", clock_.act_now);
+    ++summary_.removed;
+  }
   transaction.commit();
-  ++summary_.removed;
-  return ok_status();
 }
 
 // Survivors first go out in a copy; the original (held) is then marked

@@ -1,14 +1,16 @@
 // executor.hpp - carries out a sweep Plan through the Mta, the store, the
 // DSN builder and the outbox.
 //
-// Order per message, so that a crash anywhere loses nothing and repeats no
-// DSN: reconcile first (one transaction: merges, queue arrival times,
-// changed deadlines, departures, adoptions, done marks); then per message
-// the delay DSN; for expiry, hold the message first when it is split, the
-// failure DSN through the outbox (finalized before anything is removed),
-// the silent expiries, then either removal or re-injection of the
-// survivors followed by removal of the original. A message whose DSN was
-// not accepted is not removed; the run then ends with 75. A DSN that
+// Order, so that a crash anywhere loses nothing and repeats no DSN:
+// reconcile first (one transaction: merges, queue arrival times, changed
+// deadlines, departures, adoptions, done marks). Then a message that is
+// split, alone: the delay DSN, hold, the failure DSN through the outbox
+// (finalized before anything is removed), the silent expiries, re-injection
+// of the survivors, removal of the original. The others in batches of
+// kExpiryBatchSize: every delay and failure DSN of the batch through the
+// outbox at once (finalized before anything is removed), the silent
+// expiries, then removal of the messages that leave the queue. A message
+// whose DSN was not accepted is not removed; the run then ends with 75. A DSN that
 // cannot be built at all (the builder refuses the sender) is not retried:
 // a failure DSN becomes an expiry without DSN, a delay DSN is skipped.
 #pragma once
@@ -51,19 +53,30 @@ class Executor {
   RunSummary execute(Plan plan);
 
  private:
+  // One DSN wanted for a message: its kind and the recipients it reports.
+  struct DsnWant {
+    MessagePlan* m;
+    OutboxKind kind;
+    RecipientAction which;
+  };
+
   void reconcile(Plan& plan);
   void reconcile_message(MessagePlan& m);
   bool adopt(MessagePlan& m);
-  Status act(MessagePlan& m);
-  Status send_dsn(MessagePlan& m, OutboxKind kind, RecipientAction which);
+  static bool acts_on(const MessagePlan& m);
+  Status act_alone(MessagePlan& m);
+  void act_together(const std::vector<MessagePlan*>& batch);
+  std::vector<Status> send_dsns(const std::vector<DsnWant>& wants);
+  bool returns_headers_only(const MessagePlan& m) const;
   Result<std::string> build(const MessagePlan& m, OutboxKind kind, RecipientAction which,
-                            const std::string& dsn_message_id);
-  void expire_silently(const MessagePlan& m);
+                            const std::string& dsn_message_id, const std::string& original);
+  void expire_silently(const std::vector<MessagePlan*>& messages);
   Status handle_unusable_dsn(MessagePlan& m, RecipientAction which, const std::string& reason);
-  Status remove_whole(const MessagePlan& m);
+  void remove_all_whole(const std::vector<MessagePlan*>& messages);
   Status split(const MessagePlan& m);
   Result<std::string> reinject_survivors(const MessagePlan& m);
   std::optional<std::string> copy_from_interrupted_run(const MessagePlan& m);
+  void note_error(const MessagePlan& m, const Error& error);
 
   const Config& config_;
   Database& db_;
@@ -72,10 +85,12 @@ class Executor {
   std::string reporting_mta_;
   ExecutorClock clock_;
   RunSummary summary_;
-  // Set by build() when the DSN builder refuses the input itself (e.g. a
-  // sender that cannot be addressed): retrying would never help.
-  std::optional<std::string> unusable_dsn_;
 };
+
+// Messages acted on together (one postcat, one commit, one sendmail -bs,
+// one postsuper): large enough to amortize the commands, small enough to
+// keep the originals of a batch in memory and the database write lock short.
+inline constexpr std::size_t kExpiryBatchSize = 100;
 
 // The header put on a re-injected copy, naming the original queue ID.
 inline constexpr const char* kReinjectedHeader = "X-ETRN-Sweeper-Reinjected";

@@ -48,21 +48,41 @@ bool lock_with_timeout(int fd, std::chrono::seconds limit) {
   return true;
 }
 
-// The child: lock, submit, mark sent. Never returns; touches no database.
-[[noreturn]] void run_submission_child(Mta& mta, const OutboxRow& row) {
+// Submits one spool file under its lock unless a .sent marker says it
+// went already; renames it to .sent once the MTA accepted it.
+bool submit_locked(DsnSubmitter& submitter, const OutboxRow& row) {
   int fd = ::open(row.spool_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) _exit(exists(sent_path(row.spool_path)) ? 0 : 3);
-  if (::flock(fd, LOCK_EX) != 0) _exit(4);
-  if (exists(sent_path(row.spool_path))) _exit(0);  // another child got there first
-  Status submitted = mta.submit_dsn(row.spool_path, row.sender);
-  if (!submitted) {
-    spdlog::error("outbox {}: submitting {}: {}", row.id, row.spool_path,
-                  submitted.error().message);
-    _exit(1);
-  }
-  kill_point("child-submitted");
-  if (::rename(row.spool_path.c_str(), sent_path(row.spool_path).c_str()) != 0) _exit(5);
-  _exit(fsync_directory(directory_of(row.spool_path)) ? 0 : 6);
+  if (fd < 0) return exists(sent_path(row.spool_path));
+  const bool done = [&] {
+    if (::flock(fd, LOCK_EX) != 0) return false;
+    if (exists(sent_path(row.spool_path))) return true;  // another child got there first
+    Status submitted = submitter.submit(row.spool_path, row.sender);
+    if (!submitted) {
+      spdlog::error("outbox {}: submitting {}: {}", row.id, row.spool_path,
+                    submitted.error().message);
+      return false;
+    }
+    kill_point("child-submitted");
+    return ::rename(row.spool_path.c_str(), sent_path(row.spool_path).c_str()) == 0;
+  }();
+  ::close(fd);
+  return done;
+}
+
+// The child: one submitter for the batch, each DSN under its lock, then
+// the renames made durable. Never returns; touches no database.
+[[noreturn]] void run_submission_child(Mta& mta, const std::vector<OutboxRow>& rows) {
+  bool all = true;
+  {
+    auto submitter = mta.open_dsn_submitter();
+    if (!submitter) {
+      spdlog::error("outbox: cannot submit DSNs: {}", submitter.error().message);
+      _exit(1);
+    }
+    for (const OutboxRow& row : rows) all = submit_locked(**submitter, row) && all;
+  }  // the submitter ends its conversation here
+  if (!rows.empty() && !fsync_directory(directory_of(rows.front().spool_path))) _exit(6);
+  _exit(all ? 0 : 1);
 }
 
 }  // namespace
@@ -76,7 +96,7 @@ Status fsync_directory(const std::string& directory) {
   return ok_status();
 }
 
-Status write_durably(const std::string& path, const std::string& text) {
+Status write_file(const std::string& path, const std::string& text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return make_error("create " + path + ": " + errno_text());
   std::size_t done = 0;
@@ -89,61 +109,112 @@ Status write_durably(const std::string& path, const std::string& text) {
     }
     done += static_cast<std::size_t>(n);
   }
+  if (::close(fd) != 0) return make_error("close " + path + ": " + errno_text());
+  return ok_status();
+}
+
+Status fsync_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return make_error("open " + path + ": " + errno_text());
   const bool synced = ::fsync(fd) == 0;
   ::close(fd);
   if (!synced) return make_error("fsync " + path + ": " + errno_text());
+  return ok_status();
+}
+
+Status write_durably(const std::string& path, const std::string& text) {
+  ETRN_TRY(write_file(path, text));
+  ETRN_TRY(fsync_file(path));
   return fsync_directory(directory_of(path));
 }
 
 Outbox::Outbox(Database& db, Mta& mta, std::string spool_directory)
     : db_(db), mta_(mta), spool_directory_(std::move(spool_directory)) {}
 
-Result<OutboxRow> Outbox::enqueue(const DsnRequest& request, const DsnBuilder& build,
-                                  EpochSeconds now) {
-  std::error_code ec;
-  std::filesystem::create_directories(spool_directory_, ec);
-  if (ec) return make_error("create " + spool_directory_ + ": " + ec.message());
+namespace {
+
+OutboxRow row_for(const DsnRequest& request, std::int64_t id, const std::string& spool_directory,
+                  EpochSeconds now) {
   OutboxRow row;
-  try {
-    Transaction transaction(db_);
-    row.id = next_outbox_id(db_);
-    row.message_id = request.message_id;
-    row.kind = request.kind;
-    row.recipient_ids = request.recipient_ids;
-    row.dsn_message_id = "etrn-" + std::string(to_string(request.kind)) + "-" +
-                         std::to_string(row.id) + "." + request.queue_id + "@" +
-                         request.reporting_mta;
-    row.spool_path = spool_directory_ + "/" + std::to_string(row.id) + ".eml";
-    row.created_at = now;
-    row.queue_id = request.queue_id;
-    row.sender = request.sender;
-    auto text = build(row.dsn_message_id);
-    if (!text) return text.error();
-    ETRN_TRY(write_durably(row.spool_path, *text));
-    insert_outbox(db_, row);
-    transaction.commit();
-  } catch (const DatabaseError& e) {
-    ::unlink(row.spool_path.c_str());
-    return make_error(std::string("recording the DSN in the outbox: ") + e.what());
-  }
-  kill_point("outbox-written");
+  row.id = id;
+  row.message_id = request.message_id;
+  row.kind = request.kind;
+  row.recipient_ids = request.recipient_ids;
+  row.dsn_message_id = "etrn-" + std::string(to_string(request.kind)) + "-" + std::to_string(id) +
+                       "." + request.queue_id + "@" + request.reporting_mta;
+  row.spool_path = spool_directory + "/" + std::to_string(id) + ".eml";
+  row.created_at = now;
+  row.queue_id = request.queue_id;
+  row.sender = request.sender;
   return row;
 }
 
-Status Outbox::submit_in_child(const OutboxRow& row) {
+// Every written file and the directory on disk before the rows commit.
+Status sync_spool(const std::vector<Result<OutboxRow>>& rows, const std::string& directory) {
+  for (const auto& row : rows) {
+    if (row) ETRN_TRY(fsync_file(row->spool_path));
+  }
+  return fsync_directory(directory);
+}
+
+void unlink_spool_files(const std::vector<Result<OutboxRow>>& rows) {
+  for (const auto& row : rows) {
+    if (row) ::unlink(row->spool_path.c_str());
+  }
+}
+
+}  // namespace
+
+Result<OutboxRow> Outbox::enqueue(const DsnRequest& request, const DsnBuilder& build,
+                                  EpochSeconds now) {
+  return std::move(enqueue_all({DsnJob{request, build}}, now).front());
+}
+
+std::vector<Result<OutboxRow>> Outbox::enqueue_all(const std::vector<DsnJob>& jobs,
+                                                   EpochSeconds now) {
+  std::vector<Result<OutboxRow>> rows;
+  auto fail_all = [&](const std::string& why) {
+    unlink_spool_files(rows);
+    return std::vector<Result<OutboxRow>>(jobs.size(), Result<OutboxRow>(make_error(why)));
+  };
+  std::error_code ec;
+  std::filesystem::create_directories(spool_directory_, ec);
+  if (ec) return fail_all("create " + spool_directory_ + ": " + ec.message());
+  try {
+    Transaction transaction(db_);
+    for (const DsnJob& job : jobs) {
+      OutboxRow row = row_for(job.request, next_outbox_id(db_), spool_directory_, now);
+      auto text = job.build(row.dsn_message_id);
+      Status written = text ? write_file(row.spool_path, *text) : Status(text.error());
+      if (!written) {
+        rows.emplace_back(written.error());
+        continue;
+      }
+      insert_outbox(db_, row);
+      rows.emplace_back(std::move(row));
+    }
+    if (Status synced = sync_spool(rows, spool_directory_); !synced)
+      return fail_all(synced.error().message);
+    transaction.commit();
+  } catch (const DatabaseError& e) {
+    return fail_all(std::string("recording the DSN in the outbox: ") + e.what());
+  }
+  kill_point("outbox-written");
+  return rows;
+}
+
+Status Outbox::submit_in_child(const std::vector<OutboxRow>& rows) {
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) return make_error("fork: " + errno_text());
-  if (pid == 0) run_submission_child(mta_, row);
+  if (pid == 0) run_submission_child(mta_, rows);
   kill_point("submitting");
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) return make_error("waitpid: " + errno_text());
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return ok_status();
-  return make_error("DSN " + row.dsn_message_id +
-                    " was not accepted by the MTA (submission child status " +
-                    std::to_string(status) + "); it stays in the outbox for the next run");
+  return make_error("submission child status " + std::to_string(status));
 }
 
 void Outbox::finalize(const OutboxRow& row, EpochSeconds now) {
@@ -153,16 +224,44 @@ void Outbox::finalize(const OutboxRow& row, EpochSeconds now) {
 }
 
 Status Outbox::deliver(const OutboxRow& row, EpochSeconds now) {
-  ETRN_TRY(submit_in_child(row));
+  return deliver_all({row}, now).front();
+}
+
+// Whatever the child's status, the .sent markers say which DSNs the MTA took.
+std::vector<Status> Outbox::deliver_all(const std::vector<OutboxRow>& rows, EpochSeconds now) {
+  const Status child = submit_in_child(rows);
   kill_point("dsn-submitted");
+  std::vector<Status> statuses;
+  std::vector<const OutboxRow*> accepted;
+  for (const OutboxRow& row : rows) {
+    if (exists(sent_path(row.spool_path))) {
+      accepted.push_back(&row);
+      statuses.push_back(ok_status());
+      continue;
+    }
+    statuses.push_back(make_error("DSN " + row.dsn_message_id + " was not accepted by the MTA (" +
+                                  (child ? "see the log" : child.error().message) +
+                                  "); it stays in the outbox for the next run"));
+  }
   try {
-    finalize(row, now);
+    Transaction transaction(db_);
+    for (const OutboxRow* row : accepted) finalize_outbox(db_, *row, now);
+    transaction.commit();
   } catch (const DatabaseError& e) {
-    return make_error("DSN " + row.dsn_message_id +
-                      " sent, but recording that failed (the next run will): " + e.what());
+    for (Status& status : statuses) {
+      if (status)
+        status = make_error(std::string("DSN sent, but recording that failed (the next "
+                                        "run will): ") +
+                            e.what());
+    }
+    return statuses;
+  }
+  for (const OutboxRow* row : accepted) {
+    ::unlink(sent_path(row->spool_path).c_str());
+    ::unlink(row->spool_path.c_str());
   }
   kill_point("finalized");
-  return ok_status();
+  return statuses;
 }
 
 Status Outbox::recover_one(const OutboxRow& row, EpochSeconds now) {

@@ -107,6 +107,45 @@ TEST_F(ExecutorTest, TheDsnIsSubmittedBeforeTheMessageIsRemoved) {
   EXPECT_TRUE(std::filesystem::is_empty(spool())) << "the spool file is deleted after finalizing";
 }
 
+TEST_F(ExecutorTest, ManyExpiredMessagesGoInBatchesAndARefusedDsnKeepsOnlyItsMessage) {
+  const int n = 2 * static_cast<int>(kExpiryBatchSize) + 17;
+  std::vector<MessageToRecord> items;
+  for (int i = 0; i < n; ++i) {
+    const std::string qid = "5Bat" + std::to_string(100000 + i);
+    items.push_back(testing::sample_message(qid, kArrival, {"bob@customer.example"}));
+    items.back().message.sender = "s" + std::to_string(i) + "@sender.example";
+    QueuedMessage q{"deferred", qid, kArrival + 1, 500, items.back().message.sender, false, {}};
+    q.recipients.push_back({"bob@customer.example", "deferred transport"});
+    mta_->queue.push_back(q);
+  }
+  ASSERT_TRUE(record_messages(*db_, items, RecordSource::milter, kArrival));
+  mta_->refuse_dsn_to = "s7@sender.example";
+
+  RunSummary summary = run(kArrival + 49 * kHour);
+
+  EXPECT_EQ(summary.dsns_sent, n - 1) << summary.to_string();
+  EXPECT_EQ(summary.removed, n - 1);
+  ASSERT_EQ(summary.errors.size(), 1u) << summary.to_string();
+  EXPECT_EQ(summary.errors[0].rfind("5Bat100007: ", 0), 0u) << summary.errors[0];
+  ASSERT_EQ(mta_->queue.size(), 1u) << "only the message whose DSN was refused stays";
+  EXPECT_EQ(mta_->queue[0].queue_id, "5Bat100007");
+  const auto calls = mta_->calls();
+  auto count = [&](const std::string& prefix) {
+    return std::count_if(calls.begin(), calls.end(),
+                         [&](const std::string& c) { return c.rfind(prefix, 0) == 0; });
+  };
+  EXPECT_EQ(count("open_dsn_submitter"), 3) << "one submission child per batch";
+  EXPECT_EQ(count("read_contents " + std::to_string(kExpiryBatchSize)), 2);
+  EXPECT_EQ(count("read_contents 17"), 1);
+  EXPECT_EQ(count("remove_all " + std::to_string(kExpiryBatchSize)), 1)
+      << "the batch with the refused DSN removes one fewer";
+  EXPECT_EQ(count("remove_all " + std::to_string(kExpiryBatchSize - 1)), 1);
+  EXPECT_LT(index_of("submit s99@"), index_of("remove 5Bat100000"))
+      << "a batch's DSNs all go before its first removal";
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM etrn_audit WHERE state = 'expired'"), n - 1);
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 1);
+}
+
 TEST_F(ExecutorTest, ASecondRunSendsNothing) {
   record_and_queue({"bob@customer.example"});
   run(kArrival + 49 * kHour);

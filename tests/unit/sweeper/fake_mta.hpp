@@ -21,6 +21,7 @@ class FakeMta : public Mta {
   std::string content = "From: alice@sender.example\nSubject: hello\n\nbody\n";
   std::map<std::string, std::string> contents;  // by queue ID, overriding `content`
   bool fail_submit = false;
+  std::string refuse_dsn_to;  // a DSN recipient whose DSN the MTA refuses
   bool fail_listing = false;
   std::string next_queue_id = "9NeW1";
 
@@ -61,8 +62,22 @@ class FakeMta : public Mta {
     text << in.rdbuf();
     log("submit " + recipient +
         (text.str().find("Message-ID:") != std::string::npos ? " with-id" : " no-id"));
-    if (fail_submit) return make_error("sendmail: refused");
+    if (fail_submit || recipient == refuse_dsn_to) return make_error("sendmail: refused");
     return ok_status();
+  }
+  // The bulk forms log themselves, then do what Mta's defaults do.
+  std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
+                                                 bool headers_only) override {
+    log("read_contents " + std::to_string(queue_ids.size()));
+    return Mta::read_contents(queue_ids, headers_only);
+  }
+  std::vector<Status> remove_all(const std::vector<std::string>& queue_ids) override {
+    log("remove_all " + std::to_string(queue_ids.size()));
+    return Mta::remove_all(queue_ids);
+  }
+  Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override {
+    log("open_dsn_submitter");
+    return Mta::open_dsn_submitter();
   }
   Result<std::string> reinject(const std::string& content_path, const std::string& sender,
                                ReturnContent, const std::string&, bool,
