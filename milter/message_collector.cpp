@@ -137,6 +137,20 @@ std::optional<MessageRecord> MessageCollector::finish(const ClientInfo& client) 
   return out;
 }
 
+std::optional<MessageRecord> MessageCollector::take(const ClientInfo& client) {
+  if (!started_ || message_.recipients.empty()) {
+    reset();
+    return std::nullopt;
+  }
+  MessageRecord out = std::move(message_);
+  out.priority = priority_.priority();
+  out.client_addr = client.addr;
+  out.client_name = client.name;
+  out.helo = client.helo;
+  reset();
+  return out;
+}
+
 void MessageCollector::reset() {
   started_ = false;
   message_ = MessageRecord{};
@@ -158,28 +172,38 @@ MessageToRecord with_deadlines(const Config& config, MessageRecord message) {
 
 namespace {
 
-// Envelope text for a log line: control bytes become '?', so an address
-// cannot forge or break a log line.
-std::string loggable(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) c = '?';
+// Appends envelope text for a log line: control bytes become '?', so an
+// address cannot forge or break a log line.
+void append_loggable(std::string& line, std::string_view text) {
+  const std::size_t start = line.size();
+  line += text;
+  for (std::size_t i = start; i < line.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(line[i]);
+    if (byte < 0x20 || byte == 0x7f) line[i] = '?';
   }
-  return out;
 }
 
 }  // namespace
 
+// Built in one string (this runs for every recorded message).
 std::string describe_record(const MessageRecord& message) {
-  std::string line = loggable(message.queue_id) + ": from=<" + loggable(message.sender) +
-                     "> etrn_rcpts=" + std::to_string(message.recipients.size()) + " (";
+  std::string line;
+  line.reserve(96 + message.queue_id.size() + message.sender.size() +
+               40 * message.recipients.size());
+  append_loggable(line, message.queue_id);
+  line += ": from=<";
+  append_loggable(line, message.sender);
+  line += "> etrn_rcpts=";
+  line += std::to_string(message.recipients.size());
+  line += " (";
   for (std::size_t i = 0; i < message.recipients.size(); ++i) {
     if (i > 0) line += ", ";
-    line += loggable(message.recipients[i].address);
+    append_loggable(line, message.recipients[i].address);
   }
-  line += ") size=" + std::to_string(message.size) +
-          " priority=" + std::string(to_string(message.priority));
+  line += ") size=";
+  line += std::to_string(message.size);
+  line += " priority=";
+  line += to_string(message.priority);
   return line;
 }
 

@@ -66,6 +66,9 @@ class MessageCollector {
 
   // End of message: the record, or nothing when no recipient is ETRN-only.
   std::optional<MessageRecord> finish(const ClientInfo& client) const;
+  // The same, moving the message out instead of copying it: the collector
+  // is left reset.
+  std::optional<MessageRecord> take(const ClientInfo& client);
   void reset();
 
  private:

@@ -240,25 +240,28 @@ sfsistat on_body(SMFICTX* ctx, unsigned char* /*chunk*/, size_t length) {
 }
 
 // Records the message; answers tempfail only when asked to on failure.
-sfsistat record_at_end(ConnectionState& state, const MessageRecord& record) {
+sfsistat record_at_end(ConnectionState& state, MessageRecord record) {
   const Config& config = state.config->config;
   MilterServices* svc = services();
   const auto started = std::chrono::steady_clock::now();
+  // Described before the record is handed over (and moved away).
+  const std::string description = describe_record(record);
+  const std::string queue_id = record.queue_id;
   const Status written = svc->writer.record(
-      with_deadlines(config, record),
+      with_deadlines(config, std::move(record)),
       std::chrono::duration_cast<std::chrono::milliseconds>(config.milter_record_timeout));
   if (written) {
     const std::chrono::duration<double, std::milli> took =
         std::chrono::steady_clock::now() - started;
-    spdlog::info("recorded {} in {:.3f} ms", describe_record(record), took.count());
+    spdlog::info("recorded {} in {:.3f} ms", description, took.count());
     return SMFIS_CONTINUE;
   }
   if (config.on_error == OnError::tempfail) {
-    spdlog::error("{}: NOT recorded, tempfailing (on_error = tempfail): {}", record.queue_id,
+    spdlog::error("{}: NOT recorded, tempfailing (on_error = tempfail): {}", queue_id,
                   written.error().message);
     return SMFIS_TEMPFAIL;
   }
-  spdlog::error("{}: NOT recorded, accepting (on_error = accept): {}", record.queue_id,
+  spdlog::error("{}: NOT recorded, accepting (on_error = accept): {}", queue_id,
                 written.error().message);
   return SMFIS_CONTINUE;
 }
@@ -269,7 +272,7 @@ sfsistat on_eom(SMFICTX* ctx) {
     state = state_of(ctx);
     if (!state) return SMFIS_CONTINUE;
     state->collector.set_queue_id(macro(ctx, "i"));
-    const std::optional<MessageRecord> record = state->collector.finish(state->client);
+    std::optional<MessageRecord> record = state->collector.take(state->client);
     if (!record) return SMFIS_CONTINUE;
     if (record->queue_id.empty()) {
       spdlog::warn(
@@ -278,7 +281,7 @@ sfsistat on_eom(SMFICTX* ctx) {
           record->sender, record->recipients.size());
       return SMFIS_CONTINUE;
     }
-    return record_at_end(*state, *record);
+    return record_at_end(*state, std::move(*record));
   });
   if (state) state->end_message();
   return status;

@@ -1,10 +1,14 @@
-// record_writer.cpp - the writer thread behind RecordWriter (see the header).
+// record_writer.cpp - leader/follower group commit and the checkpoint
+// thread behind RecordWriter (see the header).
 #include "milter/record_writer.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <ctime>
 #include <exception>
+#include <stdexcept>
 #include <utility>
 
 namespace etrn {
@@ -15,80 +19,127 @@ EpochSeconds system_now() {
   return static_cast<EpochSeconds>(std::time(nullptr));
 }
 
+// Milliseconds left until `deadline`, at least 1 (0 would mean "no busy
+// handler": fail at once even when the lock is about to be released).
+int milliseconds_left(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 1));
+}
+
+Error timed_out(std::chrono::milliseconds timeout) {
+  return make_error("the database did not answer within " + std::to_string(timeout.count()) +
+                    " ms (the record may still be written later)");
+}
+
 }  // namespace
 
 RecordWriter::RecordWriter(std::string database_path, Clock clock)
     : path_(std::move(database_path)), clock_(clock ? std::move(clock) : Clock(system_now)) {
-  thread_ = std::thread([this] { run(); });
+  checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
 RecordWriter::~RecordWriter() {
   stop();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stop_ = true;
+  }
+  checkpoint_wake_.notify_one();
+  if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 Status RecordWriter::record(MessageToRecord message, std::chrono::milliseconds timeout) {
-  std::future<Status> result;
-  {
-    std::lock_guard lock(mutex_);
-    if (stopping_) return make_error("the milter is shutting down");
-    queue_.push_back(Request{std::move(message), {}});
-    result = queue_.back().done.get_future();
+  const Deadline deadline = std::chrono::steady_clock::now() + timeout;
+  auto request = std::make_shared<Request>(std::move(message));
+  std::unique_lock lock(mutex_);
+  if (stopping_) return make_error("the milter is shutting down");
+  queue_.push_back(request);
+  return wait_for(request, lock, deadline, timeout);
+}
+
+// Leads a commit whenever none is running; otherwise sleeps until this
+// request's commit has ended, it is this caller's turn to lead, or the
+// deadline.
+Status RecordWriter::wait_for(const RequestPtr& request, std::unique_lock<std::mutex>& lock,
+                              Deadline deadline, std::chrono::milliseconds timeout) {
+  while (!request->result) {
+    if (!committing_) {
+      lead_commit(lock, deadline);
+      continue;
+    }
+    if (request->wake.wait_until(lock, deadline) == std::cv_status::timeout && !request->result) {
+      // Not taken yet: drop it, so nothing is recorded that was answered as failed.
+      std::erase(queue_, request);
+      if (!committing_ && !queue_.empty()) queue_.front()->wake.notify_one();
+      commit_done_.notify_all();  // stop() may be waiting for the queue to empty
+      return timed_out(timeout);
+    }
   }
-  wake_.notify_one();
-  if (result.wait_for(timeout) != std::future_status::ready) {
-    return make_error("the database did not answer within " + std::to_string(timeout.count()) +
-                      " ms (the record may still be written later)");
-  }
-  return result.get();
+  return *request->result;
+}
+
+// Takes everything queued, writes it without the lock, hands each member its
+// result and wakes the oldest caller still waiting to lead the next commit.
+// Returns with the lock held again.
+void RecordWriter::lead_commit(std::unique_lock<std::mutex>& lock, Deadline deadline) {
+  committing_ = true;
+  std::vector<RequestPtr> batch;
+  batch.swap(queue_);
+  lock.unlock();
+  const Status status = write_batch(batch, deadline);
+  lock.lock();
+  committing_ = false;
+  for (const RequestPtr& r : batch) r->result = status;
+  if (!queue_.empty()) batch.push_back(queue_.front());  // the next leader
+  lock.unlock();
+  // Woken without the lock held, so they need not wait for it; `batch`
+  // keeps each request (and its condition variable) alive meanwhile.
+  for (const RequestPtr& r : batch) r->wake.notify_one();
+  commit_done_.notify_all();
+  lock.lock();
 }
 
 void RecordWriter::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  std::unique_lock lock(mutex_);
+  stopping_ = true;
+  // Callers still queued are waiting: one of them leads their commit.
+  commit_done_.wait(lock, [this] { return !committing_ && queue_.empty(); });
 }
 
 Status RecordWriter::open_now() {
-  std::lock_guard lock(db_mutex_);
-  return ensure_open();
+  std::unique_lock lock(mutex_);
+  commit_done_.wait(lock, [this] { return !committing_; });
+  committing_ = true;  // keeps leaders away from db_ while it opens
+  lock.unlock();
+  Status status = ensure_open(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  lock.lock();
+  committing_ = false;
+  if (!queue_.empty()) queue_.front()->wake.notify_one();
+  commit_done_.notify_all();
+  return status;
 }
 
-void RecordWriter::run() {
-  for (;;) {
-    std::vector<Request> batch;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything is written
-      while (!queue_.empty()) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    write_batch(batch);
-  }
-}
-
-Status RecordWriter::ensure_open() {
+Status RecordWriter::ensure_open(Deadline deadline) {
   if (db_) return ok_status();
-  auto opened = Database::open(path_, OpenMode::read_write_create);
+  auto opened = Database::open(path_, OpenMode::read_write_create, milliseconds_left(deadline));
   if (!opened) return make_error("cannot open database: " + opened.error().message);
   db_ = std::move(opened.value());
+  // Replaces SQLite's automatic checkpoint, which would run in the leader.
+  sqlite3_wal_hook(db_->handle(), &RecordWriter::on_wal_commit, this);
   return ok_status();
 }
 
-void RecordWriter::write_batch(std::vector<Request>& batch) {
+Status RecordWriter::write_batch(std::vector<RequestPtr>& batch, Deadline deadline) {
   Status status = ok_status();
   try {
-    std::lock_guard lock(db_mutex_);
-    status = ensure_open();
+    status = ensure_open(deadline);
     if (status) {
+      // A database locked by another process fails this batch in time.
+      sqlite3_busy_timeout(db_->handle(), milliseconds_left(deadline));
       std::vector<MessageToRecord> messages;
       messages.reserve(batch.size());
-      for (auto& r : batch) messages.push_back(std::move(r.message));
+      for (auto& r : batch) messages.push_back(std::move(r->message));
       auto written = record_messages(*db_, messages, RecordSource::milter, clock_());
       if (!written) {
         status = make_error(written.error().message);
@@ -97,12 +148,51 @@ void RecordWriter::write_batch(std::vector<Request>& batch) {
     }
   } catch (const std::exception& e) {
     status = make_error(std::string("database error: ") + e.what());
-    std::lock_guard lock(db_mutex_);
     db_.reset();
   }
   if (!status)
     spdlog::error("recording {} message(s) failed: {}", batch.size(), status.error().message);
-  for (auto& r : batch) r.done.set_value(status);
+  return status;
+}
+
+// SQLite's WAL hook, called by the committing thread after each commit.
+int RecordWriter::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
+  if (frames < kCheckpointFrames) return SQLITE_OK;
+  auto* writer = static_cast<RecordWriter*>(self);
+  {
+    std::lock_guard lock(writer->checkpoint_mutex_);
+    writer->checkpoint_wanted_ = true;
+  }
+  writer->checkpoint_wake_.notify_one();
+  return SQLITE_OK;
+}
+
+// PASSIVE checkpoints with a connection of its own: they copy what no
+// reader still needs and never block the writer.
+void RecordWriter::checkpoint_loop() {
+  std::unique_ptr<Database> db;
+  std::unique_lock lock(checkpoint_mutex_);
+  for (;;) {
+    checkpoint_wake_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_wanted_; });
+    if (checkpoint_stop_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    try {
+      if (!db) {
+        auto opened = Database::open(path_, OpenMode::read_write);
+        if (!opened) throw std::runtime_error(opened.error().message);
+        db = std::move(opened.value());
+      }
+      const int rc = sqlite3_wal_checkpoint_v2(db->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
+                                               nullptr, nullptr);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        throw std::runtime_error(sqlite3_errmsg(db->handle()));
+    } catch (const std::exception& e) {
+      spdlog::warn("WAL checkpoint of {} failed (retried as the WAL grows): {}", path_, e.what());
+      db.reset();
+    }
+    lock.lock();
+  }
 }
 
 }  // namespace etrn

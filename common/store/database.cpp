@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "common/store/schema.hpp"
@@ -107,6 +108,14 @@ void configure(Database& db, const std::string& path, OpenMode mode, int busy_ti
   db.exec("PRAGMA temp_store=MEMORY");
 }
 
+// SQLite's memory statistics take a process-wide mutex on every malloc and
+// free; nothing here reads them. Must precede SQLite's initialisation, so
+// it is done before the first open (later it is refused, harmlessly).
+void configure_sqlite_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 }  // namespace
 
 // ---- DatabaseError --------------------------------------------------------
@@ -194,6 +203,7 @@ void Statement::reset() {
 Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMode mode,
                                                  int busy_timeout_ms) {
   ETRN_TRY(check_parent_directory(path));
+  configure_sqlite_once();
   sqlite3* handle = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &handle, open_flags(mode), nullptr);
   if (rc != SQLITE_OK) {

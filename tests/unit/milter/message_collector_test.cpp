@@ -45,6 +45,33 @@ TEST_F(MessageCollectorTest, RecordsOnlyTheEtrnOnlyRecipients) {
   EXPECT_EQ(record->helo, "helo.example");
 }
 
+TEST_F(MessageCollectorTest, TakeGivesWhatFinishGivesAndLeavesTheCollectorReset) {
+  mail({"<alice@sender.example>"});
+  rcpt({"<bob@customer.example>"}, "etrn-only");
+  collector_.add_header("Subject", "hello");
+  collector_.set_queue_id("4A1B2C");
+  const auto finished = collector_.finish(client_);
+  const auto taken = collector_.take(client_);
+  ASSERT_TRUE(finished);
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->queue_id, finished->queue_id);
+  EXPECT_EQ(taken->sender, "alice@sender.example");
+  EXPECT_EQ(taken->subject, "hello");
+  EXPECT_EQ(taken->size, finished->size);
+  EXPECT_EQ(taken->helo, "helo.example");
+  ASSERT_EQ(taken->recipients.size(), 1u);
+  EXPECT_EQ(taken->recipients[0].address, "bob@customer.example");
+  EXPECT_FALSE(collector_.started()) << "take() must leave the collector reset";
+  EXPECT_FALSE(collector_.take(client_)) << "a second take() must give nothing";
+}
+
+TEST_F(MessageCollectorTest, TakeWithoutEtrnRecipientsGivesNothing) {
+  mail({"<alice@sender.example>"});
+  rcpt({"<carol@sender.example>"}, "virtual");
+  collector_.set_queue_id("4A1B2C");
+  EXPECT_FALSE(collector_.take(client_));
+}
+
 TEST_F(MessageCollectorTest, AMessageWithoutEtrnRecipientsGivesNothing) {
   mail({"<alice@sender.example>"});
   rcpt({"<carol@sender.example>"}, "virtual");
