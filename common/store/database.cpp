@@ -4,8 +4,9 @@
 //
 // Threads: a Database is one SQLite connection opened with
 // SQLITE_OPEN_NOMUTEX, so it must be used by one thread at a time. Give
-// each thread its own Database (the milter has one writer thread that owns
-// its connection); SQLite's file locking coordinates the connections.
+// each thread its own Database, or hand one over under a lock (the
+// milter's writer connection passes from one committing thread to the
+// next); SQLite's file locking coordinates the connections.
 //
 // Durability: synchronous=FULL in WAL mode makes a COMMIT durable (the WAL
 // is fsync'ed) before it returns, so the milter can answer end-of-message
