@@ -90,7 +90,7 @@ class Executor {
 // Messages acted on together (one postcat, one commit, one sendmail -bs,
 // one postsuper): large enough to amortize the commands, small enough to
 // keep the originals of a batch in memory and the database write lock short.
-inline constexpr std::size_t kExpiryBatchSize = 100;
+inline constexpr std::size_t kExpiryBatchSize = 250;
 
 // The header put on a re-injected copy, naming the original queue ID.
 inline constexpr const char* kReinjectedHeader = "X-ETRN-Sweeper-Reinjected";

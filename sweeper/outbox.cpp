@@ -9,10 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <thread>
+#include <unordered_set>
 
 #include "sweeper/kill_point.hpp"
 
@@ -149,8 +151,16 @@ OutboxRow row_for(const DsnRequest& request, std::int64_t id, const std::string&
   return row;
 }
 
-// Every written file and the directory on disk before the rows commit.
+// Every written file and the directory on disk before the rows commit:
+// one syncfs(2) of the spool's file system (one journal commit, where an
+// fsync per file costs one each: 250 fsyncs took a second under load),
+// else an fsync per file.
 Status sync_spool(const std::vector<Result<OutboxRow>>& rows, const std::string& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return make_error("open " + directory + ": " + errno_text());
+  const bool synced = ::syncfs(fd) == 0;
+  ::close(fd);
+  if (synced) return ok_status();
   for (const auto& row : rows) {
     if (row) ETRN_TRY(fsync_file(row->spool_path));
   }
@@ -203,24 +213,63 @@ std::vector<Result<OutboxRow>> Outbox::enqueue_all(const std::vector<DsnJob>& jo
   return rows;
 }
 
-Status Outbox::submit_in_child(const std::vector<OutboxRow>& rows) {
+// Up to kSubmissionChildren children, each with its share of the rows:
+// the MTA's fsync of each accepted DSN is what a conversation waits for,
+// and several conversations overlap those waits.
+Status Outbox::submit_in_children(const std::vector<OutboxRow>& rows) {
+  const std::size_t children =
+      std::clamp<std::size_t>(rows.size() / kRowsPerSubmissionChild, 1, kSubmissionChildren);
   std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) return make_error("fork: " + errno_text());
-  if (pid == 0) run_submission_child(mta_, rows);
-  kill_point("submitting");
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return make_error("waitpid: " + errno_text());
+  std::vector<pid_t> pids;
+  for (std::size_t k = 0; k < children; ++k) {
+    const pid_t pid = ::fork();
+    if (pid < 0) break;  // the children started still do their share; the rest waits
+    if (pid == 0) {
+      std::vector<OutboxRow> share;
+      for (std::size_t i = k; i < rows.size(); i += children) share.push_back(rows[i]);
+      run_submission_child(mta_, share);
+    }
+    pids.push_back(pid);
   }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return ok_status();
-  return make_error("submission child status " + std::to_string(status));
+  kill_point("submitting");
+  bool all = pids.size() == children;
+  for (const pid_t pid : pids) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) return make_error("waitpid: " + errno_text());
+    }
+    all = all && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  if (pids.empty()) return make_error("fork: " + errno_text());
+  return all ? ok_status() : make_error("a submission child failed");
 }
 
 void Outbox::finalize(const OutboxRow& row, EpochSeconds now) {
   finalize_outbox(db_, row, now);
-  ::unlink(sent_path(row.spool_path).c_str());
-  ::unlink(row.spool_path.c_str());
+  finished_.push_back(row.spool_path);
+}
+
+void Outbox::remove_finished_files() {
+  for (const std::string& path : finished_) {
+    ::unlink(sent_path(path).c_str());
+    ::unlink(path.c_str());
+  }
+  finished_.clear();
+}
+
+// Files no unsent row names: finished by a run that died before
+// remove_finished_files(), or written by one that died before its commit.
+void Outbox::remove_orphans() {
+  std::unordered_set<std::string> wanted;
+  for (const OutboxRow& row : unsent_outbox(db_)) {
+    wanted.insert(row.spool_path);
+    wanted.insert(sent_path(row.spool_path));
+  }
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(spool_directory_, ec)) {
+    const std::string path = entry.path().string();
+    if (entry.is_regular_file(ec) && !wanted.contains(path)) ::unlink(path.c_str());
+  }
 }
 
 Status Outbox::deliver(const OutboxRow& row, EpochSeconds now) {
@@ -229,7 +278,7 @@ Status Outbox::deliver(const OutboxRow& row, EpochSeconds now) {
 
 // Whatever the child's status, the .sent markers say which DSNs the MTA took.
 std::vector<Status> Outbox::deliver_all(const std::vector<OutboxRow>& rows, EpochSeconds now) {
-  const Status child = submit_in_child(rows);
+  const Status child = submit_in_children(rows);
   kill_point("dsn-submitted");
   std::vector<Status> statuses;
   std::vector<const OutboxRow*> accepted;
@@ -256,10 +305,7 @@ std::vector<Status> Outbox::deliver_all(const std::vector<OutboxRow>& rows, Epoc
     }
     return statuses;
   }
-  for (const OutboxRow* row : accepted) {
-    ::unlink(sent_path(row->spool_path).c_str());
-    ::unlink(row->spool_path.c_str());
-  }
+  for (const OutboxRow* row : accepted) finished_.push_back(row->spool_path);
   kill_point("finalized");
   return statuses;
 }
@@ -290,6 +336,8 @@ Status Outbox::recover_one(const OutboxRow& row, EpochSeconds now) {
 Result<int> Outbox::recover(EpochSeconds now) {
   std::vector<OutboxRow> rows = unsent_outbox(db_);
   for (const OutboxRow& row : rows) ETRN_TRY(recover_one(row, now));
+  remove_finished_files();
+  remove_orphans();
   return static_cast<int>(rows.size());
 }
 

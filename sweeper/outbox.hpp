@@ -4,17 +4,22 @@
 //    (its Message-ID is etrn-<kind>-<id>.<queue id>@<reporting mta>),
 //    write it to <spool>/<id>.eml, insert the outbox row; once every file
 //    of the batch and the directory are fsynced, commit.
-// 2. deliver: a child process opens one DsnSubmitter (one `sendmail -bs`)
-//    for the batch; for each DSN it takes flock(LOCK_EX) on the spool file,
+// 2. deliver: child processes (a few, each with its share of the batch)
+//    open one DsnSubmitter (one `sendmail -bs`) each; for each of its
+//    DSNs a child takes flock(LOCK_EX) on the spool file,
 //    submits it and, once the MTA accepted it, renames it to <id>.eml.sent;
-//    it fsyncs the directory and exits; the parent waits. If the parent
-//    dies, the child still finishes. Then finalize every DSN whose .sent
+//    it fsyncs the directory and exits; the parent waits for all. If the
+//    parent dies, the children still finish. Then finalize every DSN whose .sent
 //    marker is there: outbox sent_at, recipient states and events, in one
-//    transaction; the spool files are deleted.
+//    transaction. The spool files of finished DSNs are deleted at the end
+//    of the run (remove_finished_files), not one by one: on ext4, creating
+//    files among many just deleted is slow (__ext4_new_inode skips every
+//    inode freed in the last minute), and it was half the sweeper's CPU.
 // 3. recover (start of every run): for each row not sent, lock the spool
 //    file (waiting up to kRecoveryLockWait for a child still running);
 //    with .sent present, finalize without resubmitting; otherwise submit
-//    again (the MTA never accepted it).
+//    again (the MTA never accepted it). Then every file in the spool that
+//    no unsent row names is deleted.
 // Exactly once holds whatever kills the sweeper or the child (the rename
 // is done before the next DSN is submitted). A power failure can lose the
 // renames not yet fsynced at the end of a batch; those DSNs are then sent
@@ -33,6 +38,10 @@
 namespace etrn {
 
 inline constexpr std::chrono::seconds kRecoveryLockWait{60};
+// A batch of DSNs is shared among this many submission children at most,
+// each with at least kRowsPerSubmissionChild DSNs.
+inline constexpr std::size_t kSubmissionChildren = 4;
+inline constexpr std::size_t kRowsPerSubmissionChild = 16;
 
 struct DsnRequest {
   std::int64_t message_id = 0;
@@ -59,7 +68,7 @@ class Outbox {
   // Submits and finalizes. An error leaves the row for the next run's recovery.
   Status deliver(const OutboxRow& row, EpochSeconds now);
 
-  // The same for a batch, with one commit, one child and one submitter; a
+  // The same for a batch: one commit, a few children, one submitter each; a
   // result per job or row, in order. A job whose builder fails gets that
   // error and no row; the others go ahead.
   std::vector<Result<OutboxRow>> enqueue_all(const std::vector<DsnJob>& jobs, EpochSeconds now);
@@ -67,16 +76,21 @@ class Outbox {
   // Finishes every row a previous run left unsent; returns how many.
   Result<int> recover(EpochSeconds now);
 
+  // Deletes the spool files of the DSNs finished so far (the run's end).
+  void remove_finished_files();
+
   const std::string& spool_directory() const { return spool_directory_; }
 
  private:
-  Status submit_in_child(const std::vector<OutboxRow>& rows);
+  Status submit_in_children(const std::vector<OutboxRow>& rows);
   Status recover_one(const OutboxRow& row, EpochSeconds now);
   void finalize(const OutboxRow& row, EpochSeconds now);
+  void remove_orphans();
 
   Database& db_;
   Mta& mta_;
   std::string spool_directory_;
+  std::vector<std::string> finished_;  // spool paths of finalized DSNs
 };
 
 // Writes `text` to `path` and fsyncs the file and its directory.

@@ -126,6 +126,7 @@ int sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeco
   Executor executor(config, *db, mta, outbox, reporting_mta_for(config),
                     ExecutorClock{act_now, real_now});
   RunSummary summary = executor.execute(std::move(plan));
+  outbox.remove_finished_files();
   summary.recovered = *recovered;
   if (options.verbose) std::cout << summary.to_string() << "\n";
   if (summary.errors.empty()) return 0;
