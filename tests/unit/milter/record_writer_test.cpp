@@ -1,6 +1,7 @@
-// record_writer_test.cpp - the milter's writer thread against real SQLite
+// record_writer_test.cpp - the milter's group commit against real SQLite
 // files: records are durable when record() returns, concurrent callers
-// share the writer, failures come back as errors and the writer recovers.
+// share commits, failures and timeouts come back as errors in time and the
+// writer recovers.
 #include "milter/record_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -102,6 +103,40 @@ TEST_F(RecordWriterTest, ALockedDatabaseTimesOutInsteadOfHangingTheCaller) {
 
   EXPECT_FALSE(got);
   EXPECT_LT(took, 2s) << "the caller must not wait for SQLite's busy timeout";
+}
+
+// The leader waits for the lock (its busy timeout is what is left of its
+// own timeout), the others queue behind it: every caller must still return
+// in time, and the writer must work again once the lock is gone.
+TEST_F(RecordWriterTest, CallersQueuedBehindALockedCommitAllReturnInTime) {
+  RecordWriter writer(db_path());
+  ASSERT_TRUE(writer.open_now());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db_path().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+
+  constexpr int kCallers = 5;
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> threads;
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < kCallers; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string id = "LOCK" + std::to_string(i);
+      if (writer.record(sample_message(id, 1000, {"bob@customer.example"}), 300ms)) ++succeeded;
+    });
+  }
+  for (auto& th : threads) th.join();
+  const auto took = std::chrono::steady_clock::now() - started;
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+
+  EXPECT_EQ(succeeded.load(), 0) << "a record was reported written while the database was locked";
+  EXPECT_LT(took, 2s) << "callers behind a locked commit must not wait past their timeout";
+  const Status after = writer.record(sample_message("AFTER1", 1000, {"bob@customer.example"}), 5s);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages WHERE queue_id LIKE 'LOCK%'"), 0)
+      << "a caller was answered with a failure but its record was written";
+  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'AFTER1'"), 1);
 }
 
 TEST_F(RecordWriterTest, StopWritesWhatIsQueuedAndRefusesLaterRecords) {
