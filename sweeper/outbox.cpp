@@ -1,5 +1,6 @@
-// outbox.cpp - the DSN outbox: spool, submission child, recovery (see
-// outbox.hpp for the protocol and what it guarantees).
+// outbox.cpp - the DSN outbox: rows with the DSN text, submission children
+// with their sent logs, recovery (see outbox.hpp for the protocol and what
+// it guarantees).
 #include "sweeper/outbox.hpp"
 
 #include <fcntl.h>
@@ -11,16 +12,21 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
-#include <unordered_set>
 
 #include "sweeper/kill_point.hpp"
 
 namespace etrn {
 
 namespace {
+
+constexpr std::string_view kSentLogPrefix = "sent-";
+constexpr std::string_view kSentLogSuffix = ".log";
 
 std::string errno_text() {
   return std::strerror(errno);
@@ -31,12 +37,18 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// The accepted-marker of a spool file written by schema v3 and earlier.
 std::string sent_path(const std::string& spool_path) {
   return spool_path + ".sent";
 }
 
 std::string directory_of(const std::string& path) {
   return std::filesystem::path(path).parent_path().string();
+}
+
+bool is_sent_log(const std::filesystem::path& path) {
+  const std::string name = path.filename().string();
+  return name.starts_with(kSentLogPrefix) && name.ends_with(kSentLogSuffix);
 }
 
 // flock(LOCK_EX), polling so that a stuck child cannot block us for ever.
@@ -50,30 +62,31 @@ bool lock_with_timeout(int fd, std::chrono::seconds limit) {
   return true;
 }
 
-// Submits one spool file under its lock unless a .sent marker says it
-// went already; renames it to .sent once the MTA accepted it.
-bool submit_locked(DsnSubmitter& submitter, const OutboxRow& row) {
-  int fd = ::open(row.spool_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return exists(sent_path(row.spool_path));
-  const bool done = [&] {
-    if (::flock(fd, LOCK_EX) != 0) return false;
-    if (exists(sent_path(row.spool_path))) return true;  // another child got there first
-    Status submitted = submitter.submit(row.spool_path, row.sender);
-    if (!submitted) {
-      spdlog::error("outbox {}: submitting {}: {}", row.id, row.spool_path,
-                    submitted.error().message);
-      return false;
-    }
-    kill_point("child-submitted");
-    return ::rename(row.spool_path.c_str(), sent_path(row.spool_path).c_str()) == 0;
-  }();
-  ::close(fd);
-  return done;
+bool write_all(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return false;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
 }
 
-// The child: one submitter for the batch, each DSN under its lock, then
-// the renames made durable. Never returns; touches no database.
-[[noreturn]] void run_submission_child(Mta& mta, const std::vector<OutboxRow>& rows) {
+// The ids in a sent log, one per line; a torn last line is ignored.
+void add_logged_ids(const std::string& text, std::unordered_set<std::int64_t>& ids) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::int64_t id = 0;
+    const auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), id);
+    if (ec == std::errc() && end == line.data() + line.size() && !lines.eof()) ids.insert(id);
+  }
+}
+
+// The child: one submitter for its share; each accepted DSN's id goes to
+// the log (inherited, locked) before the next is submitted. Never
+// returns; touches no database.
+[[noreturn]] void run_submission_child(Mta& mta, const std::vector<const OutboxRow*>& share,
+                                       int log_fd) {
   bool all = true;
   {
     auto submitter = mta.open_dsn_submitter();
@@ -81,10 +94,34 @@ bool submit_locked(DsnSubmitter& submitter, const OutboxRow& row) {
       spdlog::error("outbox: cannot submit DSNs: {}", submitter.error().message);
       _exit(1);
     }
-    for (const OutboxRow& row : rows) all = submit_locked(**submitter, row) && all;
+    for (const OutboxRow* row : share) {
+      Status submitted = (*submitter)->submit(row->dsn_text, row->sender);
+      if (!submitted) {
+        spdlog::error("outbox {}: submitting DSN {}: {}", row->id, row->dsn_message_id,
+                      submitted.error().message);
+        all = false;
+        continue;
+      }
+      kill_point("child-submitted");
+      if (!write_all(log_fd, std::to_string(row->id) + "\n")) _exit(5);
+    }
   }  // the submitter ends its conversation here
-  if (!rows.empty() && !fsync_directory(directory_of(rows.front().spool_path))) _exit(6);
+  if (::fsync(log_fd) != 0) _exit(6);
   _exit(all ? 0 : 1);
+}
+
+OutboxRow row_for(const DsnRequest& request, std::int64_t id, EpochSeconds now) {
+  OutboxRow row;
+  row.id = id;
+  row.message_id = request.message_id;
+  row.kind = request.kind;
+  row.recipient_ids = request.recipient_ids;
+  row.dsn_message_id = "etrn-" + std::string(to_string(request.kind)) + "-" + std::to_string(id) +
+                       "." + request.queue_id + "@" + request.reporting_mta;
+  row.created_at = now;
+  row.queue_id = request.queue_id;
+  row.sender = request.sender;
+  return row;
 }
 
 }  // namespace
@@ -98,82 +135,19 @@ Status fsync_directory(const std::string& directory) {
   return ok_status();
 }
 
-Status write_file(const std::string& path, const std::string& text) {
+Status write_durably(const std::string& path, const std::string& text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return make_error("create " + path + ": " + errno_text());
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return make_error("write " + path + ": " + errno_text());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) return make_error("close " + path + ": " + errno_text());
-  return ok_status();
-}
-
-Status fsync_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error("open " + path + ": " + errno_text());
-  const bool synced = ::fsync(fd) == 0;
+  const bool written = write_all(fd, text);
+  const bool synced = written && ::fsync(fd) == 0;
   ::close(fd);
+  if (!written) return make_error("write " + path + ": " + errno_text());
   if (!synced) return make_error("fsync " + path + ": " + errno_text());
-  return ok_status();
-}
-
-Status write_durably(const std::string& path, const std::string& text) {
-  ETRN_TRY(write_file(path, text));
-  ETRN_TRY(fsync_file(path));
   return fsync_directory(directory_of(path));
 }
 
 Outbox::Outbox(Database& db, Mta& mta, std::string spool_directory)
     : db_(db), mta_(mta), spool_directory_(std::move(spool_directory)) {}
-
-namespace {
-
-OutboxRow row_for(const DsnRequest& request, std::int64_t id, const std::string& spool_directory,
-                  EpochSeconds now) {
-  OutboxRow row;
-  row.id = id;
-  row.message_id = request.message_id;
-  row.kind = request.kind;
-  row.recipient_ids = request.recipient_ids;
-  row.dsn_message_id = "etrn-" + std::string(to_string(request.kind)) + "-" + std::to_string(id) +
-                       "." + request.queue_id + "@" + request.reporting_mta;
-  row.spool_path = spool_directory + "/" + std::to_string(id) + ".eml";
-  row.created_at = now;
-  row.queue_id = request.queue_id;
-  row.sender = request.sender;
-  return row;
-}
-
-// Every written file and the directory on disk before the rows commit:
-// one syncfs(2) of the spool's file system (one journal commit, where an
-// fsync per file costs one each: 250 fsyncs took a second under load),
-// else an fsync per file.
-Status sync_spool(const std::vector<Result<OutboxRow>>& rows, const std::string& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return make_error("open " + directory + ": " + errno_text());
-  const bool synced = ::syncfs(fd) == 0;
-  ::close(fd);
-  if (synced) return ok_status();
-  for (const auto& row : rows) {
-    if (row) ETRN_TRY(fsync_file(row->spool_path));
-  }
-  return fsync_directory(directory);
-}
-
-void unlink_spool_files(const std::vector<Result<OutboxRow>>& rows) {
-  for (const auto& row : rows) {
-    if (row) ::unlink(row->spool_path.c_str());
-  }
-}
-
-}  // namespace
 
 Result<OutboxRow> Outbox::enqueue(const DsnRequest& request, const DsnBuilder& build,
                                   EpochSeconds now) {
@@ -183,31 +157,23 @@ Result<OutboxRow> Outbox::enqueue(const DsnRequest& request, const DsnBuilder& b
 std::vector<Result<OutboxRow>> Outbox::enqueue_all(const std::vector<DsnJob>& jobs,
                                                    EpochSeconds now) {
   std::vector<Result<OutboxRow>> rows;
-  auto fail_all = [&](const std::string& why) {
-    unlink_spool_files(rows);
-    return std::vector<Result<OutboxRow>>(jobs.size(), Result<OutboxRow>(make_error(why)));
-  };
-  std::error_code ec;
-  std::filesystem::create_directories(spool_directory_, ec);
-  if (ec) return fail_all("create " + spool_directory_ + ": " + ec.message());
   try {
     Transaction transaction(db_);
     for (const DsnJob& job : jobs) {
-      OutboxRow row = row_for(job.request, next_outbox_id(db_), spool_directory_, now);
+      OutboxRow row = row_for(job.request, next_outbox_id(db_), now);
       auto text = job.build(row.dsn_message_id);
-      Status written = text ? write_file(row.spool_path, *text) : Status(text.error());
-      if (!written) {
-        rows.emplace_back(written.error());
+      if (!text) {
+        rows.emplace_back(text.error());
         continue;
       }
+      row.dsn_text = std::move(*text);
       insert_outbox(db_, row);
       rows.emplace_back(std::move(row));
     }
-    if (Status synced = sync_spool(rows, spool_directory_); !synced)
-      return fail_all(synced.error().message);
     transaction.commit();
   } catch (const DatabaseError& e) {
-    return fail_all(std::string("recording the DSN in the outbox: ") + e.what());
+    const Error error = make_error(std::string("recording the DSN in the outbox: ") + e.what());
+    return std::vector<Result<OutboxRow>>(jobs.size(), Result<OutboxRow>(error));
   }
   kill_point("outbox-written");
   return rows;
@@ -216,52 +182,134 @@ std::vector<Result<OutboxRow>> Outbox::enqueue_all(const std::vector<DsnJob>& jo
 // Up to kSubmissionChildren children, each with its share of the rows:
 // the MTA's fsync of each accepted DSN is what a conversation waits for,
 // and several conversations overlap those waits.
-Status Outbox::submit_in_children(const std::vector<OutboxRow>& rows) {
+Result<std::unordered_set<std::int64_t>> Outbox::submit_in_children(
+    const std::vector<OutboxRow>& rows) {
+  std::error_code ec;
+  std::filesystem::create_directories(spool_directory_, ec);
+  if (ec) return make_error("create " + spool_directory_ + ": " + ec.message());
   const std::size_t children =
       std::clamp<std::size_t>(rows.size() / kRowsPerSubmissionChild, 1, kSubmissionChildren);
   std::fflush(nullptr);
   std::vector<pid_t> pids;
+  std::vector<std::string> logs;
   for (std::size_t k = 0; k < children; ++k) {
-    const pid_t pid = ::fork();
-    if (pid < 0) break;  // the children started still do their share; the rest waits
-    if (pid == 0) {
-      std::vector<OutboxRow> share;
-      for (std::size_t i = k; i < rows.size(); i += children) share.push_back(rows[i]);
-      run_submission_child(mta_, share);
+    const std::string log = spool_directory_ + "/" + std::string(kSentLogPrefix) +
+                            std::to_string(rows.front().id) + "-" + std::to_string(k) +
+                            std::string(kSentLogSuffix);
+    // Locked before the fork, so no child ever runs with its log unlocked.
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
+      if (fd >= 0) ::close(fd);
+      break;  // the children started still do their share; the rest waits
     }
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      std::vector<const OutboxRow*> share;
+      for (std::size_t i = k; i < rows.size(); i += children) share.push_back(&rows[i]);
+      run_submission_child(mta_, share, fd);
+    }
+    ::close(fd);
+    logs.push_back(log);
+    if (pid < 0) break;
     pids.push_back(pid);
   }
   kill_point("submitting");
-  bool all = pids.size() == children;
   for (const pid_t pid : pids) {
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0) {
-      if (errno != EINTR) return make_error("waitpid: " + errno_text());
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    all = all && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
-  if (pids.empty()) return make_error("fork: " + errno_text());
-  return all ? ok_status() : make_error("a submission child failed");
+  finished_.insert(finished_.end(), logs.begin(), logs.end());
+  if (pids.empty()) return make_error("cannot start a submission child: " + errno_text());
+  std::unordered_set<std::int64_t> accepted;
+  for (const std::string& log : logs) {
+    std::ifstream in(log, std::ios::binary);
+    add_logged_ids(std::string(std::istreambuf_iterator<char>(in), {}), accepted);
+  }
+  return accepted;
 }
 
-void Outbox::finalize(const OutboxRow& row, EpochSeconds now) {
-  finalize_outbox(db_, row, now);
-  finished_.push_back(row.spool_path);
+void Outbox::finalize_all(const std::vector<const OutboxRow*>& rows, EpochSeconds now) {
+  Transaction transaction(db_);
+  for (const OutboxRow* row : rows) finalize_outbox(db_, *row, now);
+  transaction.commit();
+}
+
+Status Outbox::deliver(const OutboxRow& row, EpochSeconds now) {
+  return deliver_all({row}, now).front();
+}
+
+// Whatever the children's exit status, their logs say which DSNs the MTA took.
+std::vector<Status> Outbox::deliver_all(const std::vector<OutboxRow>& rows, EpochSeconds now) {
+  if (rows.empty()) return {};
+  auto accepted = submit_in_children(rows);
+  kill_point("dsn-submitted");
+  std::vector<Status> statuses;
+  std::vector<const OutboxRow*> sent;
+  for (const OutboxRow& row : rows) {
+    if (accepted && accepted->contains(row.id)) {
+      sent.push_back(&row);
+      statuses.push_back(ok_status());
+      continue;
+    }
+    statuses.push_back(make_error("DSN " + row.dsn_message_id + " was not accepted by the MTA (" +
+                                  (accepted ? "see the log" : accepted.error().message) +
+                                  "); it stays in the outbox for the next run"));
+  }
+  try {
+    finalize_all(sent, now);
+  } catch (const DatabaseError& e) {
+    for (Status& status : statuses) {
+      if (status)
+        status = make_error(
+            std::string("DSN sent, but recording that failed (the next run will): ") + e.what());
+    }
+    return statuses;
+  }
+  kill_point("finalized");
+  return statuses;
 }
 
 void Outbox::remove_finished_files() {
-  for (const std::string& path : finished_) {
-    ::unlink(sent_path(path).c_str());
-    ::unlink(path.c_str());
-  }
+  for (const std::string& path : finished_) ::unlink(path.c_str());
   finished_.clear();
 }
 
-// Files no unsent row names: finished by a run that died before
-// remove_finished_files(), or written by one that died before its commit.
+// Waits for each log's lock (a child of a killed run may still be at work).
+Result<std::unordered_set<std::int64_t>> Outbox::read_sent_logs() {
+  std::unordered_set<std::int64_t> accepted;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(spool_directory_, ec)) {
+    if (!is_sent_log(entry.path())) continue;
+    const std::string log = entry.path().string();
+    const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    const bool locked = lock_with_timeout(fd, kRecoveryLockWait);
+    ::close(fd);
+    if (!locked) return make_error("sent log " + log + " stays locked; is a submission hanging?");
+    std::ifstream in(log, std::ios::binary);
+    add_logged_ids(std::string(std::istreambuf_iterator<char>(in), {}), accepted);
+  }
+  return accepted;
+}
+
+// A row from schema v3 or older: its text is in its spool file.
+Status Outbox::load_legacy_text(OutboxRow& row) {
+  std::ifstream in(row.spool_path, std::ios::binary);
+  if (!in) {
+    return make_error("outbox " + std::to_string(row.id) + ": spool file " + row.spool_path +
+                      " is missing; the DSN cannot be sent (remove the outbox row once handled)");
+  }
+  row.dsn_text.assign(std::istreambuf_iterator<char>(in), {});
+  return ok_status();
+}
+
+// Files no unsent row names: logs of finished runs, and the spool files and
+// markers of schema v3 rows already finished.
 void Outbox::remove_orphans() {
   std::unordered_set<std::string> wanted;
   for (const OutboxRow& row : unsent_outbox(db_)) {
+    if (row.spool_path.empty()) continue;
     wanted.insert(row.spool_path);
     wanted.insert(sent_path(row.spool_path));
   }
@@ -272,72 +320,32 @@ void Outbox::remove_orphans() {
   }
 }
 
-Status Outbox::deliver(const OutboxRow& row, EpochSeconds now) {
-  return deliver_all({row}, now).front();
-}
-
-// Whatever the child's status, the .sent markers say which DSNs the MTA took.
-std::vector<Status> Outbox::deliver_all(const std::vector<OutboxRow>& rows, EpochSeconds now) {
-  const Status child = submit_in_children(rows);
-  kill_point("dsn-submitted");
-  std::vector<Status> statuses;
-  std::vector<const OutboxRow*> accepted;
-  for (const OutboxRow& row : rows) {
-    if (exists(sent_path(row.spool_path))) {
-      accepted.push_back(&row);
-      statuses.push_back(ok_status());
+Result<int> Outbox::recover(EpochSeconds now) {
+  auto accepted = read_sent_logs();
+  if (!accepted) return accepted.error();
+  std::vector<OutboxRow> rows = unsent_outbox(db_);
+  std::vector<const OutboxRow*> done;
+  std::vector<OutboxRow> again;
+  for (OutboxRow& row : rows) {
+    const bool legacy = !row.spool_path.empty();
+    if (accepted->contains(row.id) || (legacy && exists(sent_path(row.spool_path)))) {
+      spdlog::info("outbox {}: DSN {} was accepted before a crash; recording it", row.id,
+                   row.dsn_message_id);
+      done.push_back(&row);
       continue;
     }
-    statuses.push_back(make_error("DSN " + row.dsn_message_id + " was not accepted by the MTA (" +
-                                  (child ? "see the log" : child.error().message) +
-                                  "); it stays in the outbox for the next run"));
+    if (legacy) ETRN_TRY(load_legacy_text(row));
+    spdlog::info("outbox {}: DSN {} was never accepted; submitting it again", row.id,
+                 row.dsn_message_id);
+    again.push_back(row);
   }
   try {
-    Transaction transaction(db_);
-    for (const OutboxRow* row : accepted) finalize_outbox(db_, *row, now);
-    transaction.commit();
+    finalize_all(done, now);
   } catch (const DatabaseError& e) {
-    for (Status& status : statuses) {
-      if (status)
-        status = make_error(std::string("DSN sent, but recording that failed (the next "
-                                        "run will): ") +
-                            e.what());
-    }
-    return statuses;
+    return make_error(std::string("recording DSNs sent before a crash: ") + e.what());
   }
-  for (const OutboxRow* row : accepted) finished_.push_back(row->spool_path);
-  kill_point("finalized");
-  return statuses;
-}
-
-Status Outbox::recover_one(const OutboxRow& row, EpochSeconds now) {
-  int fd = ::open(row.spool_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    const bool locked = lock_with_timeout(fd, kRecoveryLockWait);
-    ::close(fd);
-    if (!locked)
-      return make_error("spool file " + row.spool_path + " stays locked; is a submission hanging?");
-  }
-  if (exists(sent_path(row.spool_path))) {
-    spdlog::info("outbox {}: DSN {} was accepted before a crash; recording it", row.id,
-                 row.dsn_message_id);
-    finalize(row, now);
-    return ok_status();
-  }
-  if (!exists(row.spool_path)) {
-    return make_error("outbox " + std::to_string(row.id) + ": spool file " + row.spool_path +
-                      " is missing; the DSN cannot be sent (remove the outbox row once handled)");
-  }
-  spdlog::info("outbox {}: DSN {} was never accepted; submitting it again", row.id,
-               row.dsn_message_id);
-  return deliver(row, now);
-}
-
-Result<int> Outbox::recover(EpochSeconds now) {
-  std::vector<OutboxRow> rows = unsent_outbox(db_);
-  for (const OutboxRow& row : rows) ETRN_TRY(recover_one(row, now));
-  remove_finished_files();
   remove_orphans();
+  for (const Status& status : deliver_all(again, now)) ETRN_TRY(status);
   return static_cast<int>(rows.size());
 }
 

@@ -1,34 +1,37 @@
 // outbox.hpp - DSNs that are sent exactly once, whatever kills the sweeper.
 //
-// 1. enqueue: in one transaction, take the next outbox id, build the DSN
-//    (its Message-ID is etrn-<kind>-<id>.<queue id>@<reporting mta>),
-//    write it to <spool>/<id>.eml, insert the outbox row; once every file
-//    of the batch and the directory are fsynced, commit.
-// 2. deliver: child processes (a few, each with its share of the batch)
-//    open one DsnSubmitter (one `sendmail -bs`) each; for each of its
-//    DSNs a child takes flock(LOCK_EX) on the spool file,
-//    submits it and, once the MTA accepted it, renames it to <id>.eml.sent;
-//    it fsyncs the directory and exits; the parent waits for all. If the
-//    parent dies, the children still finish. Then finalize every DSN whose .sent
-//    marker is there: outbox sent_at, recipient states and events, in one
-//    transaction. The spool files of finished DSNs are deleted at the end
-//    of the run (remove_finished_files), not one by one: on ext4, creating
-//    files among many just deleted is slow (__ext4_new_inode skips every
-//    inode freed in the last minute), and it was half the sweeper's CPU.
-// 3. recover (start of every run): for each row not sent, lock the spool
-//    file (waiting up to kRecoveryLockWait for a child still running);
-//    with .sent present, finalize without resubmitting; otherwise submit
-//    again (the MTA never accepted it). Then every file in the spool that
-//    no unsent row names is deleted.
-// Exactly once holds whatever kills the sweeper or the child (the rename
-// is done before the next DSN is submitted). A power failure can lose the
-// renames not yet fsynced at the end of a batch; those DSNs are then sent
-// a second time by recovery: at least once, never lost.
+// 1. enqueue: in one transaction per batch, take the next outbox ids, build
+//    each DSN (its Message-ID is etrn-<kind>-<id>.<queue id>@<reporting
+//    mta>) and insert its row with the DSN's text; commit. Nothing is
+//    written outside the database: thousands of spool files created among
+//    just deleted ones cost half the sweeper's CPU on ext4.
+// 2. deliver: the parent creates a "sent log" per child,
+//    <spool>/sent-<first outbox id>-<k>.log, takes flock(LOCK_EX) on it
+//    and forks the child (a few children, each with its share of the
+//    batch), which inherits the lock. Each child opens one DsnSubmitter
+//    (one `sendmail -bs`), submits its DSNs and, right after the MTA
+//    accepted one, appends its outbox id to its log (before the next
+//    submission); at the end it fsyncs the log and exits, which releases
+//    the lock. If the parent dies, the children still finish. The parent
+//    waits for all, then finalizes every DSN its logs name (outbox sent_at,
+//    text dropped, recipient states and events) in one transaction. The
+//    logs are deleted at the end of the run.
+// 3. recover (start of every run): lock every sent log left in the spool
+//    (waiting up to kRecoveryLockWait for a child still running), finalize
+//    the unsent rows they name without resubmitting, delete the logs, and
+//    submit the other unsent rows again (the MTA never accepted them).
+//    Rows of schema v3 and older have a spool file instead of a text, and
+//    a <file>.sent marker once accepted; recovery reads both.
+// Exactly once holds whatever kills the sweeper or a child, except in the
+// instant between the MTA's acceptance and the log write. A power failure
+// can lose log lines not yet fsynced: those DSNs are sent a second time by
+// recovery: at least once, never lost.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "common/mta/mta.hpp"
@@ -76,28 +79,27 @@ class Outbox {
   // Finishes every row a previous run left unsent; returns how many.
   Result<int> recover(EpochSeconds now);
 
-  // Deletes the spool files of the DSNs finished so far (the run's end).
+  // Deletes the sent logs of the DSNs finished so far (the run's end).
   void remove_finished_files();
 
   const std::string& spool_directory() const { return spool_directory_; }
 
  private:
-  Status submit_in_children(const std::vector<OutboxRow>& rows);
-  Status recover_one(const OutboxRow& row, EpochSeconds now);
-  void finalize(const OutboxRow& row, EpochSeconds now);
+  // The outbox ids the children's logs name, or an error if none could run.
+  Result<std::unordered_set<std::int64_t>> submit_in_children(const std::vector<OutboxRow>& rows);
+  Result<std::unordered_set<std::int64_t>> read_sent_logs();
+  Status load_legacy_text(OutboxRow& row);
+  void finalize_all(const std::vector<const OutboxRow*>& rows, EpochSeconds now);
   void remove_orphans();
 
   Database& db_;
   Mta& mta_;
   std::string spool_directory_;
-  std::vector<std::string> finished_;  // spool paths of finalized DSNs
+  std::vector<std::string> finished_;  // files to delete once their rows are final
 };
 
 // Writes `text` to `path` and fsyncs the file and its directory.
 Status write_durably(const std::string& path, const std::string& text);
-// Writes `text` to `path`; no fsync.
-Status write_file(const std::string& path, const std::string& text);
-Status fsync_file(const std::string& path);
 Status fsync_directory(const std::string& directory);
 
 }  // namespace etrn

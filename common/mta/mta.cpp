@@ -9,8 +9,8 @@ namespace {
 class OneByOneSubmitter : public DsnSubmitter {
  public:
   explicit OneByOneSubmitter(Mta& mta) : mta_(mta) {}
-  Status submit(const std::string& path, const std::string& recipient) override {
-    return mta_.submit_dsn(path, recipient);
+  Status submit(const std::string& dsn_text, const std::string& recipient) override {
+    return mta_.submit_dsn(dsn_text, recipient);
   }
 
  private:

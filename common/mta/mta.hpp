@@ -67,7 +67,7 @@ struct ReinjectRecipient {
 class DsnSubmitter {
  public:
   virtual ~DsnSubmitter() = default;
-  virtual Status submit(const std::string& path, const std::string& recipient) = 0;
+  virtual Status submit(const std::string& dsn_text, const std::string& recipient) = 0;
 };
 
 class Mta {
@@ -95,10 +95,10 @@ class Mta {
   // Removes a message from the queue. The queue ID is validated first.
   virtual Status remove(const std::string& queue_id) = 0;
 
-  // Submits a complete RFC 5322 message read from `path` with a null
-  // reverse-path to `recipient`, through the MTA's own submission command.
+  // Submits a complete RFC 5322 message (`dsn_text`, LF line ends) with a
+  // null reverse-path to `recipient`, through the MTA's own submission command.
   // Success means the MTA has accepted responsibility for it.
-  virtual Status submit_dsn(const std::string& path, const std::string& recipient) = 0;
+  virtual Status submit_dsn(const std::string& dsn_text, const std::string& recipient) = 0;
 
   // Submits `content_path` again for `recipients` with the original sender,
   // RET and ENVID; returns the new queue ID.

@@ -174,12 +174,12 @@ Status PostfixMta::remove(const std::string& queue_id) {
   return run_postsuper("-d", queue_id, "Deleted: 1 message");
 }
 
-Status PostfixMta::submit_dsn(const std::string& path, const std::string& recipient) {
+Status PostfixMta::submit_dsn(const std::string& dsn_text, const std::string& recipient) {
   if (!usable_recipient_argument(recipient)) {
     return make_error("refusing to submit a DSN to an unusable recipient address");
   }
   CommandSpec spec = command("sendmail", {"-i", "-f", kNullSenderArgument, "--", recipient});
-  spec.stdin_source = StdinSource::file(path);
+  spec.stdin_source = StdinSource::text(dsn_text);
   auto result = run(spec, [](std::string_view) {});
   if (!result) return result.error();
   return ok_status();
@@ -281,8 +281,8 @@ Result<std::unique_ptr<DsnSubmitter>> PostfixMta::open_dsn_submitter() {
   auto spec = sendmail_bs();
   if (!spec) return spec.error();
   return SmtpDsnSubmitter::open(*runner_, *spec,
-                                [this](const std::string& path, const std::string& recipient) {
-                                  return submit_dsn(path, recipient);
+                                [this](const std::string& dsn_text, const std::string& recipient) {
+                                  return submit_dsn(dsn_text, recipient);
                                 });
 }
 

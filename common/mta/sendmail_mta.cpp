@@ -253,12 +253,12 @@ Status SendmailMta::remove(const std::string& queue_id) {
   return SendmailQueue::remove(*file);
 }
 
-Status SendmailMta::submit_dsn(const std::string& path, const std::string& recipient) {
+Status SendmailMta::submit_dsn(const std::string& dsn_text, const std::string& recipient) {
   if (!usable_address_argument(recipient)) {
     return make_error("refusing to submit a DSN to an unusable recipient address");
   }
   CommandSpec spec = command({"-i", "-f", kNullSenderArgument, "--", recipient});
-  spec.stdin_source = StdinSource::file(path);
+  spec.stdin_source = StdinSource::text(dsn_text);
   auto result = runner_->run(spec, [](std::string_view) {});
   if (!result) return result.error();
   if (!result->exited_zero()) return make_error(spec.describe() + ": " + result->describe());
@@ -279,8 +279,8 @@ Result<std::string> SendmailMta::reinject(const std::string& content_path,
 
 Result<std::unique_ptr<DsnSubmitter>> SendmailMta::open_dsn_submitter() {
   return SmtpDsnSubmitter::open(*runner_, command({"-bs", kLocalClientMacro}),
-                                [this](const std::string& path, const std::string& recipient) {
-                                  return submit_dsn(path, recipient);
+                                [this](const std::string& dsn_text, const std::string& recipient) {
+                                  return submit_dsn(dsn_text, recipient);
                                 });
 }
 

@@ -71,7 +71,7 @@ class SendmailMta : public Mta {
   Result<std::string> read_content(const std::string& queue_id, bool headers_only) override;
   Status hold(const std::string& queue_id) override;
   Status remove(const std::string& queue_id) override;
-  Status submit_dsn(const std::string& path, const std::string& recipient) override;
+  Status submit_dsn(const std::string& dsn_text, const std::string& recipient) override;
   Result<std::string> reinject(const std::string& content_path, const std::string& sender,
                                ReturnContent ret, const std::string& envid, bool smtputf8,
                                const std::vector<ReinjectRecipient>& recipients) override;

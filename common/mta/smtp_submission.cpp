@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "common/mta/postfix_queue_id.hpp"
 #include "common/util/xtext.hpp"
@@ -271,12 +272,12 @@ SmtpDsnSubmitter::~SmtpDsnSubmitter() {
   (void)session_->finish();
 }
 
-Status SmtpDsnSubmitter::submit(const std::string& path, const std::string& recipient) {
+Status SmtpDsnSubmitter::submit(const std::string& dsn_text, const std::string& recipient) {
   SmtpSubmission s{"",    ReturnContent::unspecified,
                    "",    false,
                    false, {ReinjectRecipient{recipient, Notify{}, ""}}};
-  std::ifstream content(path, std::ios::binary);
-  if (!usable_ || !check_submission(s) || !content) return fallback_(path, recipient);
+  if (!usable_ || !check_submission(s)) return fallback_(dsn_text, recipient);
+  std::istringstream content(dsn_text);
   s.eight_bit = has_8bit_content(content);
   s.smtputf8 = !is_ascii(recipient) || has_8bit_header_section(content);
   bool content_sent = false;
@@ -290,7 +291,7 @@ Status SmtpDsnSubmitter::submit(const std::string& path, const std::string& reci
   // Refused before the content (or the session broke): nothing was queued.
   spdlog::info("{}: {}; submitting this DSN on its own", describe_, accepted.error().message);
   usable_ = usable_ && exchange(*session_, "RSET", 2, timeouts_).ok();
-  return fallback_(path, recipient);
+  return fallback_(dsn_text, recipient);
 }
 
 }  // namespace etrn

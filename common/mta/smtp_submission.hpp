@@ -72,7 +72,7 @@ bool has_8bit_header_section(std::istream& content);
 // The single-message submission a DsnSubmitter falls back on (the MTA's
 // submit_dsn through its sendmail command).
 using SingleDsnSubmit =
-    std::function<Status(const std::string& path, const std::string& recipient)>;
+    std::function<Status(const std::string& dsn_text, const std::string& recipient)>;
 
 // Many DSNs over one SMTP conversation with `spec` (sendmail -bs): MAIL
 // FROM:<>, RCPT TO the DSN's recipient, DATA, for each. A DSN refused
@@ -85,7 +85,7 @@ class SmtpDsnSubmitter : public DsnSubmitter {
   static Result<std::unique_ptr<DsnSubmitter>> open(CommandRunner& runner, const CommandSpec& spec,
                                                     SingleDsnSubmit fallback);
   ~SmtpDsnSubmitter() override;  // QUIT, and waits for the program to end
-  Status submit(const std::string& path, const std::string& recipient) override;
+  Status submit(const std::string& dsn_text, const std::string& recipient) override;
 
  private:
   SmtpDsnSubmitter(std::unique_ptr<InteractiveProcess> session, std::string describe,

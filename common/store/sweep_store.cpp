@@ -258,8 +258,8 @@ std::int64_t next_outbox_id(Database& db) {
 void insert_outbox(Database& db, const OutboxRow& row) {
   db.prepare(
         "INSERT INTO outbox (id, message, kind, recipient_ids, dsn_message_id, spool_path, "
-        "created_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        "created_at, dsn_text)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
       .bind(1, row.id)
       .bind(2, row.message_id)
       .bind(3, to_string(row.kind))
@@ -267,6 +267,7 @@ void insert_outbox(Database& db, const OutboxRow& row) {
       .bind(5, row.dsn_message_id)
       .bind(6, row.spool_path)
       .bind(7, row.created_at)
+      .bind(8, row.dsn_text)
       .run();
 }
 
@@ -274,7 +275,8 @@ std::vector<OutboxRow> unsent_outbox(Database& db) {
   Statement& s = db.prepare(
       "SELECT o.id, o.message, o.kind, o.recipient_ids, o.dsn_message_id, o.spool_path, "
       "o.created_at,"
-      " m.queue_id, m.sender FROM outbox o JOIN messages m ON m.id = o.message WHERE o.sent_at IS "
+      " m.queue_id, m.sender, COALESCE(o.dsn_text, '') FROM outbox o JOIN messages m ON m.id = "
+      "o.message WHERE o.sent_at IS "
       "NULL"
       " ORDER BY o.id");
   std::vector<OutboxRow> rows;
@@ -289,6 +291,7 @@ std::vector<OutboxRow> unsent_outbox(Database& db) {
     row.created_at = s.column_int(6);
     row.queue_id = s.column_text(7);
     row.sender = s.column_text(8);
+    row.dsn_text = s.column_text(9);
     rows.push_back(std::move(row));
   }
   return rows;
@@ -296,7 +299,8 @@ std::vector<OutboxRow> unsent_outbox(Database& db) {
 
 void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
   Transaction transaction(db);
-  Statement& mark = db.prepare("UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL");
+  Statement& mark = db.prepare(
+      "UPDATE outbox SET sent_at = ?2, dsn_text = NULL WHERE id = ?1 AND sent_at IS NULL");
   mark.bind(1, row.id).bind(2, now).run();
   if (sqlite3_changes(db.handle()) == 0) return;  // finalized before
   const bool delayed = row.kind == OutboxKind::delayed;

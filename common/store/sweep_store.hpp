@@ -105,7 +105,8 @@ struct OutboxRow {
   OutboxKind kind = OutboxKind::failed;
   std::vector<std::int64_t> recipient_ids;
   std::string dsn_message_id;
-  std::string spool_path;
+  std::string spool_path;  // "" since schema v4; a spool file for older rows
+  std::string dsn_text;    // the DSN itself ("" for rows written before v4)
   EpochSeconds created_at = 0;
   // From the message row, for submission and events.
   std::string queue_id;

@@ -1,7 +1,7 @@
 // executor_test.cpp - the executor and the outbox with a fake MTA and a
 // real SQLite file: the DSN is submitted before the message is removed,
 // a failed submission removes nothing, crash recovery with and without
-// the .sent marker, a second run sends nothing, a split re-injects the
+// a sent log, a second run sends nothing, a split re-injects the
 // survivors with the marker header.
 #include "sweeper/executor.hpp"
 
@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/unit/common/store/test_database.hpp"
 #include "tests/unit/sweeper/fake_mta.hpp"
@@ -177,10 +178,11 @@ TEST_F(ExecutorTest, AFailedSubmissionRemovesNothingAndTheNextRunRetries) {
   EXPECT_GE(index_of("remove 4AbC1"), 0);
 }
 
-TEST_F(ExecutorTest, RecoveryWithTheSentMarkerFinalizesWithoutResubmitting) {
+TEST_F(ExecutorTest, RecoveryWithTheIdInASentLogFinalizesWithoutResubmitting) {
   record_and_queue({"bob@customer.example"});
   OutboxRow row = enqueue_failed_dsn();
-  std::filesystem::rename(row.spool_path, row.spool_path + ".sent");
+  std::filesystem::create_directories(spool());
+  std::ofstream(spool() + "/sent-" + std::to_string(row.id) + "-0.log") << row.id << "\n";
   run(kArrival + 49 * kHour);
   EXPECT_EQ(submits(), 0) << "the MTA had accepted it already";
   EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL"), 1);

@@ -56,12 +56,9 @@ class FakeMta : public Mta {
     std::erase_if(queue, [&](const QueuedMessage& m) { return m.queue_id == queue_id; });
     return ok_status();
   }
-  Status submit_dsn(const std::string& path, const std::string& recipient) override {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
+  Status submit_dsn(const std::string& dsn_text, const std::string& recipient) override {
     log("submit " + recipient +
-        (text.str().find("Message-ID:") != std::string::npos ? " with-id" : " no-id"));
+        (dsn_text.find("Message-ID:") != std::string::npos ? " with-id" : " no-id"));
     if (fail_submit || recipient == refuse_dsn_to) return make_error("sendmail: refused");
     return ok_status();
   }

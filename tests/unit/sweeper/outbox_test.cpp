@@ -1,10 +1,12 @@
-// outbox_test.cpp - the spool: durable writes, nothing left behind when a
-// DSN cannot be built, batches where one DSN fails, and the clean-up of
-// spool files at the end of a run and after a crash.
+// outbox_test.cpp - the outbox: the DSN text kept in its row, nothing left
+// behind when a DSN cannot be built, batches where one DSN fails, sent
+// logs deleted at the end of a run, crash recovery from a killed child's
+// log, and schema v3 rows with a spool file.
 #include "sweeper/outbox.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -42,7 +44,8 @@ TEST_F(OutboxTest, ABuilderErrorLeavesNoRowAndNoFile) {
       request, [](const std::string&) { return Result<std::string>(make_error("no")); }, 1);
   EXPECT_FALSE(row.ok());
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox"), 0);
-  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "outgoing"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "outgoing"))
+      << "nothing is written outside the database";
 }
 
 TEST_F(OutboxTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
@@ -61,7 +64,10 @@ TEST_F(OutboxTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
       [](const std::string& id) { return Result<std::string>("Message-ID: <" + id + ">\n"); }, 1);
   ASSERT_TRUE(row.ok());
   EXPECT_EQ(row->dsn_message_id, "etrn-delayed-1.4AbC1@mx.example");
-  EXPECT_TRUE(std::filesystem::exists(row->spool_path));
+  const auto unsent = unsent_outbox(*db);
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].dsn_text, "Message-ID: <etrn-delayed-1.4AbC1@mx.example>\n")
+      << "the DSN's text is in its row until it is sent";
 }
 
 class OutboxBatchTest : public testing::TempDirTest {
@@ -117,10 +123,10 @@ TEST_F(OutboxBatchTest, ABuilderErrorFailsOnlyItsOwnJob) {
   EXPECT_EQ(rows[1].error().message, "cannot build");
   EXPECT_EQ(rows[2]->id, rows[0]->id + 1) << "outbox ids stay dense";
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox"), 2);
-  EXPECT_EQ(spool_files(), 2u);
+  EXPECT_EQ(spool_files(), 0u);
 }
 
-TEST_F(OutboxBatchTest, DeliversABatchAndDeletesItsFilesOnlyAtTheEndOfTheRun) {
+TEST_F(OutboxBatchTest, DeliversABatchAndDeletesItsSentLogOnlyAtTheEndOfTheRun) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   mta.refuse_dsn_to = "s1@x";
   Outbox outbox(*db, mta, (dir_ / "outgoing").string());
@@ -131,9 +137,11 @@ TEST_F(OutboxBatchTest, DeliversABatchAndDeletesItsFilesOnlyAtTheEndOfTheRun) {
   EXPECT_TRUE(delivered[0].ok() && delivered[2].ok());
   EXPECT_FALSE(delivered[1].ok()) << "the refused one is an error of its own";
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 1);
-  EXPECT_EQ(spool_files(), 3u) << "two .sent markers and the unsent file, until the run ends";
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE dsn_text IS NOT NULL"), 1)
+      << "a sent DSN's text is dropped";
+  EXPECT_EQ(spool_files(), 1u) << "the child's sent log, until the run ends";
   outbox.remove_finished_files();
-  EXPECT_EQ(spool_files(), 1u) << "only the unsent DSN's file stays";
+  EXPECT_EQ(spool_files(), 0u);
 }
 
 TEST_F(OutboxBatchTest, RecoveryDeletesFilesThatNoUnsentRowNames) {
@@ -141,14 +149,53 @@ TEST_F(OutboxBatchTest, RecoveryDeletesFilesThatNoUnsentRowNames) {
   Outbox outbox(*db, mta, (dir_ / "outgoing").string());
   std::vector<OutboxRow> rows;
   for (auto& row : outbox.enqueue_all(jobs(false), 1)) rows.push_back(*row);
-  outbox.deliver_all(rows, 2);  // finished, but the run "dies" before deleting the files
-  std::ofstream(dir_ / "outgoing" / "99.eml") << "written by a run that died before its commit";
-  ASSERT_EQ(spool_files(), 4u);
+  outbox.deliver_all(rows, 2);  // finished, but the run "dies" before deleting its log
+  std::ofstream(dir_ / "outgoing" / "99.eml") << "a finished DSN's file from schema v3";
+  ASSERT_EQ(spool_files(), 2u);
   Outbox next_run(*db, mta, (dir_ / "outgoing").string());
   auto recovered = next_run.recover(3);
   ASSERT_TRUE(recovered.ok());
   EXPECT_EQ(*recovered, 0);
   EXPECT_EQ(spool_files(), 0u);
+}
+
+TEST_F(OutboxBatchTest, RecoveryFinalizesWhatAKilledChildLoggedAndResendsTheRest) {
+  testing::FakeMta mta((dir_ / "calls.log").string());
+  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  std::vector<OutboxRow> rows;
+  for (auto& row : outbox.enqueue_all(jobs(false), 1)) rows.push_back(*row);
+  // The child got the first accepted, logged it, then died mid-line.
+  std::filesystem::create_directories(dir_ / "outgoing");
+  std::ofstream(dir_ / "outgoing" / "sent-1-0.log") << rows[0].id << "\n" << rows[1].id;
+  Outbox next_run(*db, mta, (dir_ / "outgoing").string());
+  auto recovered = next_run.recover(3);
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message;
+  EXPECT_EQ(*recovered, 3);
+  const auto calls = mta.calls();
+  // Recovery addresses each DSN to its message's sender, alice.
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "submit alice@sender.example with-id"), 2)
+      << "the logged one is not resent; the torn line is no acceptance";
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 0);
+}
+
+TEST_F(OutboxBatchTest, RecoveryReadsARowFromSchemaV3WithItsSpoolFile) {
+  testing::FakeMta mta((dir_ / "calls.log").string());
+  std::filesystem::create_directories(dir_ / "outgoing");
+  OutboxRow old;
+  old.id = 1;
+  old.message_id = ids[0];
+  old.recipient_ids = {ids[0]};
+  old.dsn_message_id = "etrn-failed-1.4AbC1@mx.example";
+  old.spool_path = (dir_ / "outgoing" / "1.eml").string();
+  insert_outbox(*db, old);
+  std::ofstream(old.spool_path) << "Message-ID: <" << old.dsn_message_id << ">\n\nold\n";
+  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  auto recovered = outbox.recover(3);
+  ASSERT_TRUE(recovered.ok()) << recovered.error().message;
+  const auto calls = mta.calls();
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "submit alice@sender.example with-id"), 1)
+      << "the text came from the spool file";
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 0);
 }
 
 }  // namespace

@@ -132,8 +132,7 @@ TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
 
 TEST_F(PostfixMtaIntegration, SubmitsADsnWithTheNullSender) {
   PostfixMta mta = mta_for_instance();
-  const std::string dsn =
-      write_file("dsn.eml", "From: MAILER-DAEMON@provider.example\nSubject: dsn\n\n.\nafter\n");
+  const std::string dsn = "From: MAILER-DAEMON@provider.example\nSubject: dsn\n\n.\nafter\n";
   auto status = mta.submit_dsn(dsn, "zoe@customer.example");
   ASSERT_TRUE(status.ok()) << status.error().message;
   std::optional<QueuedMessage> found;

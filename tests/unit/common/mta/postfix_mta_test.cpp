@@ -211,28 +211,28 @@ TEST_F(PostfixMtaTest, HoldsWithPostsuperH) {
   EXPECT_FALSE(mta.hold("ABCDEF1").ok());
 }
 
-TEST_F(PostfixMtaTest, SubmitsADsnWithTheNullSenderFromTheFile) {
-  auto status = mta.submit_dsn("/tmp/dsn.eml", "alice@sender.example");
+TEST_F(PostfixMtaTest, SubmitsADsnWithTheNullSenderFromItsText) {
+  auto status = mta.submit_dsn("Subject: dsn\n\nbody\n", "alice@sender.example");
   ASSERT_TRUE(status.ok());
   const auto& spec = runner->calls.at(0);
   EXPECT_EQ(spec.argv,
             (Argv{"/usr/sbin/sendmail", "-i", "-f", "<>", "--", "alice@sender.example"}));
-  EXPECT_EQ(spec.stdin_source.kind, StdinSource::Kind::file);
-  EXPECT_EQ(spec.stdin_source.value, "/tmp/dsn.eml");
+  EXPECT_EQ(spec.stdin_source.kind, StdinSource::Kind::text);
+  EXPECT_EQ(spec.stdin_source.value, "Subject: dsn\n\nbody\n");
   expect_mail_config(spec);
 }
 
 TEST_F(PostfixMtaTest, RefusesADsnRecipientThatLooksLikeAnOption) {
-  EXPECT_FALSE(mta.submit_dsn("/tmp/dsn.eml", "-bv").ok());
-  EXPECT_FALSE(mta.submit_dsn("/tmp/dsn.eml", "").ok());
-  EXPECT_FALSE(mta.submit_dsn("/tmp/dsn.eml", "a@b\nc").ok());
+  EXPECT_FALSE(mta.submit_dsn("Subject: dsn\n\n", "-bv").ok());
+  EXPECT_FALSE(mta.submit_dsn("Subject: dsn\n\n", "").ok());
+  EXPECT_FALSE(mta.submit_dsn("Subject: dsn\n\n", "a@b\nc").ok());
   EXPECT_TRUE(runner->calls.empty());
 }
 
 TEST_F(PostfixMtaTest, ReportsAFailedDsnSubmission) {
   runner->outcomes.push_back(
       {{}, "", FakeOutcome::exited(75, "sendmail: fatal: queue file write error")});
-  auto status = mta.submit_dsn("/tmp/dsn.eml", "alice@sender.example");
+  auto status = mta.submit_dsn("Subject: dsn\n\n", "alice@sender.example");
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("queue file write error"), std::string::npos);
 }

@@ -150,15 +150,15 @@ TEST_F(SendmailMtaTest, ReadsHeadersAloneOrHeadersAndBody) {
 
 TEST_F(SendmailMtaTest, SubmitsADsnWithTheNullSenderThroughItsOwnSendmail) {
   auto m = mta();
-  ASSERT_TRUE(m.submit_dsn("/spool/dsn.eml", "alice@sender.example").ok());
+  ASSERT_TRUE(m.submit_dsn("Subject: dsn\n\n", "alice@sender.example").ok());
   ASSERT_EQ(runner_->calls.size(), 1u);
   EXPECT_EQ(runner_->calls[0].argv,
             (std::vector<std::string>{kProgram, std::string("-C") + kCf, "-i", "-f", "<>", "--",
                                       "alice@sender.example"}));
-  EXPECT_EQ(runner_->calls[0].stdin_source.value, "/spool/dsn.eml");
-  EXPECT_FALSE(m.submit_dsn("/spool/dsn.eml", "-oQ/tmp").ok()) << "an option as recipient";
+  EXPECT_EQ(runner_->calls[0].stdin_source.value, "Subject: dsn\n\n");
+  EXPECT_FALSE(m.submit_dsn("Subject: dsn\n\n", "-oQ/tmp").ok()) << "an option as recipient";
   runner_->outcomes.push_back(FakeOutcome({}, "", FakeOutcome::exited(75, "deferred")));
-  EXPECT_FALSE(m.submit_dsn("/spool/dsn.eml", "alice@sender.example").ok());
+  EXPECT_FALSE(m.submit_dsn("Subject: dsn\n\n", "alice@sender.example").ok());
 }
 
 TEST_F(SendmailMtaTest, HoldQuarantinesWithSendmailAndChecksThatItHappened) {

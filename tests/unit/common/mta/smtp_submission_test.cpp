@@ -3,10 +3,7 @@
 #include "common/mta/smtp_submission.hpp"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "tests/unit/common/mta/fake_command_runner.hpp"
@@ -149,18 +146,6 @@ TEST(SmtpSubmission, FailsWhenThePeerGoesAway) {
 
 class SmtpDsnSubmitterTest : public ::testing::Test {
  protected:
-  SmtpDsnSubmitterTest() {
-    for (int i = 0; i < 2; ++i) {
-      paths.push_back(
-          std::filesystem::temp_directory_path() /
-          ("etrn-dsn-submitter-" + std::to_string(::getpid()) + "-" + std::to_string(i) + ".eml"));
-      std::ofstream(paths.back()) << "Subject: DSN " << i << "\n\nbody " << i << "\n";
-    }
-  }
-  ~SmtpDsnSubmitterTest() override {
-    for (const auto& p : paths) std::filesystem::remove(p);
-  }
-
   std::unique_ptr<DsnSubmitter> open() {
     CommandSpec spec;
     spec.argv = {"/usr/sbin/sendmail", "-bs"};
@@ -174,7 +159,8 @@ class SmtpDsnSubmitterTest : public ::testing::Test {
   }
 
   testing::FakeCommandRunner runner;
-  std::vector<std::filesystem::path> paths;
+  const std::vector<std::string> texts = {"Subject: DSN 0\n\nbody 0\n",
+                                          "Subject: DSN 1\n\nbody 1\n"};
   std::vector<std::string> fallbacks;
 };
 
@@ -188,8 +174,8 @@ TEST_F(SmtpDsnSubmitterTest, SendsEveryDsnWithTheNullSenderInOneConversation) {
   {
     auto submitter = open();
     ASSERT_TRUE(submitter);
-    EXPECT_TRUE(submitter->submit(paths[0], "alice@sender.example").ok());
-    EXPECT_TRUE(submitter->submit(paths[1], "bob@sender.example").ok());
+    EXPECT_TRUE(submitter->submit(texts[0], "alice@sender.example").ok());
+    EXPECT_TRUE(submitter->submit(texts[1], "bob@sender.example").ok());
   }
   EXPECT_EQ(runner.calls.size(), 1u) << "one program for all the DSNs";
   EXPECT_EQ(runner.smtp_transcript,
@@ -215,9 +201,9 @@ TEST_F(SmtpDsnSubmitterTest, ADsnRefusedBeforeItsContentGoesThroughTheFallbackAn
                          "221 bye"};
   auto submitter = open();
   ASSERT_TRUE(submitter);
-  EXPECT_TRUE(submitter->submit(paths[0], "alice@far.example").ok());
-  EXPECT_EQ(fallbacks, std::vector<std::string>{paths[0].string() + " alice@far.example"});
-  EXPECT_TRUE(submitter->submit(paths[1], "bob@sender.example").ok());
+  EXPECT_TRUE(submitter->submit(texts[0], "alice@far.example").ok());
+  EXPECT_EQ(fallbacks, std::vector<std::string>{texts[0] + " alice@far.example"});
+  EXPECT_TRUE(submitter->submit(texts[1], "bob@sender.example").ok());
   EXPECT_EQ(fallbacks.size(), 1u) << "the second DSN went over SMTP again";
   EXPECT_NE(runner.smtp_transcript.find("RSET\r\n"), std::string::npos);
 }
@@ -226,7 +212,7 @@ TEST_F(SmtpDsnSubmitterTest, AnAddressSmtpCannotCarryGoesThroughTheFallbackUnsen
   runner.smtp_replies = {"220 mx", "250 mx"};
   auto submitter = open();
   ASSERT_TRUE(submitter);
-  EXPECT_TRUE(submitter->submit(paths[0], "\"odd <name>\"@sender.example").ok());
+  EXPECT_TRUE(submitter->submit(texts[0], "\"odd <name>\"@sender.example").ok());
   EXPECT_EQ(fallbacks.size(), 1u);
   EXPECT_EQ(runner.smtp_transcript.find("MAIL FROM"), std::string::npos);
 }
@@ -235,10 +221,10 @@ TEST_F(SmtpDsnSubmitterTest, AFailureAfterTheContentIsAnErrorAndNeverSentAgain) 
   runner.smtp_replies = {"220 mx", "250 mx", "250 2.1.0 Ok", "250 2.1.5 Ok", "354 go"};
   auto submitter = open();
   ASSERT_TRUE(submitter);
-  EXPECT_FALSE(submitter->submit(paths[0], "alice@sender.example").ok())
+  EXPECT_FALSE(submitter->submit(texts[0], "alice@sender.example").ok())
       << "the final reply never came: the MTA may have queued it";
   EXPECT_TRUE(fallbacks.empty()) << "not submitted a second time";
-  EXPECT_TRUE(submitter->submit(paths[1], "bob@sender.example").ok());
+  EXPECT_TRUE(submitter->submit(texts[1], "bob@sender.example").ok());
   EXPECT_EQ(fallbacks.size(), 1u) << "after a broken conversation, the rest go one by one";
 }
 
@@ -247,7 +233,7 @@ TEST_F(SmtpDsnSubmitterTest, AskesForSmtputf8OnlyForAUtf8RecipientOrHeader) {
                          "250 2.1.5 Ok", "354 go", "250 2.0.0 Ok: queued as A1"};
   auto submitter = open();
   ASSERT_TRUE(submitter);
-  EXPECT_TRUE(submitter->submit(paths[0], "jos\xc3\xa9@sender.example").ok());
+  EXPECT_TRUE(submitter->submit(texts[0], "jos\xc3\xa9@sender.example").ok());
   EXPECT_NE(runner.smtp_transcript.find("MAIL FROM:<> SMTPUTF8\r\n"), std::string::npos)
       << runner.smtp_transcript;
 }

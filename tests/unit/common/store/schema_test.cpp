@@ -200,6 +200,11 @@ TEST_F(SchemaTest, AVersion2DatabaseMigratesKeepingItsRows) {
       << "recipient ids must survive (the outbox refers to them)";
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM etrn_events WHERE queue_id = 'Q7'"), 1);
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE message = 7"), 1);
+  EXPECT_EQ(testing::count_rows(*db,
+                                "SELECT count(*) FROM outbox WHERE spool_path = '/s/1'"
+                                " AND dsn_text IS NULL"),
+            1)
+      << "an old outbox row keeps its spool file and has no text";
 }
 
 TEST_F(SchemaTest, AMigratedDatabaseKeepsItsConstraintsIndexesAndTriggers) {
