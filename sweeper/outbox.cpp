@@ -154,21 +154,30 @@ Result<OutboxRow> Outbox::enqueue(const DsnRequest& request, const DsnBuilder& b
   return std::move(enqueue_all({DsnJob{request, build}}, now).front());
 }
 
+// The DSNs are built before the write transaction, which then only
+// inserts: the milter, recording mail meanwhile, waits for our write lock
+// for milliseconds, not for the building of a whole batch. Only the
+// sweeper writes the outbox, under its run lock, so the ids read first
+// are still free at the insert.
 std::vector<Result<OutboxRow>> Outbox::enqueue_all(const std::vector<DsnJob>& jobs,
                                                    EpochSeconds now) {
   std::vector<Result<OutboxRow>> rows;
   try {
-    Transaction transaction(db_);
+    std::int64_t next_id = next_outbox_id(db_);
     for (const DsnJob& job : jobs) {
-      OutboxRow row = row_for(job.request, next_outbox_id(db_), now);
+      OutboxRow row = row_for(job.request, next_id, now);
       auto text = job.build(row.dsn_message_id);
       if (!text) {
         rows.emplace_back(text.error());
         continue;
       }
       row.dsn_text = std::move(*text);
-      insert_outbox(db_, row);
       rows.emplace_back(std::move(row));
+      ++next_id;
+    }
+    Transaction transaction(db_);
+    for (const auto& row : rows) {
+      if (row) insert_outbox(db_, *row);
     }
     transaction.commit();
   } catch (const DatabaseError& e) {

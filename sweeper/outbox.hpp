@@ -1,8 +1,8 @@
 // outbox.hpp - DSNs that are sent exactly once, whatever kills the sweeper.
 //
-// 1. enqueue: in one transaction per batch, take the next outbox ids, build
-//    each DSN (its Message-ID is etrn-<kind>-<id>.<queue id>@<reporting
-//    mta>) and insert its row with the DSN's text; commit. Nothing is
+// 1. enqueue: take the next outbox ids, build each DSN (its Message-ID is
+//    etrn-<kind>-<id>.<queue id>@<reporting mta>), then insert the batch's
+//    rows with the DSNs' texts in one transaction. Nothing is
 //    written outside the database: thousands of spool files created among
 //    just deleted ones cost half the sweeper's CPU on ext4.
 // 2. deliver: the parent creates a "sent log" per child,

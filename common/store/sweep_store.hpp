@@ -113,7 +113,9 @@ struct OutboxRow {
   std::string sender;
 };
 
-std::int64_t next_outbox_id(Database& db);  // call inside the inserting transaction
+// The id after the highest. Only the sweeper inserts outbox rows, under its
+// run lock, so the id stays free until it does.
+std::int64_t next_outbox_id(Database& db);
 void insert_outbox(Database& db, const OutboxRow& row);
 std::vector<OutboxRow> unsent_outbox(Database& db);
 // In one transaction: sent_at, recipient states (warned / expired) and the
