@@ -72,6 +72,7 @@ import fcntl
 import json
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -111,11 +112,24 @@ def poll_until(fetch: Callable, done: Callable, timeout: float, failure: Callabl
         time.sleep(interval)
 
 
+# Listening ports come from below the kernel's ephemeral range (32768 and
+# up on Linux): a port the kernel hands out as free (bind to 0) can be taken
+# as the source port of some outgoing connection before Postfix binds it,
+# which made parallel test runs fail with "Address already in use".
+LISTEN_PORTS = (20000, 32000)
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1, below the ephemeral range, free a moment ago."""
+    for _ in range(1000):
+        port = random.randint(*LISTEN_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free TCP port in {LISTEN_PORTS}")
 
 
 def run(argv: Sequence[str], *, env: dict | None = None, input: bytes | None = None,
@@ -330,12 +344,20 @@ class PostfixTestbed:
         time.sleep(0.5)
 
     def start(self) -> None:
+        """Starts the instance; if another process took its SMTP port
+        meanwhile (parallel tests), starts again on another one."""
         register_alternate_config_dir(self.dir)
         self._registered = True
-        proc = run(["postfix", "-c", str(self.dir), "start"], env=self.env, check=False)
-        if proc.returncode != 0:
-            raise RuntimeError(f"postfix start failed ({proc.returncode}):\n"
-                               f"{proc.stdout.decode()}{proc.stderr.decode()}\n{self.maillog()}")
+        for attempt in range(5):
+            proc = run(["postfix", "-c", str(self.dir), "start"], env=self.env, check=False)
+            if proc.returncode == 0:
+                break
+            output = f"{proc.stdout.decode()}{proc.stderr.decode()}\n{self.maillog()}"
+            if "Address already in use" not in output or attempt == 4:
+                raise RuntimeError(f"postfix start failed ({proc.returncode}):\n{output}")
+            self._wait_for_master_exit()
+            self.port = free_port()
+            (self.dir / "master.cf").write_text(self._master_cf())
         self.running = True
         self._wait_for_port(self.port, timeout=20)
 
