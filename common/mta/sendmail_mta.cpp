@@ -277,13 +277,6 @@ Result<std::string> SendmailMta::reinject(const std::string& content_path,
                              content_path, sendmail_queue_id_from_reply);
 }
 
-Result<std::unique_ptr<DsnSubmitter>> SendmailMta::open_dsn_submitter() {
-  return SmtpDsnSubmitter::open(*runner_, command({"-bs", kLocalClientMacro}),
-                                [this](const std::string& dsn_text, const std::string& recipient) {
-                                  return submit_dsn(dsn_text, recipient);
-                                });
-}
-
 Result<QueueLifetimes> SendmailMta::queue_lifetimes() {
   return QueueLifetimes{};
 }

@@ -71,12 +71,14 @@ class SendmailMta : public Mta {
   Result<std::string> read_content(const std::string& queue_id, bool headers_only) override;
   Status hold(const std::string& queue_id) override;
   Status remove(const std::string& queue_id) override;
+  // Batches of DSNs use Mta's default submitter, one `sendmail -i` each,
+  // not one `sendmail -bs` conversation: Sendmail forgets -M{client_addr}
+  // after the conversation's first message, and the next RCPT then fails
+  // the relay check (seen on 8.17: "550 5.7.1 Relaying denied").
   Status submit_dsn(const std::string& dsn_text, const std::string& recipient) override;
   Result<std::string> reinject(const std::string& content_path, const std::string& sender,
                                ReturnContent ret, const std::string& envid, bool smtputf8,
                                const std::vector<ReinjectRecipient>& recipients) override;
-  // DSNs over one `sendmail -bs` conversation (see SmtpDsnSubmitter).
-  Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override;
   Result<QueueLifetimes> queue_lifetimes() override;
 
  private:

@@ -150,6 +150,40 @@ def test_a_delay_warning_then_an_expiry_dsn_are_read_as_temporary_then_permanent
     assert len(tb.mailbox_messages("alice")) == 2, "a second run sends nothing new"
 
 
+def test_several_messages_expire_in_one_run_each_dsn_through_its_own_sendmail(make_sendmail):
+    # Not one `sendmail -bs` for the batch, as on Postfix: Sendmail forgets
+    # -M{client_addr} after a conversation's first message, and the next
+    # RCPT fails its relay check ("550 5.7.1 Relaying denied", seen).
+    env = make_sendmail()
+    tb = env.testbed
+    calls = tb.dir / "sendmail-calls.log"
+    calls.touch()
+    calls.chmod(0o666)
+    logged = tb.dir / "sendmail-logged"
+    logged.write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {tb.sendmail} "$@"\n')
+    logged.chmod(0o755)
+    env.config.write_text(env.config.read_text().replace(
+        f"sendmail_program = {tb.sendmail}", f"sendmail_program = {logged}"))
+    subjects = {}
+    for i in range(4):
+        qid = tb.send(SENDER, BOB, subject=f"bulk {i}")
+        env.wait_for_states(qid, 1)
+        subjects[qid] = f"bulk {i}"
+
+    env.sweep("sweep", "--now", "+49h")
+
+    dsns = tb.wait_for_mailbox("alice", len(subjects))
+    returned = sorted(d.get_payload()[2].get_payload()[0]["Subject"] for d in dsns)
+    assert returned == sorted(subjects.values()), "each DSN returns its own message"
+    for dsn in dsns:
+        assert [a.lower() for a in judge(dsn)["permanent"]] == [BOB]
+    assert not set(subjects) & set(tb.queue_files()), "every expired message left the queue"
+    lines = calls.read_text().splitlines()
+    assert not any("-bs" in line.split() for line in lines), lines
+    assert sum(line.endswith("-i -f <> -- alice@sender.example") for line in lines) == \
+        len(subjects), f"one sendmail -i per DSN; got {lines}"
+
+
 def test_etrn_before_expiry_delivers_to_the_site_and_the_recipient_departs(make_sendmail):
     env = make_sendmail()
     tb = env.testbed
