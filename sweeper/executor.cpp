@@ -188,9 +188,9 @@ bool Executor::acts_on(const MessagePlan& m) {
 }
 
 // Messages that are not split, many at once: their DSNs read, built,
-// spooled, submitted and finalized as one batch (one postcat, one commit,
-// one sendmail); then the silent expiries; then one removal of every
-// message whose DSNs went out. A message whose DSN failed is left alone.
+// committed, submitted and finalized as one batch (send_dsns); then the
+// silent expiries; then one removal of every message whose DSNs went out.
+// A message whose DSN failed is left alone.
 void Executor::act_together(const std::vector<MessagePlan*>& batch) {
   std::vector<DsnWant> wants;
   for (MessagePlan* m : batch) {
@@ -214,9 +214,10 @@ void Executor::act_together(const std::vector<MessagePlan*>& batch) {
   remove_all_whole(going_on);
 }
 
-// Reads the originals (two bulk reads: headers only, whole), builds and
-// spools every DSN in one commit, submits them in one child. A result per
-// want, in order.
+// Reads the originals (two bulk reads: headers only, whole), builds every
+// DSN, commits them to the outbox at once and has it submit them. A result
+// per want, in order. (A message has a delay and a failure DSN in one run
+// only when it is split, and a split sends each alone.)
 std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
   std::vector<std::string> ids[2];  // [headers_only]
   for (const DsnWant& w : wants) ids[returns_headers_only(*w.m)].push_back(w.m->queue_id);

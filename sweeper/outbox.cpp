@@ -244,10 +244,6 @@ void Outbox::finalize_all(const std::vector<const OutboxRow*>& rows, EpochSecond
   transaction.commit();
 }
 
-Status Outbox::deliver(const OutboxRow& row, EpochSeconds now) {
-  return deliver_all({row}, now).front();
-}
-
 // Whatever the children's exit status, their logs say which DSNs the MTA took.
 std::vector<Status> Outbox::deliver_all(const std::vector<OutboxRow>& rows, EpochSeconds now) {
   if (rows.empty()) return {};

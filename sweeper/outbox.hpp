@@ -67,14 +67,13 @@ class Outbox {
  public:
   Outbox(Database& db, Mta& mta, std::string spool_directory);
 
-  Result<OutboxRow> enqueue(const DsnRequest& request, const DsnBuilder& build, EpochSeconds now);
-  // Submits and finalizes. An error leaves the row for the next run's recovery.
-  Status deliver(const OutboxRow& row, EpochSeconds now);
-
-  // The same for a batch: one commit, a few children, one submitter each; a
-  // result per job or row, in order. A job whose builder fails gets that
-  // error and no row; the others go ahead.
+  // Records a batch of DSNs (one commit), a result per job, in order. A job
+  // whose builder fails gets that error and no row; the others go ahead.
   std::vector<Result<OutboxRow>> enqueue_all(const std::vector<DsnJob>& jobs, EpochSeconds now);
+  Result<OutboxRow> enqueue(const DsnRequest& request, const DsnBuilder& build, EpochSeconds now);
+  // Submits a batch (a few children, one submitter each) and finalizes what
+  // the MTA accepted; a result per row. An error leaves the row for the next
+  // run's recovery.
   std::vector<Status> deliver_all(const std::vector<OutboxRow>& rows, EpochSeconds now);
   // Finishes every row a previous run left unsent; returns how many.
   Result<int> recover(EpochSeconds now);
