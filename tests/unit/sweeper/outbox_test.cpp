@@ -29,47 +29,6 @@ TEST_F(OutboxTest, WriteDurablyWritesTheWholeText) {
   EXPECT_FALSE(write_durably((dir_ / "missing" / "x.eml").string(), "x").ok());
 }
 
-TEST_F(OutboxTest, ABuilderErrorLeavesNoRowAndNoFile) {
-  auto db = open_db();
-  ASSERT_NE(db, nullptr);
-  MessageToRecord item = testing::sample_message("4AbC1", 1800000000, {"bob@customer.example"});
-  auto ids = record_messages(*db, std::span<const MessageToRecord>(&item, 1), RecordSource::milter,
-                             1800000000);
-  ASSERT_TRUE(ids.ok());
-  testing::FakeMta mta((dir_ / "calls.log").string());
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
-  DsnRequest request{ids->front(),       "4AbC1", "alice@sender.example",
-                     OutboxKind::failed, {1},     "mx.example"};
-  auto row = outbox.enqueue(
-      request, [](const std::string&) { return Result<std::string>(make_error("no")); }, 1);
-  EXPECT_FALSE(row.ok());
-  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox"), 0);
-  EXPECT_FALSE(std::filesystem::exists(dir_ / "outgoing"))
-      << "nothing is written outside the database";
-}
-
-TEST_F(OutboxTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
-  auto db = open_db();
-  ASSERT_NE(db, nullptr);
-  MessageToRecord item = testing::sample_message("4AbC1", 1800000000, {"bob@customer.example"});
-  auto ids = record_messages(*db, std::span<const MessageToRecord>(&item, 1), RecordSource::milter,
-                             1800000000);
-  ASSERT_TRUE(ids.ok());
-  testing::FakeMta mta((dir_ / "calls.log").string());
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
-  DsnRequest request{ids->front(),        "4AbC1", "alice@sender.example",
-                     OutboxKind::delayed, {1},     "mx.example"};
-  auto row = outbox.enqueue(
-      request,
-      [](const std::string& id) { return Result<std::string>("Message-ID: <" + id + ">\n"); }, 1);
-  ASSERT_TRUE(row.ok());
-  EXPECT_EQ(row->dsn_message_id, "etrn-delayed-1.4AbC1@mx.example");
-  const auto unsent = unsent_outbox(*db);
-  ASSERT_EQ(unsent.size(), 1u);
-  EXPECT_EQ(unsent[0].dsn_text, "Message-ID: <etrn-delayed-1.4AbC1@mx.example>\n")
-      << "the DSN's text is in its row until it is sent";
-}
-
 class OutboxBatchTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
@@ -112,6 +71,35 @@ class OutboxBatchTest : public testing::TempDirTest {
   std::unique_ptr<Database> db;
   std::vector<std::int64_t> ids;
 };
+
+TEST_F(OutboxBatchTest, ABuilderErrorLeavesNoRowAndNoFile) {
+  testing::FakeMta mta((dir_ / "calls.log").string());
+  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  DsnRequest request{ids[0], "4AbC1",     "alice@sender.example", OutboxKind::failed,
+                     {1},    "mx.example"};
+  auto row = outbox.enqueue(
+      request, [](const std::string&) { return Result<std::string>(make_error("no")); }, 1);
+  EXPECT_FALSE(row.ok());
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox"), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "outgoing"))
+      << "nothing is written outside the database";
+}
+
+TEST_F(OutboxBatchTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
+  testing::FakeMta mta((dir_ / "calls.log").string());
+  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  DsnRequest request{ids[0], "4AbC1",     "alice@sender.example", OutboxKind::delayed,
+                     {1},    "mx.example"};
+  auto row = outbox.enqueue(
+      request,
+      [](const std::string& id) { return Result<std::string>("Message-ID: <" + id + ">\n"); }, 1);
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->dsn_message_id, "etrn-delayed-1.4AbC1@mx.example");
+  const auto unsent = unsent_outbox(*db);
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].dsn_text, "Message-ID: <etrn-delayed-1.4AbC1@mx.example>\n")
+      << "the DSN's text is in its row until it is sent";
+}
 
 TEST_F(OutboxBatchTest, ABuilderErrorFailsOnlyItsOwnJob) {
   testing::FakeMta mta((dir_ / "calls.log").string());
