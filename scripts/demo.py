@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
 
-from conftest import MilterPostfix  # noqa: E402  (the shared harness)
+from milter_testbed import MilterPostfix  # noqa: E402  (the shared harness)
 
 
 def banner(text: str) -> None:
