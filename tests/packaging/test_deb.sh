@@ -30,7 +30,10 @@ fail() {
 	printf 'test_deb: FAIL: %s\n' "$*" >&2
 	exit 1
 }
+# Under scripts/test (ETRN_TESTS_NO_SKIP=1) install-deps has installed every
+# tool, so a missing one is a broken install step: fail rather than skip.
 skip() {
+	[ "${ETRN_TESTS_NO_SKIP:-}" = 1 ] && fail "cannot run: $*"
 	say "SKIP: $*"
 	exit "$SKIP"
 }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/mta/postfix_mta.hpp"
+#include "tests/unit/support/prerequisite.hpp"
 
 namespace etrn {
 namespace {
@@ -47,7 +48,7 @@ class PostfixMtaIntegration : public ::testing::Test {
   }
 
   void SetUp() override {
-    if (dir_.empty()) GTEST_SKIP() << "needs root and an installed Postfix";
+    ETRN_REQUIRE_PREREQUISITE(!dir_.empty(), "needs root and an installed Postfix");
     ASSERT_TRUE(started_) << "Postfix did not start: " << start_error_ << " (see "
                           << (dir_ / "maillog") << ")";
   }

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "tests/unit/common/mta/fake_command_runner.hpp"
+#include "tests/unit/support/prerequisite.hpp"
 
 namespace etrn {
 namespace {
@@ -313,7 +314,7 @@ TEST_F(PostfixMtaTest, ReadsQueueLifetimesWithPostconf) {
 }
 
 TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to pick mail_owner credentials";
+  ETRN_REQUIRE_PREREQUISITE(::geteuid() == 0, "needs root to pick mail_owner credentials");
   const std::string path = ::testing::TempDir() + "reinject_content.eml";
   std::ofstream(path) << "Subject: x\n\nbody\n";
   runner->outcomes.push_back({{"root"}});  // postconf -h mail_owner

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/support/prerequisite.hpp"
+
 namespace etrn {
 namespace {
 
@@ -237,7 +239,7 @@ TEST_F(SubprocessTest, TimesOutReadingFromASilentInteractiveProgram) {
 }
 
 TEST_F(SubprocessTest, RunsAsAnotherUserWhenRoot) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  ETRN_REQUIRE_PREREQUISITE(::geteuid() == 0, "needs root");
   CommandSpec spec = spec_of({script("id", "id -u; id -G")});
   spec.run_as = RunAs{65534, 65534};
   ::chmod(spec.argv[0].c_str(), 0755);
