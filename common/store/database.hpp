@@ -9,6 +9,7 @@
 // One Database per thread: the connection is opened SQLITE_OPEN_NOMUTEX.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -80,13 +81,32 @@ class Database {
   Statement& prepare(std::string_view sql);
   void exec(std::string_view sql);  // for DDL and pragmas only
   std::int64_t last_insert_rowid() const;
+  std::int64_t changes() const;  // rows changed by the last INSERT, UPDATE or DELETE
+  bool in_transaction() const;
   int schema_version() const;
-  sqlite3* handle() { return db_; }
   std::string path() const;  // the file name, or ":memory:"
+
+  // How long a statement waits for another connection's lock before it
+  // fails as busy (open() sets the first value).
+  void set_busy_timeout(std::chrono::milliseconds timeout);
+
+  // Write-ahead log housekeeping, for a long-lived writer. A hook called
+  // after each commit with the log's size in pages replaces SQLite's own
+  // checkpoint, which would run in the committing thread; the owner then
+  // calls checkpoint() where it suits it (another thread, its own
+  // connection). The hook runs inside SQLite: it must be quick and must
+  // not use this connection.
+  using WalCommitHook = std::function<void(int wal_pages)>;
+  void on_wal_commit(WalCommitHook hook);
+  // Copies into the database what no reader still needs, waiting for
+  // neither readers nor writers (SQLite's PASSIVE checkpoint). Busy is
+  // not an error: a later checkpoint copies the rest.
+  Status checkpoint();
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::unique_ptr<WalCommitHook> wal_commit_hook_;  // SQLite keeps its address
   // Looked up by string_view without building a std::string each time.
   struct SqlHash {
     using is_transparent = void;

@@ -3,8 +3,6 @@
 // event in the same transaction as the change.
 #include "common/store/sweep_store.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <set>
 
@@ -302,7 +300,7 @@ void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
   Statement& mark = db.prepare(
       "UPDATE outbox SET sent_at = ?2, dsn_text = NULL WHERE id = ?1 AND sent_at IS NULL");
   mark.bind(1, row.id).bind(2, now).run();
-  if (sqlite3_changes(db.handle()) == 0) return;  // finalized before
+  if (db.changes() == 0) return;  // finalized before
   const bool delayed = row.kind == OutboxKind::delayed;
   const std::string detail =
       std::string(delayed ? "delay" : "failure") + " DSN <" + row.dsn_message_id + ">";
