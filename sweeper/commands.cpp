@@ -69,7 +69,7 @@ int run_command(const Options& options) {
   setup_logging("etrn-sweeper", sweeper_log_sinks(config, options.verbose));
   switch (options.command) {
     case Command::report:
-      return run_report(config, options.json, options.state);
+      return run_report(config, options.report_format, options.state);
     case Command::shape:
       return run_shape(config);
     case Command::sweep:
@@ -77,7 +77,9 @@ int run_command(const Options& options) {
       break;
   }
   auto mta = make_mta(config);
-  return run_sweep(config, *mta, SweepOptions{options.dry_run, options.verbose, options.now});
+  return run_sweep(
+      config, *mta,
+      SweepOptions{.dry_run = options.dry_run, .verbose = options.verbose, .now = options.now});
 }
 
 }  // namespace etrn
