@@ -7,6 +7,27 @@
 // early should call reset() so it does not hold a read snapshot open.
 //
 // One Database per thread: the connection is opened SQLITE_OPEN_NOMUTEX.
+//
+// Errors, the rule for all of common/store/:
+// - A function a program calls to get something done, and after which it
+//   decides what a failure means for it, returns a Result: Database::open
+//   (missing directory, no permission, not a database, newer schema),
+//   migrate_schema and check_schema, record_messages (the milter answers
+//   the MTA per on_error and tries again with the next message) and
+//   Database::checkpoint (tried again as the log grows). A database that
+//   is busy, read-only or damaged is an expected failure.
+// - A function that is one step of a transaction its caller owns throws
+//   DatabaseError (is_busy() tells a lock from a real failure): Statement,
+//   prepare, exec, Transaction, insert_messages and the sweep_store reads
+//   and writes. One failed step dooms the whole transaction: the
+//   Transaction rolls it back as the exception passes, and a check after
+//   every statement would only repeat that. The owner catches DatabaseError
+//   once, where its work ends, and makes it a value or an exit code:
+//   record_messages for the milter, the outbox per batch of DSNs, the
+//   sweeper's command dispatcher for a whole command (busy: exit 75,
+//   anything else 74).
+// - A caller's bug throws std::logic_error (e.g. std::invalid_argument),
+//   which only the outermost handler catches (main: exit 70).
 #pragma once
 
 #include <chrono>

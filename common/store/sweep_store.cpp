@@ -194,11 +194,11 @@ std::optional<std::int64_t> adopt_message(Database& db, const MessageToRecord& i
   const bool exists = find.step();
   find.reset();
   if (exists) return std::nullopt;
-  auto ids =
-      record_messages(db, std::span<const MessageToRecord>(&item, 1), RecordSource::adopted, now);
-  if (!ids) throw DatabaseError(0, ids.error().message);
-  set_mta_arrival(db, ids->front(), m.arrival_time);
-  return ids->front();
+  const std::int64_t id =
+      insert_messages(db, std::span<const MessageToRecord>(&item, 1), RecordSource::adopted, now)
+          .front();
+  set_mta_arrival(db, id, m.arrival_time);
+  return id;
 }
 
 std::map<std::string, std::int64_t> recipient_ids(Database& db, std::int64_t message_id) {
