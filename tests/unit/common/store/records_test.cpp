@@ -15,7 +15,15 @@ namespace {
 
 using testing::count_rows;
 using testing::sample_message;
-using RecordsTest = testing::TempDirTest;
+class RecordsTest : public testing::TempDirTest {
+ protected:
+  // A second connection that waits only 50 ms for a lock.
+  std::unique_ptr<Database> impatient_writer() {
+    auto db = Database::open(db_path(), OpenMode::read_write, 50);
+    if (!db) ADD_FAILURE() << "open " << db_path() << ": " << db.error().message;
+    return db ? std::move(db).value() : nullptr;
+  }
+};
 
 constexpr EpochSeconds kNow = 1'800'000'000;
 
@@ -164,16 +172,16 @@ TEST_F(RecordsTest, AReadOnlyDatabaseGivesAnErrorAndWritesNothing) {
 TEST_F(RecordsTest, ABusyDatabaseGivesAnErrorAndTheBatchCanBeRetried) {
   auto holder = open_db();
   ASSERT_TRUE(holder);
-  auto writer = Database::open(db_path(), OpenMode::read_write, 50);
-  ASSERT_TRUE(writer) << writer.error().message;
+  auto writer = impatient_writer();
+  ASSERT_TRUE(writer);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
   {
     Transaction lock(*holder);
-    auto ids = record_messages(**writer, batch, RecordSource::milter, kNow);
+    auto ids = record_messages(*writer, batch, RecordSource::milter, kNow);
     ASSERT_FALSE(ids) << "recorded while another connection held the write lock";
     EXPECT_NE(ids.error().message.find("locked"), std::string::npos) << ids.error().message;
   }
-  auto retry = record_messages(**writer, batch, RecordSource::milter, kNow);
+  auto retry = record_messages(*writer, batch, RecordSource::milter, kNow);
   ASSERT_TRUE(retry) << retry.error().message;
   EXPECT_EQ(count_rows(*holder, "SELECT count(*) FROM etrn_audit"), 1);
 }
@@ -224,12 +232,12 @@ TEST_F(RecordsTest, InsertedMessagesGoWithTheCallersTransaction) {
 TEST_F(RecordsTest, InsertingIntoABusyDatabaseThrowsABusyError) {
   auto holder = open_db();
   ASSERT_TRUE(holder);
-  auto writer = Database::open(db_path(), OpenMode::read_write, 50);
-  ASSERT_TRUE(writer) << writer.error().message;
+  auto writer = impatient_writer();
+  ASSERT_TRUE(writer);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
   Transaction lock(*holder);
   try {
-    insert_messages(**writer, batch, RecordSource::adopted, kNow);
+    insert_messages(*writer, batch, RecordSource::adopted, kNow);
     FAIL() << "inserted while another connection held the write lock";
   } catch (const DatabaseError& e) {
     EXPECT_TRUE(e.is_busy()) << "got code " << e.code() << " (" << e.what() << "), want busy";
