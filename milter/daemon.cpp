@@ -11,12 +11,12 @@
 
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 #include <optional>
 #include <thread>
 
 #include "common/log/log.hpp"
+#include "common/util/posix_file.hpp"
 #include "common/util/sysexits.hpp"
 #include "milter/milter_glue.hpp"
 #include "milter/record_writer.hpp"
@@ -42,10 +42,6 @@ void on_signal(int signo) {
   const char byte = static_cast<char>(signo);
   if (signal_pipe_fd >= 0) (void)!write(signal_pipe_fd, &byte, 1);
   errno = saved;
-}
-
-std::string errno_text() {
-  return std::strerror(errno);
 }
 
 struct Account {

@@ -3,12 +3,10 @@
 #include "milter/record_writer.hpp"
 
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <ctime>
 #include <exception>
-#include <stdexcept>
 #include <utility>
 
 namespace etrn {
@@ -19,12 +17,12 @@ EpochSeconds system_now() {
   return static_cast<EpochSeconds>(std::time(nullptr));
 }
 
-// Milliseconds left until `deadline`, at least 1 (0 would mean "no busy
+// The time left until `deadline`, at least 1 ms (0 would mean "no busy
 // handler": fail at once even when the lock is about to be released).
-int milliseconds_left(std::chrono::steady_clock::time_point deadline) {
+std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
       deadline - std::chrono::steady_clock::now());
-  return static_cast<int>(std::max<std::chrono::milliseconds::rep>(left.count(), 1));
+  return std::max(left, std::chrono::milliseconds(1));
 }
 
 Error timed_out(std::chrono::milliseconds timeout) {
@@ -122,11 +120,12 @@ Status RecordWriter::open_now() {
 
 Status RecordWriter::ensure_open(Deadline deadline) {
   if (db_) return ok_status();
-  auto opened = Database::open(path_, OpenMode::read_write_create, milliseconds_left(deadline));
+  auto opened = Database::open(path_, OpenMode::read_write_create,
+                               static_cast<int>(time_left(deadline).count()));
   if (!opened) return make_error("cannot open database: " + opened.error().message);
   db_ = std::move(opened.value());
   // Replaces SQLite's automatic checkpoint, which would run in the leader.
-  sqlite3_wal_hook(db_->handle(), &RecordWriter::on_wal_commit, this);
+  db_->on_wal_commit([this](int wal_pages) { on_wal_commit(wal_pages); });
   return ok_status();
 }
 
@@ -136,7 +135,7 @@ Status RecordWriter::write_batch(std::vector<RequestPtr>& batch, Deadline deadli
     status = ensure_open(deadline);
     if (status) {
       // A database locked by another process fails this batch in time.
-      sqlite3_busy_timeout(db_->handle(), milliseconds_left(deadline));
+      db_->set_busy_timeout(time_left(deadline));
       std::vector<MessageToRecord> messages;
       messages.reserve(batch.size());
       for (auto& r : batch) messages.push_back(std::move(r->message));
@@ -155,19 +154,17 @@ Status RecordWriter::write_batch(std::vector<RequestPtr>& batch, Deadline deadli
   return status;
 }
 
-// SQLite's WAL hook, called by the committing thread after each commit.
-int RecordWriter::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int frames) {
-  if (frames < kCheckpointFrames) return SQLITE_OK;
-  auto* writer = static_cast<RecordWriter*>(self);
+// Called by the committing thread after each commit.
+void RecordWriter::on_wal_commit(int wal_pages) {
+  if (wal_pages < kCheckpointFrames) return;
   {
-    std::lock_guard lock(writer->checkpoint_mutex_);
-    writer->checkpoint_wanted_ = true;
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_wanted_ = true;
   }
-  writer->checkpoint_wake_.notify_one();
-  return SQLITE_OK;
+  checkpoint_wake_.notify_one();
 }
 
-// PASSIVE checkpoints with a connection of its own: they copy what no
+// Passive checkpoints with a connection of its own: they copy what no
 // reader still needs and never block the writer.
 void RecordWriter::checkpoint_loop() {
   std::unique_ptr<Database> db;
@@ -177,22 +174,24 @@ void RecordWriter::checkpoint_loop() {
     if (checkpoint_stop_) return;
     checkpoint_wanted_ = false;
     lock.unlock();
-    try {
-      if (!db) {
-        auto opened = Database::open(path_, OpenMode::read_write);
-        if (!opened) throw std::runtime_error(opened.error().message);
-        db = std::move(opened.value());
-      }
-      const int rc = sqlite3_wal_checkpoint_v2(db->handle(), "main", SQLITE_CHECKPOINT_PASSIVE,
-                                               nullptr, nullptr);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        throw std::runtime_error(sqlite3_errmsg(db->handle()));
-    } catch (const std::exception& e) {
-      spdlog::warn("WAL checkpoint of {} failed (retried as the WAL grows): {}", path_, e.what());
+    const Status done = checkpoint(db);
+    if (!done) {
+      spdlog::warn("WAL checkpoint of {} failed (retried as the WAL grows): {}", path_,
+                   done.error().message);
       db.reset();
     }
     lock.lock();
   }
+}
+
+// Opens the checkpointer's connection on first use (or after a failure).
+Status RecordWriter::checkpoint(std::unique_ptr<Database>& db) const {
+  if (!db) {
+    auto opened = Database::open(path_, OpenMode::read_write);
+    if (!opened) return opened.error();
+    db = std::move(opened.value());
+  }
+  return db->checkpoint();
 }
 
 }  // namespace etrn

@@ -81,8 +81,9 @@ class RecordWriter {
   void lead_commit(std::unique_lock<std::mutex>& lock, Deadline deadline);
   Status write_batch(std::vector<RequestPtr>& batch, Deadline deadline);
   Status ensure_open(Deadline deadline);
-  static int on_wal_commit(void* self, sqlite3* db, const char* name, int frames);
+  void on_wal_commit(int wal_pages);
   void checkpoint_loop();
+  Status checkpoint(std::unique_ptr<Database>& db) const;
 
   const std::string path_;
   const Clock clock_;

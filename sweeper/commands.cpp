@@ -8,6 +8,7 @@
 
 #include "common/config/config.hpp"
 #include "common/log/log.hpp"
+#include "common/store/database.hpp"
 #include "common/util/sysexits.hpp"
 #include "sweeper/report_command.hpp"
 #include "sweeper/shape_command.hpp"
@@ -36,6 +37,31 @@ int check_config(const ConfigParse& parse) {
   }
   std::cout << "configuration OK\n";
   return 0;
+}
+
+// Runs a command on a valid configuration. The store's failures end it
+// (database.hpp, "Errors"): a busy database is temporary (75, rerun),
+// anything else an I/O error (74).
+int run_configured(const Options& options, const Config& config) {
+  try {
+    switch (options.command) {
+      case Command::report:
+        return run_report(config, options.report_format, options.state);
+      case Command::shape:
+        return run_shape(config);
+      case Command::sweep:
+      case Command::check_config:
+        break;
+    }
+    auto mta = make_mta(config);
+    return run_sweep(
+        config, *mta,
+        SweepOptions{.dry_run = options.dry_run, .verbose = options.verbose, .now = options.now});
+  } catch (const DatabaseError& e) {
+    if (e.is_busy())
+      throw FatalError(ExitCode::temp_fail, std::string("database busy: ") + e.what());
+    throw FatalError(ExitCode::io_error, std::string("database error: ") + e.what());
+  }
 }
 
 // syslog gets what the sweep did (log_level); stderr only problems, so cron
@@ -67,17 +93,7 @@ int run_command(const Options& options) {
   }
   const Config& config = parse.config;
   setup_logging("etrn-sweeper", sweeper_log_sinks(config, options.verbose));
-  switch (options.command) {
-    case Command::report:
-      return run_report(config, options.json, options.state);
-    case Command::shape:
-      return run_shape(config);
-    case Command::sweep:
-    case Command::check_config:
-      break;
-  }
-  auto mta = make_mta(config);
-  return run_sweep(config, *mta, SweepOptions{options.dry_run, options.verbose, options.now});
+  return run_configured(options, config);
 }
 
 }  // namespace etrn

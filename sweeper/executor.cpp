@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "common/dsn/dsn.hpp"
+#include "common/util/posix_file.hpp"
 #include "common/util/strings.hpp"
 #include "sweeper/kill_point.hpp"
 

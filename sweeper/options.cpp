@@ -104,7 +104,7 @@ Options parse_options(const std::vector<std::string>& args) {
   o.version = vm.count("version") > 0;
   o.dry_run = vm.count("dry-run") > 0;
   o.now = optional_value<std::string>(vm, "now");
-  o.json = vm.count("json") > 0;
+  o.report_format = vm.count("json") > 0 ? ReportFormat::json : ReportFormat::text;
   o.state = optional_value<std::string>(vm, "state");
   return o;
 }

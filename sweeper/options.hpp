@@ -10,6 +10,7 @@
 namespace etrn {
 
 enum class Command { sweep, report, shape, check_config };
+enum class ReportFormat { text, json };
 
 struct Options {
   Command command = Command::sweep;
@@ -23,7 +24,7 @@ struct Options {
   bool dry_run = false;
   std::optional<std::string> now;
   // report
-  bool json = false;
+  ReportFormat report_format = ReportFormat::text;  // --json
   std::optional<std::string> state;
 };
 

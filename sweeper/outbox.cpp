@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,12 +12,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
-#include <thread>
 
+#include "common/util/posix_file.hpp"
 #include "sweeper/kill_point.hpp"
 
 namespace etrn {
@@ -27,10 +24,6 @@ namespace {
 
 constexpr std::string_view kSentLogPrefix = "sent-";
 constexpr std::string_view kSentLogSuffix = ".log";
-
-std::string errno_text() {
-  return std::strerror(errno);
-}
 
 bool exists(const std::string& path) {
   struct stat st {};
@@ -42,34 +35,18 @@ std::string sent_path(const std::string& spool_path) {
   return spool_path + ".sent";
 }
 
-std::string directory_of(const std::string& path) {
-  return std::filesystem::path(path).parent_path().string();
-}
-
 bool is_sent_log(const std::filesystem::path& path) {
   const std::string name = path.filename().string();
   return name.starts_with(kSentLogPrefix) && name.ends_with(kSentLogSuffix);
 }
 
-// flock(LOCK_EX), polling so that a stuck child cannot block us for ever.
-bool lock_with_timeout(int fd, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK && errno != EINTR) return false;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return true;
-}
-
-bool write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
+// A new sent log, locked; a new file, so nobody else can hold its lock.
+std::optional<Fd> create_locked_log(const std::string& path) {
+  auto fd = open_file(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND);
+  if (!fd) return std::nullopt;
+  auto locked = try_lock(*fd, LockMode::exclusive, path);
+  if (!locked || *locked != LockOutcome::acquired) return std::nullopt;
+  return std::move(*fd);
 }
 
 // The ids in a sent log, one per line; a torn last line is ignored.
@@ -86,7 +63,7 @@ void add_logged_ids(const std::string& text, std::unordered_set<std::int64_t>& i
 // the log (inherited, locked) before the next is submitted. Never
 // returns; touches no database.
 [[noreturn]] void run_submission_child(Mta& mta, const std::vector<const OutboxRow*>& share,
-                                       int log_fd) {
+                                       const Fd& log) {
   bool all = true;
   {
     auto submitter = mta.open_dsn_submitter();
@@ -103,10 +80,10 @@ void add_logged_ids(const std::string& text, std::unordered_set<std::int64_t>& i
         continue;
       }
       kill_point("child-submitted");
-      if (!write_all(log_fd, std::to_string(row->id) + "\n")) _exit(5);
+      if (!write_all(log, std::to_string(row->id) + "\n", "sent log")) _exit(5);
     }
   }  // the submitter ends its conversation here
-  if (::fsync(log_fd) != 0) _exit(6);
+  if (::fsync(log.get()) != 0) _exit(6);
   _exit(all ? 0 : 1);
 }
 
@@ -125,26 +102,6 @@ OutboxRow row_for(const DsnRequest& request, std::int64_t id, EpochSeconds now) 
 }
 
 }  // namespace
-
-Status fsync_directory(const std::string& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return make_error("open " + directory + ": " + errno_text());
-  const int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return make_error("fsync " + directory + ": " + errno_text());
-  return ok_status();
-}
-
-Status write_durably(const std::string& path, const std::string& text) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return make_error("create " + path + ": " + errno_text());
-  const bool written = write_all(fd, text);
-  const bool synced = written && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return make_error("write " + path + ": " + errno_text());
-  if (!synced) return make_error("fsync " + path + ": " + errno_text());
-  return fsync_directory(directory_of(path));
-}
 
 Outbox::Outbox(Database& db, Mta& mta, std::string spool_directory)
     : db_(db), mta_(mta), spool_directory_(std::move(spool_directory)) {}
@@ -206,18 +163,15 @@ Result<std::unordered_set<std::int64_t>> Outbox::submit_in_children(
                             std::to_string(rows.front().id) + "-" + std::to_string(k) +
                             std::string(kSentLogSuffix);
     // Locked before the fork, so no child ever runs with its log unlocked.
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) {
-      if (fd >= 0) ::close(fd);
-      break;  // the children started still do their share; the rest waits
-    }
+    std::optional<Fd> fd = create_locked_log(log);
+    if (!fd) break;  // the children started still do their share; the rest waits
     const pid_t pid = ::fork();
     if (pid == 0) {
       std::vector<const OutboxRow*> share;
       for (std::size_t i = k; i < rows.size(); i += children) share.push_back(&rows[i]);
-      run_submission_child(mta_, share, fd);
+      run_submission_child(mta_, share, *fd);
     }
-    ::close(fd);
+    fd->reset();  // the child's copy keeps the lock
     logs.push_back(log);
     if (pid < 0) break;
     pids.push_back(pid);
@@ -232,8 +186,7 @@ Result<std::unordered_set<std::int64_t>> Outbox::submit_in_children(
   if (pids.empty()) return make_error("cannot start a submission child: " + errno_text());
   std::unordered_set<std::int64_t> accepted;
   for (const std::string& log : logs) {
-    std::ifstream in(log, std::ios::binary);
-    add_logged_ids(std::string(std::istreambuf_iterator<char>(in), {}), accepted);
+    if (auto text = read_file(log)) add_logged_ids(*text, accepted);
   }
   return accepted;
 }
@@ -287,25 +240,25 @@ Result<std::unordered_set<std::int64_t>> Outbox::read_sent_logs() {
   for (const auto& entry : std::filesystem::directory_iterator(spool_directory_, ec)) {
     if (!is_sent_log(entry.path())) continue;
     const std::string log = entry.path().string();
-    const int fd = ::open(log.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    const bool locked = lock_with_timeout(fd, kRecoveryLockWait);
-    ::close(fd);
-    if (!locked) return make_error("sent log " + log + " stays locked; is a submission hanging?");
-    std::ifstream in(log, std::ios::binary);
-    add_logged_ids(std::string(std::istreambuf_iterator<char>(in), {}), accepted);
+    auto fd = open_file(log, O_RDONLY);
+    if (!fd) continue;
+    auto locked = lock_within(*fd, LockMode::exclusive, kRecoveryLockWait, log);
+    if (!locked) return locked.error();
+    if (*locked == LockOutcome::busy)
+      return make_error("sent log " + log + " stays locked; is a submission hanging?");
+    if (auto text = read_all(*fd, log)) add_logged_ids(*text, accepted);
   }
   return accepted;
 }
 
 // A row from schema v3 or older: its text is in its spool file.
 Status Outbox::load_legacy_text(OutboxRow& row) {
-  std::ifstream in(row.spool_path, std::ios::binary);
-  if (!in) {
+  auto text = read_file(row.spool_path);
+  if (!text) {
     return make_error("outbox " + std::to_string(row.id) + ": spool file " + row.spool_path +
                       " is missing; the DSN cannot be sent (remove the outbox row once handled)");
   }
-  row.dsn_text.assign(std::istreambuf_iterator<char>(in), {});
+  row.dsn_text = std::move(*text);
   return ok_status();
 }
 

@@ -97,8 +97,4 @@ class Outbox {
   std::vector<std::string> finished_;  // files to delete once their rows are final
 };
 
-// Writes `text` to `path` and fsyncs the file and its directory.
-Status write_durably(const std::string& path, const std::string& text);
-Status fsync_directory(const std::string& directory);
-
 }  // namespace etrn

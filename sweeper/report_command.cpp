@@ -50,7 +50,7 @@ void print_report_json(std::ostream& out, const std::vector<AuditRow>& rows) {
   }
 }
 
-int run_report(const Config& config, bool json, const std::optional<std::string>& state) {
+int run_report(const Config& config, ReportFormat format, const std::optional<std::string>& state) {
   std::optional<RecipientState> wanted;
   if (state) {
     wanted = parse_recipient_state(*state);
@@ -61,7 +61,11 @@ int run_report(const Config& config, bool json, const std::optional<std::string>
   }
   auto db = open_database_for_reading(config.database);
   const auto rows = audit_rows(*db, wanted);
-  json ? print_report_json(std::cout, rows) : print_report_text(std::cout, rows);
+  if (format == ReportFormat::json) {
+    print_report_json(std::cout, rows);
+  } else {
+    print_report_text(std::cout, rows);
+  }
   return 0;
 }
 

@@ -5,19 +5,18 @@
 
 #include <string>
 
+#include "common/util/posix_file.hpp"
+
 namespace etrn {
 
 class RunLock {
  public:
-  explicit RunLock(
-      std::string path);  // throws FatalError (75 when busy, 73 when it cannot be created)
-  ~RunLock();
-  RunLock(const RunLock&) = delete;
-  RunLock& operator=(const RunLock&) = delete;
+  // Throws FatalError: 75 (temp_fail) when busy, 73 (cant_create) when the
+  // file cannot be opened, 74 (io_error) when it cannot be locked.
+  explicit RunLock(const std::string& path);
 
  private:
-  std::string path_;
-  int fd_ = -1;
+  Fd fd_;  // closing it releases the lock
 };
 
 }  // namespace etrn

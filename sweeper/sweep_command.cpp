@@ -153,14 +153,8 @@ int run_sweep(const Config& config, Mta& mta, const SweepOptions& options) {
   const EpochSeconds act_now = act_time(options, real_now);
   if (Status there = mta.available(); !there)
     throw FatalError(ExitCode::unavailable, there.error().message);
-  try {
-    if (options.dry_run) return dry_run(config, mta, act_now, real_now);
-    return sweep(config, mta, options, act_now, real_now);
-  } catch (const DatabaseError& e) {
-    if (e.is_busy())
-      throw FatalError(ExitCode::temp_fail, std::string("database busy: ") + e.what());
-    throw FatalError(ExitCode::io_error, std::string("database error: ") + e.what());
-  }
+  if (options.dry_run) return dry_run(config, mta, act_now, real_now);
+  return sweep(config, mta, options, act_now, real_now);
 }
 
 }  // namespace etrn

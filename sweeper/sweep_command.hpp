@@ -24,6 +24,8 @@ std::unique_ptr<Mta> make_mta(const Config& config);
 // The host name for Reporting-MTA, unless the configuration names one.
 std::string reporting_mta_for(const Config& config);
 
+// Throws FatalError, and DatabaseError for the store's failures (the
+// command dispatcher maps those to exit codes).
 int run_sweep(const Config& config, Mta& mta, const SweepOptions& options);
 
 }  // namespace etrn

@@ -11,10 +11,10 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <system_error>
 #include <utility>
 
 #include "common/config/config_keys.hpp"
+#include "common/util/posix_file.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
@@ -132,20 +132,17 @@ Result<const ConfigKey*> find_override_key(std::string_view name) {
   return found;
 }
 
-std::string errno_text(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
-
-// Reads a whole file; the error says why not (strerror text).
-Result<std::string> read_file(const std::string& path) {
+// Reads a whole file; the error says why not, without the path (the
+// ConfigError names the file).
+Result<std::string> read_config_text(const std::string& path) {
   errno = 0;
   std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(path.c_str(), "rb"), std::fclose);
-  if (!f) return make_error("cannot open: " + errno_text(errno));
+  if (!f) return make_error("cannot open: " + errno_text());
   std::string text;
   char buffer[8192];
   std::size_t n = 0;
   while ((n = std::fread(buffer, 1, sizeof buffer, f.get())) > 0) text.append(buffer, n);
-  if (std::ferror(f.get())) return make_error("cannot read: " + errno_text(errno));
+  if (std::ferror(f.get())) return make_error("cannot read: " + errno_text());
   return text;
 }
 
@@ -166,7 +163,7 @@ ConfigParse parse_config(std::string_view text, const std::string& file) {
 }
 
 ConfigParse load_config_file(const std::string& path) {
-  auto text = read_file(path);
+  auto text = read_config_text(path);
   if (!text) {
     ConfigParse parse;
     parse.config.source_path = path;

@@ -8,12 +8,12 @@
 
 #include <algorithm>
 #include <cctype>
-#include <fstream>
 #include <set>
 #include <sstream>
 
 #include "common/mta/smtp_submission.hpp"
 #include "common/policy/etrn_match.hpp"
+#include "common/util/posix_file.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
@@ -40,15 +40,6 @@ bool usable_address_argument(const std::string& address) {
 std::int64_t file_size(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
-}
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return make_error("reading " + path + " failed");
-  return text.str();
 }
 
 QueuedMessage listed_message(const SendmailQueueFile& file, const SendmailQf& qf, bool busy) {

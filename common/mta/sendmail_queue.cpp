@@ -5,16 +5,15 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <memory>
 
+#include "common/util/posix_file.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
@@ -24,10 +23,6 @@ namespace {
 bool is_directory(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-std::string errno_text(int error) {
-  return std::strerror(error);
 }
 
 // Where one queue directory keeps each kind of file (queue.c: qf/, df/, xf/).
@@ -59,41 +54,9 @@ struct DirCloser {
   void operator()(DIR* d) const { ::closedir(d); }
 };
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-bool would_block(int error) {
-  return error == EWOULDBLOCK || error == EAGAIN;
-}
-
-Result<std::string> read_all(int fd, const std::string& path) {
-  std::string text;
-  char buffer[8192];
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n == 0) return text;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error("reading " + path + ": " + errno_text(errno));
-    }
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-}
-
 Status unlink_if_present(const std::string& path) {
   if (::unlink(path.c_str()) == 0 || errno == ENOENT) return ok_status();
-  return make_error("unlink " + path + ": " + errno_text(errno));
+  return make_error("unlink " + path + ": " + errno_text());
 }
 
 }  // namespace
@@ -136,7 +99,7 @@ Status SendmailQueue::for_each_file(const std::function<void(SendmailQueueFile&&
   for (const std::string& dir : directories_) {
     const QueueLayout layout = layout_of(dir);
     std::unique_ptr<DIR, DirCloser> listing(::opendir(layout.control_dir.c_str()));
-    if (!listing) return make_error("cannot list " + layout.control_dir + ": " + errno_text(errno));
+    if (!listing) return make_error("cannot list " + layout.control_dir + ": " + errno_text());
     errno = 0;
     while (const dirent* entry = ::readdir(listing.get())) {
       const std::string_view name(entry->d_name);
@@ -151,7 +114,7 @@ Status SendmailQueue::for_each_file(const std::function<void(SendmailQueueFile&&
       }
       errno = 0;  // tf (being written), xf, df and anything else: not a message
     }
-    if (errno != 0) return make_error("listing " + layout.control_dir + ": " + errno_text(errno));
+    if (errno != 0) return make_error("listing " + layout.control_dir + ": " + errno_text());
   }
   return ok_status();
 }
@@ -170,35 +133,30 @@ Result<SendmailQueueFile> SendmailQueue::find(const std::string& queue_id) const
 }
 
 Result<SendmailControlText> SendmailQueue::read_control(const SendmailQueueFile& file) {
-  Fd fd(::open(file.control_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (fd.get() < 0) return make_error("open " + file.control_path + ": " + errno_text(errno));
-  SendmailControlText out;
+  auto fd = open_file(file.control_path, O_RDONLY | O_NOFOLLOW);
+  if (!fd) return fd.error();
   // A shared lock only to learn whether Sendmail is working on the file; it
   // rewrites a qf by renaming a new one over it, so what we read through
   // this descriptor is a whole file either way.
-  if (::flock(fd.get(), LOCK_SH | LOCK_NB) != 0) {
-    if (!would_block(errno))
-      return make_error("flock " + file.control_path + ": " + errno_text(errno));
-    out.busy = true;
-  }
-  auto text = read_all(fd.get(), file.control_path);
+  auto lock = try_lock(*fd, LockMode::shared, file.control_path);
+  if (!lock) return lock.error();
+  auto text = read_all(*fd, file.control_path);
   if (!text) return text.error();
-  out.text = std::move(*text);
-  return out;  // closing the descriptor releases the lock
+  // Closing the descriptor on return releases the lock.
+  return SendmailControlText{std::move(*text), *lock == LockOutcome::busy};
 }
 
 Status SendmailQueue::remove(const SendmailQueueFile& file) {
-  Fd fd(::open(file.control_path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
-  if (fd.get() < 0) return make_error("open " + file.control_path + ": " + errno_text(errno));
-  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (would_block(errno)) {
-      return make_error(file.queue_id + ": busy (Sendmail holds its lock); left for the next run");
-    }
-    return make_error("flock " + file.control_path + ": " + errno_text(errno));
+  auto fd = open_file(file.control_path, O_RDWR | O_NOFOLLOW);
+  if (!fd) return fd.error();
+  auto lock = try_lock(*fd, LockMode::exclusive, file.control_path);
+  if (!lock) return lock.error();
+  if (*lock == LockOutcome::busy) {
+    return make_error(file.queue_id + ": busy (Sendmail holds its lock); left for the next run");
   }
   struct stat locked {};
   struct stat at_path {};
-  if (::fstat(fd.get(), &locked) != 0 || ::lstat(file.control_path.c_str(), &at_path) != 0 ||
+  if (::fstat(fd->get(), &locked) != 0 || ::lstat(file.control_path.c_str(), &at_path) != 0 ||
       locked.st_dev != at_path.st_dev || locked.st_ino != at_path.st_ino || locked.st_nlink == 0) {
     return make_error(file.queue_id +
                       ": the queue file changed while it was being locked; left for the next run");
@@ -206,7 +164,7 @@ Status SendmailQueue::remove(const SendmailQueueFile& file) {
   ETRN_TRY(unlink_if_present(file.data_path));
   ETRN_TRY(unlink_if_present(file.transcript_path));
   if (::unlink(file.control_path.c_str()) != 0) {
-    return make_error("unlink " + file.control_path + ": " + errno_text(errno));
+    return make_error("unlink " + file.control_path + ": " + errno_text());
   }
   return ok_status();
 }

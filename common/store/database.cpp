@@ -109,6 +109,16 @@ void configure(Database& db, const std::string& path, OpenMode mode, int busy_ti
   db.exec("PRAGMA temp_store=MEMORY");
 }
 
+// SQLite's WAL hook calling a Database's WalCommitHook. No exception may
+// cross SQLite's C frames; a hook that throws loses only that call.
+int call_wal_commit_hook(void* hook, sqlite3* /*db*/, const char* /*schema*/, int pages) {
+  try {
+    (*static_cast<Database::WalCommitHook*>(hook))(pages);
+  } catch (...) {
+  }
+  return SQLITE_OK;
+}
+
 // SQLite's memory statistics take a process-wide mutex on every malloc and
 // free; nothing here reads them. Must precede SQLite's initialisation, so
 // it is done before the first open (later it is refused, harmlessly).
@@ -256,6 +266,30 @@ std::int64_t Database::last_insert_rowid() const {
   return sqlite3_last_insert_rowid(db_);
 }
 
+std::int64_t Database::changes() const {
+  return sqlite3_changes64(db_);
+}
+
+bool Database::in_transaction() const {
+  return sqlite3_get_autocommit(db_) == 0;
+}
+
+void Database::set_busy_timeout(std::chrono::milliseconds timeout) {
+  sqlite3_busy_timeout(db_, static_cast<int>(timeout.count()));
+}
+
+void Database::on_wal_commit(WalCommitHook hook) {
+  wal_commit_hook_ = std::make_unique<WalCommitHook>(std::move(hook));
+  sqlite3_wal_hook(db_, call_wal_commit_hook, wal_commit_hook_.get());
+}
+
+Status Database::checkpoint() {
+  const int rc =
+      sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc == SQLITE_OK || rc == SQLITE_BUSY) return ok_status();
+  return make_error("database " + path() + ": checkpoint: " + sqlite3_errmsg(db_));
+}
+
 int Database::schema_version() const {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr);
@@ -275,8 +309,7 @@ std::string Database::path() const {
 
 // IMMEDIATE takes the write lock up front, so a busy database fails here
 // (after the busy timeout) rather than half way through the work.
-Transaction::Transaction(Database& db)
-    : db_(db), nested_(sqlite3_get_autocommit(db.handle()) == 0) {
+Transaction::Transaction(Database& db) : db_(db), nested_(db.in_transaction()) {
   // Cached statements: the milter runs one transaction per group commit.
   db_.prepare(nested_ ? "SAVEPOINT etrn_nested" : "BEGIN IMMEDIATE").run();
 }

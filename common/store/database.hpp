@@ -7,8 +7,30 @@
 // early should call reset() so it does not hold a read snapshot open.
 //
 // One Database per thread: the connection is opened SQLITE_OPEN_NOMUTEX.
+//
+// Errors, the rule for all of common/store/:
+// - A function a program calls to get something done, and after which it
+//   decides what a failure means for it, returns a Result: Database::open
+//   (missing directory, no permission, not a database, newer schema),
+//   migrate_schema and check_schema, record_messages (the milter answers
+//   the MTA per on_error and tries again with the next message) and
+//   Database::checkpoint (tried again as the log grows). A database that
+//   is busy, read-only or damaged is an expected failure.
+// - A function that is one step of a transaction its caller owns throws
+//   DatabaseError (is_busy() tells a lock from a real failure): Statement,
+//   prepare, exec, Transaction, insert_messages and the sweep_store reads
+//   and writes. One failed step dooms the whole transaction: the
+//   Transaction rolls it back as the exception passes, and a check after
+//   every statement would only repeat that. The owner catches DatabaseError
+//   once, where its work ends, and makes it a value or an exit code:
+//   record_messages for the milter, the outbox per batch of DSNs, the
+//   sweeper's command dispatcher for a whole command (busy: exit 75,
+//   anything else 74).
+// - A caller's bug throws std::logic_error (e.g. std::invalid_argument),
+//   which only the outermost handler catches (main: exit 70).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -80,13 +102,32 @@ class Database {
   Statement& prepare(std::string_view sql);
   void exec(std::string_view sql);  // for DDL and pragmas only
   std::int64_t last_insert_rowid() const;
+  std::int64_t changes() const;  // rows changed by the last INSERT, UPDATE or DELETE
+  bool in_transaction() const;
   int schema_version() const;
-  sqlite3* handle() { return db_; }
   std::string path() const;  // the file name, or ":memory:"
+
+  // How long a statement waits for another connection's lock before it
+  // fails as busy (open() sets the first value).
+  void set_busy_timeout(std::chrono::milliseconds timeout);
+
+  // Write-ahead log housekeeping, for a long-lived writer. A hook called
+  // after each commit with the log's size in pages replaces SQLite's own
+  // checkpoint, which would run in the committing thread; the owner then
+  // calls checkpoint() where it suits it (another thread, its own
+  // connection). The hook runs inside SQLite: it must be quick and must
+  // not use this connection.
+  using WalCommitHook = std::function<void(int wal_pages)>;
+  void on_wal_commit(WalCommitHook hook);
+  // Copies into the database what no reader still needs, waiting for
+  // neither readers nor writers (SQLite's PASSIVE checkpoint). Busy is
+  // not an error: a later checkpoint copies the rest.
+  Status checkpoint();
 
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  std::unique_ptr<WalCommitHook> wal_commit_hook_;  // SQLite keeps its address
   // Looked up by string_view without building a std::string each time.
   struct SqlHash {
     using is_transparent = void;

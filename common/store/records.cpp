@@ -11,6 +11,7 @@
 #include "common/store/records.hpp"
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace etrn {
@@ -140,21 +141,28 @@ Status check_batch(std::span<const MessageToRecord> batch) {
 
 }  // namespace
 
+std::vector<std::int64_t> insert_messages(Database& db, std::span<const MessageToRecord> batch,
+                                          RecordSource source, EpochSeconds now) {
+  if (Status checked = check_batch(batch); !checked)
+    throw std::invalid_argument(checked.error().message);
+  std::vector<std::int64_t> ids;
+  ids.reserve(batch.size());
+  Transaction transaction(db);
+  for (const MessageToRecord& item : batch) ids.push_back(record_one(db, item, source, now));
+  transaction.commit();
+  return ids;
+}
+
 Result<std::vector<std::int64_t>> record_messages(Database& db,
                                                   std::span<const MessageToRecord> batch,
                                                   RecordSource source, EpochSeconds now) {
   ETRN_TRY(check_batch(batch));
-  std::vector<std::int64_t> ids;
-  ids.reserve(batch.size());
   try {
-    Transaction transaction(db);
-    for (const MessageToRecord& item : batch) ids.push_back(record_one(db, item, source, now));
-    transaction.commit();
+    return insert_messages(db, batch, source, now);
   } catch (const DatabaseError& e) {
     return make_error(std::string("recording ") + std::to_string(batch.size()) +
                       " message(s) failed: " + e.what());
   }
-  return ids;
 }
 
 }  // namespace etrn

@@ -3,8 +3,6 @@
 // event in the same transaction as the change.
 #include "common/store/sweep_store.hpp"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 #include <set>
 
@@ -196,11 +194,11 @@ std::optional<std::int64_t> adopt_message(Database& db, const MessageToRecord& i
   const bool exists = find.step();
   find.reset();
   if (exists) return std::nullopt;
-  auto ids =
-      record_messages(db, std::span<const MessageToRecord>(&item, 1), RecordSource::adopted, now);
-  if (!ids) throw DatabaseError(0, ids.error().message);
-  set_mta_arrival(db, ids->front(), m.arrival_time);
-  return ids->front();
+  const std::int64_t id =
+      insert_messages(db, std::span<const MessageToRecord>(&item, 1), RecordSource::adopted, now)
+          .front();
+  set_mta_arrival(db, id, m.arrival_time);
+  return id;
 }
 
 std::map<std::string, std::int64_t> recipient_ids(Database& db, std::int64_t message_id) {
@@ -302,7 +300,7 @@ void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
   Statement& mark = db.prepare(
       "UPDATE outbox SET sent_at = ?2, dsn_text = NULL WHERE id = ?1 AND sent_at IS NULL");
   mark.bind(1, row.id).bind(2, now).run();
-  if (sqlite3_changes(db.handle()) == 0) return;  // finalized before
+  if (db.changes() == 0) return;  // finalized before
   const bool delayed = row.kind == OutboxKind::delayed;
   const std::string detail =
       std::string(delayed ? "delay" : "failure") + " DSN <" + row.dsn_message_id + ">";

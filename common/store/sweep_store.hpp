@@ -5,7 +5,8 @@
 // recipients for `shape`. Writes: one function per state change, each
 // appending its event (events are append-only). Writes do not open their
 // own transaction unless they say so: the executor groups them in one
-// Transaction where they belong together.
+// Transaction where they belong together. Being steps of the caller's
+// transaction, reads and writes throw DatabaseError (database.hpp, "Errors").
 #pragma once
 
 #include <cstdint>

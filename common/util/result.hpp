@@ -2,7 +2,9 @@
 //
 // Expected failures (a bad line in a file, a queue ID that does not
 // validate, a database that is locked) are values of Result<T>; a broken
-// invariant throws and is caught once in main (see util/fatal.hpp).
+// invariant or a fatal start-up error throws and is caught once in main
+// (FatalError in util/sysexits.hpp carries the exit code). The store's
+// version of the rule is in store/database.hpp.
 #pragma once
 
 #include <string>

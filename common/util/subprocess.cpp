@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <thread>
+
+#include "common/util/posix_file.hpp"
 
 extern char** environ;
 
@@ -30,37 +31,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-std::string errno_text(int err) {
-  return std::strerror(err);
-}
-
-// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  bool open() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
-
 struct PipeEnds {
   Fd read_end;
   Fd write_end;
@@ -68,7 +38,7 @@ struct PipeEnds {
 
 Result<PipeEnds> make_pipe() {
   int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return make_error("pipe: " + errno_text(errno));
+  if (::pipe2(fds, O_CLOEXEC) != 0) return make_error("pipe: " + errno_text());
   return PipeEnds{Fd(fds[0]), Fd(fds[1])};
 }
 
@@ -76,17 +46,11 @@ Result<PipeEnds> make_pipe() {
 Result<PipeEnds> make_stdin_channel() {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    return make_error("socketpair: " + errno_text(errno));
+    return make_error("socketpair: " + errno_text());
   }
   ::shutdown(fds[0], SHUT_WR);  // the child only reads
   ::shutdown(fds[1], SHUT_RD);  // we only write
   return PipeEnds{Fd(fds[0]), Fd(fds[1])};
-}
-
-Result<Fd> open_for_reading(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error("open " + path + ": " + errno_text(errno));
-  return Fd(fd);
 }
 
 void set_nonblocking(int fd) {
@@ -135,7 +99,7 @@ std::vector<char*> c_pointers(std::vector<std::string>& strings) {
 Result<pid_t> fork_exec(const RunAs& who, int in, int out, int err, std::vector<char*>& argv,
                         std::vector<char*>& envp) {
   const pid_t pid = ::fork();
-  if (pid < 0) return make_error("fork: " + errno_text(errno));
+  if (pid < 0) return make_error("fork: " + errno_text());
   if (pid == 0) exec_child(who, in, out, err, argv.data(), envp.data());
   ::setpgid(pid, pid);  // also done in the child; whichever runs first wins
   return pid;
@@ -271,8 +235,8 @@ struct Started {
 };
 
 Result<Fd> child_stdin_fd(const StdinSource& source, Fd& our_end) {
-  if (source.kind == StdinSource::Kind::file) return open_for_reading(source.value);
-  if (source.kind == StdinSource::Kind::null_device) return open_for_reading("/dev/null");
+  if (source.kind == StdinSource::Kind::file) return open_file(source.value, O_RDONLY);
+  if (source.kind == StdinSource::Kind::null_device) return open_file("/dev/null", O_RDONLY);
   auto channel = make_stdin_channel();
   if (!channel) return channel.error();
   our_end = std::move(channel->write_end);
@@ -300,9 +264,9 @@ Result<Started> start_child(const CommandSpec& spec, const StdinSource& source) 
 // Returns false when a line was too long (the child is then killed).
 bool pump(Channels& ch, std::string_view stdin_bytes, LineSplitter& splitter, Child& child,
           Clock::time_point deadline, CommandResult& result) {
-  if (ch.to_stdin.open()) set_nonblocking(ch.to_stdin.get());
+  if (ch.to_stdin.is_open()) set_nonblocking(ch.to_stdin.get());
   std::string buffer;
-  while (ch.from_stdout.open() || ch.from_stderr.open()) {
+  while (ch.from_stdout.is_open() || ch.from_stderr.is_open()) {
     if (Clock::now() >= deadline) {
       result.timed_out = true;
       child.kill_group();
@@ -336,10 +300,10 @@ class ProcessSession : public InteractiveProcess {
 
   Status write(std::string_view bytes) override {
     while (!bytes.empty()) {
-      if (!ch_.to_stdin.open()) return make_error("the program closed its input");
+      if (!ch_.to_stdin.is_open()) return make_error("the program closed its input");
       const ssize_t n = ::send(ch_.to_stdin.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return make_error("write to program: " + errno_text(errno));
+      if (n < 0) return make_error("write to program: " + errno_text());
       bytes.remove_prefix(static_cast<std::size_t>(n));
     }
     return ok_status();
@@ -351,11 +315,11 @@ class ProcessSession : public InteractiveProcess {
     for (;;) {
       if (const auto nl = pending_.find('\n'); nl != std::string::npos) return take_line(nl);
       if (pending_.size() > max_line_bytes_) return make_error("program output line too long");
-      if (!ch_.from_stdout.open()) return make_error("program output ended" + stderr_note());
+      if (!ch_.from_stdout.is_open()) return make_error("program output ended" + stderr_note());
       if (Clock::now() >= deadline) return make_error("timed out waiting for the program");
       pollfd fds[2] = {{ch_.from_stdout.get(), POLLIN, 0}, {ch_.from_stderr.get(), POLLIN, 0}};
       if (::poll(fds, 2, poll_timeout_ms(deadline)) < 0 && errno != EINTR) {
-        return make_error("poll: " + errno_text(errno));
+        return make_error("poll: " + errno_text());
       }
       if (fds[0].revents != 0 && read_some(ch_.from_stdout, chunk) == ReadOutcome::data) {
         pending_ += chunk;

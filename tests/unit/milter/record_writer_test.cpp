@@ -5,7 +5,6 @@
 #include "milter/record_writer.hpp"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
@@ -34,6 +33,18 @@ std::int64_t count(const std::string& path, const std::string& sql) {
   const std::int64_t n = s.step() ? s.column_int(0) : -1;
   s.reset();
   return n;
+}
+
+// Another connection (as another process would) in a transaction that
+// holds the write lock.
+std::unique_ptr<Database> holding_the_write_lock(const std::string& path) {
+  auto db = Database::open(path, OpenMode::read_write);
+  if (!db) {
+    ADD_FAILURE() << "open " << path << ": " << db.error().message;
+    return nullptr;
+  }
+  (*db)->exec("BEGIN EXCLUSIVE");
+  return std::move(*db);
 }
 
 TEST_F(RecordWriterTest, ARecordIsInTheDatabaseWhenRecordReturns) {
@@ -91,15 +102,13 @@ TEST_F(RecordWriterTest, AFileThatIsNotADatabaseIsAnError) {
 TEST_F(RecordWriterTest, ALockedDatabaseTimesOutInsteadOfHangingTheCaller) {
   RecordWriter writer(db_path());
   ASSERT_TRUE(writer.open_now());
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::unique_ptr<Database> other = holding_the_write_lock(db_path());
+  ASSERT_TRUE(other);
 
   const auto started = std::chrono::steady_clock::now();
   const Status got = writer.record(sample_message("DDD4", 1000, {"bob@customer.example"}), 200ms);
   const auto took = std::chrono::steady_clock::now() - started;
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  other.reset();  // rolls back, releasing the lock
 
   EXPECT_FALSE(got);
   EXPECT_LT(took, 2s) << "the caller must not wait for SQLite's busy timeout";
@@ -111,9 +120,8 @@ TEST_F(RecordWriterTest, ALockedDatabaseTimesOutInsteadOfHangingTheCaller) {
 TEST_F(RecordWriterTest, CallersQueuedBehindALockedCommitAllReturnInTime) {
   RecordWriter writer(db_path());
   ASSERT_TRUE(writer.open_now());
-  sqlite3* other = nullptr;
-  ASSERT_EQ(sqlite3_open(db_path().c_str(), &other), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  std::unique_ptr<Database> other = holding_the_write_lock(db_path());
+  ASSERT_TRUE(other);
 
   constexpr int kCallers = 5;
   std::atomic<int> succeeded{0};
@@ -127,8 +135,7 @@ TEST_F(RecordWriterTest, CallersQueuedBehindALockedCommitAllReturnInTime) {
   }
   for (auto& th : threads) th.join();
   const auto took = std::chrono::steady_clock::now() - started;
-  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
-  sqlite3_close(other);
+  other.reset();  // rolls back, releasing the lock
 
   EXPECT_EQ(succeeded.load(), 0) << "a record was reported written while the database was locked";
   EXPECT_LT(took, 2s) << "callers behind a locked commit must not wait past their timeout";

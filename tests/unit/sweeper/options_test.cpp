@@ -39,7 +39,7 @@ TEST(Options, GlobalAndCommandOptionsMayComeInAnyOrder) {
 TEST(Options, ReportTakesJsonAndState) {
   Options o = parse_options({"report", "--json", "--state", "expired"});
   EXPECT_EQ(o.command, Command::report);
-  EXPECT_TRUE(o.json);
+  EXPECT_EQ(o.report_format, ReportFormat::json);
   EXPECT_EQ(o.state.value_or(""), "expired");
 }
 

@@ -18,17 +18,6 @@
 namespace etrn {
 namespace {
 
-class OutboxTest : public testing::TempDirTest {};
-
-TEST_F(OutboxTest, WriteDurablyWritesTheWholeText) {
-  const std::string path = (dir_ / "x.eml").string();
-  ASSERT_TRUE(write_durably(path, "Subject: x\n\nbody\n").ok());
-  std::ifstream in(path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(text, "Subject: x\n\nbody\n");
-  EXPECT_FALSE(write_durably((dir_ / "missing" / "x.eml").string(), "x").ok());
-}
-
 class OutboxBatchTest : public testing::TempDirTest {
  protected:
   void SetUp() override {

@@ -34,7 +34,9 @@ class SweepCommandTest : public testing::TempDirTest {
 };
 
 TEST_F(SweepCommandTest, DryRunCreatesAndWritesNothing) {
-  EXPECT_EQ(run_sweep(config_, *mta_, SweepOptions{true, false, std::nullopt}), 0);
+  EXPECT_EQ(run_sweep(config_, *mta_,
+                      SweepOptions{.dry_run = true, .verbose = false, .now = std::nullopt}),
+            0);
   EXPECT_FALSE(std::filesystem::exists(db_path())) << "no database created";
   EXPECT_FALSE(std::filesystem::exists(db_path() + ".lock")) << "no lock file";
   for (const std::string& call : mta_->calls()) {
@@ -45,13 +47,14 @@ TEST_F(SweepCommandTest, DryRunCreatesAndWritesNothing) {
 }
 
 TEST_F(SweepCommandTest, AFailedQueueListingChangesNothingAndExits75) {
-  ASSERT_EQ(run_sweep(config_, *mta_, SweepOptions{false, false, std::string("-99h")}), 0)
+  ASSERT_EQ(
+      run_sweep(config_, *mta_, SweepOptions{.dry_run = false, .verbose = false, .now = "-99h"}), 0)
       << "an hour after arrival: adopted, nothing due";
   auto db = open_db();
   const auto events_before = count_rows(*db, "SELECT count(*) FROM events");
   mta_->fail_listing = true;
   try {
-    run_sweep(config_, *mta_, SweepOptions{false, false, std::string("+49h")});
+    run_sweep(config_, *mta_, SweepOptions{.dry_run = false, .verbose = false, .now = "+49h"});
     FAIL() << "got success, want FatalError(75)";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::temp_fail);
@@ -61,7 +64,7 @@ TEST_F(SweepCommandTest, AFailedQueueListingChangesNothingAndExits75) {
 }
 
 TEST_F(SweepCommandTest, ARunAdoptsAndExpiresUnrecordedMail) {
-  EXPECT_EQ(run_sweep(config_, *mta_, SweepOptions{false, false, std::nullopt}), 0);
+  EXPECT_EQ(run_sweep(config_, *mta_, SweepOptions{}), 0);
   auto db = open_db();
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events WHERE kind = 'adopted'"), 1);
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE state = 'expired'"), 1);
@@ -70,7 +73,7 @@ TEST_F(SweepCommandTest, ARunAdoptsAndExpiresUnrecordedMail) {
 
 TEST_F(SweepCommandTest, ABadNowIsAUsageError) {
   try {
-    run_sweep(config_, *mta_, SweepOptions{true, false, std::string("yesterday")});
+    run_sweep(config_, *mta_, SweepOptions{.dry_run = true, .verbose = false, .now = "yesterday"});
     FAIL() << "got success";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::usage);

@@ -6,8 +6,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <thread>
+#include <vector>
 
 #include "common/store/schema.hpp"
 #include "tests/unit/common/store/test_database.hpp"
@@ -176,6 +178,105 @@ TEST_F(DatabaseTest, ASecondWriterGetsBusyAfterTheTimeout) {
   } catch (const DatabaseError& e) {
     EXPECT_TRUE(e.is_busy()) << "got code " << e.code() << ", want SQLITE_BUSY";
   }
+}
+
+TEST_F(DatabaseTest, TheBusyTimeoutCanBeShortenedAfterOpening) {
+  auto writer = open_db();
+  ASSERT_TRUE(writer);
+  auto other = open_db(OpenMode::read_write);  // the default timeout, 5 s
+  ASSERT_TRUE(other);
+  other->set_busy_timeout(std::chrono::milliseconds(50));
+  Transaction holding(*writer);
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    Transaction blocked(*other);
+    FAIL() << "two IMMEDIATE transactions at once";
+  } catch (const DatabaseError& e) {
+    EXPECT_TRUE(e.is_busy()) << "got code " << e.code() << ", want SQLITE_BUSY";
+  }
+  const auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GE(took, std::chrono::milliseconds(40)) << "did not wait for the lock at all";
+  EXPECT_LT(took, std::chrono::seconds(2)) << "waited for the timeout set at open";
+}
+
+TEST_F(DatabaseTest, ChangesCountsTheRowsTheLastStatementChanged) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  db->exec("CREATE TABLE numbers (n INTEGER)");
+  for (int i = 0; i < 3; ++i) db->prepare("INSERT INTO numbers (n) VALUES (1)").run();
+  db->prepare("UPDATE numbers SET n = 2 WHERE n = 1").run();
+  EXPECT_EQ(db->changes(), 3);
+  db->prepare("UPDATE numbers SET n = 3 WHERE n = 99").run();
+  EXPECT_EQ(db->changes(), 0);
+}
+
+TEST_F(DatabaseTest, InTransactionSaysWhetherATransactionIsOpen) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  EXPECT_FALSE(db->in_transaction());
+  {
+    Transaction transaction(*db);
+    EXPECT_TRUE(db->in_transaction());
+    transaction.commit();
+  }
+  EXPECT_FALSE(db->in_transaction());
+}
+
+// `rows` events of about one page each, in one transaction.
+void insert_page_sized_events(Database& db, int rows) {
+  Transaction transaction(db);
+  Statement& insert =
+      db.prepare("INSERT INTO events (at, queue_id, kind, detail) VALUES (1, 'Q', 'x', ?1)");
+  for (int i = 0; i < rows; ++i) insert.bind(1, std::string(4000, 'd')).run();
+  transaction.commit();
+}
+
+TEST_F(DatabaseTest, TheWalCommitHookSeesTheLogGrowWithoutAutomaticCheckpoints) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<int> seen;
+  db->on_wal_commit([&seen](int wal_pages) { seen.push_back(wal_pages); });
+  for (int i = 0; i < 12; ++i) insert_page_sized_events(*db, 100);
+  ASSERT_EQ(seen.size(), 12u) << "want one call per commit";
+  for (std::size_t i = 1; i < seen.size(); ++i)
+    EXPECT_GT(seen[i], seen[i - 1]) << "the log shrank at commit " << i;
+  EXPECT_GT(seen.back(), 1000) << "SQLite's own checkpoint (at 1000 pages) still ran";
+}
+
+TEST_F(DatabaseTest, ACheckpointLetsTheLogStartAgain) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  int pages = 0;
+  db->on_wal_commit([&pages](int wal_pages) { pages = wal_pages; });
+  insert_page_sized_events(*db, 200);
+  const int before = pages;
+  const Status got = db->checkpoint();
+  ASSERT_TRUE(got) << got.error().message;
+  insert_page_sized_events(*db, 1);
+  EXPECT_LT(pages, before) << "the log did not restart after the checkpoint";
+}
+
+TEST_F(DatabaseTest, ACheckpointWhileAnotherConnectionWritesIsNotAnError) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  auto writer = open_db(OpenMode::read_write);
+  ASSERT_TRUE(writer);
+  insert_page_sized_events(*writer, 10);
+  Transaction holding(*writer);
+  writer->prepare("INSERT INTO events (at, queue_id, kind) VALUES (1, 'Q', 'x')").run();
+  const Status got = db->checkpoint();
+  EXPECT_TRUE(got) << got.error().message;
+}
+
+TEST_F(DatabaseTest, ACheckpointInsideATransactionIsAnErrorNamingTheDatabase) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  insert_page_sized_events(*db, 10);
+  Transaction open_transaction(*db);
+  db->prepare("INSERT INTO events (at, queue_id, kind) VALUES (1, 'Q', 'x')").run();
+  const Status got = db->checkpoint();
+  ASSERT_FALSE(got) << "checkpointed from inside a transaction";
+  EXPECT_NE(got.error().message.find(db_path()), std::string::npos) << got.error().message;
 }
 
 TEST_F(DatabaseTest, BadSqlThrowsWithThePath) {

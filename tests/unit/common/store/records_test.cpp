@@ -1,9 +1,12 @@
 // records_test.cpp - record_messages against a real SQLite file: rows
 // visible through the audit views, batches, duplicates, and failures as
-// Error values with nothing half-written.
+// Error values with nothing half-written; insert_messages inside a
+// caller's transaction, failing by throwing.
 #include "common/store/records.hpp"
 
 #include <gtest/gtest.h>
+
+#include <stdexcept>
 
 #include "tests/unit/common/store/test_database.hpp"
 
@@ -12,7 +15,15 @@ namespace {
 
 using testing::count_rows;
 using testing::sample_message;
-using RecordsTest = testing::TempDirTest;
+class RecordsTest : public testing::TempDirTest {
+ protected:
+  // A second connection that waits only 50 ms for a lock.
+  std::unique_ptr<Database> impatient_writer() {
+    auto db = Database::open(db_path(), OpenMode::read_write, 50);
+    if (!db) ADD_FAILURE() << "open " << db_path() << ": " << db.error().message;
+    return db ? std::move(db).value() : nullptr;
+  }
+};
 
 constexpr EpochSeconds kNow = 1'800'000'000;
 
@@ -161,16 +172,16 @@ TEST_F(RecordsTest, AReadOnlyDatabaseGivesAnErrorAndWritesNothing) {
 TEST_F(RecordsTest, ABusyDatabaseGivesAnErrorAndTheBatchCanBeRetried) {
   auto holder = open_db();
   ASSERT_TRUE(holder);
-  auto writer = Database::open(db_path(), OpenMode::read_write, 50);
-  ASSERT_TRUE(writer) << writer.error().message;
+  auto writer = impatient_writer();
+  ASSERT_TRUE(writer);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
   {
     Transaction lock(*holder);
-    auto ids = record_messages(**writer, batch, RecordSource::milter, kNow);
+    auto ids = record_messages(*writer, batch, RecordSource::milter, kNow);
     ASSERT_FALSE(ids) << "recorded while another connection held the write lock";
     EXPECT_NE(ids.error().message.find("locked"), std::string::npos) << ids.error().message;
   }
-  auto retry = record_messages(**writer, batch, RecordSource::milter, kNow);
+  auto retry = record_messages(*writer, batch, RecordSource::milter, kNow);
   ASSERT_TRUE(retry) << retry.error().message;
   EXPECT_EQ(count_rows(*holder, "SELECT count(*) FROM etrn_audit"), 1);
 }
@@ -196,6 +207,50 @@ TEST_F(RecordsTest, MismatchedDeadlinesAreAnError) {
   item.deadlines.clear();
   std::vector<MessageToRecord> batch = {item};
   EXPECT_FALSE(record_messages(*db, batch, RecordSource::milter, kNow));
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 0);
+}
+
+// insert_messages: a step of the caller's transaction, failing by throwing.
+
+TEST_F(RecordsTest, InsertedMessagesGoWithTheCallersTransaction) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
+  {
+    Transaction uncommitted(*db);
+    EXPECT_EQ(insert_messages(*db, batch, RecordSource::adopted, kNow).size(), 1u);
+  }
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 0) << "kept after a rollback";
+  {
+    Transaction committed(*db);
+    insert_messages(*db, batch, RecordSource::adopted, kNow);
+    committed.commit();
+  }
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit"), 1);
+}
+
+TEST_F(RecordsTest, InsertingIntoABusyDatabaseThrowsABusyError) {
+  auto holder = open_db();
+  ASSERT_TRUE(holder);
+  auto writer = impatient_writer();
+  ASSERT_TRUE(writer);
+  std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
+  Transaction lock(*holder);
+  try {
+    insert_messages(*writer, batch, RecordSource::adopted, kNow);
+    FAIL() << "inserted while another connection held the write lock";
+  } catch (const DatabaseError& e) {
+    EXPECT_TRUE(e.is_busy()) << "got code " << e.code() << " (" << e.what() << "), want busy";
+  }
+}
+
+TEST_F(RecordsTest, InsertingMismatchedDeadlinesIsABug) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageToRecord item = sample_message("Q1", kNow, {"a@x.example"});
+  item.deadlines.clear();
+  std::vector<MessageToRecord> batch = {item};
+  EXPECT_THROW(insert_messages(*db, batch, RecordSource::adopted, kNow), std::invalid_argument);
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 0);
 }
 

@@ -1,6 +1,5 @@
-// test_database.hpp - helpers for store tests: a fresh temporary directory
-// per test (left behind, with its path printed, when the test fails), and
-// sample records.
+// test_database.hpp - helpers for store tests: a database in a fresh
+// temporary directory per test (support/temp_dir.hpp), and sample records.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,25 +9,13 @@
 
 #include "common/store/database.hpp"
 #include "common/store/records.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 namespace etrn::testing {
 
-class TempDirTest : public ::testing::Test {
+// A temporary directory for the database file.
+class TempDirTest : public TemporaryDirectoryTest {
  protected:
-  void SetUp() override {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "etrn-store-test-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr) << "mkdtemp failed";
-    dir_ = pattern;
-  }
-  void TearDown() override {
-    if (HasFailure()) {
-      std::cerr << "test files left in " << dir_ << "\n";
-    } else {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
   std::string db_path() const { return (dir_ / "etrn.db").string(); }
 
   std::unique_ptr<Database> open_db(OpenMode mode = OpenMode::read_write_create) {
@@ -36,8 +23,6 @@ class TempDirTest : public ::testing::Test {
     if (!db) ADD_FAILURE() << "open " << db_path() << ": " << db.error().message;
     return db ? std::move(db).value() : nullptr;
   }
-
-  std::filesystem::path dir_;
 };
 
 inline MessageToRecord sample_message(std::string queue_id, EpochSeconds arrival,
