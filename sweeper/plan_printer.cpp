@@ -2,7 +2,7 @@
 // indented line per recipient that something happens to.
 #include "sweeper/plan_printer.hpp"
 
-#include "sweeper/time_spec.hpp"
+#include "common/util/time_format.hpp"
 
 namespace etrn {
 
