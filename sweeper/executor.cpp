@@ -52,40 +52,19 @@ std::vector<const RecipientPlan*> with_action(const MessagePlan& m, RecipientAct
   return out;
 }
 
-bool leaves_queue(RecipientAction a) {
-  return a == RecipientAction::expire_dsn || a == RecipientAction::expire_silent ||
-         a == RecipientAction::already_expired;
-}
-
-bool stays(const RecipientPlan& r) {
-  const bool waiting = r.state == RecipientState::queued || r.state == RecipientState::warned;
-  return waiting && r.id != 0 &&
-         (r.action == RecipientAction::none || r.action == RecipientAction::warn);
-}
-
 MessageToRecord adoption_record(const MessagePlan& m) {
   MessageToRecord item;
   MessageRecord& record = item.message;
   record.queue_id = m.queue_id;
   record.arrival_time = m.arrival_time;
-  record.sender = m.sender;
-  record.ret = m.ret;
-  record.envid = m.envid;
-  record.smtputf8 = m.smtputf8;
+  record.envelope = m.envelope;
   record.priority = m.priority;
   record.size = m.queued ? m.queued->size : 0;
   for (const RecipientPlan& r : m.recipients) {
-    record.recipients.push_back(RecipientRecord{r.address, r.domain, r.notify, r.orcpt, ""});
+    record.recipients.push_back(RecipientRecord{r.address, r.domain, r.dsn, ""});
     item.deadlines.push_back(r.deadlines);
   }
   return item;
-}
-
-ReinjectRecipient reinject_recipient(const std::string& address, const QueuedEnvelope& envelope) {
-  for (const QueuedEnvelope::Recipient& e : envelope.recipients) {
-    if (iequals(e.address, address)) return ReinjectRecipient{address, e.notify, e.orcpt};
-  }
-  return ReinjectRecipient{address, Notify{}, ""};
 }
 
 }  // namespace
@@ -168,13 +147,13 @@ bool Executor::adopt(MessagePlan& m) {
 // A split, alone: the delay DSN, hold, the failure DSN, then re-injection.
 Status Executor::act_alone(MessagePlan& m) {
   if (!with_action(m, RecipientAction::warn).empty())
-    ETRN_TRY(send_dsns({{&m, OutboxKind::delayed, RecipientAction::warn}}).front());
+    ETRN_TRY(send_dsns({{&m, DsnKind::delayed}}).front());
   if (m.queued->queue_name != "hold") {
     ETRN_TRY(mta_.hold(m.queue_id));
     kill_point("held");
   }
   if (!with_action(m, RecipientAction::expire_dsn).empty())
-    ETRN_TRY(send_dsns({{&m, OutboxKind::failed, RecipientAction::expire_dsn}}).front());
+    ETRN_TRY(send_dsns({{&m, DsnKind::failed}}).front());
   if (!with_action(m, RecipientAction::expire_silent).empty()) expire_silently({&m});
   return split(m);
 }
@@ -194,10 +173,9 @@ bool Executor::acts_on(const MessagePlan& m) {
 void Executor::act_together(const std::vector<MessagePlan*>& batch) {
   std::vector<DsnWant> wants;
   for (MessagePlan* m : batch) {
-    if (!with_action(*m, RecipientAction::warn).empty())
-      wants.push_back({m, OutboxKind::delayed, RecipientAction::warn});
-    if (!with_action(*m, RecipientAction::expire_dsn).empty())
-      wants.push_back({m, OutboxKind::failed, RecipientAction::expire_dsn});
+    for (DsnKind kind : {DsnKind::delayed, DsnKind::failed}) {
+      if (!with_action(*m, action_reported_by(kind)).empty()) wants.push_back({m, kind});
+    }
   }
   std::unordered_set<const MessagePlan*> failed;
   const std::vector<Status> sent = send_dsns(wants);
@@ -231,15 +209,15 @@ std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
   std::vector<DsnJob> jobs;
   for (std::size_t i = 0; i < wants.size(); ++i) {
     const DsnWant& w = wants[i];
-    DsnRequest request{w.m->id, w.m->queue_id, w.m->sender, w.kind, {}, reporting_mta_};
-    for (const RecipientPlan* r : with_action(*w.m, w.which))
+    DsnRequest request{w.m->id, w.m->queue_id, w.m->envelope.sender, w.kind, {}, reporting_mta_};
+    for (const RecipientPlan* r : with_action(*w.m, action_reported_by(w.kind)))
       request.recipient_ids.push_back(r->id);
     const Result<std::string>* original = &originals.at(w.m->queue_id);
     auto build_it = [this, &unusable, i, w,
                      original](const std::string& id) -> Result<std::string> {
       if (!*original)
         return make_error("reading the original for the DSN: " + original->error().message);
-      auto dsn = build(*w.m, w.kind, w.which, id, **original);
+      auto dsn = build(*w.m, w.kind, id, **original);
       if (!dsn) unusable[i] = dsn.error().message;
       return dsn;
     };
@@ -254,7 +232,7 @@ std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
       spooled.push_back(*rows[i]);
       spooled_want.push_back(i);
     } else if (unusable[i]) {
-      results[i] = handle_unusable_dsn(*wants[i].m, wants[i].which, *unusable[i]);
+      results[i] = handle_unusable_dsn(*wants[i].m, wants[i].kind, *unusable[i]);
     } else {
       results[i] = rows[i].error();
     }
@@ -265,33 +243,30 @@ std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
     results[i] = delivered[k];
     if (!delivered[k]) continue;
     ++summary_.dsns_sent;
-    int& counter = wants[i].kind == OutboxKind::delayed ? summary_.warned : summary_.expired;
+    int& counter = wants[i].kind == DsnKind::delayed ? summary_.warned : summary_.expired;
     counter += static_cast<int>(spooled[k].recipient_ids.size());
   }
   return results;
 }
 
 bool Executor::returns_headers_only(const MessagePlan& m) const {
-  return m.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
+  return m.envelope.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
 }
 
-Result<std::string> Executor::build(const MessagePlan& m, OutboxKind kind, RecipientAction which,
+Result<std::string> Executor::build(const MessagePlan& m, DsnKind kind,
                                     const std::string& dsn_message_id,
                                     const std::string& original) {
   DsnInput in;
-  in.kind = kind == OutboxKind::delayed ? DsnKind::delayed : DsnKind::failed;
+  in.kind = kind;
   in.reporting_mta = reporting_mta_;
   in.message_id = dsn_message_id;
-  in.sender = m.sender;
+  in.envelope = m.envelope;
   in.queue_id = m.queue_id;
-  in.envid = m.envid;
-  in.smtputf8 = m.smtputf8;
-  in.ret = m.ret;
   in.arrival_time = m.arrival_time;
   in.now = clock_.act_now;
-  for (const RecipientPlan* r : with_action(m, which)) {
+  for (const RecipientPlan* r : with_action(m, action_reported_by(kind))) {
     in.recipients.push_back(
-        DsnRecipient{r->address, r->orcpt, r->domain, r->deadlines.expires_at, r->policy});
+        DsnRecipient{r->address, r->dsn, r->domain, r->deadlines.expires_at, r->policy});
   }
   in.original = original;
   in.original_is_headers_only = returns_headers_only(m);
@@ -299,11 +274,10 @@ Result<std::string> Executor::build(const MessagePlan& m, OutboxKind kind, Recip
   return build_dsn(in);
 }
 
-Status Executor::handle_unusable_dsn(MessagePlan& m, RecipientAction which,
-                                     const std::string& reason) {
+Status Executor::handle_unusable_dsn(MessagePlan& m, DsnKind kind, const std::string& reason) {
   spdlog::warn("{}: no {} DSN possible: {}", m.queue_id,
-               which == RecipientAction::warn ? "delay" : "failure", reason);
-  if (which == RecipientAction::warn) return ok_status();
+               kind == DsnKind::delayed ? "delay" : "failure", reason);
+  if (kind == DsnKind::delayed) return ok_status();
   for (RecipientPlan& r : m.recipients) {
     if (r.action != RecipientAction::expire_dsn) continue;
     r.action = RecipientAction::expire_silent;
@@ -344,7 +318,7 @@ void Executor::remove_all_whole(const std::vector<MessagePlan*>& messages) {
     }
     std::vector<std::string> addresses;
     for (const RecipientPlan& r : whole[i]->recipients) {
-      if (leaves_queue(r.action)) addresses.push_back(r.address);
+      if (r.leaves_queue()) addresses.push_back(r.address);
     }
     mark_removed(db_, whole[i]->id, whole[i]->queue_id, addresses,
                  "expired; removed from the queue", clock_.act_now);
@@ -364,8 +338,8 @@ Status Executor::split(const MessagePlan& m) {
   std::vector<std::int64_t> moving;
   std::vector<std::string> removed;
   for (const RecipientPlan& r : m.recipients) {
-    if (stays(r)) moving.push_back(r.id);
-    if (leaves_queue(r.action)) removed.push_back(r.address);
+    if (r.keeps_waiting() && r.id != 0) moving.push_back(r.id);
+    if (r.leaves_queue()) removed.push_back(r.address);
   }
   {
     Transaction transaction(db_);
@@ -407,12 +381,12 @@ Result<std::string> Executor::reinject_survivors(const MessagePlan& m) {
     return make_error("reading the envelope to re-inject it: " + envelope.error().message);
   std::vector<ReinjectRecipient> recipients;
   for (const std::string& address : m.survivors)
-    recipients.push_back(reinject_recipient(address, *envelope));
+    recipients.push_back({address, envelope->dsn_for(address)});
   std::error_code ec;
   std::filesystem::create_directories(outbox_.spool_directory(), ec);
   const std::string path = outbox_.spool_directory() + "/reinject-" + m.queue_id + ".eml";
   ETRN_TRY(write_durably(path, with_reinjected_header(*content, m.queue_id)));
-  auto new_id = mta_.reinject(path, m.sender, m.ret, m.envid, m.smtputf8, recipients);
+  auto new_id = mta_.reinject(path, m.envelope, recipients);
   ::unlink(path.c_str());
   if (!new_id) return make_error("re-injecting the survivors: " + new_id.error().message);
   spdlog::info("{}: {} survivor(s) re-injected as {}", m.queue_id, recipients.size(), *new_id);

@@ -50,7 +50,7 @@ struct DsnRequest {
   std::int64_t message_id = 0;
   std::string queue_id;
   std::string sender;  // the DSN's recipient
-  OutboxKind kind = OutboxKind::failed;
+  DsnKind kind = DsnKind::failed;
   std::vector<std::int64_t> recipient_ids;
   std::string reporting_mta;
 };

@@ -5,60 +5,22 @@
 // sendmail of one instance); mta/sendmail_mta.{hpp,cpp} (qf files).
 #pragma once
 
-#include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "common/model/message.hpp"
+#include "common/model/envelope.hpp"
+#include "common/model/queue_lifetimes.hpp"
+#include "common/model/queued_message.hpp"
 #include "common/util/result.hpp"
 
 namespace etrn {
 
-struct QueuedRecipient {
-  std::string address;
-  std::string delay_reason;  // may be empty
-  std::string mailer = {};   // the MTA's mailer/transport for it, when the MTA tells (Sendmail)
-};
-
-// One message as the MTA's queue listing shows it.
-struct QueuedMessage {
-  std::string queue_name;  // Postfix: maildrop incoming active deferred hold corrupt
-  std::string queue_id;
-  EpochSeconds arrival_time = 0;
-  std::int64_t size = 0;
-  std::string sender;  // "" for the null sender
-  bool forced_expire = false;
-  std::vector<QueuedRecipient> recipients;
-  bool busy = false;  // the MTA is working on it right now (Sendmail's lock): leave it this run
-};
-
-// The DSN-relevant envelope of a queued message (Postfix: postcat -e).
-struct QueuedEnvelope {
-  std::string sender;  // "" for the null sender (exact, unlike postqueue's "MAILER-DAEMON")
-  ReturnContent ret = ReturnContent::unspecified;
-  std::string envid;  // decoded
-  bool smtputf8 = false;
-  struct Recipient {
-    std::string address;
-    Notify notify;
-    std::string orcpt;  // "rfc822;addr" decoded, empty if none
-  };
-  std::vector<Recipient> recipients;  // recipients still to be delivered
-};
-
-struct QueueLifetimes {
-  std::optional<std::int64_t> maximal_queue_lifetime;  // seconds
-  std::optional<std::int64_t> bounce_queue_lifetime;   // seconds (null-sender mail)
-};
-
 // A survivor re-injected with its own DSN parameters (partial expiry).
 struct ReinjectRecipient {
   std::string address;
-  Notify notify;
-  std::string orcpt;
+  RecipientDsnParams dsn;
 };
 
 // Submits DSNs one after another over one conversation with the MTA
@@ -100,10 +62,9 @@ class Mta {
   // Success means the MTA has accepted responsibility for it.
   virtual Status submit_dsn(const std::string& dsn_text, const std::string& recipient) = 0;
 
-  // Submits `content_path` again for `recipients` with the original sender,
-  // RET and ENVID; returns the new queue ID.
-  virtual Result<std::string> reinject(const std::string& content_path, const std::string& sender,
-                                       ReturnContent ret, const std::string& envid, bool smtputf8,
+  // Submits `content_path` again for `recipients` with the original
+  // envelope (sender, RET, ENVID, SMTPUTF8); returns the new queue ID.
+  virtual Result<std::string> reinject(const std::string& content_path, const Envelope& envelope,
                                        const std::vector<ReinjectRecipient>& recipients) = 0;
 
   virtual Result<QueueLifetimes> queue_lifetimes() = 0;

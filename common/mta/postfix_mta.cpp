@@ -207,13 +207,11 @@ Result<CommandSpec> PostfixMta::sendmail_bs() {
   return spec;
 }
 
-Result<std::string> PostfixMta::reinject(const std::string& content_path, const std::string& sender,
-                                         ReturnContent ret, const std::string& envid, bool smtputf8,
+Result<std::string> PostfixMta::reinject(const std::string& content_path, const Envelope& envelope,
                                          const std::vector<ReinjectRecipient>& recipients) {
   return submit_file_through(
-      *runner_, [this] { return sendmail_bs(); },
-      SmtpSubmission{sender, ret, envid, smtputf8, false, recipients}, content_path,
-      queue_id_from_reply);
+      *runner_, [this] { return sendmail_bs(); }, SmtpSubmission{envelope, false, recipients},
+      content_path, queue_id_from_reply);
 }
 
 Result<QueueLifetimes> PostfixMta::queue_lifetimes() {

@@ -66,8 +66,7 @@ class PostfixMta : public Mta {
   Status hold(const std::string& queue_id) override;
   Status remove(const std::string& queue_id) override;
   Status submit_dsn(const std::string& dsn_text, const std::string& recipient) override;
-  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
-                               ReturnContent ret, const std::string& envid, bool smtputf8,
+  Result<std::string> reinject(const std::string& content_path, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override;
   Result<QueueLifetimes> queue_lifetimes() override;
   // One `postcat -e -h [-b] -q ID...` (one by one if its output cannot be

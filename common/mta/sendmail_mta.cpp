@@ -57,7 +57,7 @@ QueuedMessage listed_message(const SendmailQueueFile& file, const SendmailQf& qf
   m.queue_id = file.queue_id;
   m.arrival_time = qf.creation_time;
   m.size = file_size(file.data_path) + static_cast<std::int64_t>(qf.headers.size());
-  m.sender = qf.sender;
+  m.sender = qf.envelope.sender;
   m.busy = busy;
   for (const SendmailQfRecipient& r : qf.recipients) m.recipients.push_back({r.address, "", ""});
   return m;
@@ -210,14 +210,10 @@ Result<QueuedEnvelope> SendmailMta::read_envelope(const std::string& queue_id) {
   if (!file) return file.error();
   auto qf = read_qf(*file);
   if (!qf) return qf.error();
-  QueuedEnvelope envelope;
-  envelope.sender = qf->sender;
-  envelope.ret = qf->ret;
-  envelope.envid = qf->envid;
-  envelope.smtputf8 = qf->smtputf8;
+  QueuedEnvelope queued{qf->envelope, {}};
   for (const SendmailQfRecipient& r : qf->recipients)
-    envelope.recipients.push_back({r.address, r.notify, r.orcpt});
-  return envelope;
+    queued.recipients.push_back({r.address, r.dsn});
+  return queued;
 }
 
 Result<std::string> SendmailMta::read_content(const std::string& queue_id, bool headers_only) {
@@ -265,15 +261,12 @@ Status SendmailMta::submit_dsn(const std::string& dsn_text, const std::string& r
   return ok_status();
 }
 
-Result<std::string> SendmailMta::reinject(const std::string& content_path,
-                                          const std::string& sender, ReturnContent ret,
-                                          const std::string& envid, bool smtputf8,
+Result<std::string> SendmailMta::reinject(const std::string& content_path, const Envelope& envelope,
                                           const std::vector<ReinjectRecipient>& recipients) {
   auto sendmail_bs = [this]() -> Result<CommandSpec> {
     return command({"-bs", kLocalClientMacro});
   };
-  return submit_file_through(*runner_, sendmail_bs,
-                             SmtpSubmission{sender, ret, envid, smtputf8, false, recipients},
+  return submit_file_through(*runner_, sendmail_bs, SmtpSubmission{envelope, false, recipients},
                              content_path, sendmail_queue_id_from_reply);
 }
 

@@ -76,8 +76,7 @@ class SendmailMta : public Mta {
   // after the conversation's first message, and the next RCPT then fails
   // the relay check (seen on 8.17: "550 5.7.1 Relaying denied").
   Status submit_dsn(const std::string& dsn_text, const std::string& recipient) override;
-  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
-                               ReturnContent ret, const std::string& envid, bool smtputf8,
+  Result<std::string> reinject(const std::string& content_path, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override;
   Result<QueueLifetimes> queue_lifetimes() override;
 

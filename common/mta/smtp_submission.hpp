@@ -25,10 +25,7 @@
 namespace etrn {
 
 struct SmtpSubmission {
-  std::string sender;  // "" = null sender
-  ReturnContent ret = ReturnContent::unspecified;
-  std::string envid;  // decoded
-  bool smtputf8 = false;
+  Envelope envelope;       // MAIL FROM's sender ("" = null sender), RET, ENVID, SMTPUTF8
   bool eight_bit = false;  // BODY=8BITMIME: the content has bytes over 127
   std::vector<ReinjectRecipient> recipients;
 };

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sweeper/planner.hpp"
 #include "tests/unit/common/store/test_database.hpp"
 #include "tests/unit/sweeper/fake_mta.hpp"
 
@@ -81,7 +82,7 @@ class ExecutorTest : public testing::TempDirTest {
     auto id = load_open_messages(*db_).at(0).id;
     auto rid = recipient_ids(*db_, id).at("bob@customer.example");
     DsnRequest request{
-        id, "4AbC1", "alice@sender.example", OutboxKind::failed, {rid}, "mx.provider.example"};
+        id, "4AbC1", "alice@sender.example", DsnKind::failed, {rid}, "mx.provider.example"};
     auto row = outbox.enqueue(
         request,
         [](const std::string& mid) {
@@ -116,8 +117,9 @@ TEST_F(ExecutorTest, ManyExpiredMessagesGoInBatchesAndARefusedDsnKeepsOnlyItsMes
   for (int i = 0; i < n; ++i) {
     const std::string qid = "5Bat" + std::to_string(100000 + i);
     items.push_back(testing::sample_message(qid, kArrival, {"bob@customer.example"}));
-    items.back().message.sender = "s" + std::to_string(i) + "@sender.example";
-    QueuedMessage q{"deferred", qid, kArrival + 1, 500, items.back().message.sender, false, {}};
+    items.back().message.envelope.sender = "s" + std::to_string(i) + "@sender.example";
+    QueuedMessage q{"deferred", qid, kArrival + 1, 500, items.back().message.envelope.sender,
+                    false,      {}};
     q.recipients.push_back({"bob@customer.example", "deferred transport"});
     mta_->queue.push_back(q);
   }

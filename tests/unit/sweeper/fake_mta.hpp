@@ -36,9 +36,8 @@ class FakeMta : public Mta {
     QueuedEnvelope e;
     for (const QueuedMessage& m : queue) {
       if (m.queue_id != queue_id) continue;
-      e.sender = m.sender;
-      for (const QueuedRecipient& r : m.recipients)
-        e.recipients.push_back({r.address, Notify{}, ""});
+      e.envelope.sender = m.sender;
+      for (const QueuedRecipient& r : m.recipients) e.recipients.push_back({r.address, {}});
     }
     return e;
   }
@@ -76,13 +75,12 @@ class FakeMta : public Mta {
     log("open_dsn_submitter");
     return Mta::open_dsn_submitter();
   }
-  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
-                               ReturnContent, const std::string&, bool,
+  Result<std::string> reinject(const std::string& content_path, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override {
     std::ifstream in(content_path);
     std::string first_line;
     std::getline(in, first_line);
-    std::string line = "reinject " + sender;
+    std::string line = "reinject " + envelope.sender;
     for (const ReinjectRecipient& r : recipients) line += " " + r.address;
     log(line + " [" + first_line + "]");
     return next_queue_id;

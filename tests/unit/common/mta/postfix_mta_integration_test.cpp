@@ -93,9 +93,9 @@ TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
       "From: erin@sender.example\nSubject: integration\n\nfirst\n.dot line\nGr\xC3\xBC\xC3\x9F"
       "e\nlast\n");
   auto id = mta.reinject(
-      content, "erin@sender.example", ReturnContent::headers, "abc+def", true,
-      {{"bob@customer.example", Notify::parse("SUCCESS,DELAY"), "rfc822;x+special@y.example"},
-       {"carol@customer.example", Notify{}, ""}});
+      content, Envelope{"erin@sender.example", ReturnContent::headers, "abc+def", true},
+      {{"bob@customer.example", {Notify::parse("SUCCESS,DELAY"), "rfc822;x+special@y.example"}},
+       {"carol@customer.example", {}}});
   ASSERT_TRUE(id.ok()) << id.error().message;
   auto listed = wait_for(mta, *id);
   ASSERT_TRUE(listed.has_value()) << *id << " never showed up in postqueue -j";
@@ -104,14 +104,14 @@ TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
 
   auto envelope = mta.read_envelope(*id);
   ASSERT_TRUE(envelope.ok()) << envelope.error().message;
-  EXPECT_EQ(envelope->sender, "erin@sender.example");
-  EXPECT_EQ(envelope->ret, ReturnContent::headers);
-  EXPECT_EQ(envelope->envid, "abc+def");
-  EXPECT_TRUE(envelope->smtputf8);
+  EXPECT_EQ(envelope->envelope.sender, "erin@sender.example");
+  EXPECT_EQ(envelope->envelope.ret, ReturnContent::headers);
+  EXPECT_EQ(envelope->envelope.envid, "abc+def");
+  EXPECT_TRUE(envelope->envelope.smtputf8);
   ASSERT_EQ(envelope->recipients.size(), 2u);
-  EXPECT_EQ(envelope->recipients[0].notify.to_string(), "SUCCESS,DELAY");
-  EXPECT_EQ(envelope->recipients[0].orcpt, "rfc822;x+special@y.example");
-  EXPECT_FALSE(envelope->recipients[1].notify.given);
+  EXPECT_EQ(envelope->recipients[0].dsn.notify.to_string(), "SUCCESS,DELAY");
+  EXPECT_EQ(envelope->recipients[0].dsn.orcpt, "rfc822;x+special@y.example");
+  EXPECT_FALSE(envelope->recipients[1].dsn.notify.given);
 
   auto body = mta.read_content(*id, false);
   ASSERT_TRUE(body.ok()) << body.error().message;
@@ -151,7 +151,7 @@ TEST_F(PostfixMtaIntegration, SubmitsADsnWithTheNullSender) {
   EXPECT_EQ(found->sender, "");
   auto envelope = mta.read_envelope(found->queue_id);
   ASSERT_TRUE(envelope.ok()) << envelope.error().message;
-  EXPECT_EQ(envelope->sender, "");
+  EXPECT_EQ(envelope->envelope.sender, "");
   auto body = mta.read_content(found->queue_id, false);
   ASSERT_TRUE(body.ok()) << body.error().message;
   EXPECT_NE(body->find("\n.\nafter\n"), std::string::npos) << "-i keeps a lone dot: " << *body;

@@ -141,7 +141,7 @@ TEST_F(PostfixMtaTest, ReadsTheEnvelopeWithPostcatE) {
   EXPECT_EQ(runner->calls.at(0).argv,
             (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-q", "ABCDEF1"}));
   expect_mail_config(runner->calls[0]);
-  EXPECT_EQ(envelope->recipients.at(0).notify.to_string(), "FAILURE");
+  EXPECT_EQ(envelope->recipients.at(0).dsn.notify.to_string(), "FAILURE");
 }
 
 TEST_F(PostfixMtaTest, RunsNothingForAnInvalidQueueId) {
@@ -320,8 +320,9 @@ TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {
   runner->outcomes.push_back({{"root"}});  // postconf -h mail_owner
   runner->smtp_replies = {"220 mx", "250 mx", "250 Ok",
                           "250 Ok", "354 go", "250 2.0.0 Ok: queued as C1F98A7211F"};
-  auto id = mta.reinject(path, "erin@sender.example", ReturnContent::headers, "x+y", false,
-                         {{"frank@customer.example", Notify::parse("FAILURE"), "rfc822;f@c"}});
+  auto id =
+      mta.reinject(path, Envelope{"erin@sender.example", ReturnContent::headers, "x+y", false},
+                   {{"frank@customer.example", {Notify::parse("FAILURE"), "rfc822;f@c"}}});
   std::remove(path.c_str());
   ASSERT_TRUE(id.ok()) << id.error().message;
   EXPECT_EQ(*id, "C1F98A7211F");
@@ -339,11 +340,12 @@ TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {
 }
 
 TEST_F(PostfixMtaTest, DoesNotReinjectWithoutContentOrRecipients) {
-  EXPECT_FALSE(mta.reinject("/nonexistent/file", "a@b", ReturnContent::unspecified, "", false,
-                            {{"c@d", {}, ""}})
+  EXPECT_FALSE(mta.reinject("/nonexistent/file",
+                            Envelope{"a@b", ReturnContent::unspecified, "", false}, {{"c@d", {}}})
                    .ok());
   EXPECT_FALSE(
-      mta.reinject("/etc/hostname", "a@b", ReturnContent::unspecified, "", false, {}).ok());
+      mta.reinject("/etc/hostname", Envelope{"a@b", ReturnContent::unspecified, "", false}, {})
+          .ok());
   EXPECT_TRUE(runner->calls.empty());
 }
 

@@ -128,11 +128,11 @@ TEST_F(SendmailMtaTest, ReadsTheEnvelopeFromTheQfFile) {
   auto m = mta();
   auto e = m.read_envelope(kId);
   ASSERT_TRUE(e.ok()) << e.error().message;
-  EXPECT_EQ(e->sender, "alice@sender.example");
-  EXPECT_EQ(e->ret, ReturnContent::headers);
-  EXPECT_EQ(e->envid, "env+id-1");
+  EXPECT_EQ(e->envelope.sender, "alice@sender.example");
+  EXPECT_EQ(e->envelope.ret, ReturnContent::headers);
+  EXPECT_EQ(e->envelope.envid, "env+id-1");
   ASSERT_EQ(e->recipients.size(), 3u);
-  EXPECT_EQ(e->recipients[0].orcpt, "rfc822;Bob@customer.example");
+  EXPECT_EQ(e->recipients[0].dsn.orcpt, "rfc822;Bob@customer.example");
   EXPECT_FALSE(m.read_envelope("6AT3XXXX000000").ok()) << "not queued";
   EXPECT_FALSE(m.read_envelope("../../x").ok()) << "not an ID";
 }
@@ -191,8 +191,9 @@ TEST_F(SendmailMtaTest, ReinjectsOverSmtpAndReadsSendmailsQueueId) {
       "220 mx ESMTP", "250 ok", "250 ok",
       "250 ok",       "354 go", "250 2.0.0 6AT4aaBB012345 Message accepted for delivery"};
   auto m = mta();
-  auto id = m.reinject(content.string(), "alice@sender.example", ReturnContent::headers, "e1",
-                       false, {{"bob@customer.example", Notify::parse("FAILURE"), ""}});
+  auto id = m.reinject(content.string(),
+                       Envelope{"alice@sender.example", ReturnContent::headers, "e1", false},
+                       {{"bob@customer.example", {Notify::parse("FAILURE"), ""}}});
   ASSERT_TRUE(id.ok()) << id.error().message;
   EXPECT_EQ(*id, "6AT4aaBB012345");
   EXPECT_EQ(runner_->calls.at(0).argv,

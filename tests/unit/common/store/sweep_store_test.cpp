@@ -44,7 +44,7 @@ TEST_F(SweepStore, LoadsOpenMessagesWithTheirRecipients) {
   EXPECT_EQ(messages[0].match_reference, kArrival);
   ASSERT_EQ(messages[0].recipients.size(), 2u);
   EXPECT_EQ(messages[0].recipients[1].address, "carol@customer.example");
-  EXPECT_EQ(messages[0].recipients[0].expires_at, kArrival + 48 * 3600);
+  EXPECT_EQ(messages[0].recipients[0].deadlines.expires_at, kArrival + 48 * 3600);
   mark_done(*db_, id, kArrival + 10);
   EXPECT_TRUE(load_open_messages(*db_).empty()) << "a done message is not loaded";
 }
@@ -121,7 +121,7 @@ TEST_F(SweepStore, FinalizingAnOutboxRowChangesStatesOnce) {
     Transaction t(*db_);
     row.id = next_outbox_id(*db_);
     row.message_id = id;
-    row.kind = OutboxKind::failed;
+    row.kind = DsnKind::failed;
     row.recipient_ids = {bob};
     row.dsn_message_id = "etrn-failed-1.4AbC1@mx.example";
     row.spool_path = dir_ / "outgoing/1.eml";
