@@ -3,10 +3,8 @@
 #include "sweeper/executor.hpp"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -148,7 +146,7 @@ bool Executor::adopt(MessagePlan& m) {
 Status Executor::act_alone(MessagePlan& m) {
   if (!with_action(m, RecipientAction::warn).empty())
     ETRN_TRY(send_dsns({{&m, DsnKind::delayed}}).front());
-  if (m.queued->queue_name != "hold") {
+  if (!m.queued->held) {
     ETRN_TRY(mta_.hold(m.queue_id));
     kill_point("held");
   }
@@ -197,14 +195,7 @@ void Executor::act_together(const std::vector<MessagePlan*>& batch) {
 // per want, in order. (A message has a delay and a failure DSN in one run
 // only when it is split, and a split sends each alone.)
 std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
-  std::vector<std::string> ids[2];  // [headers_only]
-  for (const DsnWant& w : wants) ids[returns_headers_only(*w.m)].push_back(w.m->queue_id);
-  std::unordered_map<std::string, Result<std::string>> originals;
-  for (bool headers_only : {false, true}) {
-    auto contents = mta_.read_contents(ids[headers_only], headers_only);
-    for (std::size_t i = 0; i < contents.size(); ++i)
-      originals.insert_or_assign(ids[headers_only][i], std::move(contents[i]));
-  }
+  const auto originals = read_originals(wants);
   std::vector<std::optional<std::string>> unusable(wants.size());
   std::vector<DsnJob> jobs;
   for (std::size_t i = 0; i < wants.size(); ++i) {
@@ -249,8 +240,28 @@ std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
   return results;
 }
 
-bool Executor::returns_headers_only(const MessagePlan& m) const {
-  return m.envelope.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
+// The originals the DSNs return, by queue ID: one bulk read for those
+// returned whole, one for those returned as headers only.
+std::unordered_map<std::string, Result<std::string>> Executor::read_originals(
+    const std::vector<DsnWant>& wants) {
+  std::unordered_map<std::string, Result<std::string>> originals;
+  for (ContentPart part : {ContentPart::whole_message, ContentPart::headers_only}) {
+    std::vector<std::string> ids;
+    for (const DsnWant& w : wants) {
+      if (returned_part(*w.m) == part) ids.push_back(w.m->queue_id);
+    }
+    auto contents = mta_.read_contents(ids, part);
+    for (std::size_t i = 0; i < contents.size(); ++i)
+      originals.insert_or_assign(ids[i], std::move(contents[i]));
+  }
+  return originals;
+}
+
+// RET=HDRS, or a message over bounce_size_limit: only its headers.
+ContentPart Executor::returned_part(const MessagePlan& m) const {
+  const bool headers_only =
+      m.envelope.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
+  return headers_only ? ContentPart::headers_only : ContentPart::whole_message;
 }
 
 Result<std::string> Executor::build(const MessagePlan& m, DsnKind kind,
@@ -269,7 +280,7 @@ Result<std::string> Executor::build(const MessagePlan& m, DsnKind kind,
         DsnRecipient{r->address, r->dsn, r->domain, r->deadlines.expires_at, r->policy});
   }
   in.original = original;
-  in.original_is_headers_only = returns_headers_only(m);
+  in.original_is_headers_only = returned_part(m) == ContentPart::headers_only;
   in.size_limit = static_cast<std::size_t>(config_.bounce_size_limit);
   return build_dsn(in);
 }
@@ -352,9 +363,8 @@ Status Executor::split(const MessagePlan& m) {
   Status removal = mta_.remove(m.queue_id);
   if (!removal) {
     return make_error("survivors re-injected as " + *new_id +
-                      ", but removing the held original failed (remove it "
-                      "with postsuper -d " +
-                      m.queue_id + " hold): " + removal.error().message);
+                      ", but removing the held original failed (" +
+                      mta_.how_to_remove_held(m.queue_id) + "): " + removal.error().message);
   }
   return ok_status();
 }
@@ -363,7 +373,7 @@ Status Executor::split(const MessagePlan& m) {
 // rather than delivering the survivors twice.
 std::optional<std::string> Executor::copy_from_interrupted_run(const MessagePlan& m) {
   for (const std::string& candidate : m.copy_candidates) {
-    auto headers = mta_.read_content(candidate, true);
+    auto headers = mta_.read_content(candidate, ContentPart::headers_only);
     if (!headers || !names_original(*headers, m.queue_id)) continue;
     spdlog::info("{}: its survivors were re-injected as {} by an interrupted run", m.queue_id,
                  candidate);
@@ -373,7 +383,7 @@ std::optional<std::string> Executor::copy_from_interrupted_run(const MessagePlan
 }
 
 Result<std::string> Executor::reinject_survivors(const MessagePlan& m) {
-  auto content = mta_.read_content(m.queue_id, false);
+  auto content = mta_.read_content(m.queue_id, ContentPart::whole_message);
   if (!content)
     return make_error("reading the original to re-inject it: " + content.error().message);
   auto envelope = mta_.read_envelope(m.queue_id);
@@ -382,12 +392,7 @@ Result<std::string> Executor::reinject_survivors(const MessagePlan& m) {
   std::vector<ReinjectRecipient> recipients;
   for (const std::string& address : m.survivors)
     recipients.push_back({address, envelope->dsn_for(address)});
-  std::error_code ec;
-  std::filesystem::create_directories(outbox_.spool_directory(), ec);
-  const std::string path = outbox_.spool_directory() + "/reinject-" + m.queue_id + ".eml";
-  ETRN_TRY(write_durably(path, with_reinjected_header(*content, m.queue_id)));
-  auto new_id = mta_.reinject(path, m.envelope, recipients);
-  ::unlink(path.c_str());
+  auto new_id = mta_.reinject(with_reinjected_header(*content, m.queue_id), m.envelope, recipients);
   if (!new_id) return make_error("re-injecting the survivors: " + new_id.error().message);
   spdlog::info("{}: {} survivor(s) re-injected as {}", m.queue_id, recipients.size(), *new_id);
   return new_id;

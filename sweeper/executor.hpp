@@ -16,6 +16,7 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/config/config.hpp"
@@ -66,7 +67,9 @@ class Executor {
   Status act_alone(MessagePlan& m);
   void act_together(const std::vector<MessagePlan*>& batch);
   std::vector<Status> send_dsns(const std::vector<DsnWant>& wants);
-  bool returns_headers_only(const MessagePlan& m) const;
+  std::unordered_map<std::string, Result<std::string>> read_originals(
+      const std::vector<DsnWant>& wants);
+  ContentPart returned_part(const MessagePlan& m) const;
   Result<std::string> build(const MessagePlan& m, DsnKind kind, const std::string& dsn_message_id,
                             const std::string& original);
   void expire_silently(const std::vector<MessagePlan*>& messages);

@@ -81,8 +81,6 @@ class Outbox {
   // Deletes the sent logs of the DSNs finished so far (the run's end).
   void remove_finished_files();
 
-  const std::string& spool_directory() const { return spool_directory_; }
-
  private:
   // The outbox ids the children's logs name, or an error if none could run.
   Result<std::unordered_set<std::int64_t>> submit_in_children(const std::vector<OutboxRow>& rows);

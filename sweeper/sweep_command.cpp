@@ -55,7 +55,7 @@ PlanInput gather(const Config& config, Database* db, Mta& mta, EpochSeconds act_
   input.queue = list_queue(mta);
   for (const QueuedMessage* q : adoption_candidates(config, input.recorded, input.queue)) {
     auto envelope = mta.read_envelope(q->queue_id);
-    auto headers = mta.read_content(q->queue_id, true);
+    auto headers = mta.read_content(q->queue_id, ContentPart::headers_only);
     if (!envelope || !headers) {
       spdlog::warn("{}: not adopted this time: {}", q->queue_id,
                    (envelope ? headers.error() : envelope.error()).message);

@@ -17,6 +17,9 @@
 
 namespace etrn {
 
+// What read_content returns of a queued message.
+enum class ContentPart { whole_message, headers_only };
+
 // A survivor re-injected with its own DSN parameters (partial expiry).
 struct ReinjectRecipient {
   std::string address;
@@ -47,9 +50,9 @@ class Mta {
 
   virtual Result<QueuedEnvelope> read_envelope(const std::string& queue_id) = 0;
 
-  // The message content (headers and body as RFC 5322 text, LF line ends).
-  // With headers_only, only the header section.
-  virtual Result<std::string> read_content(const std::string& queue_id, bool headers_only) = 0;
+  // The message content (headers and body as RFC 5322 text, LF line ends),
+  // or only its header section.
+  virtual Result<std::string> read_content(const std::string& queue_id, ContentPart part) = 0;
 
   // Stops delivery of a message (Postfix: hold queue).
   virtual Status hold(const std::string& queue_id) = 0;
@@ -57,14 +60,20 @@ class Mta {
   // Removes a message from the queue. The queue ID is validated first.
   virtual Status remove(const std::string& queue_id) = 0;
 
+  // How an admin removes a message held by hold(), in the MTA's own terms,
+  // for the error when the sweeper could not: "remove it with postsuper -d
+  // ID hold" (Postfix).
+  virtual std::string how_to_remove_held(const std::string& queue_id) const;
+
   // Submits a complete RFC 5322 message (`dsn_text`, LF line ends) with a
   // null reverse-path to `recipient`, through the MTA's own submission command.
   // Success means the MTA has accepted responsibility for it.
   virtual Status submit_dsn(const std::string& dsn_text, const std::string& recipient) = 0;
 
-  // Submits `content_path` again for `recipients` with the original
-  // envelope (sender, RET, ENVID, SMTPUTF8); returns the new queue ID.
-  virtual Result<std::string> reinject(const std::string& content_path, const Envelope& envelope,
+  // Submits `content` (a message as read_content gives it) again for
+  // `recipients` with the original envelope (sender, RET, ENVID,
+  // SMTPUTF8); returns the new queue ID.
+  virtual Result<std::string> reinject(const std::string& content, const Envelope& envelope,
                                        const std::vector<ReinjectRecipient>& recipients) = 0;
 
   virtual Result<QueueLifetimes> queue_lifetimes() = 0;
@@ -74,7 +83,7 @@ class Mta {
   // for the lot. Results are in the order of the queue IDs given.
 
   virtual std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
-                                                         bool headers_only);
+                                                         ContentPart part);
   virtual std::vector<Status> remove_all(const std::vector<std::string>& queue_ids);
   // A submitter for many DSNs; it must be used (and destroyed) in the
   // process that opened it.

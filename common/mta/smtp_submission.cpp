@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "common/mta/postfix_queue_id.hpp"
@@ -211,12 +210,12 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
   return queue_id;
 }
 
-Result<std::string> submit_file_through(CommandRunner& runner, const CommandMaker& make_command,
-                                        SmtpSubmission submission, const std::string& content_path,
-                                        const QueueIdFromReply& queue_id_from) {
+Result<std::string> submit_content_through(CommandRunner& runner, const CommandMaker& make_command,
+                                           SmtpSubmission submission, const std::string& text,
+                                           const QueueIdFromReply& queue_id_from) {
   ETRN_TRY(check_submission(submission));
-  std::ifstream content(content_path, std::ios::binary);
-  if (!content) return make_error("cannot read " + content_path);
+  if (text.empty()) return make_error("no content to submit");
+  std::istringstream content(text);
   submission.eight_bit = has_8bit_content(content);
   auto made = make_command();
   if (!made) return made.error();

@@ -216,6 +216,17 @@ TEST_F(ExecutorTest, ASplitHoldsBouncesReinjectsThenRemoves) {
       "reinject alice@sender.example dave@elsewhere.example [X-ETRN-Sweeper-Reinjected: 4AbC1]");
 }
 
+TEST_F(ExecutorTest, AHeldOriginalThatCannotBeRemovedIsReportedWithTheMtasAdvice) {
+  record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
+  mta_->fail_remove = true;
+  RunSummary summary = run(kArrival + 49 * kHour);
+  ASSERT_EQ(summary.errors.size(), 1u) << summary.to_string();
+  EXPECT_NE(summary.errors[0].find("survivors re-injected as 9NeW1, but removing the held original "
+                                   "failed (remove 4AbC1 from the MTA's queue by hand)"),
+            std::string::npos)
+      << summary.errors[0];
+}
+
 TEST_F(ExecutorTest, ARecordedSurvivorMovesToTheCopyWithItsClock) {
   config_.domain_policies = {
       DomainPolicy{"carol.customer.example", Seconds(100 * kHour), std::nullopt}};
@@ -275,6 +286,7 @@ namespace {
 TEST_F(ExecutorTest, ACopyLeftByAnInterruptedRunIsUsedInsteadOfReinjectingAgain) {
   record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
   mta_->queue[0].queue_name = "hold";
+  mta_->queue[0].held = true;
   QueuedMessage copy{"deferred", "7CoPy1", kArrival + 49 * kHour, 500, "alice@sender.example",
                      false,      {}};
   copy.recipients.push_back({"dave@elsewhere.example", ""});
@@ -283,6 +295,7 @@ TEST_F(ExecutorTest, ACopyLeftByAnInterruptedRunIsUsedInsteadOfReinjectingAgain)
   RunSummary summary = run(kArrival + 49 * kHour);
   EXPECT_TRUE(summary.errors.empty()) << summary.to_string();
   EXPECT_EQ(index_of("reinject"), -1) << "the survivors were re-injected already";
+  EXPECT_EQ(index_of("hold"), -1) << "the original was held already";
   EXPECT_GE(index_of("remove 4AbC1"), 0);
   EXPECT_EQ(index_of("remove 7CoPy1"), -1);
 }

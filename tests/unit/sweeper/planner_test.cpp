@@ -46,6 +46,7 @@ RecordedMessage recorded(std::vector<RecordedRecipient> recipients,
 QueuedMessage queued(std::vector<std::string> addresses, std::string queue_id = "4AbC1",
                      EpochSeconds arrival = kArrival + 1, std::string queue_name = "deferred") {
   QueuedMessage q;
+  q.held = queue_name == "hold";
   q.queue_name = std::move(queue_name);
   q.queue_id = std::move(queue_id);
   q.arrival_time = arrival;

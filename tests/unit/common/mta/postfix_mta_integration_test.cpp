@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "common/mta/postfix_mta.hpp"
@@ -61,12 +60,6 @@ class PostfixMtaIntegration : public ::testing::Test {
     return PostfixMta(commands, std::make_shared<ProcessRunner>());
   }
 
-  std::string write_file(const std::string& name, const std::string& text) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path) << text;
-    return path.string();
-  }
-
   // Waits until `id` shows up in the listing; returns it.
   static std::optional<QueuedMessage> wait_for(PostfixMta& mta, const std::string& id,
                                                const std::string& queue_name = "") {
@@ -88,10 +81,9 @@ class PostfixMtaIntegration : public ::testing::Test {
 
 TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
   PostfixMta mta = mta_for_instance();
-  const std::string content = write_file(
-      "content.eml",
+  const std::string content =
       "From: erin@sender.example\nSubject: integration\n\nfirst\n.dot line\nGr\xC3\xBC\xC3\x9F"
-      "e\nlast\n");
+      "e\nlast\n";
   auto id = mta.reinject(
       content, Envelope{"erin@sender.example", ReturnContent::headers, "abc+def", true},
       {{"bob@customer.example", {Notify::parse("SUCCESS,DELAY"), "rfc822;x+special@y.example"}},
@@ -113,14 +105,14 @@ TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
   EXPECT_EQ(envelope->recipients[0].dsn.orcpt, "rfc822;x+special@y.example");
   EXPECT_FALSE(envelope->recipients[1].dsn.notify.given);
 
-  auto body = mta.read_content(*id, false);
+  auto body = mta.read_content(*id, ContentPart::whole_message);
   ASSERT_TRUE(body.ok()) << body.error().message;
   EXPECT_NE(body->find("Subject: integration\n"), std::string::npos) << *body;
   EXPECT_NE(body->find("\nfirst\n.dot line\nGr\xC3\xBC\xC3\x9F"
                        "e\nlast\n"),
             std::string::npos)
       << *body;
-  auto headers = mta.read_content(*id, true);
+  auto headers = mta.read_content(*id, ContentPart::headers_only);
   ASSERT_TRUE(headers.ok());
   EXPECT_EQ(headers->find("first"), std::string::npos) << *headers;
 
@@ -152,7 +144,7 @@ TEST_F(PostfixMtaIntegration, SubmitsADsnWithTheNullSender) {
   auto envelope = mta.read_envelope(found->queue_id);
   ASSERT_TRUE(envelope.ok()) << envelope.error().message;
   EXPECT_EQ(envelope->envelope.sender, "");
-  auto body = mta.read_content(found->queue_id, false);
+  auto body = mta.read_content(found->queue_id, ContentPart::whole_message);
   ASSERT_TRUE(body.ok()) << body.error().message;
   EXPECT_NE(body->find("\n.\nafter\n"), std::string::npos) << "-i keeps a lone dot: " << *body;
   EXPECT_TRUE(mta.remove(found->queue_id).ok());
