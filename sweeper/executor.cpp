@@ -113,8 +113,7 @@ void Executor::reconcile_message(MessagePlan& m) {
   if (m.adopt && !adopt(m)) return;
   if (m.record_mta_arrival && m.queued) set_mta_arrival(db_, m.id, m.queued->arrival_time);
   for (const RecipientPlan& r : m.recipients) {
-    if (r.deadlines_changed)
-      update_deadlines(db_, r.id, r.deadlines.warn_at, r.deadlines.expires_at);
+    if (r.deadlines_changed) update_deadlines(db_, r.id, r.deadlines);
     if (r.action != RecipientAction::depart) continue;
     set_recipient_state(db_, RecipientRef{r.id, m.queue_id, r.address}, RecipientState::departed,
                         m.queued ? "no longer queued for this recipient" : "left the queue",

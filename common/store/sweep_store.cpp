@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/store/records.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
@@ -134,12 +135,11 @@ void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arr
       .run();
 }
 
-void update_deadlines(Database& db, std::int64_t recipient_id,
-                      const std::optional<EpochSeconds>& warn_at, EpochSeconds expires_at) {
+void update_deadlines(Database& db, std::int64_t recipient_id, const Deadlines& deadlines) {
   db.prepare("UPDATE recipients SET warn_at = ?2, expires_at = ?3 WHERE id = ?1")
       .bind(1, recipient_id)
-      .bind(2, warn_at)
-      .bind(3, expires_at)
+      .bind(2, deadlines.warn_at)
+      .bind(3, deadlines.expires_at)
       .run();
 }
 

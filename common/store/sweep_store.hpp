@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "common/model/deadlines.hpp"
 #include "common/model/dsn_kind.hpp"
 #include "common/model/message.hpp"
 #include "common/model/recorded_message.hpp"
 #include "common/store/database.hpp"
-#include "common/store/records.hpp"
 
 namespace etrn {
 
@@ -26,8 +26,7 @@ namespace etrn {
 std::vector<RecordedMessage> load_open_messages(Database& db);
 
 void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time);
-void update_deadlines(Database& db, std::int64_t recipient_id,
-                      const std::optional<EpochSeconds>& warn_at, EpochSeconds expires_at);
+void update_deadlines(Database& db, std::int64_t recipient_id, const Deadlines& deadlines);
 void mark_done(Database& db, std::int64_t message_id, EpochSeconds now);
 
 struct RecipientRef {

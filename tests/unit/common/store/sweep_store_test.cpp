@@ -49,6 +49,16 @@ TEST_F(SweepStore, LoadsOpenMessagesWithTheirRecipients) {
   EXPECT_TRUE(load_open_messages(*db_).empty()) << "a done message is not loaded";
 }
 
+TEST_F(SweepStore, NewDeadlinesReplaceTheRecordedOnes) {
+  std::int64_t id = record("4AbC1", {"bob@customer.example"});
+  std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
+  const Deadlines want{std::nullopt, kArrival + 72 * 3600};
+  update_deadlines(*db_, rid, want);
+  const Deadlines got = load_open_messages(*db_).at(0).recipients.at(0).deadlines;
+  EXPECT_EQ(got, want) << "got expires_at " << got.expires_at << ", warn_at "
+                       << (got.warn_at ? std::to_string(*got.warn_at) : "none");
+}
+
 TEST_F(SweepStore, AStateChangeAppendsItsEvent) {
   std::int64_t id = record("4AbC1", {"bob@customer.example"});
   std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
