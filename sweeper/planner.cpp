@@ -197,7 +197,6 @@ MessagePlan plan_adoption(const Config& config, const PlanInput& input, const Ad
   m.queue_id = q.queue_id;
   m.arrival_time = q.arrival_time;
   m.envelope = a.envelope.envelope;
-  m.envelope.sender = q.sender;  // as listed: the same sender record of the queue file
   m.priority = a.priority;
   m.queued = &q;
   m.record_mta_arrival = true;

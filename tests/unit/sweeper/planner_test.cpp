@@ -55,6 +55,14 @@ QueuedMessage queued(std::vector<std::string> addresses, std::string queue_id = 
   return q;
 }
 
+// The envelope the MTA gives for `q`: its sender, no DSN parameters.
+QueuedEnvelope envelope_of(const QueuedMessage& q) {
+  QueuedEnvelope e;
+  e.envelope.sender = q.sender;
+  for (const QueuedRecipient& r : q.recipients) e.recipients.push_back({r.address, {}});
+  return e;
+}
+
 struct Sweep {
   Config config = etrn_config();
   PlanInput input;
@@ -340,6 +348,7 @@ TEST(Planner, UnrecordedEtrnMailWithAnEnvelopeIsAdopted) {
   Sweep s;
   s.input.queue = {queued({"bob@customer.example", "dave@elsewhere.example"}, "5XyZ9", kArrival)};
   QueuedEnvelope envelope;
+  envelope.envelope.sender = "alice@sender.example";
   envelope.envelope.envid = "env-1";
   envelope.recipients = {
       {"bob@customer.example", Notify::parse("NEVER"), "rfc822;bob@customer.example"}};
@@ -347,6 +356,7 @@ TEST(Planner, UnrecordedEtrnMailWithAnEnvelopeIsAdopted) {
   const MessagePlan& m = only_message(s.at(kArrival + 49 * kHour));
   EXPECT_TRUE(m.adopt);
   EXPECT_EQ(m.envelope.envid, "env-1");
+  EXPECT_EQ(m.envelope.sender, "alice@sender.example") << "the envelope as the MTA queued it";
   ASSERT_EQ(m.recipients.size(), 1u) << "only the ETRN-only recipient is adopted";
   EXPECT_EQ(m.recipients[0].dsn.orcpt, "rfc822;bob@customer.example");
   EXPECT_EQ(m.recipients[0].action, RecipientAction::expire_silent)
@@ -371,7 +381,7 @@ TEST(Planner, OfTwoEntriesWithAReusedQueueIdOnlyTheUnrecordedOneIsACandidate) {
   const auto candidates = adoption_candidates(s.config, s.input.recorded, s.input.queue);
   ASSERT_EQ(candidates.size(), 1u);
   EXPECT_EQ(candidates[0], &s.input.queue[0]) << "the entry 3 hours off the recorded arrival";
-  s.input.adoptions = {{candidates[0], QueuedEnvelope{}}};
+  s.input.adoptions = {{candidates[0], envelope_of(*candidates[0])}};
   Plan plan = s.at(kArrival + kHour);
   ASSERT_EQ(plan.messages.size(), 1u)
       << "the recorded entry needs nothing; only the other is adopted";
@@ -419,7 +429,7 @@ namespace {
 TEST(PlannerPriority, AdoptedMailTakesThePriorityOfItsHeaders) {
   Sweep s;
   s.input.queue = {queued({"bob@customer.example"}, "5XyZ9", kArrival)};
-  s.input.adoptions = {{&s.input.queue[0], QueuedEnvelope{}, Priority::urgent}};
+  s.input.adoptions = {{&s.input.queue[0], envelope_of(s.input.queue[0]), Priority::urgent}};
   EXPECT_EQ(action_of(s.at(kArrival + 24 * kHour)), RecipientAction::expire_dsn) << "urgent: 24h";
 }
 
