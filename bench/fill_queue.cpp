@@ -68,7 +68,7 @@ etrn::MessageToRecord message(const Options& o, long serial) {
   etrn::MessageToRecord m;
   m.message.queue_id = queue_id(serial);
   m.message.arrival_time = o.arrival;
-  m.message.sender = "sender" + std::to_string(serial % 1000) + "@sender.example";
+  m.message.envelope.sender = "sender" + std::to_string(serial % 1000) + "@sender.example";
   m.message.size = 1500;
   m.message.message_id = "<" + m.message.queue_id + "@client.example>";
   m.message.subject = "synthetic message";
@@ -91,7 +91,7 @@ void write_json_line(std::FILE* out, const etrn::MessageToRecord& m) {
       "\"message_size\": %lld, \"forced_expire\": false, \"sender\": \"%s\", "
       "\"recipients\": [{\"address\": \"%s\", \"delay_reason\": \"deferred transport\"}]}\n",
       m.message.queue_id.c_str(), static_cast<long long>(m.message.arrival_time),
-      static_cast<long long>(m.message.size), m.message.sender.c_str(),
+      static_cast<long long>(m.message.size), m.message.envelope.sender.c_str(),
       m.message.recipients[0].address.c_str());
 }
 

@@ -35,12 +35,6 @@ std::string address_of(std::span<const std::string_view> argv) {
   return std::string(strip_angle_brackets(trim(argv[0])));
 }
 
-ReturnContent parse_ret(std::string_view value) {
-  if (iequals(value, "HDRS")) return ReturnContent::headers;
-  if (iequals(value, "FULL")) return ReturnContent::full;
-  return ReturnContent::unspecified;
-}
-
 // Bytes of one header line as it travels: "Name: value\r\n".
 std::size_t header_bytes(std::string_view name, std::string_view value) {
   return name.size() + 2 + value.size() + 2;
@@ -48,13 +42,13 @@ std::size_t header_bytes(std::string_view name, std::string_view value) {
 
 }  // namespace
 
-MailArguments parse_mail_arguments(std::span<const std::string_view> argv) {
-  MailArguments out;
+Envelope parse_mail_arguments(std::span<const std::string_view> argv) {
+  Envelope out;
   out.sender = address_of(argv);
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const auto p = split_parameter(argv[i]);
     if (iequals(p.keyword, "RET")) {
-      out.ret = parse_ret(p.value);
+      out.ret = parse_return_content(p.value);
     } else if (iequals(p.keyword, "ENVID")) {
       out.envid = decode_or_keep(p.value);
     } else if (iequals(p.keyword, "SMTPUTF8")) {
@@ -73,9 +67,9 @@ RecipientRecord parse_rcpt_arguments(std::span<const std::string_view> argv,
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const auto p = split_parameter(argv[i]);
     if (iequals(p.keyword, "NOTIFY")) {
-      out.notify = Notify::parse(p.value);
+      out.dsn.notify = Notify::parse(p.value);
     } else if (iequals(p.keyword, "ORCPT")) {
-      out.orcpt = decode_or_keep(p.value);
+      out.dsn.orcpt = decode_or_keep(p.value);
     }
   }
   return out;
@@ -85,11 +79,7 @@ void MessageCollector::begin(std::span<const std::string_view> mail_argv, EpochS
                              std::string_view auth_user) {
   reset();
   started_ = true;
-  MailArguments mail = parse_mail_arguments(mail_argv);
-  message_.sender = std::move(mail.sender);
-  message_.ret = mail.ret;
-  message_.envid = std::move(mail.envid);
-  message_.smtputf8 = mail.smtputf8;
+  message_.envelope = parse_mail_arguments(mail_argv);
   message_.arrival_time = arrival_time;
   message_.auth_user = std::string(trim(auth_user));
 }
@@ -188,11 +178,11 @@ void append_loggable(std::string& line, std::string_view text) {
 // Built in one string (this runs for every recorded message).
 std::string describe_record(const MessageRecord& message) {
   std::string line;
-  line.reserve(96 + message.queue_id.size() + message.sender.size() +
+  line.reserve(96 + message.queue_id.size() + message.envelope.sender.size() +
                40 * message.recipients.size());
   append_loggable(line, message.queue_id);
   line += ": from=<";
-  append_loggable(line, message.sender);
+  append_loggable(line, message.envelope.sender);
   line += "> etrn_rcpts=";
   line += std::to_string(message.recipients.size());
   line += " (";

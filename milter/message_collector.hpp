@@ -19,7 +19,6 @@
 #include "common/model/message.hpp"
 #include "common/policy/etrn_match.hpp"
 #include "common/policy/priority_headers.hpp"
-#include "common/store/records.hpp"
 
 namespace etrn {
 
@@ -31,15 +30,8 @@ struct ClientInfo {
   std::string helo;
 };
 
-// The parsed MAIL FROM arguments.
-struct MailArguments {
-  std::string sender;  // without angle brackets; "" = null sender
-  ReturnContent ret = ReturnContent::unspecified;
-  std::string envid;
-  bool smtputf8 = false;
-};
-
-MailArguments parse_mail_arguments(std::span<const std::string_view> argv);
+// The MAIL FROM arguments: the sender, RET, ENVID and SMTPUTF8.
+Envelope parse_mail_arguments(std::span<const std::string_view> argv);
 // The RCPT TO arguments; `mailer` is {rcpt_mailer} (may be empty).
 RecipientRecord parse_rcpt_arguments(std::span<const std::string_view> argv,
                                      std::string_view mailer);

@@ -278,7 +278,7 @@ sfsistat on_eom(SMFICTX* ctx) {
       spdlog::warn(
           "message from <{}> with {} ETRN-only recipient(s) has no queue ID (macro i): "
           "not recorded",
-          record->sender, record->recipients.size());
+          record->envelope.sender, record->recipients.size());
       return SMFIS_CONTINUE;
     }
     return record_at_end(*state, std::move(*record));

@@ -13,7 +13,7 @@
 #include <functional>
 #include <string>
 
-#include "common/model/message.hpp"
+#include "common/util/epoch_seconds.hpp"
 #include "common/util/result.hpp"
 #include "milter/config_holder.hpp"
 #include "milter/record_writer.hpp"

@@ -3,15 +3,12 @@
 #include "sweeper/executor.hpp"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "common/dsn/dsn.hpp"
-#include "common/util/posix_file.hpp"
 #include "common/util/strings.hpp"
 #include "sweeper/kill_point.hpp"
 
@@ -53,40 +50,19 @@ std::vector<const RecipientPlan*> with_action(const MessagePlan& m, RecipientAct
   return out;
 }
 
-bool leaves_queue(RecipientAction a) {
-  return a == RecipientAction::expire_dsn || a == RecipientAction::expire_silent ||
-         a == RecipientAction::already_expired;
-}
-
-bool stays(const RecipientPlan& r) {
-  const bool waiting = r.state == RecipientState::queued || r.state == RecipientState::warned;
-  return waiting && r.id != 0 &&
-         (r.action == RecipientAction::none || r.action == RecipientAction::warn);
-}
-
 MessageToRecord adoption_record(const MessagePlan& m) {
   MessageToRecord item;
   MessageRecord& record = item.message;
   record.queue_id = m.queue_id;
   record.arrival_time = m.arrival_time;
-  record.sender = m.sender;
-  record.ret = m.ret;
-  record.envid = m.envid;
-  record.smtputf8 = m.smtputf8;
+  record.envelope = m.envelope;
   record.priority = m.priority;
   record.size = m.queued ? m.queued->size : 0;
   for (const RecipientPlan& r : m.recipients) {
-    record.recipients.push_back(RecipientRecord{r.address, r.domain, r.notify, r.orcpt, ""});
+    record.recipients.push_back(RecipientRecord{r.address, r.domain, r.dsn, ""});
     item.deadlines.push_back(r.deadlines);
   }
   return item;
-}
-
-ReinjectRecipient reinject_recipient(const std::string& address, const QueuedEnvelope& envelope) {
-  for (const QueuedEnvelope::Recipient& e : envelope.recipients) {
-    if (iequals(e.address, address)) return ReinjectRecipient{address, e.notify, e.orcpt};
-  }
-  return ReinjectRecipient{address, Notify{}, ""};
 }
 
 }  // namespace
@@ -137,8 +113,7 @@ void Executor::reconcile_message(MessagePlan& m) {
   if (m.adopt && !adopt(m)) return;
   if (m.record_mta_arrival && m.queued) set_mta_arrival(db_, m.id, m.queued->arrival_time);
   for (const RecipientPlan& r : m.recipients) {
-    if (r.deadlines_changed)
-      update_deadlines(db_, r.id, r.deadlines.warn_at, r.deadlines.expires_at);
+    if (r.deadlines_changed) update_deadlines(db_, r.id, r.deadlines);
     if (r.action != RecipientAction::depart) continue;
     set_recipient_state(db_, RecipientRef{r.id, m.queue_id, r.address}, RecipientState::departed,
                         m.queued ? "no longer queued for this recipient" : "left the queue",
@@ -169,13 +144,13 @@ bool Executor::adopt(MessagePlan& m) {
 // A split, alone: the delay DSN, hold, the failure DSN, then re-injection.
 Status Executor::act_alone(MessagePlan& m) {
   if (!with_action(m, RecipientAction::warn).empty())
-    ETRN_TRY(send_dsns({{&m, OutboxKind::delayed, RecipientAction::warn}}).front());
-  if (m.queued->queue_name != "hold") {
+    ETRN_TRY(send_dsns({{&m, DsnKind::delayed}}).front());
+  if (!m.queued->held) {
     ETRN_TRY(mta_.hold(m.queue_id));
     kill_point("held");
   }
   if (!with_action(m, RecipientAction::expire_dsn).empty())
-    ETRN_TRY(send_dsns({{&m, OutboxKind::failed, RecipientAction::expire_dsn}}).front());
+    ETRN_TRY(send_dsns({{&m, DsnKind::failed}}).front());
   if (!with_action(m, RecipientAction::expire_silent).empty()) expire_silently({&m});
   return split(m);
 }
@@ -195,10 +170,9 @@ bool Executor::acts_on(const MessagePlan& m) {
 void Executor::act_together(const std::vector<MessagePlan*>& batch) {
   std::vector<DsnWant> wants;
   for (MessagePlan* m : batch) {
-    if (!with_action(*m, RecipientAction::warn).empty())
-      wants.push_back({m, OutboxKind::delayed, RecipientAction::warn});
-    if (!with_action(*m, RecipientAction::expire_dsn).empty())
-      wants.push_back({m, OutboxKind::failed, RecipientAction::expire_dsn});
+    for (DsnKind kind : {DsnKind::delayed, DsnKind::failed}) {
+      if (!with_action(*m, action_reported_by(kind)).empty()) wants.push_back({m, kind});
+    }
   }
   std::unordered_set<const MessagePlan*> failed;
   const std::vector<Status> sent = send_dsns(wants);
@@ -220,27 +194,20 @@ void Executor::act_together(const std::vector<MessagePlan*>& batch) {
 // per want, in order. (A message has a delay and a failure DSN in one run
 // only when it is split, and a split sends each alone.)
 std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
-  std::vector<std::string> ids[2];  // [headers_only]
-  for (const DsnWant& w : wants) ids[returns_headers_only(*w.m)].push_back(w.m->queue_id);
-  std::unordered_map<std::string, Result<std::string>> originals;
-  for (bool headers_only : {false, true}) {
-    auto contents = mta_.read_contents(ids[headers_only], headers_only);
-    for (std::size_t i = 0; i < contents.size(); ++i)
-      originals.insert_or_assign(ids[headers_only][i], std::move(contents[i]));
-  }
+  const auto originals = read_originals(wants);
   std::vector<std::optional<std::string>> unusable(wants.size());
   std::vector<DsnJob> jobs;
   for (std::size_t i = 0; i < wants.size(); ++i) {
     const DsnWant& w = wants[i];
-    DsnRequest request{w.m->id, w.m->queue_id, w.m->sender, w.kind, {}, reporting_mta_};
-    for (const RecipientPlan* r : with_action(*w.m, w.which))
+    DsnRequest request{w.m->id, w.m->queue_id, w.m->envelope.sender, w.kind, {}, reporting_mta_};
+    for (const RecipientPlan* r : with_action(*w.m, action_reported_by(w.kind)))
       request.recipient_ids.push_back(r->id);
     const Result<std::string>* original = &originals.at(w.m->queue_id);
     auto build_it = [this, &unusable, i, w,
                      original](const std::string& id) -> Result<std::string> {
       if (!*original)
         return make_error("reading the original for the DSN: " + original->error().message);
-      auto dsn = build(*w.m, w.kind, w.which, id, **original);
+      auto dsn = build(*w.m, w.kind, id, **original);
       if (!dsn) unusable[i] = dsn.error().message;
       return dsn;
     };
@@ -255,7 +222,7 @@ std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
       spooled.push_back(*rows[i]);
       spooled_want.push_back(i);
     } else if (unusable[i]) {
-      results[i] = handle_unusable_dsn(*wants[i].m, wants[i].which, *unusable[i]);
+      results[i] = handle_unusable_dsn(*wants[i].m, wants[i].kind, *unusable[i]);
     } else {
       results[i] = rows[i].error();
     }
@@ -266,45 +233,61 @@ std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
     results[i] = delivered[k];
     if (!delivered[k]) continue;
     ++summary_.dsns_sent;
-    int& counter = wants[i].kind == OutboxKind::delayed ? summary_.warned : summary_.expired;
+    int& counter = wants[i].kind == DsnKind::delayed ? summary_.warned : summary_.expired;
     counter += static_cast<int>(spooled[k].recipient_ids.size());
   }
   return results;
 }
 
-bool Executor::returns_headers_only(const MessagePlan& m) const {
-  return m.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
+// The originals the DSNs return, by queue ID: one bulk read for those
+// returned whole, one for those returned as headers only.
+std::unordered_map<std::string, Result<std::string>> Executor::read_originals(
+    const std::vector<DsnWant>& wants) {
+  std::unordered_map<std::string, Result<std::string>> originals;
+  for (ContentPart part : {ContentPart::whole_message, ContentPart::headers_only}) {
+    std::vector<std::string> ids;
+    for (const DsnWant& w : wants) {
+      if (returned_part(*w.m) == part) ids.push_back(w.m->queue_id);
+    }
+    auto contents = mta_.read_contents(ids, part);
+    for (std::size_t i = 0; i < contents.size(); ++i)
+      originals.insert_or_assign(ids[i], std::move(contents[i]));
+  }
+  return originals;
 }
 
-Result<std::string> Executor::build(const MessagePlan& m, OutboxKind kind, RecipientAction which,
+// RET=HDRS, or a message over bounce_size_limit: only its headers.
+ContentPart Executor::returned_part(const MessagePlan& m) const {
+  const bool headers_only =
+      m.envelope.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
+  return headers_only ? ContentPart::headers_only : ContentPart::whole_message;
+}
+
+Result<std::string> Executor::build(const MessagePlan& m, DsnKind kind,
                                     const std::string& dsn_message_id,
                                     const std::string& original) {
   DsnInput in;
-  in.kind = kind == OutboxKind::delayed ? DsnKind::delayed : DsnKind::failed;
+  in.kind = kind;
   in.reporting_mta = reporting_mta_;
   in.message_id = dsn_message_id;
-  in.sender = m.sender;
+  in.envelope = m.envelope;
   in.queue_id = m.queue_id;
-  in.envid = m.envid;
-  in.smtputf8 = m.smtputf8;
-  in.ret = m.ret;
   in.arrival_time = m.arrival_time;
   in.now = clock_.act_now;
-  for (const RecipientPlan* r : with_action(m, which)) {
+  for (const RecipientPlan* r : with_action(m, action_reported_by(kind))) {
     in.recipients.push_back(
-        DsnRecipient{r->address, r->orcpt, r->domain, r->deadlines.expires_at, r->policy});
+        DsnRecipient{r->address, r->dsn, r->domain, r->deadlines.expires_at, r->policy});
   }
   in.original = original;
-  in.original_is_headers_only = returns_headers_only(m);
+  in.original_is_headers_only = returned_part(m) == ContentPart::headers_only;
   in.size_limit = static_cast<std::size_t>(config_.bounce_size_limit);
   return build_dsn(in);
 }
 
-Status Executor::handle_unusable_dsn(MessagePlan& m, RecipientAction which,
-                                     const std::string& reason) {
+Status Executor::handle_unusable_dsn(MessagePlan& m, DsnKind kind, const std::string& reason) {
   spdlog::warn("{}: no {} DSN possible: {}", m.queue_id,
-               which == RecipientAction::warn ? "delay" : "failure", reason);
-  if (which == RecipientAction::warn) return ok_status();
+               kind == DsnKind::delayed ? "delay" : "failure", reason);
+  if (kind == DsnKind::delayed) return ok_status();
   for (RecipientPlan& r : m.recipients) {
     if (r.action != RecipientAction::expire_dsn) continue;
     r.action = RecipientAction::expire_silent;
@@ -345,7 +328,7 @@ void Executor::remove_all_whole(const std::vector<MessagePlan*>& messages) {
     }
     std::vector<std::string> addresses;
     for (const RecipientPlan& r : whole[i]->recipients) {
-      if (leaves_queue(r.action)) addresses.push_back(r.address);
+      if (r.leaves_queue()) addresses.push_back(r.address);
     }
     mark_removed(db_, whole[i]->id, whole[i]->queue_id, addresses,
                  "expired; removed from the queue", clock_.act_now);
@@ -365,8 +348,8 @@ Status Executor::split(const MessagePlan& m) {
   std::vector<std::int64_t> moving;
   std::vector<std::string> removed;
   for (const RecipientPlan& r : m.recipients) {
-    if (stays(r)) moving.push_back(r.id);
-    if (leaves_queue(r.action)) removed.push_back(r.address);
+    if (r.keeps_waiting() && r.id != 0) moving.push_back(r.id);
+    if (r.leaves_queue()) removed.push_back(r.address);
   }
   {
     Transaction transaction(db_);
@@ -379,9 +362,8 @@ Status Executor::split(const MessagePlan& m) {
   Status removal = mta_.remove(m.queue_id);
   if (!removal) {
     return make_error("survivors re-injected as " + *new_id +
-                      ", but removing the held original failed (remove it "
-                      "with postsuper -d " +
-                      m.queue_id + " hold): " + removal.error().message);
+                      ", but removing the held original failed (" +
+                      mta_.how_to_remove_held(m.queue_id) + "): " + removal.error().message);
   }
   return ok_status();
 }
@@ -390,7 +372,7 @@ Status Executor::split(const MessagePlan& m) {
 // rather than delivering the survivors twice.
 std::optional<std::string> Executor::copy_from_interrupted_run(const MessagePlan& m) {
   for (const std::string& candidate : m.copy_candidates) {
-    auto headers = mta_.read_content(candidate, true);
+    auto headers = mta_.read_content(candidate, ContentPart::headers_only);
     if (!headers || !names_original(*headers, m.queue_id)) continue;
     spdlog::info("{}: its survivors were re-injected as {} by an interrupted run", m.queue_id,
                  candidate);
@@ -400,7 +382,7 @@ std::optional<std::string> Executor::copy_from_interrupted_run(const MessagePlan
 }
 
 Result<std::string> Executor::reinject_survivors(const MessagePlan& m) {
-  auto content = mta_.read_content(m.queue_id, false);
+  auto content = mta_.read_content(m.queue_id, ContentPart::whole_message);
   if (!content)
     return make_error("reading the original to re-inject it: " + content.error().message);
   auto envelope = mta_.read_envelope(m.queue_id);
@@ -408,13 +390,8 @@ Result<std::string> Executor::reinject_survivors(const MessagePlan& m) {
     return make_error("reading the envelope to re-inject it: " + envelope.error().message);
   std::vector<ReinjectRecipient> recipients;
   for (const std::string& address : m.survivors)
-    recipients.push_back(reinject_recipient(address, *envelope));
-  std::error_code ec;
-  std::filesystem::create_directories(outbox_.spool_directory(), ec);
-  const std::string path = outbox_.spool_directory() + "/reinject-" + m.queue_id + ".eml";
-  ETRN_TRY(write_durably(path, with_reinjected_header(*content, m.queue_id)));
-  auto new_id = mta_.reinject(path, m.sender, m.ret, m.envid, m.smtputf8, recipients);
-  ::unlink(path.c_str());
+    recipients.push_back({address, envelope->dsn_for(address)});
+  auto new_id = mta_.reinject(with_reinjected_header(*content, m.queue_id), m.envelope, recipients);
   if (!new_id) return make_error("re-injecting the survivors: " + new_id.error().message);
   spdlog::info("{}: {} survivor(s) re-injected as {}", m.queue_id, recipients.size(), *new_id);
   return new_id;

@@ -16,13 +16,14 @@
 #pragma once
 
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/config/config.hpp"
 #include "common/mta/mta.hpp"
 #include "common/store/database.hpp"
 #include "sweeper/outbox.hpp"
-#include "sweeper/planner.hpp"
+#include "sweeper/plan.hpp"
 
 namespace etrn {
 
@@ -53,11 +54,10 @@ class Executor {
   RunSummary execute(Plan plan);
 
  private:
-  // One DSN wanted for a message: its kind and the recipients it reports.
+  // One DSN wanted for a message (it reports the recipients of action_reported_by(kind)).
   struct DsnWant {
     MessagePlan* m;
-    OutboxKind kind;
-    RecipientAction which;
+    DsnKind kind;
   };
 
   void reconcile(Plan& plan);
@@ -67,11 +67,13 @@ class Executor {
   Status act_alone(MessagePlan& m);
   void act_together(const std::vector<MessagePlan*>& batch);
   std::vector<Status> send_dsns(const std::vector<DsnWant>& wants);
-  bool returns_headers_only(const MessagePlan& m) const;
-  Result<std::string> build(const MessagePlan& m, OutboxKind kind, RecipientAction which,
-                            const std::string& dsn_message_id, const std::string& original);
+  std::unordered_map<std::string, Result<std::string>> read_originals(
+      const std::vector<DsnWant>& wants);
+  ContentPart returned_part(const MessagePlan& m) const;
+  Result<std::string> build(const MessagePlan& m, DsnKind kind, const std::string& dsn_message_id,
+                            const std::string& original);
   void expire_silently(const std::vector<MessagePlan*>& messages);
-  Status handle_unusable_dsn(MessagePlan& m, RecipientAction which, const std::string& reason);
+  Status handle_unusable_dsn(MessagePlan& m, DsnKind kind, const std::string& reason);
   void remove_all_whole(const std::vector<MessagePlan*>& messages);
   Status split(const MessagePlan& m);
   Result<std::string> reinject_survivors(const MessagePlan& m);

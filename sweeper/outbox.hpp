@@ -50,7 +50,7 @@ struct DsnRequest {
   std::int64_t message_id = 0;
   std::string queue_id;
   std::string sender;  // the DSN's recipient
-  OutboxKind kind = OutboxKind::failed;
+  DsnKind kind = DsnKind::failed;
   std::vector<std::int64_t> recipient_ids;
   std::string reporting_mta;
 };
@@ -80,8 +80,6 @@ class Outbox {
 
   // Deletes the sent logs of the DSNs finished so far (the run's end).
   void remove_finished_files();
-
-  const std::string& spool_directory() const { return spool_directory_; }
 
  private:
   // The outbox ids the children's logs name, or an error if none could run.

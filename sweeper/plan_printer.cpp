@@ -2,7 +2,7 @@
 // indented line per recipient that something happens to.
 #include "sweeper/plan_printer.hpp"
 
-#include "sweeper/time_spec.hpp"
+#include "common/util/time_format.hpp"
 
 namespace etrn {
 
@@ -42,10 +42,6 @@ std::string recipient_line(const RecipientPlan& r) {
   return line + "\n";
 }
 
-bool worth_a_line(const RecipientPlan& r) {
-  return r.action != RecipientAction::none || r.deadlines_changed;
-}
-
 }  // namespace
 
 void print_plan(std::ostream& out, const Plan& plan) {
@@ -58,11 +54,12 @@ void print_plan(std::ostream& out, const Plan& plan) {
   for (const MessagePlan& m : plan.messages) {
     if (!m.changes_something()) continue;
     any = true;
-    out << m.queue_id << " (from <" << m.sender << ">, arrived " << format_iso8601(m.arrival_time)
+    out << m.queue_id << " (from <" << m.envelope.sender << ">, arrived "
+        << format_iso8601(m.arrival_time)
         << (m.queued ? ", in " + m.queued->queue_name : std::string()) << "): " << message_verb(m)
         << "\n";
     for (const RecipientPlan& r : m.recipients) {
-      if (worth_a_line(r) || m.adopt) out << recipient_line(r);
+      if (r.changes_something() || m.adopt) out << recipient_line(r);
     }
   }
   if (!any) out << "nothing to do\n";

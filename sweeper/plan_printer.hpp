@@ -3,7 +3,7 @@
 
 #include <ostream>
 
-#include "sweeper/planner.hpp"
+#include "sweeper/plan.hpp"
 
 namespace etrn {
 

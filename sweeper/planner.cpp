@@ -11,56 +11,16 @@
 #include "sweeper/planner.hpp"
 
 #include <algorithm>
-#include <set>
+#include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/policy/etrn_match.hpp"
 #include "common/policy/priority_headers.hpp"
+#include "common/policy/timeouts.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
-
-std::string_view to_string(RecipientAction a) {
-  switch (a) {
-    case RecipientAction::none:
-      return "wait";
-    case RecipientAction::depart:
-      return "departed";
-    case RecipientAction::warn:
-      return "warn";
-    case RecipientAction::expire_dsn:
-      return "expire";
-    case RecipientAction::expire_silent:
-      return "expire (no DSN)";
-    case RecipientAction::already_expired:
-      return "remove (expired earlier)";
-  }
-  return "wait";
-}
-
-std::string_view to_string(Removal r) {
-  switch (r) {
-    case Removal::none:
-      return "none";
-    case Removal::whole:
-      return "remove";
-    case Removal::split:
-      return "split";
-  }
-  return "none";
-}
-
-bool MessagePlan::has(RecipientAction a) const {
-  return std::any_of(recipients.begin(), recipients.end(),
-                     [a](const RecipientPlan& r) { return r.action == a; });
-}
-
-bool MessagePlan::changes_something() const {
-  if (adopt || done || record_mta_arrival || removal != Removal::none) return true;
-  return std::any_of(recipients.begin(), recipients.end(), [](const RecipientPlan& r) {
-    return r.action != RecipientAction::none || r.deadlines_changed;
-  });
-}
 
 namespace {
 
@@ -104,21 +64,18 @@ bool queued_for(const QueuedMessage& q, std::string_view address) {
                      [address](const QueuedRecipient& r) { return iequals(r.address, address); });
 }
 
-bool is_pending(RecipientState s) {
-  return s == RecipientState::queued || s == RecipientState::warned;
-}
-
 // When and how a waiting recipient is warned or expired at `now`.
 void apply_timing(const Config& config, EpochSeconds now, const MessagePlan& m,
                   RecipientState state, RecipientPlan& r) {
   Timeouts t = timeouts_for(config, r.domain, m.priority);
   r.deadlines = deadlines_for(t, m.arrival_time);
   r.policy = t.policy_source + ": expire after " + format_duration(t.expire_after);
+  const Notify& notify = r.dsn.notify;
   if (now >= r.deadlines.expires_at) {
-    if (m.sender.empty()) {
+    if (m.envelope.sender.empty()) {
       r.action = RecipientAction::expire_silent, r.why = "no DSN: null sender";
-    } else if (!r.notify.allows_failure_dsn()) {
-      r.action = RecipientAction::expire_silent, r.why = "no DSN: NOTIFY=" + r.notify.to_string();
+    } else if (!notify.allows_failure_dsn()) {
+      r.action = RecipientAction::expire_silent, r.why = "no DSN: NOTIFY=" + notify.to_string();
     } else {
       r.action = RecipientAction::expire_dsn;
     }
@@ -126,25 +83,20 @@ void apply_timing(const Config& config, EpochSeconds now, const MessagePlan& m,
   }
   const bool warn_due = r.deadlines.warn_at && now >= *r.deadlines.warn_at;
   if (state != RecipientState::queued || !warn_due) return;
-  if (m.sender.empty()) {
+  if (m.envelope.sender.empty()) {
     r.why = "no delay DSN: null sender";
-  } else if (!r.notify.allows_delay_dsn()) {
-    r.why = "no delay DSN: NOTIFY=" + r.notify.to_string();
+  } else if (!notify.allows_delay_dsn()) {
+    r.why = "no delay DSN: NOTIFY=" + notify.to_string();
   } else {
     r.action = RecipientAction::warn;
   }
-}
-
-bool removes(RecipientAction a) {
-  return a == RecipientAction::expire_dsn || a == RecipientAction::expire_silent ||
-         a == RecipientAction::already_expired;
 }
 
 // Whole removal, a split, or nothing, from what the queue still holds.
 void decide_removal(MessagePlan& m) {
   std::vector<std::string> removed;
   for (const RecipientPlan& r : m.recipients) {
-    if (removes(r.action)) removed.push_back(r.address);
+    if (r.leaves_queue()) removed.push_back(r.address);
   }
   if (removed.empty() || !m.queued) return;
   for (const QueuedRecipient& q : m.queued->recipients) {
@@ -179,10 +131,7 @@ MessagePlan message_from(const RecordedMessage& r) {
   m.id = r.id;
   m.queue_id = r.queue_id;
   m.arrival_time = r.arrival_time;
-  m.sender = r.sender;
-  m.ret = r.ret;
-  m.envid = r.envid;
-  m.smtputf8 = r.smtputf8;
+  m.envelope = r.envelope;
   m.priority = r.priority;
   return m;
 }
@@ -192,23 +141,21 @@ RecipientPlan recipient_from(const RecordedRecipient& r) {
   p.id = r.id;
   p.address = r.address;
   p.domain = r.domain;
-  p.notify = r.notify;
-  p.orcpt = r.orcpt;
+  p.dsn = r.dsn;
   p.state = r.state;
-  p.deadlines = Deadlines{r.warn_at, r.expires_at};
+  p.deadlines = r.deadlines;
   return p;
 }
 
 void plan_recipient(const Config& config, const PlanInput& input, MessagePlan& m,
                     const RecordedRecipient& rec) {
   RecipientPlan p = recipient_from(rec);
-  if (is_pending(rec.state)) {
+  if (is_waiting(rec.state)) {
     if (!queued_for(*m.queued, rec.address)) {
       p.action = RecipientAction::depart;
     } else {
       apply_timing(config, input.now, m, rec.state, p);
-      p.deadlines_changed =
-          p.deadlines.warn_at != rec.warn_at || p.deadlines.expires_at != rec.expires_at;
+      p.deadlines_changed = p.deadlines != rec.deadlines;
     }
   } else if (rec.state == RecipientState::expired && queued_for(*m.queued, rec.address)) {
     p.action = RecipientAction::already_expired;
@@ -222,7 +169,7 @@ std::optional<MessagePlan> plan_gone(const PlanInput& input, const RecordedMessa
   MessagePlan m = message_from(r);
   m.done = true;
   for (const RecordedRecipient& rec : r.recipients) {
-    if (!is_pending(rec.state)) continue;
+    if (!is_waiting(rec.state)) continue;
     RecipientPlan p = recipient_from(rec);
     p.action = RecipientAction::depart;
     m.recipients.push_back(std::move(p));
@@ -238,46 +185,27 @@ MessagePlan plan_queued(const Config& config, const PlanInput& input, const Reco
   for (const RecordedRecipient& rec : r.recipients) plan_recipient(config, input, m, rec);
   decide_removal(m);
   find_copy_candidates(m, input.queue);
-  const bool waiting =
-      std::any_of(m.recipients.begin(), m.recipients.end(), [](const RecipientPlan& p) {
-        return is_pending(p.state) &&
-               (p.action == RecipientAction::none || p.action == RecipientAction::warn);
-      });
-  m.done = !waiting && m.removal == Removal::none;
+  m.done = !m.keeps_waiting() && m.removal == Removal::none;
   return m;
 }
 
-RecipientPlan adopted_recipient(const QueuedRecipient& q, const QueuedEnvelope& envelope) {
-  RecipientPlan p;
-  p.address = q.address;
-  p.domain = domain_of(q.address);
-  for (const QueuedEnvelope::Recipient& e : envelope.recipients) {
-    if (!iequals(e.address, q.address)) continue;
-    p.notify = e.notify;
-    p.orcpt = e.orcpt;
-    break;
-  }
-  return p;
-}
-
-MessagePlan plan_adoption(const Config& config, const PlanInput& input, const QueuedMessage& q,
-                          const QueuedEnvelope& envelope) {
+MessagePlan plan_adoption(const Config& config, const PlanInput& input, const Adoption& a) {
   const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
+  const QueuedMessage& q = *a.queued;
   MessagePlan m;
   m.adopt = true;
   m.queue_id = q.queue_id;
   m.arrival_time = q.arrival_time;
-  m.sender = q.sender;
-  m.ret = envelope.ret;
-  m.envid = envelope.envid;
-  m.smtputf8 = envelope.smtputf8;
-  auto priority = input.priorities.find(q.queue_id);
-  if (priority != input.priorities.end()) m.priority = priority->second;
+  m.envelope = a.envelope.envelope;
+  m.priority = a.priority;
   m.queued = &q;
   m.record_mta_arrival = true;
   for (const QueuedRecipient& qr : q.recipients) {
     if (!is_etrn_in_queue(config, matcher, qr)) continue;
-    RecipientPlan p = adopted_recipient(qr, envelope);
+    RecipientPlan p;
+    p.address = qr.address;
+    p.domain = domain_of(qr.address);
+    p.dsn = a.envelope.dsn_for(qr.address);
     apply_timing(config, input.now, m, RecipientState::queued, p);
     m.recipients.push_back(std::move(p));
   }
@@ -315,26 +243,27 @@ Matching match_all(const std::vector<RecordedMessage>& recorded,
 
 }  // namespace
 
-std::vector<std::string> adoption_candidates(const Config& config,
-                                             const std::vector<RecordedMessage>& recorded,
-                                             const std::vector<QueuedMessage>& queue) {
+std::vector<const QueuedMessage*> adoption_candidates(const Config& config,
+                                                      const std::vector<RecordedMessage>& recorded,
+                                                      const std::vector<QueuedMessage>& queue) {
   const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
-  std::unordered_multimap<std::string_view, const RecordedMessage*> by_queue_id;
-  by_queue_id.reserve(recorded.size());
-  for (const RecordedMessage& r : recorded) by_queue_id.emplace(r.queue_id, &r);
-  std::vector<std::string> ids;
+  const QueueIndex index = index_queue(queue);
+  std::unordered_set<const QueuedMessage*> known;
+  for (const RecordedMessage& r : recorded) {
+    auto [begin, end] = index.equal_range(r.queue_id);
+    for (auto it = begin; it != end; ++it) {
+      if (matches(r, *it->second)) known.insert(it->second);
+    }
+  }
+  std::vector<const QueuedMessage*> candidates;
   for (const QueuedMessage& q : queue) {
-    if (q.busy) continue;  // the MTA is working on it: next run
-    auto [begin, end] = by_queue_id.equal_range(q.queue_id);
-    const bool known =
-        std::any_of(begin, end, [&q](const auto& entry) { return matches(*entry.second, q); });
-    if (known) continue;
+    if (q.busy || known.contains(&q)) continue;  // busy: the MTA is working on it, next run
     const bool etrn =
         std::any_of(q.recipients.begin(), q.recipients.end(),
                     [&](const QueuedRecipient& r) { return is_etrn_in_queue(config, matcher, r); });
-    if (etrn) ids.push_back(q.queue_id);
+    if (etrn) candidates.push_back(&q);
   }
-  return ids;
+  return candidates;
 }
 
 Plan plan_sweep(const Config& config, const PlanInput& input) {
@@ -352,14 +281,8 @@ Plan plan_sweep(const Config& config, const PlanInput& input) {
     MessagePlan m = plan_queued(config, input, *r, *q);
     if (m.changes_something()) plan.messages.push_back(std::move(m));
   }
-  for (const std::string& id : adoption_candidates(config, input.recorded, input.queue)) {
-    auto envelope = input.envelopes.find(id);
-    if (envelope == input.envelopes.end()) continue;
-    for (const QueuedMessage& q : input.queue) {
-      if (q.queue_id == id)
-        plan.messages.push_back(plan_adoption(config, input, q, envelope->second));
-    }
-  }
+  for (const Adoption& a : input.adoptions)
+    plan.messages.push_back(plan_adoption(config, input, a));
   return plan;
 }
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/util/sysexits.hpp"
-#include "sweeper/time_spec.hpp"
+#include "common/util/time_format.hpp"
 
 namespace etrn {
 

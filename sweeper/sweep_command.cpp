@@ -53,18 +53,17 @@ PlanInput gather(const Config& config, Database* db, Mta& mta, EpochSeconds act_
   input.real_now = real_now;
   if (db != nullptr) input.recorded = load_open_messages(*db);
   input.queue = list_queue(mta);
-  for (const std::string& id : adoption_candidates(config, input.recorded, input.queue)) {
-    auto envelope = mta.read_envelope(id);
-    auto headers = mta.read_content(id, true);
+  for (const QueuedMessage* q : adoption_candidates(config, input.recorded, input.queue)) {
+    auto envelope = mta.read_envelope(q->queue_id);
+    auto headers = mta.read_content(q->queue_id, ContentPart::headers_only);
     if (!envelope || !headers) {
-      spdlog::warn("{}: not adopted this time: {}", id,
+      spdlog::warn("{}: not adopted this time: {}", q->queue_id,
                    (envelope ? headers.error() : envelope.error()).message);
       continue;
     }
-    input.envelopes.emplace(id, std::move(*envelope));
-    input.priorities.emplace(id, priority_from_headers(*headers));
+    input.adoptions.push_back({q, std::move(*envelope), priority_from_headers(*headers)});
   }
-  return input;
+  return input;  // moved or elided: the adoptions' pointers into the queue stay valid
 }
 
 void warn_about_lifetimes(const Config& config, Mta& mta) {

@@ -2,8 +2,6 @@
 #include "sweeper/time_spec.hpp"
 
 #include <charconv>
-#include <cstdio>
-#include <ctime>
 
 #include "common/config/config.hpp"
 #include "common/util/strings.hpp"
@@ -91,15 +89,6 @@ Result<EpochSeconds> parse_time_spec(std::string_view text, EpochSeconds real_no
     return value;
   }
   return parse_iso8601(s);
-}
-
-std::string format_iso8601(EpochSeconds t) {
-  std::time_t time = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&time, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
 }
 
 }  // namespace etrn

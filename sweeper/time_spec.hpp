@@ -5,15 +5,12 @@
 
 #include <string_view>
 
-#include "common/model/message.hpp"
+#include "common/util/epoch_seconds.hpp"
 #include "common/util/result.hpp"
 
 namespace etrn {
 
 // `real_now` is the clock's time, used only for relative specifications.
 Result<EpochSeconds> parse_time_spec(std::string_view text, EpochSeconds real_now);
-
-// "2026-12-01T09:00:00Z".
-std::string format_iso8601(EpochSeconds t);
 
 }  // namespace etrn

@@ -33,8 +33,8 @@ std::string diagnostic_code(const DsnInput& input, const DsnRecipient& recipient
 std::string per_message_fields(const DsnInput& input) {
   std::string out =
       fold_header("Reporting-MTA", "dns; " + std::string(reporting_host_name(input.reporting_mta)));
-  const std::string envid = dsn_envelope_id_value(input.envid);
-  if (!input.envid.empty() && envid.size() <= kMaxFieldValueOctets) {
+  const std::string envid = dsn_envelope_id_value(input.envelope.envid);
+  if (!input.envelope.envid.empty() && envid.size() <= kMaxFieldValueOctets) {
     out += fold_header("Original-Envelope-Id", envid);
   }
   out += fold_header("Arrival-Date", format_rfc5322_date(input.arrival_time));
@@ -42,15 +42,15 @@ std::string per_message_fields(const DsnInput& input) {
 }
 
 std::string original_recipient_field(const DsnInput& input, const DsnRecipient& recipient) {
-  if (recipient.orcpt.empty()) return "";
+  if (recipient.dsn.orcpt.empty()) return "";
   const Result<std::string> value =
-      dsn_original_recipient_field_value(recipient.orcpt, input.smtputf8);
+      dsn_original_recipient_field_value(recipient.dsn.orcpt, input.envelope.smtputf8);
   if (!value || value->size() > kMaxFieldValueOctets) return "";
   return fold_header("Original-Recipient", *value);
 }
 
 std::string final_recipient_field(const DsnInput& input, const DsnRecipient& recipient) {
-  std::string value = dsn_recipient_field_value(recipient.address, input.smtputf8);
+  std::string value = dsn_recipient_field_value(recipient.address, input.envelope.smtputf8);
   if (value.size() > kMaxFieldValueOctets) {
     value = dsn_truncated_recipient_field_value(recipient.address);
   }

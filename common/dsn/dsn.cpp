@@ -65,15 +65,15 @@ MimePart text_part(const DsnInput& input) {
 MimePart status_part(const DsnInput& input, std::string fields) {
   MimePart part;
   part.headers = "Content-Description: Delivery report\n";
-  part.headers += input.smtputf8 ? "Content-Type: message/global-delivery-status\n"
-                                 : "Content-Type: message/delivery-status\n";
+  part.headers += input.envelope.smtputf8 ? "Content-Type: message/global-delivery-status\n"
+                                          : "Content-Type: message/delivery-status\n";
   part.transfer_encoding = identity_transfer_encoding(fields);
   part.content = std::move(fields);
   return part;
 }
 
 bool return_headers_only(const DsnInput& input) {
-  return input.ret == ReturnContent::headers || input.original_is_headers_only ||
+  return input.envelope.ret == ReturnContent::headers || input.original_is_headers_only ||
          input.original.size() > input.size_limit;
 }
 
@@ -83,7 +83,7 @@ MimePart original_part(const DsnInput& input) {
   MimePart part;
   part.content = headers_only ? header_section(message) : message;
   const char* type = nullptr;
-  if (input.smtputf8) {
+  if (input.envelope.smtputf8) {
     type = headers_only ? "message/global-headers" : "message/global";
   } else {
     type = headers_only ? "text/rfc822-headers" : "message/rfc822";
@@ -177,7 +177,7 @@ std::string assemble(const std::string& headers, const std::string& boundary,
 Result<std::string> build_dsn(const DsnInput& input) {
   if (input.recipients.empty()) return make_error("a DSN needs at least one recipient");
   ETRN_TRY(validate_message_id(input.message_id));
-  const Result<std::string> to = header_addr_spec(input.sender, input.smtputf8);
+  const Result<std::string> to = header_addr_spec(input.envelope.sender, input.envelope.smtputf8);
   if (!to) return make_error("cannot address a DSN to the sender: " + to.error().message);
   Result<std::string> fields = delivery_status_fields(input);
   if (!fields) return fields.error();

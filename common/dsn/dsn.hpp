@@ -12,16 +12,16 @@
 #include <string>
 #include <vector>
 
-#include "common/model/message.hpp"
+#include "common/model/dsn_kind.hpp"
+#include "common/model/envelope.hpp"
+#include "common/util/epoch_seconds.hpp"
 #include "common/util/result.hpp"
 
 namespace etrn {
 
-enum class DsnKind { delayed, failed };
-
 struct DsnRecipient {
   std::string address;          // the final recipient
-  std::string orcpt;            // "rfc822;addr" as given with ORCPT, empty if none
+  RecipientDsnParams dsn;       // its ORCPT ("rfc822;addr") is the Original-Recipient
   std::string domain;           // the ETRN site that never asked for its mail
   EpochSeconds expires_at = 0;  // Will-Retry-Until for a delay DSN
   std::string policy;           // e.g. "domain_policy customer.example: expire after 3d"
@@ -31,11 +31,10 @@ struct DsnInput {
   DsnKind kind = DsnKind::failed;
   std::string reporting_mta;  // host name for Reporting-MTA and From: MAILER-DAEMON@
   std::string message_id;     // the DSN's own Message-ID, without brackets, chosen by the caller
-  std::string sender;         // the original envelope sender: the DSN's To:
+  // The original message's envelope: its sender is the DSN's To:; ENVID,
+  // RET and SMTPUTF8 shape the report.
+  Envelope envelope;
   std::string queue_id;
-  std::string envid;  // ENVID (decoded), empty if none
-  bool smtputf8 = false;
-  ReturnContent ret = ReturnContent::unspecified;
   EpochSeconds arrival_time = 0;
   EpochSeconds now = 0;  // Date:, Last-Attempt-Date:
   std::vector<DsnRecipient> recipients;

@@ -19,11 +19,15 @@ class OneByOneSubmitter : public DsnSubmitter {
 
 }  // namespace
 
+std::string Mta::how_to_remove_held(const std::string& queue_id) const {
+  return "remove " + queue_id + " from the MTA's queue by hand";
+}
+
 std::vector<Result<std::string>> Mta::read_contents(const std::vector<std::string>& queue_ids,
-                                                    bool headers_only) {
+                                                    ContentPart part) {
   std::vector<Result<std::string>> contents;
   contents.reserve(queue_ids.size());
-  for (const std::string& id : queue_ids) contents.push_back(read_content(id, headers_only));
+  for (const std::string& id : queue_ids) contents.push_back(read_content(id, part));
   return contents;
 }
 

@@ -5,60 +5,25 @@
 // sendmail of one instance); mta/sendmail_mta.{hpp,cpp} (qf files).
 #pragma once
 
-#include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "common/model/message.hpp"
+#include "common/model/envelope.hpp"
+#include "common/model/queue_lifetimes.hpp"
+#include "common/model/queued_message.hpp"
 #include "common/util/result.hpp"
 
 namespace etrn {
 
-struct QueuedRecipient {
-  std::string address;
-  std::string delay_reason;  // may be empty
-  std::string mailer = {};   // the MTA's mailer/transport for it, when the MTA tells (Sendmail)
-};
-
-// One message as the MTA's queue listing shows it.
-struct QueuedMessage {
-  std::string queue_name;  // Postfix: maildrop incoming active deferred hold corrupt
-  std::string queue_id;
-  EpochSeconds arrival_time = 0;
-  std::int64_t size = 0;
-  std::string sender;  // "" for the null sender
-  bool forced_expire = false;
-  std::vector<QueuedRecipient> recipients;
-  bool busy = false;  // the MTA is working on it right now (Sendmail's lock): leave it this run
-};
-
-// The DSN-relevant envelope of a queued message (Postfix: postcat -e).
-struct QueuedEnvelope {
-  std::string sender;  // "" for the null sender (exact, unlike postqueue's "MAILER-DAEMON")
-  ReturnContent ret = ReturnContent::unspecified;
-  std::string envid;  // decoded
-  bool smtputf8 = false;
-  struct Recipient {
-    std::string address;
-    Notify notify;
-    std::string orcpt;  // "rfc822;addr" decoded, empty if none
-  };
-  std::vector<Recipient> recipients;  // recipients still to be delivered
-};
-
-struct QueueLifetimes {
-  std::optional<std::int64_t> maximal_queue_lifetime;  // seconds
-  std::optional<std::int64_t> bounce_queue_lifetime;   // seconds (null-sender mail)
-};
+// What read_content returns of a queued message.
+enum class ContentPart { whole_message, headers_only };
 
 // A survivor re-injected with its own DSN parameters (partial expiry).
 struct ReinjectRecipient {
   std::string address;
-  Notify notify;
-  std::string orcpt;
+  RecipientDsnParams dsn;
 };
 
 // Submits DSNs one after another over one conversation with the MTA
@@ -85,9 +50,9 @@ class Mta {
 
   virtual Result<QueuedEnvelope> read_envelope(const std::string& queue_id) = 0;
 
-  // The message content (headers and body as RFC 5322 text, LF line ends).
-  // With headers_only, only the header section.
-  virtual Result<std::string> read_content(const std::string& queue_id, bool headers_only) = 0;
+  // The message content (headers and body as RFC 5322 text, LF line ends),
+  // or only its header section.
+  virtual Result<std::string> read_content(const std::string& queue_id, ContentPart part) = 0;
 
   // Stops delivery of a message (Postfix: hold queue).
   virtual Status hold(const std::string& queue_id) = 0;
@@ -95,15 +60,20 @@ class Mta {
   // Removes a message from the queue. The queue ID is validated first.
   virtual Status remove(const std::string& queue_id) = 0;
 
+  // How an admin removes a message held by hold(), in the MTA's own terms,
+  // for the error when the sweeper could not: "remove it with postsuper -d
+  // ID hold" (Postfix).
+  virtual std::string how_to_remove_held(const std::string& queue_id) const;
+
   // Submits a complete RFC 5322 message (`dsn_text`, LF line ends) with a
   // null reverse-path to `recipient`, through the MTA's own submission command.
   // Success means the MTA has accepted responsibility for it.
   virtual Status submit_dsn(const std::string& dsn_text, const std::string& recipient) = 0;
 
-  // Submits `content_path` again for `recipients` with the original sender,
-  // RET and ENVID; returns the new queue ID.
-  virtual Result<std::string> reinject(const std::string& content_path, const std::string& sender,
-                                       ReturnContent ret, const std::string& envid, bool smtputf8,
+  // Submits `content` (a message as read_content gives it) again for
+  // `recipients` with the original envelope (sender, RET, ENVID,
+  // SMTPUTF8); returns the new queue ID.
+  virtual Result<std::string> reinject(const std::string& content, const Envelope& envelope,
                                        const std::vector<ReinjectRecipient>& recipients) = 0;
 
   virtual Result<QueueLifetimes> queue_lifetimes() = 0;
@@ -113,7 +83,7 @@ class Mta {
   // for the lot. Results are in the order of the queue IDs given.
 
   virtual std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
-                                                         bool headers_only);
+                                                         ContentPart part);
   virtual std::vector<Status> remove_all(const std::vector<std::string>& queue_ids);
   // A submitter for many DSNs; it must be used (and destroyed) in the
   // process that opened it.

@@ -89,37 +89,38 @@ void PostcatEnvelopeParser::add_line(std::string_view line) {
 
 void PostcatEnvelopeParser::add_record(std::string_view name, std::string_view value) {
   if (name == "sender") {
-    envelope_.sender = std::string(value);
+    envelope_.envelope.sender = std::string(value);
     saw_sender_ = true;
   } else if (name == "envelope_id" || name == "dsn_envelope_id") {
-    envelope_.envid = std::string(value);
+    envelope_.envelope.envid = std::string(value);
   } else if (name == "ret_flags" || name == "dsn_return_flags") {
     const auto flags = parse_unsigned(value);
     if (!flags) return fail("bad " + std::string(name) + " \"" + std::string(value) + "\"");
-    envelope_.ret = *flags == kDsnRetFull   ? ReturnContent::full
-                    : *flags == kDsnRetHdrs ? ReturnContent::headers
-                                            : ReturnContent::unspecified;
+    envelope_.envelope.ret = *flags == kDsnRetFull   ? ReturnContent::full
+                             : *flags == kDsnRetHdrs ? ReturnContent::headers
+                                                     : ReturnContent::unspecified;
   } else if (name == "notify_flags" || name == "dsn_notify_flags") {
     const auto flags = parse_unsigned(value);
     if (!flags) return fail("bad " + std::string(name) + " \"" + std::string(value) + "\"");
-    pending_notify_ = notify_from_postfix_mask(*flags);
+    pending_.dsn.notify = notify_from_postfix_mask(*flags);
   } else if (name == "dsn_orig_rcpt") {
-    pending_orcpt_ = std::string(value);
+    pending_.dsn.orcpt = std::string(value);
+  } else if (name == "original_recipient") {
+    pending_.original_recipient = std::string(value);
   } else if (name == "message_size") {
     const auto flags = parse_unsigned(field(value, kSmtputf8FieldIndex));
-    envelope_.smtputf8 = flags && (*flags & kSmtputf8Requested) != 0;
+    envelope_.envelope.smtputf8 = flags && (*flags & kSmtputf8Requested) != 0;
   } else if (name == "recipient") {
     add_recipient(value);
   } else if (is_done_recipient_record(name)) {
-    pending_notify_ = {};
-    pending_orcpt_.clear();
+    pending_ = {};
   }
 }
 
 void PostcatEnvelopeParser::add_recipient(std::string_view address) {
-  envelope_.recipients.push_back({std::string(address), pending_notify_, pending_orcpt_});
-  pending_notify_ = {};
-  pending_orcpt_.clear();
+  pending_.address = std::string(address);
+  envelope_.recipients.push_back(std::move(pending_));
+  pending_ = {};
 }
 
 Result<QueuedEnvelope> PostcatEnvelopeParser::finish() {

@@ -13,11 +13,11 @@
 //   *** MESSAGE CONTENTS deferred/2/2A9FCA7225E ***
 //   *** HEADER EXTRACTED deferred/2/2A9FCA7225E ***
 //   *** MESSAGE FILE END deferred/2/2A9FCA7225E ***
-// Per-recipient attributes come before their recipient record and apply to
-// it only. Older queue files spell the DSN records without named_attribute
-// (dsn_envelope_id:, dsn_return_flags:, dsn_notify_flags:, dsn_orig_rcpt:);
-// both spellings are read. smtpd records dsn_orig_rcpt even without an ORCPT
-// parameter ("rfc822;" + the address as given), so orcpt is rarely empty.
+// Per-recipient attributes (and original_recipient) come before their
+// recipient record and apply to it only. Older queue files spell the DSN records without
+// named_attribute (dsn_envelope_id:, dsn_return_flags:, dsn_notify_flags:, dsn_orig_rcpt:); both
+// spellings are read. smtpd records dsn_orig_rcpt even without an ORCPT parameter ("rfc822;" + the
+// address as given), so orcpt is rarely empty.
 #pragma once
 
 #include <optional>
@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/mta/mta.hpp"
+#include "common/model/queued_message.hpp"
 #include "common/util/result.hpp"
 
 namespace etrn {
@@ -47,8 +47,7 @@ class PostcatEnvelopeParser {
   bool saw_file_end_ = false;
   bool saw_sender_ = false;
   std::optional<std::string> error_;
-  Notify pending_notify_;
-  std::string pending_orcpt_;
+  QueuedEnvelope::Recipient pending_;  // the attributes of the next recipient record
 };
 
 Result<QueuedEnvelope> parse_postcat_envelope(std::string_view text);

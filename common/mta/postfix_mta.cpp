@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <unordered_set>
 
 #include "common/mta/postcat_parser.hpp"
@@ -137,11 +136,11 @@ Result<QueuedEnvelope> PostfixMta::read_envelope(const std::string& queue_id) {
   return envelope;
 }
 
-Result<std::string> PostfixMta::read_content(const std::string& queue_id, bool headers_only) {
+Result<std::string> PostfixMta::read_content(const std::string& queue_id, ContentPart part) {
   auto id = validate_postfix_queue_id(queue_id);
   if (!id) return id.error();
   std::vector<std::string> args{"-c", commands_.config_directory, "-h"};
-  if (!headers_only) args.emplace_back("-b");
+  if (part == ContentPart::whole_message) args.emplace_back("-b");
   args.insert(args.end(), {"-q", *id});
   std::string content;
   auto result = run(command("postcat", std::move(args)), [&](std::string_view line) {
@@ -172,6 +171,10 @@ Status PostfixMta::hold(const std::string& queue_id) {
 
 Status PostfixMta::remove(const std::string& queue_id) {
   return run_postsuper("-d", queue_id, "Deleted: 1 message");
+}
+
+std::string PostfixMta::how_to_remove_held(const std::string& queue_id) const {
+  return "remove it with postsuper -d " + queue_id + " hold";
 }
 
 Status PostfixMta::submit_dsn(const std::string& dsn_text, const std::string& recipient) {
@@ -207,13 +210,11 @@ Result<CommandSpec> PostfixMta::sendmail_bs() {
   return spec;
 }
 
-Result<std::string> PostfixMta::reinject(const std::string& content_path, const std::string& sender,
-                                         ReturnContent ret, const std::string& envid, bool smtputf8,
+Result<std::string> PostfixMta::reinject(const std::string& content, const Envelope& envelope,
                                          const std::vector<ReinjectRecipient>& recipients) {
-  return submit_file_through(
-      *runner_, [this] { return sendmail_bs(); },
-      SmtpSubmission{sender, ret, envid, smtputf8, false, recipients}, content_path,
-      queue_id_from_reply);
+  return submit_content_through(
+      *runner_, [this] { return sendmail_bs(); }, SmtpSubmission{envelope, false, recipients},
+      content, queue_id_from_reply);
 }
 
 Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
@@ -226,15 +227,15 @@ Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
 }
 
 std::vector<Result<std::string>> PostfixMta::read_contents(
-    const std::vector<std::string>& queue_ids, bool headers_only) {
+    const std::vector<std::string>& queue_ids, ContentPart part) {
   std::vector<std::string> valid;
   for (const std::string& id : queue_ids) {
     if (validate_postfix_queue_id(id)) valid.push_back(id);
   }
   if (valid.size() != queue_ids.size() || valid.size() < 2)
-    return Mta::read_contents(queue_ids, headers_only);
+    return Mta::read_contents(queue_ids, part);
   std::vector<std::string> args{"-c", commands_.config_directory, "-e", "-h"};
-  if (!headers_only) args.emplace_back("-b");
+  if (part == ContentPart::whole_message) args.emplace_back("-b");
   args.emplace_back("-q");
   args.insert(args.end(), valid.begin(), valid.end());
   PostcatContentSplitter splitter(valid);
@@ -245,7 +246,7 @@ std::vector<Result<std::string>> PostfixMta::read_contents(
     // E.g. one of them left the queue meanwhile (postcat stops at the first).
     spdlog::info("reading {} messages at once failed, reading them one by one: {}", valid.size(),
                  contents.error().message);
-    return Mta::read_contents(queue_ids, headers_only);
+    return Mta::read_contents(queue_ids, part);
   }
   return {std::make_move_iterator(contents->begin()), std::make_move_iterator(contents->end())};
 }

@@ -62,12 +62,12 @@ class PostfixMta : public Mta {
   Status available() override;
   Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override;
   Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override;
-  Result<std::string> read_content(const std::string& queue_id, bool headers_only) override;
+  Result<std::string> read_content(const std::string& queue_id, ContentPart part) override;
   Status hold(const std::string& queue_id) override;
   Status remove(const std::string& queue_id) override;
+  std::string how_to_remove_held(const std::string& queue_id) const override;
   Status submit_dsn(const std::string& dsn_text, const std::string& recipient) override;
-  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
-                               ReturnContent ret, const std::string& envid, bool smtputf8,
+  Result<std::string> reinject(const std::string& content, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override;
   Result<QueueLifetimes> queue_lifetimes() override;
   // One `postcat -e -h [-b] -q ID...` (one by one if its output cannot be
@@ -75,7 +75,7 @@ class PostfixMta : public Mta {
   // one `sendmail -bs` run as mail_owner (like reinject), which hands each
   // to cleanup directly instead of through postdrop and pickup.
   std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
-                                                 bool headers_only) override;
+                                                 ContentPart part) override;
   std::vector<Status> remove_all(const std::vector<std::string>& queue_ids) override;
   Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override;
 

@@ -65,6 +65,7 @@ Result<QueuedMessage> message_from(const json& object) {
   if (!sender) return sender.error();
   auto valid_id = validate_postfix_queue_id(*queue_id);
   if (!valid_id) return valid_id.error();
+  message.held = *queue_name == kPostfixHoldQueue;
   message.queue_name = std::move(*queue_name);
   message.queue_id = std::move(*valid_id);
   message.arrival_time = *arrival;

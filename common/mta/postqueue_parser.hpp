@@ -2,8 +2,9 @@
 //
 // Postfix 3.1+ prints one JSON object per queued message (postqueue(1)):
 // queue_name, queue_id, arrival_time, message_size, forced_expire (3.5+),
-// sender, recipients[{address, delay_reason?}]. Unknown members are
-// ignored, a missing delay_reason is "". showq prints the null sender as
+// sender, recipients[{address, delay_reason?}]; a message in the hold queue
+// is `held`. Unknown members are ignored, a missing delay_reason is "".
+// showq prints the null sender as
 // "MAILER-DAEMON" (seen on 3.7: a message sent with MAIL FROM:<> is listed
 // so); it is mapped back to "" here. A real envelope sender spelled
 // MAILER-DAEMON is always qualified by Postfix's cleanup (append_at_myorigin),
@@ -12,12 +13,14 @@
 
 #include <string_view>
 
-#include "common/mta/mta.hpp"
+#include "common/model/queued_message.hpp"
 #include "common/util/result.hpp"
 
 namespace etrn {
 
 inline constexpr std::string_view kPostqueueNullSender = "MAILER-DAEMON";
+// The queue of messages put on hold (postsuper -h): QueuedMessage::held.
+inline constexpr std::string_view kPostfixHoldQueue = "hold";
 
 // An error names what is wrong (not JSON, a member missing or of the wrong
 // type, an invalid queue ID); the caller logs it and skips the line.

@@ -23,7 +23,8 @@ namespace {
 constexpr const char* kNullSenderArgument = "<>";
 constexpr const char* kHoldReason = "etrn-sweeper: partial expiry in progress";
 constexpr std::string_view kControlQueue = "queue";
-constexpr std::string_view kQuarantineQueue = "hold";  // the name the planner knows
+// A quarantined message (hf file) is Sendmail's held one, and is shown so.
+constexpr std::string_view kQuarantineQueue = "hold";
 constexpr std::string_view kDeliverableMarker = "... deliverable: mailer ";
 constexpr std::chrono::seconds kVerifyTimeout{120};
 // `sendmail -bs` takes its client from getpeername() on stdin; our stdin
@@ -48,8 +49,9 @@ QueuedMessage listed_message(const SendmailQueueFile& file, const SendmailQf& qf
   m.queue_id = file.queue_id;
   m.arrival_time = qf.creation_time;
   m.size = file_size(file.data_path) + static_cast<std::int64_t>(qf.headers.size());
-  m.sender = qf.sender;
+  m.sender = qf.envelope.sender;
   m.busy = busy;
+  m.held = file.quarantined;
   for (const SendmailQfRecipient& r : qf.recipients) m.recipients.push_back({r.address, "", ""});
   return m;
 }
@@ -201,22 +203,18 @@ Result<QueuedEnvelope> SendmailMta::read_envelope(const std::string& queue_id) {
   if (!file) return file.error();
   auto qf = read_qf(*file);
   if (!qf) return qf.error();
-  QueuedEnvelope envelope;
-  envelope.sender = qf->sender;
-  envelope.ret = qf->ret;
-  envelope.envid = qf->envid;
-  envelope.smtputf8 = qf->smtputf8;
+  QueuedEnvelope queued{qf->envelope, {}};
   for (const SendmailQfRecipient& r : qf->recipients)
-    envelope.recipients.push_back({r.address, r.notify, r.orcpt});
-  return envelope;
+    queued.recipients.push_back({r.address, r.dsn});
+  return queued;
 }
 
-Result<std::string> SendmailMta::read_content(const std::string& queue_id, bool headers_only) {
+Result<std::string> SendmailMta::read_content(const std::string& queue_id, ContentPart part) {
   auto file = find(queue_id);
   if (!file) return file.error();
   auto qf = read_qf(*file);
   if (!qf) return qf.error();
-  if (headers_only) return qf->headers;
+  if (part == ContentPart::headers_only) return qf->headers;
   auto body = read_file(file->data_path);
   if (!body) return body.error();
   return qf->headers + "\n" + *body;
@@ -244,6 +242,13 @@ Status SendmailMta::remove(const std::string& queue_id) {
   return SendmailQueue::remove(*file);
 }
 
+// Sendmail has no command that removes a queued message: its files go.
+std::string SendmailMta::how_to_remove_held(const std::string& queue_id) const {
+  auto file = find(queue_id);
+  if (!file) return "delete hf" + queue_id + " and df" + queue_id + " in the queue directory";
+  return "remove it with rm " + file->control_path + " " + file->data_path;
+}
+
 Status SendmailMta::submit_dsn(const std::string& dsn_text, const std::string& recipient) {
   if (!usable_address_argument(recipient)) {
     return make_error("refusing to submit a DSN to an unusable recipient address");
@@ -256,16 +261,13 @@ Status SendmailMta::submit_dsn(const std::string& dsn_text, const std::string& r
   return ok_status();
 }
 
-Result<std::string> SendmailMta::reinject(const std::string& content_path,
-                                          const std::string& sender, ReturnContent ret,
-                                          const std::string& envid, bool smtputf8,
+Result<std::string> SendmailMta::reinject(const std::string& content, const Envelope& envelope,
                                           const std::vector<ReinjectRecipient>& recipients) {
   auto sendmail_bs = [this]() -> Result<CommandSpec> {
     return command({"-bs", kLocalClientMacro});
   };
-  return submit_file_through(*runner_, sendmail_bs,
-                             SmtpSubmission{sender, ret, envid, smtputf8, false, recipients},
-                             content_path, sendmail_queue_id_from_reply);
+  return submit_content_through(*runner_, sendmail_bs, SmtpSubmission{envelope, false, recipients},
+                                content, sendmail_queue_id_from_reply);
 }
 
 Result<QueueLifetimes> SendmailMta::queue_lifetimes() {

@@ -68,16 +68,16 @@ class SendmailMta : public Mta {
   Status available() override;
   Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override;
   Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override;
-  Result<std::string> read_content(const std::string& queue_id, bool headers_only) override;
+  Result<std::string> read_content(const std::string& queue_id, ContentPart part) override;
   Status hold(const std::string& queue_id) override;
   Status remove(const std::string& queue_id) override;
+  std::string how_to_remove_held(const std::string& queue_id) const override;
   // Batches of DSNs use Mta's default submitter, one `sendmail -i` each,
   // not one `sendmail -bs` conversation: Sendmail forgets -M{client_addr}
   // after the conversation's first message, and the next RCPT then fails
   // the relay check (seen on 8.17: "550 5.7.1 Relaying denied").
   Status submit_dsn(const std::string& dsn_text, const std::string& recipient) override;
-  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
-                               ReturnContent ret, const std::string& envid, bool smtputf8,
+  Result<std::string> reinject(const std::string& content, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override;
   Result<QueueLifetimes> queue_lifetimes() override;
 

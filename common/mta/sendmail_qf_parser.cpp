@@ -91,11 +91,11 @@ Notify notify_from_flags(std::string_view flags) {
 void apply_message_flags(std::string_view flags, SendmailQf& qf) {
   const auto has = [flags](char c) { return flags.find(c) != std::string_view::npos; };
   if (has('n')) {
-    qf.ret = ReturnContent::headers;
+    qf.envelope.ret = ReturnContent::headers;
   } else if (has('d')) {
-    qf.ret = ReturnContent::full;
+    qf.envelope.ret = ReturnContent::full;
   }
-  qf.smtputf8 = has('e');
+  qf.envelope.smtputf8 = has('e');
   qf.eight_bit = has('8');
   qf.sendmail_warned = has('w');
 }
@@ -159,11 +159,11 @@ Status QfReader::add(const LogicalLine& line) {
       apply_message_flags(value, qf_);
       break;
     case 'S':
-      qf_.sender = without_angle_brackets(value);
+      qf_.envelope.sender = without_angle_brackets(value);
       have_sender_ = true;
       break;
     case 'Z':
-      qf_.envid = decoded_or_raw(value);
+      qf_.envelope.envid = decoded_or_raw(value);
       break;
     case 'Q':
       pending_orcpt_ = decoded_or_raw(value);
@@ -197,7 +197,7 @@ Status QfReader::add_recipient(const LogicalLine& line) {
   std::string address = without_angle_brackets(value.substr(colon + 1));
   if (address.empty()) return damaged(line, "empty recipient");
   qf_.recipients.push_back(
-      {std::move(address), notify_from_flags(flags), pending_orcpt_, pending_final_});
+      {std::move(address), {notify_from_flags(flags), pending_orcpt_}, pending_final_});
   pending_orcpt_.clear();
   pending_final_.clear();
   return ok_status();

@@ -26,25 +26,22 @@
 #include <string_view>
 #include <vector>
 
-#include "common/model/message.hpp"
+#include "common/model/envelope.hpp"
+#include "common/util/epoch_seconds.hpp"
 #include "common/util/result.hpp"
 
 namespace etrn {
 
 struct SendmailQfRecipient {
-  std::string address;  // without angle brackets
-  Notify notify;
-  std::string orcpt;            // decoded "rfc822;addr", empty if none
+  std::string address;          // without angle brackets
+  RecipientDsnParams dsn;       // NOTIFY from the R line's flags, ORCPT from the Q line
   std::string final_recipient;  // the r line ("RFC822; addr"), empty if none
 };
 
 struct SendmailQf {
   int version = 0;
   EpochSeconds creation_time = 0;
-  std::string sender;  // without angle brackets; "" = null sender
-  std::string envid;   // decoded, empty if none
-  ReturnContent ret = ReturnContent::unspecified;
-  bool smtputf8 = false;
+  Envelope envelope;  // S (without angle brackets; "" = null sender), Z (decoded), F flags
   bool eight_bit = false;
   bool sendmail_warned = false;   // F flag w
   std::string quarantine_reason;  // the q line; non-empty in an hf file

@@ -3,7 +3,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "common/mta/postfix_queue_id.hpp"
@@ -97,25 +96,25 @@ Status send_content(InteractiveProcess& session, std::istream& content) {
 }  // namespace
 
 Status check_submission(const SmtpSubmission& s) {
-  if (bad_address(s.sender)) return make_error("sender address unusable in SMTP");
-  if (has_forbidden_byte(s.envid)) return make_error("ENVID has a line break or NUL");
+  if (bad_address(s.envelope.sender)) return make_error("sender address unusable in SMTP");
+  if (has_forbidden_byte(s.envelope.envid)) return make_error("ENVID has a line break or NUL");
   if (s.recipients.empty()) return make_error("no recipients to submit");
   for (const auto& r : s.recipients) {
     if (r.address.empty() || bad_address(r.address)) {
       return make_error("recipient address unusable in SMTP");
     }
-    if (has_forbidden_byte(r.orcpt)) return make_error("ORCPT has a line break or NUL");
+    if (has_forbidden_byte(r.dsn.orcpt)) return make_error("ORCPT has a line break or NUL");
   }
   return ok_status();
 }
 
 std::string mail_from_command(const SmtpSubmission& s) {
-  std::string command = "MAIL FROM:<" + s.sender + ">";
-  if (s.ret == ReturnContent::full) command += " RET=FULL";
-  if (s.ret == ReturnContent::headers) command += " RET=HDRS";
-  if (!s.envid.empty()) command += " ENVID=" + xtext_encode(s.envid);
+  const Envelope& e = s.envelope;
+  std::string command = "MAIL FROM:<" + e.sender + ">";
+  if (e.ret != ReturnContent::unspecified) command += " RET=" + std::string(to_string(e.ret));
+  if (!e.envid.empty()) command += " ENVID=" + xtext_encode(e.envid);
   if (s.eight_bit) command += " BODY=8BITMIME";
-  if (s.smtputf8) command += " SMTPUTF8";
+  if (e.smtputf8) command += " SMTPUTF8";
   return command;
 }
 
@@ -142,8 +141,8 @@ std::string orcpt_parameter_value(std::string_view orcpt, bool smtputf8) {
 
 std::string rcpt_to_command(const ReinjectRecipient& r, bool smtputf8) {
   std::string command = "RCPT TO:<" + r.address + ">";
-  if (r.notify.given) command += " NOTIFY=" + r.notify.to_string();
-  if (const auto orcpt = orcpt_parameter_value(r.orcpt, smtputf8); !orcpt.empty()) {
+  if (r.dsn.notify.given) command += " NOTIFY=" + r.dsn.notify.to_string();
+  if (const auto orcpt = orcpt_parameter_value(r.dsn.orcpt, smtputf8); !orcpt.empty()) {
     command += " ORCPT=" + orcpt;
   }
   return command;
@@ -188,7 +187,7 @@ Result<Reply> transaction(InteractiveProcess& session, const SmtpSubmission& s,
   content_sent = false;
   ETRN_TRY(exchange(session, mail_from_command(s), 2, timeouts));
   for (const auto& r : s.recipients)
-    ETRN_TRY(exchange(session, rcpt_to_command(r, s.smtputf8), 2, timeouts));
+    ETRN_TRY(exchange(session, rcpt_to_command(r, s.envelope.smtputf8), 2, timeouts));
   ETRN_TRY(exchange(session, "DATA", 3, timeouts));
   content_sent = true;
   ETRN_TRY(send_content(session, content));
@@ -211,12 +210,12 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
   return queue_id;
 }
 
-Result<std::string> submit_file_through(CommandRunner& runner, const CommandMaker& make_command,
-                                        SmtpSubmission submission, const std::string& content_path,
-                                        const QueueIdFromReply& queue_id_from) {
+Result<std::string> submit_content_through(CommandRunner& runner, const CommandMaker& make_command,
+                                           SmtpSubmission submission, const std::string& text,
+                                           const QueueIdFromReply& queue_id_from) {
   ETRN_TRY(check_submission(submission));
-  std::ifstream content(content_path, std::ios::binary);
-  if (!content) return make_error("cannot read " + content_path);
+  if (text.empty()) return make_error("no content to submit");
+  std::istringstream content(text);
   submission.eight_bit = has_8bit_content(content);
   auto made = make_command();
   if (!made) return made.error();
@@ -273,13 +272,11 @@ SmtpDsnSubmitter::~SmtpDsnSubmitter() {
 }
 
 Status SmtpDsnSubmitter::submit(const std::string& dsn_text, const std::string& recipient) {
-  SmtpSubmission s{"",    ReturnContent::unspecified,
-                   "",    false,
-                   false, {ReinjectRecipient{recipient, Notify{}, ""}}};
+  SmtpSubmission s{Envelope{}, false, {ReinjectRecipient{recipient, {}}}};
   if (!usable_ || !check_submission(s)) return fallback_(dsn_text, recipient);
   std::istringstream content(dsn_text);
   s.eight_bit = has_8bit_content(content);
-  s.smtputf8 = !is_ascii(recipient) || has_8bit_header_section(content);
+  s.envelope.smtputf8 = !is_ascii(recipient) || has_8bit_header_section(content);
   bool content_sent = false;
   auto accepted = transaction(*session_, s, content, timeouts_, content_sent);
   if (accepted) return ok_status();

@@ -25,10 +25,7 @@
 namespace etrn {
 
 struct SmtpSubmission {
-  std::string sender;  // "" = null sender
-  ReturnContent ret = ReturnContent::unspecified;
-  std::string envid;  // decoded
-  bool smtputf8 = false;
+  Envelope envelope;       // MAIL FROM's sender ("" = null sender), RET, ENVID, SMTPUTF8
   bool eight_bit = false;  // BODY=8BITMIME: the content has bytes over 127
   std::vector<ReinjectRecipient> recipients;
 };
@@ -98,13 +95,14 @@ class SmtpDsnSubmitter : public DsnSubmitter {
   bool usable_ = true;
 };
 
-// Re-injection as both MTAs do it: checks the submission and the file at
-// content_path, starts the command make_command gives (their `sendmail
-// -bs`), submits over its SMTP dialogue and waits for it to end. Nothing
-// runs when the input is bad. Returns the new queue ID.
+// Re-injection as both MTAs do it: checks the submission and the content
+// (the message as RFC 5322 text, LF or CRLF line ends), starts the command
+// make_command gives (their `sendmail -bs`), submits over its SMTP dialogue
+// and waits for it to end. Nothing runs when the input is bad (no
+// recipients, no content). Returns the new queue ID.
 using CommandMaker = std::function<Result<CommandSpec>()>;
-Result<std::string> submit_file_through(CommandRunner& runner, const CommandMaker& make_command,
-                                        SmtpSubmission submission, const std::string& content_path,
-                                        const QueueIdFromReply& queue_id_from);
+Result<std::string> submit_content_through(CommandRunner& runner, const CommandMaker& make_command,
+                                           SmtpSubmission submission, const std::string& content,
+                                           const QueueIdFromReply& queue_id_from);
 
 }  // namespace etrn

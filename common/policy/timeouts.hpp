@@ -3,12 +3,13 @@
 // domain_policy (first matching pattern) over priority over the default.
 #pragma once
 
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/config/config.hpp"
-#include "common/model/message.hpp"
+#include "common/model/deadlines.hpp"
+#include "common/model/priority.hpp"
+#include "common/util/epoch_seconds.hpp"
 
 namespace etrn {
 
@@ -21,11 +22,6 @@ struct Timeouts {
 };
 
 Timeouts timeouts_for(const Config& config, std::string_view domain, Priority priority);
-
-struct Deadlines {
-  std::optional<EpochSeconds> warn_at;  // none when warnings are off or warn >= expire
-  EpochSeconds expires_at = 0;
-};
 
 Deadlines deadlines_for(const Timeouts& t, EpochSeconds arrival_time);
 

@@ -40,16 +40,9 @@ std::optional<std::string> null_if_empty(const std::string& text) {
   return text;
 }
 
+// RET's keyword, NULL when unspecified.
 std::optional<std::string> ret_column(ReturnContent ret) {
-  switch (ret) {
-    case ReturnContent::full:
-      return "FULL";
-    case ReturnContent::headers:
-      return "HDRS";
-    case ReturnContent::unspecified:
-      break;
-  }
-  return std::nullopt;
+  return null_if_empty(std::string(to_string(ret)));
 }
 
 std::optional<std::int64_t> existing_message(Database& db, const MessageRecord& m) {
@@ -68,9 +61,10 @@ std::int64_t insert_message(Database& db, const MessageRecord& m, RecordSource s
       "message_id,"
       " subject, priority, client_addr, client_name, helo, auth_user, source, recorded_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
-  insert.bind(1, m.queue_id).bind(2, m.arrival_time).bind(3, std::string_view(m.sender));
-  insert.bind(4, ret_column(m.ret)).bind(5, null_if_empty(m.envid));
-  insert.bind(6, std::int64_t{m.smtputf8 ? 1 : 0}).bind(7, m.size);
+  const Envelope& e = m.envelope;
+  insert.bind(1, m.queue_id).bind(2, m.arrival_time).bind(3, std::string_view(e.sender));
+  insert.bind(4, ret_column(e.ret)).bind(5, null_if_empty(e.envid));
+  insert.bind(6, std::int64_t{e.smtputf8 ? 1 : 0}).bind(7, m.size);
   insert.bind(8, null_if_empty(m.message_id)).bind(9, null_if_empty(m.subject));
   insert.bind(10, to_string(m.priority)).bind(11, null_if_empty(m.client_addr));
   insert.bind(12, null_if_empty(m.client_name)).bind(13, null_if_empty(m.helo));
@@ -93,7 +87,7 @@ void insert_recipient(Database& db, std::int64_t message_id, const RecipientReco
       "INSERT INTO recipients (message, address, domain, notify, orcpt, mailer, state, warn_at,"
       " expires_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9)");
   insert.bind(1, message_id).bind(2, r.address).bind(3, r.domain);
-  insert.bind(4, null_if_empty(r.notify.to_string())).bind(5, null_if_empty(r.orcpt));
+  insert.bind(4, null_if_empty(r.dsn.notify.to_string())).bind(5, null_if_empty(r.dsn.orcpt));
   insert.bind(6, null_if_empty(r.mailer)).bind(7, d.warn_at).bind(8, d.expires_at).bind(9, now);
   insert.run();
 }

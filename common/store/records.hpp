@@ -8,15 +8,9 @@
 #include <vector>
 
 #include "common/model/message.hpp"
-#include "common/policy/timeouts.hpp"
 #include "common/store/database.hpp"
 
 namespace etrn {
-
-struct MessageToRecord {
-  MessageRecord message;
-  std::vector<Deadlines> deadlines;  // one per message.recipients entry
-};
 
 enum class RecordSource { milter, adopted, reinjected };
 std::string_view to_string(RecordSource s);

@@ -6,17 +6,12 @@
 #include <algorithm>
 #include <set>
 
+#include "common/store/records.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
 
 namespace {
-
-ReturnContent ret_from_column(const std::string& text) {
-  if (text == "FULL") return ReturnContent::full;
-  if (text == "HDRS") return ReturnContent::headers;
-  return ReturnContent::unspecified;
-}
 
 RecordedMessage message_from_row(Statement& s) {
   RecordedMessage m;
@@ -24,10 +19,10 @@ RecordedMessage message_from_row(Statement& s) {
   m.queue_id = s.column_text(1);
   m.arrival_time = s.column_int(2);
   m.mta_arrival_time = s.column_optional_int(3);
-  m.sender = s.column_text(4);
-  m.ret = ret_from_column(s.column_text(5));
-  m.envid = s.column_text(6);
-  m.smtputf8 = s.column_int(7) != 0;
+  m.envelope.sender = s.column_text(4);
+  m.envelope.ret = parse_return_content(s.column_text(5));
+  m.envelope.envid = s.column_text(6);
+  m.envelope.smtputf8 = s.column_int(7) != 0;
   m.priority = parse_priority_name(s.column_text(8)).value_or(Priority::normal);
   m.recorded_at = s.column_int(10);
   m.match_reference = s.column_text(9) == "reinjected" ? m.recorded_at : m.arrival_time;
@@ -39,11 +34,11 @@ RecordedRecipient recipient_from_row(Statement& s, int first) {
   r.id = s.column_int(first);
   r.address = s.column_text(first + 1);
   r.domain = s.column_text(first + 2);
-  if (!s.column_is_null(first + 3)) r.notify = Notify::parse(s.column_text(first + 3));
-  r.orcpt = s.column_text(first + 4);
+  if (!s.column_is_null(first + 3)) r.dsn.notify = Notify::parse(s.column_text(first + 3));
+  r.dsn.orcpt = s.column_text(first + 4);
   r.state = parse_recipient_state(s.column_text(first + 5)).value_or(RecipientState::queued);
-  r.warn_at = s.column_optional_int(first + 6);
-  r.expires_at = s.column_int(first + 7);
+  r.deadlines.warn_at = s.column_optional_int(first + 6);
+  r.deadlines.expires_at = s.column_int(first + 7);
   return r;
 }
 
@@ -138,12 +133,11 @@ void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arr
       .run();
 }
 
-void update_deadlines(Database& db, std::int64_t recipient_id,
-                      const std::optional<EpochSeconds>& warn_at, EpochSeconds expires_at) {
+void update_deadlines(Database& db, std::int64_t recipient_id, const Deadlines& deadlines) {
   db.prepare("UPDATE recipients SET warn_at = ?2, expires_at = ?3 WHERE id = ?1")
       .bind(1, recipient_id)
-      .bind(2, warn_at)
-      .bind(3, expires_at)
+      .bind(2, deadlines.warn_at)
+      .bind(3, deadlines.expires_at)
       .run();
 }
 
@@ -241,10 +235,6 @@ void merge_messages(Database& db, std::int64_t keep, std::int64_t drop, EpochSec
   mark_done(db, drop, now);
 }
 
-std::string_view to_string(OutboxKind k) {
-  return k == OutboxKind::delayed ? "delayed" : "failed";
-}
-
 std::int64_t next_outbox_id(Database& db) {
   Statement& s = db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox");
   s.step();
@@ -282,7 +272,7 @@ std::vector<OutboxRow> unsent_outbox(Database& db) {
     OutboxRow row;
     row.id = s.column_int(0);
     row.message_id = s.column_int(1);
-    row.kind = s.column_text(2) == "delayed" ? OutboxKind::delayed : OutboxKind::failed;
+    row.kind = parse_dsn_kind(s.column_text(2)).value_or(DsnKind::failed);
     row.recipient_ids = split_ids(s.column_text(3));
     row.dsn_message_id = s.column_text(4);
     row.spool_path = s.column_text(5);
@@ -301,7 +291,7 @@ void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
       "UPDATE outbox SET sent_at = ?2, dsn_text = NULL WHERE id = ?1 AND sent_at IS NULL");
   mark.bind(1, row.id).bind(2, now).run();
   if (db.changes() == 0) return;  // finalized before
-  const bool delayed = row.kind == OutboxKind::delayed;
+  const bool delayed = row.kind == DsnKind::delayed;
   const std::string detail =
       std::string(delayed ? "delay" : "failure") + " DSN <" + row.dsn_message_id + ">";
   for (std::int64_t id : row.recipient_ids) {

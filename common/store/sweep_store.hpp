@@ -15,47 +15,19 @@
 #include <string>
 #include <vector>
 
+#include "common/model/deadlines.hpp"
+#include "common/model/dsn_kind.hpp"
 #include "common/model/message.hpp"
+#include "common/model/recorded_message.hpp"
 #include "common/store/database.hpp"
-#include "common/store/records.hpp"
 
 namespace etrn {
-
-struct RecordedRecipient {
-  std::int64_t id = 0;
-  std::string address;
-  std::string domain;
-  Notify notify;
-  std::string orcpt;
-  RecipientState state = RecipientState::queued;
-  std::optional<EpochSeconds> warn_at;
-  EpochSeconds expires_at = 0;
-};
-
-struct RecordedMessage {
-  std::int64_t id = 0;
-  std::string queue_id;
-  EpochSeconds arrival_time = 0;  // the policy clock
-  std::optional<EpochSeconds> mta_arrival_time;
-  // Compared with the queue's arrival time while mta_arrival_time is
-  // unknown: arrival_time, or for a re-injected message (which keeps the
-  // original's clock) the time it was re-injected.
-  EpochSeconds match_reference = 0;
-  EpochSeconds recorded_at = 0;
-  std::string sender;
-  ReturnContent ret = ReturnContent::unspecified;
-  std::string envid;
-  bool smtputf8 = false;
-  Priority priority = Priority::normal;
-  std::vector<RecordedRecipient> recipients;
-};
 
 // Messages with done_at NULL, oldest first, with all their recipients.
 std::vector<RecordedMessage> load_open_messages(Database& db);
 
 void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time);
-void update_deadlines(Database& db, std::int64_t recipient_id,
-                      const std::optional<EpochSeconds>& warn_at, EpochSeconds expires_at);
+void update_deadlines(Database& db, std::int64_t recipient_id, const Deadlines& deadlines);
 void mark_done(Database& db, std::int64_t message_id, EpochSeconds now);
 
 struct RecipientRef {
@@ -97,13 +69,10 @@ void merge_messages(Database& db, std::int64_t keep, std::int64_t drop, EpochSec
 
 // --- outbox --------------------------------------------------------------
 
-enum class OutboxKind { delayed, failed };
-std::string_view to_string(OutboxKind k);
-
 struct OutboxRow {
   std::int64_t id = 0;
   std::int64_t message_id = 0;
-  OutboxKind kind = OutboxKind::failed;
+  DsnKind kind = DsnKind::failed;
   std::vector<std::int64_t> recipient_ids;
   std::string dsn_message_id;
   std::string spool_path;  // "" since schema v4; a spool file for older rows

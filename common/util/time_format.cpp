@@ -1,4 +1,4 @@
-// time_format.cpp - RFC 5322 dates and plain-word durations.
+// time_format.cpp - RFC 5322 and ISO 8601 dates, plain-word durations.
 //
 // The calendar conversion is Howard Hinnant's days-to-civil algorithm
 // rather than gmtime_r, so it is exact for every int64 day count we can
@@ -38,6 +38,17 @@ std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
 }
 
+// The calendar date and the second of that day.
+struct CivilTime {
+  CivilDate date;
+  std::int64_t second_of_day;
+};
+
+CivilTime civil_time(EpochSeconds t) {
+  const std::int64_t days = floor_div(t, 86400);
+  return {civil_from_days(days), t - days * 86400};
+}
+
 std::string plural(std::int64_t n, const char* unit) {
   return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
 }
@@ -50,12 +61,21 @@ std::string format_rfc5322_date(EpochSeconds t) {
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   const std::int64_t days = floor_div(t, 86400);
-  const std::int64_t second_of_day = t - days * 86400;
-  const CivilDate date = civil_from_days(days);
+  const auto [date, second_of_day] = civil_time(t);
   const auto weekday = static_cast<std::size_t>(((days % 7) + 7) % 7);  // 1970-01-01 was a Thursday
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%s, %u %s %04lld %02d:%02d:%02d +0000", kWeekdays[weekday],
                 date.day, kMonths[date.month - 1], static_cast<long long>(date.year),
+                static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
+                static_cast<int>(second_of_day % 60));
+  return buffer;
+}
+
+std::string format_iso8601(EpochSeconds t) {
+  const auto [date, second_of_day] = civil_time(t);
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
+                static_cast<long long>(date.year), date.month, date.day,
                 static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
                 static_cast<int>(second_of_day % 60));
   return buffer;

@@ -7,12 +7,15 @@
 
 #include <string>
 
-#include "common/model/message.hpp"
+#include "common/util/epoch_seconds.hpp"
 
 namespace etrn {
 
 // RFC 5322 date-time in UTC: "Sun, 29 Nov 2026 02:30:58 +0000".
 std::string format_rfc5322_date(EpochSeconds t);
+
+// ISO 8601 in UTC, as reports and --dry-run show times: "2026-12-01T09:00:00Z".
+std::string format_iso8601(EpochSeconds t);
 
 // A span in plain words with its two largest units: "2 days 1 hour",
 // "3 hours 5 minutes", "45 seconds". Negative spans count as zero.

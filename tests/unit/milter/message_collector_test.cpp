@@ -38,7 +38,7 @@ TEST_F(MessageCollectorTest, RecordsOnlyTheEtrnOnlyRecipients) {
                                       "erin@host.dialup.example"};
   EXPECT_EQ(got, want);
   EXPECT_EQ(record->queue_id, "4A1B2C");
-  EXPECT_EQ(record->sender, "alice@sender.example") << "angle brackets must be stripped";
+  EXPECT_EQ(record->envelope.sender, "alice@sender.example") << "angle brackets must be stripped";
   EXPECT_EQ(record->arrival_time, 1000);
   EXPECT_EQ(record->client_addr, "192.0.2.7");
   EXPECT_EQ(record->client_name, "client.example");
@@ -55,7 +55,7 @@ TEST_F(MessageCollectorTest, TakeGivesWhatFinishGivesAndLeavesTheCollectorReset)
   ASSERT_TRUE(finished);
   ASSERT_TRUE(taken);
   EXPECT_EQ(taken->queue_id, finished->queue_id);
-  EXPECT_EQ(taken->sender, "alice@sender.example");
+  EXPECT_EQ(taken->envelope.sender, "alice@sender.example");
   EXPECT_EQ(taken->subject, "hello");
   EXPECT_EQ(taken->size, finished->size);
   EXPECT_EQ(taken->helo, "helo.example");
@@ -92,14 +92,14 @@ TEST_F(MessageCollectorTest, ParsesMailParameters) {
   rcpt({"<bob@customer.example>"});
   const auto record = collector_.finish(client_);
   ASSERT_TRUE(record);
-  EXPECT_EQ(record->ret, ReturnContent::headers);
-  EXPECT_EQ(record->envid, "a+b c") << "ENVID must be xtext-decoded";
-  EXPECT_TRUE(record->smtputf8);
+  EXPECT_EQ(record->envelope.ret, ReturnContent::headers);
+  EXPECT_EQ(record->envelope.envid, "a+b c") << "ENVID must be xtext-decoded";
+  EXPECT_TRUE(record->envelope.smtputf8);
   EXPECT_EQ(record->auth_user, "alice");
 }
 
 TEST_F(MessageCollectorTest, ParameterKeywordsAreCaseInsensitive) {
-  const MailArguments got = parse_mail_arguments(Args{"<a@b.example>", "ret=full", "envid=x"});
+  const Envelope got = parse_mail_arguments(Args{"<a@b.example>", "ret=full", "envid=x"});
   EXPECT_EQ(got.ret, ReturnContent::full);
   EXPECT_EQ(got.envid, "x");
   EXPECT_FALSE(got.smtputf8);
@@ -117,25 +117,25 @@ TEST_F(MessageCollectorTest, ParsesNotifyAndOrcpt) {
                            "etrn-only");
   EXPECT_EQ(got.address, "Bob@Customer.Example");
   EXPECT_EQ(got.domain, "customer.example");
-  EXPECT_TRUE(got.notify.given);
-  EXPECT_TRUE(got.notify.success);
-  EXPECT_TRUE(got.notify.delay);
-  EXPECT_FALSE(got.notify.failure);
-  EXPECT_EQ(got.orcpt, "rfc822;bob+x@customer.example");
+  EXPECT_TRUE(got.dsn.notify.given);
+  EXPECT_TRUE(got.dsn.notify.success);
+  EXPECT_TRUE(got.dsn.notify.delay);
+  EXPECT_FALSE(got.dsn.notify.failure);
+  EXPECT_EQ(got.dsn.orcpt, "rfc822;bob+x@customer.example");
   EXPECT_EQ(got.mailer, "etrn-only");
 }
 
 TEST_F(MessageCollectorTest, NotifyNeverIsKept) {
   const RecipientRecord got =
       parse_rcpt_arguments(Args{"bob@customer.example", "NOTIFY=NEVER"}, "");
-  EXPECT_TRUE(got.notify.never);
-  EXPECT_FALSE(got.notify.allows_failure_dsn());
+  EXPECT_TRUE(got.dsn.notify.never);
+  EXPECT_FALSE(got.dsn.notify.allows_failure_dsn());
 }
 
 TEST_F(MessageCollectorTest, MalformedXtextIsKeptAsGiven) {
   const RecipientRecord got =
       parse_rcpt_arguments(Args{"<b@customer.example>", "ORCPT=rfc822;b+ZZ"}, "");
-  EXPECT_EQ(got.orcpt, "rfc822;b+ZZ");
+  EXPECT_EQ(got.dsn.orcpt, "rfc822;b+ZZ");
 }
 
 TEST_F(MessageCollectorTest, AddressesWithoutBracketsFromLocalSubmissionWork) {
@@ -144,7 +144,7 @@ TEST_F(MessageCollectorTest, AddressesWithoutBracketsFromLocalSubmissionWork) {
   collector_.set_queue_id("5E5E");
   const auto record = collector_.finish(ClientInfo{});
   ASSERT_TRUE(record);
-  EXPECT_EQ(record->sender, "root@mx.provider.example");
+  EXPECT_EQ(record->envelope.sender, "root@mx.provider.example");
   EXPECT_EQ(record->recipients.at(0).address, "bob@customer.example");
   EXPECT_EQ(record->client_addr, "");
 }
@@ -207,8 +207,8 @@ TEST(WithDeadlines, GivesEachRecipientItsDomainPolicy) {
   MessageRecord message;
   message.arrival_time = 1000;
   message.priority = Priority::normal;
-  message.recipients.push_back({"a@customer.example", "customer.example", {}, "", ""});
-  message.recipients.push_back({"b@slow.example", "slow.example", {}, "", ""});
+  message.recipients.push_back({"a@customer.example", "customer.example", {}, ""});
+  message.recipients.push_back({"b@slow.example", "slow.example", {}, ""});
   const MessageToRecord got = with_deadlines(config, message);
   ASSERT_EQ(got.deadlines.size(), 2u);
   EXPECT_EQ(got.deadlines[0].expires_at, 1000 + 48 * 3600);
@@ -219,8 +219,8 @@ TEST(WithDeadlines, GivesEachRecipientItsDomainPolicy) {
 TEST(DescribeRecord, NamesTheQueueIdSenderAndRecipients) {
   MessageRecord message;
   message.queue_id = "4A1B";
-  message.sender = "a@sender.example";
-  message.recipients.push_back({"b@customer.example", "customer.example", {}, "", ""});
+  message.envelope.sender = "a@sender.example";
+  message.recipients.push_back({"b@customer.example", "customer.example", {}, ""});
   const std::string got = describe_record(message);
   EXPECT_EQ(got.rfind("4A1B: from=<a@sender.example> etrn_rcpts=1 (b@customer.example)", 0), 0u)
       << "got " << got;
@@ -229,8 +229,8 @@ TEST(DescribeRecord, NamesTheQueueIdSenderAndRecipients) {
 TEST(DescribeRecord, ControlCharactersCannotBreakTheLogLine) {
   MessageRecord message;
   message.queue_id = "4A1B";
-  message.sender = "evil\r\nFAKE: line@sender.example";
-  message.recipients.push_back({"b\x01@customer.example", "customer.example", {}, "", ""});
+  message.envelope.sender = "evil\r\nFAKE: line@sender.example";
+  message.recipients.push_back({"b\x01@customer.example", "customer.example", {}, ""});
   const std::string got = describe_record(message);
   EXPECT_EQ(got.find_first_of("\r\n\x01"), std::string::npos) << "got " << got;
   EXPECT_NE(got.find("evil??FAKE: line@sender.example"), std::string::npos) << "got " << got;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sweeper/planner.hpp"
 #include "tests/unit/common/store/test_database.hpp"
 #include "tests/unit/sweeper/fake_mta.hpp"
 
@@ -81,7 +82,7 @@ class ExecutorTest : public testing::TempDirTest {
     auto id = load_open_messages(*db_).at(0).id;
     auto rid = recipient_ids(*db_, id).at("bob@customer.example");
     DsnRequest request{
-        id, "4AbC1", "alice@sender.example", OutboxKind::failed, {rid}, "mx.provider.example"};
+        id, "4AbC1", "alice@sender.example", DsnKind::failed, {rid}, "mx.provider.example"};
     auto row = outbox.enqueue(
         request,
         [](const std::string& mid) {
@@ -116,8 +117,9 @@ TEST_F(ExecutorTest, ManyExpiredMessagesGoInBatchesAndARefusedDsnKeepsOnlyItsMes
   for (int i = 0; i < n; ++i) {
     const std::string qid = "5Bat" + std::to_string(100000 + i);
     items.push_back(testing::sample_message(qid, kArrival, {"bob@customer.example"}));
-    items.back().message.sender = "s" + std::to_string(i) + "@sender.example";
-    QueuedMessage q{"deferred", qid, kArrival + 1, 500, items.back().message.sender, false, {}};
+    items.back().message.envelope.sender = "s" + std::to_string(i) + "@sender.example";
+    QueuedMessage q{"deferred", qid, kArrival + 1, 500, items.back().message.envelope.sender,
+                    false,      {}};
     q.recipients.push_back({"bob@customer.example", "deferred transport"});
     mta_->queue.push_back(q);
   }
@@ -214,6 +216,17 @@ TEST_F(ExecutorTest, ASplitHoldsBouncesReinjectsThenRemoves) {
       "reinject alice@sender.example dave@elsewhere.example [X-ETRN-Sweeper-Reinjected: 4AbC1]");
 }
 
+TEST_F(ExecutorTest, AHeldOriginalThatCannotBeRemovedIsReportedWithTheMtasAdvice) {
+  record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
+  mta_->fail_remove = true;
+  RunSummary summary = run(kArrival + 49 * kHour);
+  ASSERT_EQ(summary.errors.size(), 1u) << summary.to_string();
+  EXPECT_NE(summary.errors[0].find("survivors re-injected as 9NeW1, but removing the held original "
+                                   "failed (remove 4AbC1 from the MTA's queue by hand)"),
+            std::string::npos)
+      << summary.errors[0];
+}
+
 TEST_F(ExecutorTest, ARecordedSurvivorMovesToTheCopyWithItsClock) {
   config_.domain_policies = {
       DomainPolicy{"carol.customer.example", Seconds(100 * kHour), std::nullopt}};
@@ -273,6 +286,7 @@ namespace {
 TEST_F(ExecutorTest, ACopyLeftByAnInterruptedRunIsUsedInsteadOfReinjectingAgain) {
   record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
   mta_->queue[0].queue_name = "hold";
+  mta_->queue[0].held = true;
   QueuedMessage copy{"deferred", "7CoPy1", kArrival + 49 * kHour, 500, "alice@sender.example",
                      false,      {}};
   copy.recipients.push_back({"dave@elsewhere.example", ""});
@@ -281,6 +295,7 @@ TEST_F(ExecutorTest, ACopyLeftByAnInterruptedRunIsUsedInsteadOfReinjectingAgain)
   RunSummary summary = run(kArrival + 49 * kHour);
   EXPECT_TRUE(summary.errors.empty()) << summary.to_string();
   EXPECT_EQ(index_of("reinject"), -1) << "the survivors were re-injected already";
+  EXPECT_EQ(index_of("hold"), -1) << "the original was held already";
   EXPECT_GE(index_of("remove 4AbC1"), 0);
   EXPECT_EQ(index_of("remove 7CoPy1"), -1);
 }

@@ -23,6 +23,7 @@ class FakeMta : public Mta {
   bool fail_submit = false;
   std::string refuse_dsn_to;  // a DSN recipient whose DSN the MTA refuses
   bool fail_listing = false;
+  bool fail_remove = false;
   std::string next_queue_id = "9NeW1";
 
   Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override {
@@ -36,14 +37,13 @@ class FakeMta : public Mta {
     QueuedEnvelope e;
     for (const QueuedMessage& m : queue) {
       if (m.queue_id != queue_id) continue;
-      e.sender = m.sender;
-      for (const QueuedRecipient& r : m.recipients)
-        e.recipients.push_back({r.address, Notify{}, ""});
+      e.envelope.sender = m.sender;
+      for (const QueuedRecipient& r : m.recipients) e.recipients.push_back({r.address, {}});
     }
     return e;
   }
-  Result<std::string> read_content(const std::string& queue_id, bool headers_only) override {
-    log("content " + queue_id + (headers_only ? " headers" : ""));
+  Result<std::string> read_content(const std::string& queue_id, ContentPart part) override {
+    log("content " + queue_id + (part == ContentPart::headers_only ? " headers" : ""));
     auto found = contents.find(queue_id);
     return found == contents.end() ? content : found->second;
   }
@@ -53,6 +53,7 @@ class FakeMta : public Mta {
   }
   Status remove(const std::string& queue_id) override {
     log("remove " + queue_id);
+    if (fail_remove) return make_error("cannot remove " + queue_id);
     std::erase_if(queue, [&](const QueuedMessage& m) { return m.queue_id == queue_id; });
     return ok_status();
   }
@@ -64,9 +65,9 @@ class FakeMta : public Mta {
   }
   // The bulk forms log themselves, then do what Mta's defaults do.
   std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
-                                                 bool headers_only) override {
+                                                 ContentPart part) override {
     log("read_contents " + std::to_string(queue_ids.size()));
-    return Mta::read_contents(queue_ids, headers_only);
+    return Mta::read_contents(queue_ids, part);
   }
   std::vector<Status> remove_all(const std::vector<std::string>& queue_ids) override {
     log("remove_all " + std::to_string(queue_ids.size()));
@@ -76,13 +77,10 @@ class FakeMta : public Mta {
     log("open_dsn_submitter");
     return Mta::open_dsn_submitter();
   }
-  Result<std::string> reinject(const std::string& content_path, const std::string& sender,
-                               ReturnContent, const std::string&, bool,
+  Result<std::string> reinject(const std::string& copy, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override {
-    std::ifstream in(content_path);
-    std::string first_line;
-    std::getline(in, first_line);
-    std::string line = "reinject " + sender;
+    const std::string first_line = copy.substr(0, copy.find('\n'));
+    std::string line = "reinject " + envelope.sender;
     for (const ReinjectRecipient& r : recipients) line += " " + r.address;
     log(line + " [" + first_line + "]");
     return next_queue_id;

@@ -38,7 +38,7 @@ class OutboxBatchTest : public testing::TempDirTest {
       DsnRequest request{ids[i],
                          "4AbC" + std::to_string(i + 1),
                          "s" + std::to_string(i) + "@x",
-                         OutboxKind::failed,
+                         DsnKind::failed,
                          {ids[i]},
                          "mx.example"};
       const bool fail = second_fails && i == 1;
@@ -64,8 +64,7 @@ class OutboxBatchTest : public testing::TempDirTest {
 TEST_F(OutboxBatchTest, ABuilderErrorLeavesNoRowAndNoFile) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   Outbox outbox(*db, mta, (dir_ / "outgoing").string());
-  DsnRequest request{ids[0], "4AbC1",     "alice@sender.example", OutboxKind::failed,
-                     {1},    "mx.example"};
+  DsnRequest request{ids[0], "4AbC1", "alice@sender.example", DsnKind::failed, {1}, "mx.example"};
   auto row = outbox.enqueue(
       request, [](const std::string&) { return Result<std::string>(make_error("no")); }, 1);
   EXPECT_FALSE(row.ok());
@@ -77,8 +76,7 @@ TEST_F(OutboxBatchTest, ABuilderErrorLeavesNoRowAndNoFile) {
 TEST_F(OutboxBatchTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   Outbox outbox(*db, mta, (dir_ / "outgoing").string());
-  DsnRequest request{ids[0], "4AbC1",     "alice@sender.example", OutboxKind::delayed,
-                     {1},    "mx.example"};
+  DsnRequest request{ids[0], "4AbC1", "alice@sender.example", DsnKind::delayed, {1}, "mx.example"};
   auto row = outbox.enqueue(
       request,
       [](const std::string& id) { return Result<std::string>("Message-ID: <" + id + ">\n"); }, 1);

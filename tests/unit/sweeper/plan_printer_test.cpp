@@ -24,7 +24,7 @@ TEST(PlanPrinter, NamesTheMessageTheRemovalAndEachRecipientsAction) {
   MessagePlan m;
   m.id = 1;
   m.queue_id = "4AbC1";
-  m.sender = "alice@sender.example";
+  m.envelope.sender = "alice@sender.example";
   m.arrival_time = 1795942800;
   m.queued = &queued;
   m.removal = Removal::whole;

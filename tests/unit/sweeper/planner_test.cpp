@@ -24,8 +24,8 @@ RecordedRecipient recipient(std::int64_t id, std::string address,
   r.domain = address.substr(address.find('@') + 1);
   r.address = std::move(address);
   r.state = state;
-  r.warn_at = kArrival + 4 * kHour;
-  r.expires_at = kArrival + 48 * kHour;
+  r.deadlines.warn_at = kArrival + 4 * kHour;
+  r.deadlines.expires_at = kArrival + 48 * kHour;
   return r;
 }
 
@@ -38,7 +38,7 @@ RecordedMessage recorded(std::vector<RecordedRecipient> recipients,
   m.match_reference = kArrival;
   m.mta_arrival_time = kArrival + 1;
   m.recorded_at = kArrival;
-  m.sender = "alice@sender.example";
+  m.envelope.sender = "alice@sender.example";
   m.recipients = std::move(recipients);
   return m;
 }
@@ -46,12 +46,21 @@ RecordedMessage recorded(std::vector<RecordedRecipient> recipients,
 QueuedMessage queued(std::vector<std::string> addresses, std::string queue_id = "4AbC1",
                      EpochSeconds arrival = kArrival + 1, std::string queue_name = "deferred") {
   QueuedMessage q;
+  q.held = queue_name == "hold";
   q.queue_name = std::move(queue_name);
   q.queue_id = std::move(queue_id);
   q.arrival_time = arrival;
   q.sender = "alice@sender.example";
   for (auto& a : addresses) q.recipients.push_back({std::move(a), "deferred transport"});
   return q;
+}
+
+// The envelope the MTA gives for `q`: its sender, no DSN parameters.
+QueuedEnvelope envelope_of(const QueuedMessage& q) {
+  QueuedEnvelope e;
+  e.envelope.sender = q.sender;
+  for (const QueuedRecipient& r : q.recipients) e.recipients.push_back({r.address, {}});
+  return e;
 }
 
 struct Sweep {
@@ -63,6 +72,16 @@ struct Sweep {
     return plan_sweep(config, input);
   }
 };
+
+// The queue IDs of the adoption candidates, in queue order.
+std::vector<std::string> candidate_ids(const Config& config,
+                                       const std::vector<RecordedMessage>& recorded,
+                                       const std::vector<QueuedMessage>& queue) {
+  std::vector<std::string> ids;
+  for (const QueuedMessage* q : adoption_candidates(config, recorded, queue))
+    ids.push_back(q->queue_id);
+  return ids;
+}
 
 // A copy, so that a test can hold it while the Plan it came from is a temporary.
 MessagePlan only_message(const Plan& plan) {
@@ -185,9 +204,9 @@ TEST_P(PlannerNotify, SendsOnlyTheDsnsNotifyAndTheSenderAllow) {
   const NotifyCase& c = GetParam();
   Sweep s;
   RecordedRecipient r = recipient(1, "bob@customer.example");
-  if (c.notify) r.notify = Notify::parse(c.notify);
+  if (c.notify) r.dsn.notify = Notify::parse(c.notify);
   s.input.recorded = {recorded({r})};
-  if (c.null_sender) s.input.recorded[0].sender = "";
+  if (c.null_sender) s.input.recorded[0].envelope.sender = "";
   s.input.queue = {queued({"bob@customer.example"})};
   RecipientAction got = action_of(s.at(kArrival + c.age));
   EXPECT_EQ(got, c.want) << "NOTIFY=" << (c.notify ? c.notify : "(absent)") << " null sender "
@@ -211,7 +230,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Planner, SilentExpirySaysWhy) {
   Sweep s;
   s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
-  s.input.recorded[0].sender = "";
+  s.input.recorded[0].envelope.sender = "";
   s.input.queue = {queued({"bob@customer.example"})};
   const MessagePlan& m = only_message(s.at(kArrival + 50 * kHour));
   EXPECT_EQ(m.recipients[0].why, "no DSN: null sender");
@@ -251,7 +270,7 @@ TEST(Planner, ExpiredRecipientsStillQueuedAreRemovedOnTheNextRun) {
   Sweep s;
   s.input.recorded = {recorded({recipient(1, "bob@customer.example", RecipientState::expired),
                                 recipient(2, "carol@customer.example", RecipientState::warned)})};
-  s.input.recorded[0].recipients[1].expires_at = kArrival + 100 * kHour;
+  s.input.recorded[0].recipients[1].deadlines.expires_at = kArrival + 100 * kHour;
   s.config.domain_policies = {DomainPolicy{"customer.example", Seconds(100 * kHour), std::nullopt}};
   s.input.queue = {queued({"bob@customer.example", "carol@customer.example"})};
   const MessagePlan& m = only_message(s.at(kArrival + 50 * kHour));
@@ -308,7 +327,7 @@ TEST(Planner, AReusedQueueIdWithAnotherArrivalTimeIsADifferentMessage) {
   ASSERT_EQ(plan.messages.size(), 1u) << "no envelope given, so no adoption";
   EXPECT_EQ(plan.messages[0].queued, nullptr);
   EXPECT_EQ(plan.messages[0].recipients[0].action, RecipientAction::depart);
-  EXPECT_EQ(adoption_candidates(s.config, s.input.recorded, s.input.queue),
+  EXPECT_EQ(candidate_ids(s.config, s.input.recorded, s.input.queue),
             std::vector<std::string>{"4AbC1"});
 }
 
@@ -329,15 +348,17 @@ TEST(Planner, UnrecordedEtrnMailWithAnEnvelopeIsAdopted) {
   Sweep s;
   s.input.queue = {queued({"bob@customer.example", "dave@elsewhere.example"}, "5XyZ9", kArrival)};
   QueuedEnvelope envelope;
-  envelope.envid = "env-1";
+  envelope.envelope.sender = "alice@sender.example";
+  envelope.envelope.envid = "env-1";
   envelope.recipients = {
       {"bob@customer.example", Notify::parse("NEVER"), "rfc822;bob@customer.example"}};
-  s.input.envelopes["5XyZ9"] = envelope;
+  s.input.adoptions = {{&s.input.queue[0], envelope}};
   const MessagePlan& m = only_message(s.at(kArrival + 49 * kHour));
   EXPECT_TRUE(m.adopt);
-  EXPECT_EQ(m.envid, "env-1");
+  EXPECT_EQ(m.envelope.envid, "env-1");
+  EXPECT_EQ(m.envelope.sender, "alice@sender.example") << "the envelope as the MTA queued it";
   ASSERT_EQ(m.recipients.size(), 1u) << "only the ETRN-only recipient is adopted";
-  EXPECT_EQ(m.recipients[0].orcpt, "rfc822;bob@customer.example");
+  EXPECT_EQ(m.recipients[0].dsn.orcpt, "rfc822;bob@customer.example");
   EXPECT_EQ(m.recipients[0].action, RecipientAction::expire_silent)
       << "NOTIFY=NEVER from the envelope";
   EXPECT_EQ(m.removal, Removal::split);
@@ -347,9 +368,25 @@ TEST(Planner, DeferredTransportCountsAsEtrnOnlyWhenTransportsAreConfigured) {
   Sweep s;
   s.config.etrn_domains.clear();
   s.input.queue = {queued({"bob@other.example"}, "5XyZ9")};
-  EXPECT_TRUE(adoption_candidates(s.config, {}, s.input.queue).empty());
+  EXPECT_TRUE(candidate_ids(s.config, {}, s.input.queue).empty());
   s.config.etrn_transports = {"etrn-only"};
-  EXPECT_EQ(adoption_candidates(s.config, {}, s.input.queue), std::vector<std::string>{"5XyZ9"});
+  EXPECT_EQ(candidate_ids(s.config, {}, s.input.queue), std::vector<std::string>{"5XyZ9"});
+}
+
+TEST(Planner, OfTwoEntriesWithAReusedQueueIdOnlyTheUnrecordedOneIsACandidate) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 3 * kHour),
+                   queued({"bob@customer.example"})};
+  const auto candidates = adoption_candidates(s.config, s.input.recorded, s.input.queue);
+  ASSERT_EQ(candidates.size(), 1u);
+  EXPECT_EQ(candidates[0], &s.input.queue[0]) << "the entry 3 hours off the recorded arrival";
+  s.input.adoptions = {{candidates[0], envelope_of(*candidates[0])}};
+  Plan plan = s.at(kArrival + kHour);
+  ASSERT_EQ(plan.messages.size(), 1u)
+      << "the recorded entry needs nothing; only the other is adopted";
+  EXPECT_TRUE(plan.messages[0].adopt);
+  EXPECT_EQ(plan.messages[0].queued, &s.input.queue[0]);
 }
 
 TEST(Planner, TwoRowsForOneQueuedMessageAreMergedIntoTheOlderClock) {
@@ -392,8 +429,7 @@ namespace {
 TEST(PlannerPriority, AdoptedMailTakesThePriorityOfItsHeaders) {
   Sweep s;
   s.input.queue = {queued({"bob@customer.example"}, "5XyZ9", kArrival)};
-  s.input.envelopes["5XyZ9"] = QueuedEnvelope{};
-  s.input.priorities["5XyZ9"] = Priority::urgent;
+  s.input.adoptions = {{&s.input.queue[0], envelope_of(s.input.queue[0]), Priority::urgent}};
   EXPECT_EQ(action_of(s.at(kArrival + 24 * kHour)), RecipientAction::expire_dsn) << "urgent: 24h";
 }
 

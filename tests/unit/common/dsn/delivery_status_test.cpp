@@ -25,7 +25,7 @@ TEST(DeliveryStatusFields, FailedRecipientHasExpiryStatusAndNoRetryDate) {
 
 TEST(DeliveryStatusFields, DelayedRecipientHasWillRetryUntilItsOwnExpiry) {
   DsnInput input = delayed_input();
-  input.recipients.push_back({"eve@other.example", "", "other.example", kNow + 7 * 86400, ""});
+  input.recipients.push_back({"eve@other.example", {}, "other.example", kNow + 7 * 86400, ""});
   const Result<std::string> got = delivery_status_fields(input);
   ASSERT_TRUE(got.ok());
   const std::vector<FieldBlock> blocks = status_blocks(*got);

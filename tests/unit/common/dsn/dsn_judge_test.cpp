@@ -157,9 +157,9 @@ TEST(JudgeDsn, PythonSeesEnvidOrcptAndRetryDateOnlyWhereGiven) {
 TEST(JudgeDsn, HostileRecipientsDoNotConfuseTheParsers) {
   DsnInput input = failed_input();
   input.recipients[0].address = "bob@x\r\nX-Injected: yes";
-  input.recipients[0].orcpt.clear();
+  input.recipients[0].dsn.orcpt.clear();
   input.recipients[1].address = std::string(10000, 'c') + "@customer.example";
-  input.recipients.push_back({"dave@customer.example", "", "customer.example", kNow, ""});
+  input.recipients.push_back({"dave@customer.example", {}, "customer.example", kNow, ""});
   const json verdict = judge_built(input);
   expect_no_defects(verdict, "hostile DSN");
   EXPECT_EQ(as_set(verdict.at("permanent")).count("dave@customer.example"), 1u) << verdict.dump();

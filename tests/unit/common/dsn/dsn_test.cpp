@@ -47,7 +47,7 @@ TEST(BuildDsn, DelayedDsnMatchesGoldenFile) {
 
 TEST(BuildDsn, RetHdrsDsnMatchesGoldenFile) {
   DsnInput input = failed_input();
-  input.ret = ReturnContent::headers;
+  input.envelope.ret = ReturnContent::headers;
   expect_matches_golden(build_or_fail(input), "ret_hdrs.eml");
 }
 
@@ -135,7 +135,7 @@ TEST(BuildDsn, TextPartNamesSiteWaitAndPolicy) {
 
 TEST(BuildDsn, RetHdrsReturnsOnlyTheHeaderSection) {
   DsnInput input = failed_input();
-  input.ret = ReturnContent::headers;
+  input.envelope.ret = ReturnContent::headers;
   const ParsedDsn dsn = parse_dsn(build_or_fail(input));
   ASSERT_EQ(dsn.parts.size(), 3u);
   EXPECT_EQ(dsn.parts[2].headers.at("content-type"), "text/rfc822-headers");
@@ -182,7 +182,7 @@ TEST(BuildDsn, Smtputf8UsesTheGlobalTypesAndUtf8Addresses) {
 
 TEST(BuildDsn, Smtputf8HeadersOnlyUsesGlobalHeaders) {
   DsnInput input = smtputf8_input();
-  input.ret = ReturnContent::headers;
+  input.envelope.ret = ReturnContent::headers;
   const ParsedDsn dsn = parse_dsn(build_or_fail(input));
   EXPECT_EQ(dsn.parts.at(2).headers.at("content-type"), "message/global-headers");
 }
@@ -232,7 +232,7 @@ TEST(BuildDsn, NoRecipientsIsAnError) {
 
 TEST(BuildDsn, NullSenderIsAnError) {
   DsnInput input = failed_input();
-  input.sender.clear();
+  input.envelope.sender.clear();
   EXPECT_FALSE(build_dsn(input).ok()) << "RFC 5321: never a DSN to the null reverse-path";
 }
 
@@ -249,7 +249,7 @@ TEST(BuildDsn, BadReportingMtaOrMessageIdIsAnError) {
 
 TEST(BuildDsnHostile, SenderWithCrlfIsRefused) {
   DsnInput input = failed_input();
-  input.sender = "alice@sender.example\r\nBcc: victim@example.org";
+  input.envelope.sender = "alice@sender.example\r\nBcc: victim@example.org";
   const Result<std::string> dsn = build_dsn(input);
   ASSERT_FALSE(dsn.ok());
   EXPECT_NE(dsn.error().message.find("control"), std::string::npos) << dsn.error().message;
@@ -257,21 +257,21 @@ TEST(BuildDsnHostile, SenderWithCrlfIsRefused) {
 
 TEST(BuildDsnHostile, SenderWithNulOr8bitWithoutSmtputf8IsRefused) {
   DsnInput input = failed_input();
-  input.sender = std::string("alice\0x@sender.example", 22);
+  input.envelope.sender = std::string("alice\0x@sender.example", 22);
   EXPECT_FALSE(build_dsn(input).ok());
-  input.sender = "j\xC3\xB6ran@sender.example";
+  input.envelope.sender = "j\xC3\xB6ran@sender.example";
   EXPECT_FALSE(build_dsn(input).ok());
 }
 
 TEST(BuildDsnHostile, TenThousandCharacterSenderIsRefused) {
   DsnInput input = failed_input();
-  input.sender = std::string(10000, 'a') + "@sender.example";
+  input.envelope.sender = std::string(10000, 'a') + "@sender.example";
   EXPECT_FALSE(build_dsn(input).ok());
 }
 
 TEST(BuildDsnHostile, SenderThatIsNotADotAtomIsQuoted) {
   DsnInput input = failed_input();
-  input.sender = "alice smith\"x@sender.example";
+  input.envelope.sender = "alice smith\"x@sender.example";
   const ParsedDsn dsn = parse_dsn(build_or_fail(input));
   EXPECT_EQ(dsn.top.headers.at("to"), "<\"alice smith\\\"x\"@sender.example>");
 }
@@ -283,9 +283,10 @@ struct HostileCase {
 
 const HostileCase kHostileCases[] = {
     {"recipient", [](DsnInput& in) { in.recipients[0].address = "bob@x\r\nX-Injected: yes"; }},
-    {"envid", [](DsnInput& in) { in.envid = "ID\r\nX-Injected: yes"; }},
-    {"orcpt", [](DsnInput& in) { in.recipients[0].orcpt = "rfc822;bob\r\nX-Injected: yes"; }},
-    {"orcpt type", [](DsnInput& in) { in.recipients[0].orcpt = "rfc822\nX-Injected: yes;bob@x"; }},
+    {"envid", [](DsnInput& in) { in.envelope.envid = "ID\r\nX-Injected: yes"; }},
+    {"orcpt", [](DsnInput& in) { in.recipients[0].dsn.orcpt = "rfc822;bob\r\nX-Injected: yes"; }},
+    {"orcpt type",
+     [](DsnInput& in) { in.recipients[0].dsn.orcpt = "rfc822\nX-Injected: yes;bob@x"; }},
     {"domain", [](DsnInput& in) { in.recipients[0].domain = "x\nX-Injected: yes"; }},
     {"policy", [](DsnInput& in) { in.recipients[0].policy = "p\nX-Injected: yes"; }},
     {"queue id", [](DsnInput& in) { in.queue_id = "Q1\nX-Injected: yes"; }},
@@ -337,7 +338,7 @@ TEST(BuildDsnHostile, EightBitRecipientWithoutSmtputf8IsXtextEncoded) {
 
 TEST(BuildDsnHostile, EnvidWithControlCharactersIsXtextEncoded) {
   DsnInput input = failed_input();
-  input.envid = "ID\r\nX";
+  input.envelope.envid = "ID\r\nX";
   const std::vector<FieldBlock> blocks =
       status_blocks(parse_dsn(build_or_fail(input)).parts.at(1).body);
   EXPECT_EQ(blocks.at(0).find("original-envelope-id")->second, "ID+0D+0AX");
@@ -345,7 +346,7 @@ TEST(BuildDsnHostile, EnvidWithControlCharactersIsXtextEncoded) {
 
 TEST(BuildDsnHostile, OrcptWithABadAddressTypeIsLeftOut) {
   DsnInput input = failed_input();
-  input.recipients[0].orcpt = "rfc822\nX-Injected: yes;bob@x";
+  input.recipients[0].dsn.orcpt = "rfc822\nX-Injected: yes;bob@x";
   const std::vector<FieldBlock> blocks =
       status_blocks(parse_dsn(build_or_fail(input)).parts.at(1).body);
   EXPECT_FALSE(has_field(blocks.at(1), "Original-Recipient"));
@@ -361,10 +362,10 @@ TEST(BuildDsnHostile, QueueIdThatIsNotAlphanumericGetsNoHeader) {
 TEST(BuildDsnHostile, TenThousandCharacterRecipientProducesNoLineOver998Octets) {
   DsnInput input = failed_input();
   input.recipients[0].address = std::string(10000, 'b') + "@customer.example";
-  input.recipients[0].orcpt = "rfc822;" + input.recipients[0].address;
+  input.recipients[0].dsn.orcpt = "rfc822;" + input.recipients[0].address;
   input.recipients[0].domain = std::string(10000, 'd') + ".example";
   input.recipients[0].policy = std::string(10000, 'p');
-  input.envid = std::string(10000, 'e');
+  input.envelope.envid = std::string(10000, 'e');
   const std::string text = build_or_fail(input);
   EXPECT_LE(longest_line_octets(text), 998u);
   const ParsedDsn dsn = parse_dsn(text);
@@ -444,14 +445,15 @@ TEST(BuildDsnHostile, RandomHostileEnvelopesNeverAddHeadersFieldsOrLongLines) {
   int built = 0;
   for (int round = 0; round < 500; ++round) {
     DsnInput input = round % 2 == 0 ? failed_input() : delayed_input();
-    input.smtputf8 = round % 3 == 0;
-    input.envid = random_hostile_string(random);
+    input.envelope.smtputf8 = round % 3 == 0;
+    input.envelope.envid = random_hostile_string(random);
     input.queue_id = random_hostile_string(random);
     input.recipients[0].address = random_hostile_string(random);
-    input.recipients[0].orcpt = random_hostile_string(random);
+    input.recipients[0].dsn.orcpt = random_hostile_string(random);
     input.recipients[0].domain = random_hostile_string(random);
     input.recipients[0].policy = random_hostile_string(random);
-    if (round % 5 == 0) input.sender = "s" + random_hostile_string(random) + "@sender.example";
+    if (round % 5 == 0)
+      input.envelope.sender = "s" + random_hostile_string(random) + "@sender.example";
     const Result<std::string> dsn = build_dsn(input);
     if (!dsn.ok()) continue;
     ++built;

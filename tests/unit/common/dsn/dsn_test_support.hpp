@@ -41,15 +41,21 @@ inline DsnInput failed_input() {
   input.kind = DsnKind::failed;
   input.reporting_mta = "mx.provider.example";
   input.message_id = "20261129023058.4NxYz12AbC@mx.provider.example";
-  input.sender = "alice@sender.example";
+  input.envelope.sender = "alice@sender.example";
   input.queue_id = "4NxYz12AbC";
-  input.envid = "QQ314159";
+  input.envelope.envid = "QQ314159";
   input.arrival_time = kArrival;
   input.now = kNow;
   input.recipients = {
-      {"bob@customer.example", "rfc822;Bob@Customer.example", "customer.example", kNow,
+      {"bob@customer.example",
+       {{}, "rfc822;Bob@Customer.example"},
+       "customer.example",
+       kNow,
        "domain_policy customer.example: expire after 2d"},
-      {"carol@customer.example", "", "customer.example", kNow,
+      {"carol@customer.example",
+       {},
+       "customer.example",
+       kNow,
        "domain_policy customer.example: expire after 2d"},
   };
   input.original = sample_original();
@@ -59,19 +65,25 @@ inline DsnInput failed_input() {
 inline DsnInput delayed_input() {
   DsnInput input = failed_input();
   input.kind = DsnKind::delayed;
-  input.envid.clear();
+  input.envelope.envid.clear();
   input.now = kArrival + 4 * 3600 + 120;
-  input.recipients = {{"bob@customer.example", "", "customer.example", kArrival + 2 * 86400,
+  input.recipients = {{"bob@customer.example",
+                       {},
+                       "customer.example",
+                       kArrival + 2 * 86400,
                        "expire_after = 48h, warn_after = 4h"}};
   return input;
 }
 
 inline DsnInput smtputf8_input() {
   DsnInput input = failed_input();
-  input.smtputf8 = true;
-  input.sender = "j\xC3\xB6ran@sender.example";
-  input.recipients = {{"m\xC3\xBCller@kunde.example", "utf-8;m\xC3\xBCller@kunde.example",
-                       "kunde.example", kNow, "expire_after = 48h"}};
+  input.envelope.smtputf8 = true;
+  input.envelope.sender = "j\xC3\xB6ran@sender.example";
+  input.recipients = {{"m\xC3\xBCller@kunde.example",
+                       {{}, "utf-8;m\xC3\xBCller@kunde.example"},
+                       "kunde.example",
+                       kNow,
+                       "expire_after = 48h"}};
   input.original =
       "From: J\xC3\xB6ran <j\xC3\xB6ran@sender.example>\n"
       "To: m\xC3\xBCller@kunde.example\n"

@@ -30,36 +30,36 @@ TEST(PostcatParser, ReadsRetEnvidNotifyAndOrcptOfAMessageWithDsnParameters) {
   // Sent with RET=HDRS ENVID=abc+2Bdef, each RCPT NOTIFY=SUCCESS,DELAY
   // ORCPT=rfc822;x+2Bspecial@y.example.
   const auto e = parsed("postcat-e-dsn-params.txt");
-  EXPECT_EQ(e.sender, "alice@sender.example");
-  EXPECT_EQ(e.ret, ReturnContent::headers);
-  EXPECT_EQ(e.envid, "abc+def") << "postcat shows the ENVID already decoded";
-  EXPECT_FALSE(e.smtputf8);
+  EXPECT_EQ(e.envelope.sender, "alice@sender.example");
+  EXPECT_EQ(e.envelope.ret, ReturnContent::headers);
+  EXPECT_EQ(e.envelope.envid, "abc+def") << "postcat shows the ENVID already decoded";
+  EXPECT_FALSE(e.envelope.smtputf8);
   ASSERT_EQ(e.recipients.size(), 3u);
   for (const auto& r : e.recipients) {
-    EXPECT_EQ(r.notify.to_string(), "SUCCESS,DELAY") << r.address;
-    EXPECT_EQ(r.orcpt, "rfc822;x+special@y.example") << r.address;
+    EXPECT_EQ(r.dsn.notify.to_string(), "SUCCESS,DELAY") << r.address;
+    EXPECT_EQ(r.dsn.orcpt, "rfc822;x+special@y.example") << r.address;
   }
   EXPECT_EQ(e.recipients[1].address, "carol@customer.example");
 }
 
 TEST(PostcatParser, ReadsTheNullSenderAndNoDsnParameters) {
   const auto e = parsed("postcat-e-null-sender.txt");
-  EXPECT_EQ(e.sender, "");
-  EXPECT_EQ(e.ret, ReturnContent::unspecified);
-  EXPECT_EQ(e.envid, "");
+  EXPECT_EQ(e.envelope.sender, "");
+  EXPECT_EQ(e.envelope.ret, ReturnContent::unspecified);
+  EXPECT_EQ(e.envelope.envid, "");
   ASSERT_EQ(e.recipients.size(), 1u);
-  EXPECT_FALSE(e.recipients[0].notify.given);
-  EXPECT_EQ(e.recipients[0].orcpt, "rfc822;bob@customer.example")
+  EXPECT_FALSE(e.recipients[0].dsn.notify.given);
+  EXPECT_EQ(e.recipients[0].dsn.orcpt, "rfc822;bob@customer.example")
       << "smtpd records an ORCPT even when the client gave none";
 }
 
 TEST(PostcatParser, ReadsSmtputf8RetFullAndNotifyNever) {
   const auto e = parsed("postcat-e-smtputf8.txt");
-  EXPECT_TRUE(e.smtputf8);
-  EXPECT_EQ(e.ret, ReturnContent::full);
-  EXPECT_EQ(e.sender, "jos\xC3\xA9@sender.example");
+  EXPECT_TRUE(e.envelope.smtputf8);
+  EXPECT_EQ(e.envelope.ret, ReturnContent::full);
+  EXPECT_EQ(e.envelope.sender, "jos\xC3\xA9@sender.example");
   ASSERT_EQ(e.recipients.size(), 1u);
-  EXPECT_TRUE(e.recipients[0].notify.never);
+  EXPECT_TRUE(e.recipients[0].dsn.notify.never);
   EXPECT_EQ(e.recipients[0].address, "m\xC3\xBCller@customer.example");
 }
 
@@ -67,10 +67,32 @@ TEST(PostcatParser, LeavesOutDoneRecipientsAndKeepsAttributesWithTheirRecipient)
   const auto e = parsed("postcat-e-done-recipient.txt");
   ASSERT_EQ(e.recipients.size(), 2u) << "gone@discard.example was delivered";
   EXPECT_EQ(e.recipients[0].address, "frank@customer.example");
-  EXPECT_EQ(e.recipients[0].notify.to_string(), "FAILURE");
-  EXPECT_EQ(e.recipients[0].orcpt, "rfc822;Frank@Old@customer.example");
+  EXPECT_EQ(e.recipients[0].dsn.notify.to_string(), "FAILURE");
+  EXPECT_EQ(e.recipients[0].dsn.orcpt, "rfc822;Frank@Old@customer.example");
   EXPECT_EQ(e.recipients[1].address, "gina@customer.example");
-  EXPECT_FALSE(e.recipients[1].notify.given) << "NOTIFY must not leak from frank to gina";
+  EXPECT_FALSE(e.recipients[1].dsn.notify.given) << "NOTIFY must not leak from frank to gina";
+}
+
+TEST(PostcatParser, GivesEachRecipientItsOriginalRecipient) {
+  const auto from_fixture = parsed("postcat-e-done-recipient.txt");
+  ASSERT_EQ(from_fixture.recipients.size(), 2u);
+  EXPECT_EQ(from_fixture.recipients[0].original_recipient, "frank@customer.example")
+      << "not the delivered recipient's gone@discard.example";
+  auto expanded = parse_postcat_envelope(
+      "*** ENVELOPE RECORDS deferred/ABCDEF12 ***\n"
+      "sender: a@b\n"
+      "original_recipient: team@customer.example\n"
+      "recipient: ann@customer.example\n"
+      "original_recipient: team@customer.example\n"
+      "recipient: ben@customer.example\n"
+      "recipient: cat@customer.example\n"
+      "*** MESSAGE FILE END deferred/ABCDEF12 ***\n");
+  ASSERT_TRUE(expanded.ok()) << expanded.error().message;
+  ASSERT_EQ(expanded->recipients.size(), 3u);
+  EXPECT_EQ(expanded->recipients[0].original_recipient, "team@customer.example");
+  EXPECT_EQ(expanded->recipients[1].original_recipient, "team@customer.example");
+  EXPECT_EQ(expanded->recipients[2].original_recipient, "")
+      << "an original recipient must not leak to the next recipient";
 }
 
 TEST(PostcatParser, ReadsTheOlderRecordSpellings) {
@@ -84,10 +106,10 @@ TEST(PostcatParser, ReadsTheOlderRecordSpellings) {
       "recipient: c@d\n"
       "*** MESSAGE FILE END deferred/ABCDEF12 ***\n");
   ASSERT_TRUE(e.ok()) << e.error().message;
-  EXPECT_EQ(e->envid, "id1");
-  EXPECT_EQ(e->ret, ReturnContent::full);
-  EXPECT_EQ(e->recipients.at(0).notify.to_string(), "SUCCESS,FAILURE");
-  EXPECT_EQ(e->recipients.at(0).orcpt, "rfc822;c@d");
+  EXPECT_EQ(e->envelope.envid, "id1");
+  EXPECT_EQ(e->envelope.ret, ReturnContent::full);
+  EXPECT_EQ(e->recipients.at(0).dsn.notify.to_string(), "SUCCESS,FAILURE");
+  EXPECT_EQ(e->recipients.at(0).dsn.orcpt, "rfc822;c@d");
 }
 
 TEST(PostcatParser, RejectsOutputThatWasCutShort) {

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "common/mta/postfix_mta.hpp"
@@ -61,12 +60,6 @@ class PostfixMtaIntegration : public ::testing::Test {
     return PostfixMta(commands, std::make_shared<ProcessRunner>());
   }
 
-  std::string write_file(const std::string& name, const std::string& text) {
-    const fs::path path = dir_ / name;
-    std::ofstream(path) << text;
-    return path.string();
-  }
-
   // Waits until `id` shows up in the listing; returns it.
   static std::optional<QueuedMessage> wait_for(PostfixMta& mta, const std::string& id,
                                                const std::string& queue_name = "") {
@@ -88,14 +81,13 @@ class PostfixMtaIntegration : public ::testing::Test {
 
 TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
   PostfixMta mta = mta_for_instance();
-  const std::string content = write_file(
-      "content.eml",
+  const std::string content =
       "From: erin@sender.example\nSubject: integration\n\nfirst\n.dot line\nGr\xC3\xBC\xC3\x9F"
-      "e\nlast\n");
+      "e\nlast\n";
   auto id = mta.reinject(
-      content, "erin@sender.example", ReturnContent::headers, "abc+def", true,
-      {{"bob@customer.example", Notify::parse("SUCCESS,DELAY"), "rfc822;x+special@y.example"},
-       {"carol@customer.example", Notify{}, ""}});
+      content, Envelope{"erin@sender.example", ReturnContent::headers, "abc+def", true},
+      {{"bob@customer.example", {Notify::parse("SUCCESS,DELAY"), "rfc822;x+special@y.example"}},
+       {"carol@customer.example", {}}});
   ASSERT_TRUE(id.ok()) << id.error().message;
   auto listed = wait_for(mta, *id);
   ASSERT_TRUE(listed.has_value()) << *id << " never showed up in postqueue -j";
@@ -104,23 +96,23 @@ TEST_F(PostfixMtaIntegration, ReinjectsWithDsnParametersAndReadsThemBack) {
 
   auto envelope = mta.read_envelope(*id);
   ASSERT_TRUE(envelope.ok()) << envelope.error().message;
-  EXPECT_EQ(envelope->sender, "erin@sender.example");
-  EXPECT_EQ(envelope->ret, ReturnContent::headers);
-  EXPECT_EQ(envelope->envid, "abc+def");
-  EXPECT_TRUE(envelope->smtputf8);
+  EXPECT_EQ(envelope->envelope.sender, "erin@sender.example");
+  EXPECT_EQ(envelope->envelope.ret, ReturnContent::headers);
+  EXPECT_EQ(envelope->envelope.envid, "abc+def");
+  EXPECT_TRUE(envelope->envelope.smtputf8);
   ASSERT_EQ(envelope->recipients.size(), 2u);
-  EXPECT_EQ(envelope->recipients[0].notify.to_string(), "SUCCESS,DELAY");
-  EXPECT_EQ(envelope->recipients[0].orcpt, "rfc822;x+special@y.example");
-  EXPECT_FALSE(envelope->recipients[1].notify.given);
+  EXPECT_EQ(envelope->recipients[0].dsn.notify.to_string(), "SUCCESS,DELAY");
+  EXPECT_EQ(envelope->recipients[0].dsn.orcpt, "rfc822;x+special@y.example");
+  EXPECT_FALSE(envelope->recipients[1].dsn.notify.given);
 
-  auto body = mta.read_content(*id, false);
+  auto body = mta.read_content(*id, ContentPart::whole_message);
   ASSERT_TRUE(body.ok()) << body.error().message;
   EXPECT_NE(body->find("Subject: integration\n"), std::string::npos) << *body;
   EXPECT_NE(body->find("\nfirst\n.dot line\nGr\xC3\xBC\xC3\x9F"
                        "e\nlast\n"),
             std::string::npos)
       << *body;
-  auto headers = mta.read_content(*id, true);
+  auto headers = mta.read_content(*id, ContentPart::headers_only);
   ASSERT_TRUE(headers.ok());
   EXPECT_EQ(headers->find("first"), std::string::npos) << *headers;
 
@@ -151,8 +143,8 @@ TEST_F(PostfixMtaIntegration, SubmitsADsnWithTheNullSender) {
   EXPECT_EQ(found->sender, "");
   auto envelope = mta.read_envelope(found->queue_id);
   ASSERT_TRUE(envelope.ok()) << envelope.error().message;
-  EXPECT_EQ(envelope->sender, "");
-  auto body = mta.read_content(found->queue_id, false);
+  EXPECT_EQ(envelope->envelope.sender, "");
+  auto body = mta.read_content(found->queue_id, ContentPart::whole_message);
   ASSERT_TRUE(body.ok()) << body.error().message;
   EXPECT_NE(body->find("\n.\nafter\n"), std::string::npos) << "-i keeps a lone dot: " << *body;
   EXPECT_TRUE(mta.remove(found->queue_id).ok());

@@ -141,13 +141,13 @@ TEST_F(PostfixMtaTest, ReadsTheEnvelopeWithPostcatE) {
   EXPECT_EQ(runner->calls.at(0).argv,
             (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-q", "ABCDEF1"}));
   expect_mail_config(runner->calls[0]);
-  EXPECT_EQ(envelope->recipients.at(0).notify.to_string(), "FAILURE");
+  EXPECT_EQ(envelope->recipients.at(0).dsn.notify.to_string(), "FAILURE");
 }
 
 TEST_F(PostfixMtaTest, RunsNothingForAnInvalidQueueId) {
   for (const char* id : {"ALL", "-", "-d", "", "abc"}) {
     EXPECT_FALSE(mta.read_envelope(id).ok()) << id;
-    EXPECT_FALSE(mta.read_content(id, false).ok()) << id;
+    EXPECT_FALSE(mta.read_content(id, ContentPart::whole_message).ok()) << id;
     EXPECT_FALSE(mta.hold(id).ok()) << id;
     EXPECT_FALSE(mta.remove(id).ok()) << id;
   }
@@ -164,7 +164,7 @@ TEST_F(PostfixMtaTest, ReportsPostcatsFailureForAMissingMessage) {
 
 TEST_F(PostfixMtaTest, ReadsContentWithPostcatHeadersAndBody) {
   runner->outcomes.push_back({{"Subject: x", "", "body"}});
-  auto content = mta.read_content("ABCDEF1", false);
+  auto content = mta.read_content("ABCDEF1", ContentPart::whole_message);
   ASSERT_TRUE(content.ok());
   EXPECT_EQ(*content, "Subject: x\n\nbody\n");
   EXPECT_EQ(runner->calls.at(0).argv,
@@ -173,7 +173,7 @@ TEST_F(PostfixMtaTest, ReadsContentWithPostcatHeadersAndBody) {
 
 TEST_F(PostfixMtaTest, ReadsHeadersOnlyWithPostcatH) {
   runner->outcomes.push_back({{"Subject: x"}});
-  auto content = mta.read_content("4jcWcd55ffz1bY07", true);
+  auto content = mta.read_content("4jcWcd55ffz1bY07", ContentPart::headers_only);
   ASSERT_TRUE(content.ok());
   EXPECT_EQ(runner->calls.at(0).argv,
             (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-h", "-q", "4jcWcd55ffz1bY07"}));
@@ -210,6 +210,10 @@ TEST_F(PostfixMtaTest, HoldsWithPostsuperH) {
   runner->outcomes.push_back(
       {{}, "", FakeOutcome::exited(0, "postsuper: Placed on hold: 0 messages\n")});
   EXPECT_FALSE(mta.hold("ABCDEF1").ok());
+}
+
+TEST_F(PostfixMtaTest, SaysToRemoveAHeldMessageWithPostsuperFromTheHoldQueue) {
+  EXPECT_EQ(mta.how_to_remove_held("ABCDEF1"), "remove it with postsuper -d ABCDEF1 hold");
 }
 
 TEST_F(PostfixMtaTest, SubmitsADsnWithTheNullSenderFromItsText) {
@@ -249,7 +253,7 @@ std::vector<std::string> fixture_lines(const std::string& name) {
 
 TEST_F(PostfixMtaTest, ReadsManyContentsWithOnePostcat) {
   runner->outcomes.push_back({fixture_lines("postcat-ehb-two-messages.txt")});
-  auto contents = mta.read_contents({"B6400A76115", "B9DAEA76116"}, false);
+  auto contents = mta.read_contents({"B6400A76115", "B9DAEA76116"}, ContentPart::whole_message);
   ASSERT_EQ(contents.size(), 2u);
   ASSERT_TRUE(contents[0].ok() && contents[1].ok());
   EXPECT_NE(contents[1]->find("Received: from"), std::string::npos);
@@ -268,7 +272,7 @@ TEST_F(PostfixMtaTest, ReadsThemOneByOneWhenTheBulkOutputCannotBeSplit) {
       {{},
        "",
        FakeOutcome::exited(1, "postcat: fatal: open queue file B9DAEA76116: No such file")});
-  auto contents = mta.read_contents({"B6400A76115", "B9DAEA76116"}, true);
+  auto contents = mta.read_contents({"B6400A76115", "B9DAEA76116"}, ContentPart::headers_only);
   ASSERT_EQ(runner->calls.size(), 3u);
   EXPECT_EQ(runner->calls[1].argv,
             (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-h", "-q", "B6400A76115"}));
@@ -315,14 +319,12 @@ TEST_F(PostfixMtaTest, ReadsQueueLifetimesWithPostconf) {
 
 TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {
   ETRN_REQUIRE_PREREQUISITE(::geteuid() == 0, "needs root to pick mail_owner credentials");
-  const std::string path = ::testing::TempDir() + "reinject_content.eml";
-  std::ofstream(path) << "Subject: x\n\nbody\n";
   runner->outcomes.push_back({{"root"}});  // postconf -h mail_owner
   runner->smtp_replies = {"220 mx", "250 mx", "250 Ok",
                           "250 Ok", "354 go", "250 2.0.0 Ok: queued as C1F98A7211F"};
-  auto id = mta.reinject(path, "erin@sender.example", ReturnContent::headers, "x+y", false,
-                         {{"frank@customer.example", Notify::parse("FAILURE"), "rfc822;f@c"}});
-  std::remove(path.c_str());
+  auto id = mta.reinject("Subject: x\n\nbody\n",
+                         Envelope{"erin@sender.example", ReturnContent::headers, "x+y", false},
+                         {{"frank@customer.example", {Notify::parse("FAILURE"), "rfc822;f@c"}}});
   ASSERT_TRUE(id.ok()) << id.error().message;
   EXPECT_EQ(*id, "C1F98A7211F");
   ASSERT_EQ(runner->calls.size(), 2u);
@@ -339,11 +341,9 @@ TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {
 }
 
 TEST_F(PostfixMtaTest, DoesNotReinjectWithoutContentOrRecipients) {
-  EXPECT_FALSE(mta.reinject("/nonexistent/file", "a@b", ReturnContent::unspecified, "", false,
-                            {{"c@d", {}, ""}})
-                   .ok());
-  EXPECT_FALSE(
-      mta.reinject("/etc/hostname", "a@b", ReturnContent::unspecified, "", false, {}).ok());
+  const Envelope envelope{"a@b", ReturnContent::unspecified, "", false};
+  EXPECT_FALSE(mta.reinject("", envelope, {{"c@d", {}}}).ok()) << "no content";
+  EXPECT_FALSE(mta.reinject("Subject: x\n\nbody\n", envelope, {}).ok()) << "no recipients";
   EXPECT_TRUE(runner->calls.empty());
 }
 

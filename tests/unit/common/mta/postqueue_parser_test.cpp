@@ -67,6 +67,9 @@ TEST(PostqueueParser, KeepsUtf8AddressesAsTheyAre) {
 TEST(PostqueueParser, SeesTheHoldQueue) {
   const auto m = find(parse_fixture("postqueue-j.txt"), "CC5E5A7260C");
   EXPECT_EQ(m.queue_name, "hold");
+  EXPECT_TRUE(m.held);
+  EXPECT_FALSE(find(parse_fixture("postqueue-j.txt"), "2C751A72260").held)
+      << "a deferred message is not held";
 }
 
 TEST(PostqueueParser, ReadsLongQueueIds) {

@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 
@@ -89,9 +88,11 @@ TEST_F(SendmailMtaTest, ListsQueuedAndQuarantinedMessagesWithTheirMailers) {
   EXPECT_EQ(q.arrival_time, 1795922708);
   EXPECT_EQ(q.sender, "alice@sender.example");
   EXPECT_FALSE(q.busy);
+  EXPECT_FALSE(q.held);
   ASSERT_EQ(q.recipients.size(), 3u);
   EXPECT_EQ(q.recipients[0].mailer, "dsmtp") << "from sendmail -bv";
   EXPECT_EQ(queue.at("6AT3SGBe016782").queue_name, "hold") << "an hf file is quarantined";
+  EXPECT_TRUE(queue.at("6AT3SGBe016782").held) << "a quarantined message is held";
   ASSERT_EQ(runner_->calls.size(), 1u);
   const auto& argv = runner_->calls[0].argv;
   ASSERT_EQ(argv.size(), 5u) << "one address per domain";
@@ -128,22 +129,22 @@ TEST_F(SendmailMtaTest, ReadsTheEnvelopeFromTheQfFile) {
   auto m = mta();
   auto e = m.read_envelope(kId);
   ASSERT_TRUE(e.ok()) << e.error().message;
-  EXPECT_EQ(e->sender, "alice@sender.example");
-  EXPECT_EQ(e->ret, ReturnContent::headers);
-  EXPECT_EQ(e->envid, "env+id-1");
+  EXPECT_EQ(e->envelope.sender, "alice@sender.example");
+  EXPECT_EQ(e->envelope.ret, ReturnContent::headers);
+  EXPECT_EQ(e->envelope.envid, "env+id-1");
   ASSERT_EQ(e->recipients.size(), 3u);
-  EXPECT_EQ(e->recipients[0].orcpt, "rfc822;Bob@customer.example");
+  EXPECT_EQ(e->recipients[0].dsn.orcpt, "rfc822;Bob@customer.example");
   EXPECT_FALSE(m.read_envelope("6AT3XXXX000000").ok()) << "not queued";
   EXPECT_FALSE(m.read_envelope("../../x").ok()) << "not an ID";
 }
 
 TEST_F(SendmailMtaTest, ReadsHeadersAloneOrHeadersAndBody) {
   auto m = mta();
-  auto headers = m.read_content(kId, true);
+  auto headers = m.read_content(kId, ContentPart::headers_only);
   ASSERT_TRUE(headers.ok()) << headers.error().message;
   EXPECT_EQ(headers->back(), '\n');
   EXPECT_EQ(headers->find("body line"), std::string::npos);
-  auto full = m.read_content(kId, false);
+  auto full = m.read_content(kId, ContentPart::whole_message);
   ASSERT_TRUE(full.ok()) << full.error().message;
   EXPECT_EQ(*full, *headers + "\nbody line\n.dot line\n");
 }
@@ -176,6 +177,12 @@ TEST_F(SendmailMtaTest, HoldQuarantinesWithSendmailAndChecksThatItHappened) {
   EXPECT_FALSE(m.hold(kId).ok()) << "already quarantined";
 }
 
+TEST_F(SendmailMtaTest, SaysWhichFilesToDeleteToRemoveAHeldMessageByHand) {
+  const fs::path qf = dir_ / "qf" / (std::string("qf") + kId);
+  const fs::path df = dir_ / "df" / (std::string("df") + kId);
+  EXPECT_EQ(mta().how_to_remove_held(kId), "remove it with rm " + qf.string() + " " + df.string());
+}
+
 TEST_F(SendmailMtaTest, RemovesTheMessageFiles) {
   auto m = mta();
   ASSERT_TRUE(m.remove(kId).ok());
@@ -185,14 +192,13 @@ TEST_F(SendmailMtaTest, RemovesTheMessageFiles) {
 }
 
 TEST_F(SendmailMtaTest, ReinjectsOverSmtpAndReadsSendmailsQueueId) {
-  const fs::path content = dir_ / "copy.eml";
-  std::ofstream(content) << "Subject: x\n\nbody\n";
   runner_->smtp_replies = {
       "220 mx ESMTP", "250 ok", "250 ok",
       "250 ok",       "354 go", "250 2.0.0 6AT4aaBB012345 Message accepted for delivery"};
   auto m = mta();
-  auto id = m.reinject(content.string(), "alice@sender.example", ReturnContent::headers, "e1",
-                       false, {{"bob@customer.example", Notify::parse("FAILURE"), ""}});
+  auto id = m.reinject("Subject: x\n\nbody\n",
+                       Envelope{"alice@sender.example", ReturnContent::headers, "e1", false},
+                       {{"bob@customer.example", {Notify::parse("FAILURE"), ""}}});
   ASSERT_TRUE(id.ok()) << id.error().message;
   EXPECT_EQ(*id, "6AT4aaBB012345");
   EXPECT_EQ(runner_->calls.at(0).argv,

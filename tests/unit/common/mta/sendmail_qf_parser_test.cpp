@@ -33,26 +33,26 @@ TEST(SendmailQfParser, ReadsTheEnvelopeOfAMessageWithDsnParameters) {
   const SendmailQf qf = parsed("qf-dsn-parameters");
   EXPECT_EQ(qf.version, 8);
   EXPECT_EQ(qf.creation_time, 1795922708);
-  EXPECT_EQ(qf.sender, "alice@sender.example");
-  EXPECT_EQ(qf.envid, "env+id-1") << "the Z line is xtext and must be decoded";
-  EXPECT_EQ(qf.ret, ReturnContent::headers);
-  EXPECT_FALSE(qf.smtputf8);
+  EXPECT_EQ(qf.envelope.sender, "alice@sender.example");
+  EXPECT_EQ(qf.envelope.envid, "env+id-1") << "the Z line is xtext and must be decoded";
+  EXPECT_EQ(qf.envelope.ret, ReturnContent::headers);
+  EXPECT_FALSE(qf.envelope.smtputf8);
   EXPECT_TRUE(qf.quarantine_reason.empty());
   ASSERT_EQ(qf.recipients.size(), 3u);
   EXPECT_EQ(qf.recipients[0].address, "bob@customer.example");
-  EXPECT_EQ(qf.recipients[0].notify.to_string(), "FAILURE,DELAY");
-  EXPECT_EQ(qf.recipients[0].orcpt, "rfc822;Bob@customer.example");
+  EXPECT_EQ(qf.recipients[0].dsn.notify.to_string(), "FAILURE,DELAY");
+  EXPECT_EQ(qf.recipients[0].dsn.orcpt, "rfc822;Bob@customer.example");
   EXPECT_EQ(qf.recipients[0].final_recipient, "RFC822; bob@customer.example");
 }
 
 TEST(SendmailQfParser, ReadsNoNotifyAsNotGivenAndNotifyNeverAsNever) {
   const SendmailQf qf = parsed("qf-dsn-parameters");
   ASSERT_EQ(qf.recipients.size(), 3u);
-  const Notify carol = qf.recipients[1].notify;
+  const Notify carol = qf.recipients[1].dsn.notify;
   EXPECT_FALSE(carol.given) << "got NOTIFY " << carol.to_string() << " for carol, want none";
   EXPECT_TRUE(carol.allows_delay_dsn());
-  EXPECT_TRUE(qf.recipients[1].orcpt.empty()) << "an ORCPT must not leak to the next recipient";
-  const Notify dave = qf.recipients[2].notify;
+  EXPECT_TRUE(qf.recipients[1].dsn.orcpt.empty()) << "an ORCPT must not leak to the next recipient";
+  const Notify dave = qf.recipients[2].dsn.notify;
   EXPECT_TRUE(dave.given && dave.never) << "got " << dave.to_string() << ", want NEVER";
   EXPECT_FALSE(dave.allows_failure_dsn());
 }
@@ -76,15 +76,15 @@ TEST(SendmailQfParser, KeepsTheHeadersAnSmtpMailerWouldSendAndDropsReturnPath) {
 
 TEST(SendmailQfParser, ReadsTheNullSenderAsEmpty) {
   const SendmailQf qf = parsed("qf-null-sender");
-  EXPECT_EQ(qf.sender, "");
-  EXPECT_EQ(qf.ret, ReturnContent::unspecified);
+  EXPECT_EQ(qf.envelope.sender, "");
+  EXPECT_EQ(qf.envelope.ret, ReturnContent::unspecified);
   ASSERT_EQ(qf.recipients.size(), 1u);
-  EXPECT_EQ(qf.recipients[0].notify.to_string(), "SUCCESS,FAILURE");
+  EXPECT_EQ(qf.recipients[0].dsn.notify.to_string(), "SUCCESS,FAILURE");
 }
 
 TEST(SendmailQfParser, TellsRetFullFromRetAbsent) {
-  EXPECT_EQ(parsed("qf-ret-full").ret, ReturnContent::full);
-  EXPECT_EQ(parsed("qf-no-ret").ret, ReturnContent::unspecified);
+  EXPECT_EQ(parsed("qf-ret-full").envelope.ret, ReturnContent::full);
+  EXPECT_EQ(parsed("qf-no-ret").envelope.ret, ReturnContent::unspecified);
 }
 
 TEST(SendmailQfParser, ReadsAQuarantinedFileWithItsReasonAndEightBitFlag) {
@@ -92,7 +92,7 @@ TEST(SendmailQfParser, ReadsAQuarantinedFileWithItsReasonAndEightBitFlag) {
   EXPECT_EQ(qf.quarantine_reason, "held by test");
   EXPECT_TRUE(qf.eight_bit);
   ASSERT_EQ(qf.recipients.size(), 2u);
-  EXPECT_EQ(qf.recipients[1].orcpt, "rfc822;gina+x@customer.example");
+  EXPECT_EQ(qf.recipients[1].dsn.orcpt, "rfc822;gina+x@customer.example");
   EXPECT_NE(qf.headers.find("\nFrom: sender@sender.example\n"), std::string::npos)
       << "a From: Sendmail added for F-flag mailers is sent by smtp: " << qf.headers;
 }
@@ -101,7 +101,7 @@ TEST(SendmailQfParser, ReadsTheSmtputf8Flag) {
   // Debian's 8.17.1.9 has no EAI, so this flag comes from the format only.
   auto qf = parse_sendmail_qf("V8\nT1\nFe\nS<a@b.example>\nRPN:<c@d.example>\n.\n");
   ASSERT_TRUE(qf.ok()) << qf.error().message;
-  EXPECT_TRUE(qf->smtputf8);
+  EXPECT_TRUE(qf->envelope.smtputf8);
 }
 
 TEST(SendmailQfParser, SkipsHeadersConditionalOnAMacroOrOnNonSmtpFlags) {

@@ -14,15 +14,13 @@ namespace {
 using testing::FakeSession;
 
 ReinjectRecipient recipient(std::string address, std::string notify, std::string orcpt) {
-  return {std::move(address), notify.empty() ? Notify{} : Notify::parse(notify), std::move(orcpt)};
+  return {std::move(address),
+          {notify.empty() ? Notify{} : Notify::parse(notify), std::move(orcpt)}};
 }
 
 SmtpSubmission sample() {
   return {
-      "erin@sender.example",
-      ReturnContent::headers,
-      "x+y",
-      false,
+      {"erin@sender.example", ReturnContent::headers, "x+y", false},
       false,
       {recipient("frank@customer.example", "FAILURE,DELAY", "rfc822;old+frank@customer.example"),
        recipient("gina@customer.example", "", "")}};
@@ -31,17 +29,17 @@ SmtpSubmission sample() {
 TEST(SmtpSubmission, MailFromCarriesRetEnvidAndSmtputf8) {
   auto s = sample();
   EXPECT_EQ(mail_from_command(s), "MAIL FROM:<erin@sender.example> RET=HDRS ENVID=x+2By");
-  s.smtputf8 = true;
-  s.ret = ReturnContent::full;
-  s.envid.clear();
+  s.envelope.smtputf8 = true;
+  s.envelope.ret = ReturnContent::full;
+  s.envelope.envid.clear();
   EXPECT_EQ(mail_from_command(s), "MAIL FROM:<erin@sender.example> RET=FULL SMTPUTF8");
   s.eight_bit = true;
   EXPECT_EQ(mail_from_command(s),
             "MAIL FROM:<erin@sender.example> RET=FULL BODY=8BITMIME SMTPUTF8");
   s.eight_bit = false;
-  s.sender.clear();
-  s.ret = ReturnContent::unspecified;
-  s.smtputf8 = false;
+  s.envelope.sender.clear();
+  s.envelope.ret = ReturnContent::unspecified;
+  s.envelope.smtputf8 = false;
   EXPECT_EQ(mail_from_command(s), "MAIL FROM:<>");
 }
 
@@ -94,7 +92,7 @@ TEST(SmtpSubmission, RefusesAddressesThatWouldBreakTheCommandLine) {
   s.recipients[0].address = "a@b>\r\nRCPT TO:<evil@x";
   EXPECT_FALSE(check_submission(s).ok());
   s = sample();
-  s.sender = "a b@c";
+  s.envelope.sender = "a b@c";
   EXPECT_FALSE(check_submission(s).ok());
   s = sample();
   s.recipients.clear();

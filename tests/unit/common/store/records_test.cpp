@@ -86,10 +86,10 @@ TEST_F(RecordsTest, MessageColumnsAreStoredWithEmptyOptionalsAsNull) {
   auto db = open_db();
   ASSERT_TRUE(db);
   MessageToRecord item = sample_message("4XyZ1", kNow, {"a@x.example"});
-  item.message.ret = ReturnContent::headers;
-  item.message.smtputf8 = true;
+  item.message.envelope.ret = ReturnContent::headers;
+  item.message.envelope.smtputf8 = true;
   item.message.priority = Priority::non_urgent;
-  item.message.recipients[0].notify = Notify::parse("NEVER");
+  item.message.recipients[0].dsn.notify = Notify::parse("NEVER");
   item.deadlines[0].warn_at = std::nullopt;
   std::vector<MessageToRecord> batch = {item};
   ASSERT_TRUE(record_messages(*db, batch, RecordSource::milter, kNow));

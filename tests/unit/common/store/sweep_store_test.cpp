@@ -44,9 +44,19 @@ TEST_F(SweepStore, LoadsOpenMessagesWithTheirRecipients) {
   EXPECT_EQ(messages[0].match_reference, kArrival);
   ASSERT_EQ(messages[0].recipients.size(), 2u);
   EXPECT_EQ(messages[0].recipients[1].address, "carol@customer.example");
-  EXPECT_EQ(messages[0].recipients[0].expires_at, kArrival + 48 * 3600);
+  EXPECT_EQ(messages[0].recipients[0].deadlines.expires_at, kArrival + 48 * 3600);
   mark_done(*db_, id, kArrival + 10);
   EXPECT_TRUE(load_open_messages(*db_).empty()) << "a done message is not loaded";
+}
+
+TEST_F(SweepStore, NewDeadlinesReplaceTheRecordedOnes) {
+  std::int64_t id = record("4AbC1", {"bob@customer.example"});
+  std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
+  const Deadlines want{std::nullopt, kArrival + 72 * 3600};
+  update_deadlines(*db_, rid, want);
+  const Deadlines got = load_open_messages(*db_).at(0).recipients.at(0).deadlines;
+  EXPECT_EQ(got, want) << "got expires_at " << got.expires_at << ", warn_at "
+                       << (got.warn_at ? std::to_string(*got.warn_at) : "none");
 }
 
 TEST_F(SweepStore, AStateChangeAppendsItsEvent) {
@@ -121,7 +131,7 @@ TEST_F(SweepStore, FinalizingAnOutboxRowChangesStatesOnce) {
     Transaction t(*db_);
     row.id = next_outbox_id(*db_);
     row.message_id = id;
-    row.kind = OutboxKind::failed;
+    row.kind = DsnKind::failed;
     row.recipient_ids = {bob};
     row.dsn_message_id = "etrn-failed-1.4AbC1@mx.example";
     row.spool_path = dir_ / "outgoing/1.eml";

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/model/message.hpp"
 #include "common/store/database.hpp"
 #include "common/store/records.hpp"
 #include "tests/unit/support/temp_dir.hpp"
@@ -30,7 +31,7 @@ inline MessageToRecord sample_message(std::string queue_id, EpochSeconds arrival
   MessageToRecord item;
   item.message.queue_id = std::move(queue_id);
   item.message.arrival_time = arrival;
-  item.message.sender = "alice@sender.example";
+  item.message.envelope.sender = "alice@sender.example";
   item.message.priority = Priority::normal;
   item.message.size = 1234;
   item.message.message_id = "<1@sender.example>";

@@ -1,4 +1,4 @@
-// time_format_test.cpp - RFC 5322 dates and plain-word durations.
+// time_format_test.cpp - RFC 5322 and ISO 8601 dates, plain-word durations.
 #include "common/util/time_format.hpp"
 
 #include <gtest/gtest.h>
@@ -22,6 +22,15 @@ TEST(FormatRfc5322Date, LeapDayAndYearEndAreRight) {
 
 TEST(FormatRfc5322Date, InstantBeforeEpochIsStillADate) {
   EXPECT_EQ(format_rfc5322_date(-1), "Wed, 31 Dec 1969 23:59:59 +0000");
+}
+
+TEST(FormatIso8601, IsUtcWithAZ) {
+  EXPECT_EQ(format_iso8601(1796115600), "2026-12-01T09:00:00Z");
+}
+
+TEST(FormatIso8601, LeapDayAndInstantsBeforeTheEpochAreRight) {
+  EXPECT_EQ(format_iso8601(951782400), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(format_iso8601(-1), "1969-12-31T23:59:59Z");
 }
 
 TEST(FormatDurationWords, UsesTheTwoLargestAdjacentUnits) {

@@ -1,5 +1,5 @@
-// message_test.cpp - tests of NOTIFY text and audit state names.
-#include "common/model/message.hpp"
+// envelope_test.cpp - NOTIFY and RET keywords, envelope comparison.
+#include "common/model/envelope.hpp"
 
 #include <gtest/gtest.h>
 
@@ -62,27 +62,35 @@ TEST(NotifyToString, RoundTripsThroughParse) {
   }
 }
 
-TEST(RecipientStateName, SpellsEachStateAsTheAuditViewDoes) {
-  EXPECT_EQ(to_string(RecipientState::queued), "queued");
-  EXPECT_EQ(to_string(RecipientState::warned), "warned");
-  EXPECT_EQ(to_string(RecipientState::expired), "expired");
-  EXPECT_EQ(to_string(RecipientState::departed), "departed");
+TEST(ReturnContent, IsSpelledWithRetsKeywords) {
+  EXPECT_EQ(to_string(ReturnContent::full), "FULL");
+  EXPECT_EQ(to_string(ReturnContent::headers), "HDRS");
+  EXPECT_EQ(to_string(ReturnContent::unspecified), "");
 }
 
-TEST(RecipientStateName, ParsesWhatToStringWrites) {
-  for (const auto s : {RecipientState::queued, RecipientState::warned, RecipientState::expired,
-                       RecipientState::departed}) {
-    EXPECT_EQ(parse_recipient_state(to_string(s)), s) << "for " << to_string(s);
-  }
+TEST(ReturnContent, ParsesRetsKeywordsInAnyCaseAndAnythingElseAsUnspecified) {
+  EXPECT_EQ(parse_return_content("HDRS"), ReturnContent::headers);
+  EXPECT_EQ(parse_return_content("full"), ReturnContent::full);
+  EXPECT_EQ(parse_return_content(""), ReturnContent::unspecified);
+  EXPECT_EQ(parse_return_content("BODY"), ReturnContent::unspecified);
 }
 
-TEST(RecipientStateName, ParsesInAnyCase) {
-  EXPECT_EQ(parse_recipient_state("Expired"), RecipientState::expired);
+TEST(Envelope, EqualsOnlyAnEnvelopeWithTheSameFourFields) {
+  const Envelope a{"alice@sender.example", ReturnContent::headers, "id1", false};
+  Envelope b = a;
+  EXPECT_EQ(a, b);
+  b.smtputf8 = true;
+  EXPECT_NE(a, b) << "SMTPUTF8 differs";
+  b = a;
+  b.envid = "id2";
+  EXPECT_NE(a, b) << "ENVID differs";
 }
 
-TEST(RecipientStateName, RejectsUnknownNames) {
-  EXPECT_EQ(parse_recipient_state("bounced"), std::nullopt);
-  EXPECT_EQ(parse_recipient_state(""), std::nullopt);
+TEST(RecipientDsnParams, EqualsOnlyTheSameNotifyAndOrcpt) {
+  const RecipientDsnParams a{Notify::parse("NEVER"), "rfc822;bob@customer.example"};
+  EXPECT_EQ(a, (RecipientDsnParams{Notify::parse("never"), "rfc822;bob@customer.example"}));
+  EXPECT_NE(a, (RecipientDsnParams{Notify::parse("FAILURE"), "rfc822;bob@customer.example"}));
+  EXPECT_NE(a, (RecipientDsnParams{Notify::parse("NEVER"), ""}));
 }
 
 }  // namespace

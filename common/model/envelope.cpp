@@ -1,9 +1,6 @@
-// message.cpp - the few behaviours of the plain message data: NOTIFY text
-// (RFC 3461 section 4.1) and the spelling of audit states.
-#include "common/model/message.hpp"
-
-#include <array>
-#include <utility>
+// envelope.cpp - the keywords of RFC 3461's NOTIFY (section 4.1) and RET
+// (section 4.3).
+#include "common/model/envelope.hpp"
 
 #include "common/util/strings.hpp"
 
@@ -42,30 +39,22 @@ Notify Notify::parse(std::string_view text) {
   return n;
 }
 
-namespace {
-
-constexpr std::array<std::pair<RecipientState, std::string_view>, 4> kStateNames{{
-    {RecipientState::queued, "queued"},
-    {RecipientState::warned, "warned"},
-    {RecipientState::expired, "expired"},
-    {RecipientState::departed, "departed"},
-}};
-
-}  // namespace
-
-std::string_view to_string(RecipientState s) {
-  for (const auto& [state, name] : kStateNames) {
-    if (state == s) return name;
+std::string_view to_string(ReturnContent ret) {
+  switch (ret) {
+    case ReturnContent::full:
+      return "FULL";
+    case ReturnContent::headers:
+      return "HDRS";
+    case ReturnContent::unspecified:
+      break;
   }
-  return "queued";
+  return "";
 }
 
-// Case-insensitive, so `report --state Expired` works too.
-std::optional<RecipientState> parse_recipient_state(std::string_view name) {
-  for (const auto& [state, spelled] : kStateNames) {
-    if (iequals(spelled, trim(name))) return state;
-  }
-  return std::nullopt;
+ReturnContent parse_return_content(std::string_view keyword) {
+  if (iequals(keyword, "HDRS")) return ReturnContent::headers;
+  if (iequals(keyword, "FULL")) return ReturnContent::full;
+  return ReturnContent::unspecified;
 }
 
 }  // namespace etrn

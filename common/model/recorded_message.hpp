@@ -1,0 +1,43 @@
+// recorded_message.hpp - a message the sweeper still follows, as the store
+// has it: its envelope, its policy clock and its recorded recipients with
+// their states and deadlines. Plain data.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/model/deadlines.hpp"
+#include "common/model/envelope.hpp"
+#include "common/model/priority.hpp"
+#include "common/model/recipient_state.hpp"
+#include "common/util/epoch_seconds.hpp"
+
+namespace etrn {
+
+struct RecordedRecipient {
+  std::int64_t id = 0;
+  std::string address;
+  std::string domain;
+  RecipientDsnParams dsn;
+  RecipientState state = RecipientState::queued;
+  Deadlines deadlines;  // as recorded (the configuration may have changed since)
+};
+
+struct RecordedMessage {
+  std::int64_t id = 0;
+  std::string queue_id;
+  EpochSeconds arrival_time = 0;  // the policy clock
+  std::optional<EpochSeconds> mta_arrival_time;
+  // Compared with the queue's arrival time while mta_arrival_time is
+  // unknown: arrival_time, or for a re-injected message (which keeps the
+  // original's clock) the time it was re-injected.
+  EpochSeconds match_reference = 0;
+  EpochSeconds recorded_at = 0;
+  Envelope envelope;  // as the milter saw it at MAIL FROM
+  Priority priority = Priority::normal;
+  std::vector<RecordedRecipient> recipients;
+};
+
+}  // namespace etrn
