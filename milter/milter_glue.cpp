@@ -331,8 +331,8 @@ std::string unix_socket_path(const std::string& socket_spec) {
   return {};
 }
 
-Status open_milter_socket(MilterServices& svc, const std::string& socket_spec) {
-  services_.store(&svc, std::memory_order_release);
+Status open_milter_socket(MilterServices& services, const std::string& socket_spec) {
+  services_.store(&services, std::memory_order_release);
   smfiDesc description = make_description();
   if (smfi_register(description) != MI_SUCCESS) return make_error("smfi_register failed");
   if (smfi_setconn(const_cast<char*>(socket_spec.c_str())) != MI_SUCCESS)

@@ -38,6 +38,7 @@ std::vector<ShapeRow> shape_rows(const std::vector<WaitingRecipient>& waiting, E
     ++total.total, ++total.buckets[b];
   }
   std::vector<ShapeRow> rows;
+  rows.reserve(by_domain.size());
   for (auto& [domain, row] : by_domain) rows.push_back(std::move(row));
   std::stable_sort(rows.begin(), rows.end(),
                    [](const ShapeRow& a, const ShapeRow& b) { return a.total > b.total; });

@@ -126,7 +126,7 @@ std::string choose_boundary(std::string_view message_id, const std::vector<MimeP
     base += safe ? c : '_';
   }
   for (unsigned counter = 0;; ++counter) {
-    const std::string boundary = base + "_" + std::to_string(counter);
+    std::string boundary = base + "_" + std::to_string(counter);
     if (!occurs_in_parts("--" + boundary, parts)) return boundary;
   }
 }

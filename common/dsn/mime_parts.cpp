@@ -33,9 +33,7 @@ std::string quoted_printable_line(std::string_view line) {
     const bool last = i + 1 == line.size();
     const bool trailing_space = last && (c == ' ' || c == '\t');
     std::string token;
-    if (needs_quoting(c) && c != '\t') {
-      append_hex_escape(token, c);
-    } else if (trailing_space) {
+    if ((needs_quoting(c) && c != '\t') || trailing_space) {
       append_hex_escape(token, c);
     } else {
       token = static_cast<char>(c);

@@ -19,6 +19,6 @@ struct LogSinks {
   std::optional<std::string> stderr_level;
   std::optional<std::string> syslog_level;
 };
-void setup_logging(const std::string& program, const LogSinks& sinks);
+void setup_logging(const std::string& program, const LogSinks& wanted);
 
 }  // namespace etrn

@@ -102,7 +102,7 @@ class SmtpDsnSubmitter : public DsnSubmitter {
 // recipients, no content). Returns the new queue ID.
 using CommandMaker = std::function<Result<CommandSpec>()>;
 Result<std::string> submit_content_through(CommandRunner& runner, const CommandMaker& make_command,
-                                           SmtpSubmission submission, const std::string& content,
+                                           SmtpSubmission submission, const std::string& text,
                                            const QueueIdFromReply& queue_id_from);
 
 }  // namespace etrn

@@ -73,6 +73,7 @@ std::vector<std::string> merged_environment(
 
 std::vector<char*> c_pointers(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
   for (auto& s : strings) pointers.push_back(s.data());
   pointers.push_back(nullptr);
   return pointers;
