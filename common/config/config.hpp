@@ -85,7 +85,12 @@ ConfigParse load_config_file(const std::string& path);
 // "database", or "milter.socket"); errors are reported as from "command line".
 void apply_config_override(ConfigParse& parse, const std::string& key, const std::string& value);
 
-// Parses "48h", "2d", "90m", "30s", "1w", "0" (a bare number is seconds).
+// The longest duration a configuration may give: no mail waits ten years,
+// and an arrival time plus any duration up to this stays far from overflow.
+inline constexpr Seconds kLongestDuration{3650LL * 24 * 3600};
+
+// Parses "48h", "2d", "90m", "30s", "1w", "0" (a bare number is seconds),
+// at most kLongestDuration.
 Result<Seconds> parse_duration(std::string_view text);
 // The shortest exact rendering: 172800s -> "2d", 5400s -> "90m".
 std::string format_duration(Seconds s);

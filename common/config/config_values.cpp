@@ -110,8 +110,9 @@ Result<Seconds> parse_duration(std::string_view text) {
     return make_error("unknown time unit \"" + std::string(unit) + "\" (use s, m, h, d or w)");
   }
   const auto count = parse_count(digits);
-  if (!count || *count > std::numeric_limits<std::int64_t>::max() / *multiplier) {
-    return make_error("duration \"" + std::string(t) + "\" is too large");
+  if (!count || *count > kLongestDuration.count() / *multiplier) {
+    return make_error("duration \"" + std::string(t) + "\" is too large (at most " +
+                      format_duration(kLongestDuration) + ")");
   }
   return Seconds{*count * *multiplier};
 }

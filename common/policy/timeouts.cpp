@@ -5,6 +5,8 @@
 // priority's expire_after_* and the global warn_after.
 #include "common/policy/timeouts.hpp"
 
+#include <limits>
+
 #include "common/policy/etrn_match.hpp"
 
 namespace etrn {
@@ -53,11 +55,26 @@ Timeouts timeouts_for(const Config& config, std::string_view domain, Priority pr
   return t;
 }
 
+namespace {
+
+// arrival + duration, saturating: the configuration keeps durations within
+// ten years (kLongestDuration), but an arrival time comes from a queue file
+// and must not make the sum overflow.
+EpochSeconds later_by(EpochSeconds arrival_time, Seconds duration) {
+  EpochSeconds sum = 0;
+  if (__builtin_add_overflow(arrival_time, duration.count(), &sum))
+    return duration.count() > 0 ? std::numeric_limits<EpochSeconds>::max()
+                                : std::numeric_limits<EpochSeconds>::min();
+  return sum;
+}
+
+}  // namespace
+
 Deadlines deadlines_for(const Timeouts& t, EpochSeconds arrival_time) {
   Deadlines d;
-  d.expires_at = arrival_time + t.expire_after.count();
+  d.expires_at = later_by(arrival_time, t.expire_after);
   if (t.warn_after.count() > 0 && t.warn_after < t.expire_after) {
-    d.warn_at = arrival_time + t.warn_after.count();
+    d.warn_at = later_by(arrival_time, t.warn_after);
   }
   return d;
 }

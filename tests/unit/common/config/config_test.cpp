@@ -211,6 +211,9 @@ TEST(ParseConfigErrors, BadDurations) {
                    "unknown time unit");
   expect_one_error("warn_after =\n", 1, "warn_after", "empty duration");
   expect_one_error("warn_after = 99999999999999999999\n", 1, "warn_after", "too large");
+  expect_one_error("\n\nexpire_after = 9223372036854775807\n", 3, "expire_after", "too large");
+  expect_one_error("domain_policy = a.example expire_after=3651d\n", 1, "domain_policy",
+                   "too large");
   expect_one_error("[milter]\nrecord_timeout = 0\n", 2, "record_timeout", "must be greater than 0");
 }
 

@@ -48,7 +48,18 @@ TEST(ParseDuration, RejectsTextWithoutANumber) {
 TEST(ParseDuration, RejectsOverflow) {
   EXPECT_NE(error_of(parse_duration("99999999999999999999")).find("too large"), std::string::npos);
   EXPECT_NE(error_of(parse_duration("9223372036854775807w")).find("too large"), std::string::npos);
-  EXPECT_TRUE(parse_duration("9223372036854775807").ok());
+}
+
+// A duration near INT64_MAX made deadlines_for overflow (found by fuzzing):
+// anything longer than ten years is refused at load.
+TEST(ParseDuration, RejectsAnythingLongerThanTenYears) {
+  EXPECT_EQ(error_of(parse_duration("9223372036854775807")),
+            "duration \"9223372036854775807\" is too large (at most 3650d)");
+  EXPECT_NE(error_of(parse_duration("3651d")).find("too large"), std::string::npos);
+  EXPECT_NE(error_of(parse_duration("315360001")).find("too large"), std::string::npos);
+  ASSERT_TRUE(parse_duration("3650d").ok());
+  EXPECT_EQ(parse_duration("3650d")->count(), 315360000);
+  EXPECT_TRUE(parse_duration("521w").ok());
 }
 
 TEST(FormatDuration, UsesTheLargestExactUnit) {

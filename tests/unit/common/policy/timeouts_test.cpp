@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace etrn {
 namespace {
 
@@ -88,6 +90,20 @@ TEST(DeadlinesFor, HasNoWarningWhenWarningsAreOff) {
   const auto d = deadlines_for(t, 1000);
   EXPECT_FALSE(d.warn_at.has_value());
   EXPECT_EQ(d.expires_at, 1000 + 48 * 3600);
+}
+
+// Found by fuzzing: a duration near INT64_MAX overflowed the sum (signed
+// overflow, undefined). The configuration now refuses such durations; the
+// sum itself saturates for any arrival time a queue file may give.
+TEST(DeadlinesFor, SaturatesInsteadOfOverflowing) {
+  const Timeouts huge{Seconds{std::numeric_limits<std::int64_t>::max()}, hours(4), "x"};
+  EXPECT_EQ(deadlines_for(huge, 1'800'000'000).expires_at,
+            std::numeric_limits<EpochSeconds>::max());
+  const Timeouts normal{hours(48), hours(4), "x"};
+  EXPECT_EQ(deadlines_for(normal, std::numeric_limits<EpochSeconds>::max() - 10).expires_at,
+            std::numeric_limits<EpochSeconds>::max());
+  EXPECT_EQ(deadlines_for(normal, std::numeric_limits<EpochSeconds>::min()).expires_at,
+            std::numeric_limits<EpochSeconds>::min() + 48 * 3600);
 }
 
 TEST(DeadlinesFor, HasNoWarningWhenItWouldNotComeBeforeExpiry) {
