@@ -155,6 +155,9 @@ constexpr std::string_view kMarkerKinds[] = {"ENVELOPE RECORDS", "MESSAGE CONTEN
 
 // "*** KIND PATH ***" -> {KIND, PATH}; empty KIND if the line is no marker.
 std::pair<std::string_view, std::string_view> marker_parts(std::string_view line) {
+  // "*** ***" would match both ends with one star run: any sender can put
+  // such a line in a body, so the two must not overlap.
+  if (line.size() < kMarkerOpen.size() + kMarkerClose.size()) return {};
   if (!line.starts_with(kMarkerOpen) || !line.ends_with(kMarkerClose)) return {};
   line.remove_prefix(kMarkerOpen.size());
   line.remove_suffix(kMarkerClose.size());

@@ -39,6 +39,8 @@ std::string joined_lines(const std::vector<std::string>& lines) {
 std::optional<std::string> removed_queue_id(std::string_view line) {
   constexpr std::string_view prefix = "postsuper: ";
   constexpr std::string_view suffix = ": removed";
+  // "postsuper: removed" matches both ends with an overlap: no ID in it.
+  if (line.size() <= prefix.size() + suffix.size()) return std::nullopt;
   if (!line.starts_with(prefix) || !line.ends_with(suffix)) return std::nullopt;
   line.remove_prefix(prefix.size());
   line.remove_suffix(suffix.size());

@@ -224,5 +224,18 @@ TEST(PostcatContentSplitter, RecognisesOnlyTheFourFrameMarkers) {
   EXPECT_FALSE(looks_like_postcat_marker("** MESSAGE FILE END deferred/B/B9DAEA76116 ***"));
 }
 
+// Found by fuzzing: in "*** ***" (or "*****") the opening and closing
+// "***" overlap, and cutting both off read past the line. Any sender can
+// put such a line in a body; it is content, never a marker.
+TEST(PostcatContentSplitter, TakesOverlappingStarsForContentNotAMarker) {
+  for (const char* line : {"*** ***", "*****", "***", "*** **", "***  ***"})
+    EXPECT_FALSE(looks_like_postcat_marker(line)) << line;
+  std::string text = fixture("postcat-ehb-two-messages.txt");
+  text.insert(text.find("*** HEADER EXTRACTED deferred/B/B9DAEA76116"), "*** ***\n*****\n");
+  auto contents = split(text, kTwoIds);
+  ASSERT_TRUE(contents.ok()) << contents.error().message;
+  EXPECT_TRUE((*contents)[1].ends_with("*** ***\n*****\n"));
+}
+
 }  // namespace
 }  // namespace etrn

@@ -298,6 +298,15 @@ TEST_F(PostfixMtaTest, RemovesManyWithOnePostsuperReadingTheIdsOnStdin) {
   expect_mail_config(spec);
 }
 
+// Found by fuzzing: "postsuper: removed" overlaps the prefix and the suffix
+// that frame an ID, and cutting both off read past the line.
+TEST_F(PostfixMtaTest, ALineWithoutAnIdBetweenPrefixAndSuffixRemovesNothing) {
+  runner->outcomes.push_back({{"postsuper: removed", "postsuper: : removed"}});
+  auto removed = mta.remove_all({"ABCDEF1"});
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_FALSE(removed[0].ok()) << "no line names ABCDEF1";
+}
+
 TEST_F(PostfixMtaTest, RemovesNothingWhenPostsuperCannotRun) {
   FakeOutcome broken;
   broken.start_error = make_error("no such program");
