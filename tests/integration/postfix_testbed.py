@@ -39,6 +39,7 @@ API (all paths are pathlib.Path):
                                             the instance's sendmail command
     tb.wait_for_queue(predicate, timeout=20) -> [dict]  polls postqueue -j
     tb.wait_for_queue_id(queue_id, timeout) -> dict
+    tb.wait_until_deferred(queue_id, timeout) -> dict   in deferred or hold (not in delivery)
     tb.etrn(domain) -> (code, text)         ETRN over a raw SMTP session
     tb.flush()                              postqueue -f
     tb.mailbox_messages(localpart) -> [email.message.Message]
@@ -286,10 +287,15 @@ class PostfixTestbed:
             f"virtual_mailbox_maps = texthash:{d}/virtual_mailbox",
             "virtual_uid_maps = static:65534",
             "virtual_gid_maps = static:65534",
-            # Short timers keep tests quick.
-            "queue_run_delay = 2s",
-            "minimal_backoff_time = 2s",
-            "maximal_backoff_time = 4s",
+            # Deferred mail stays deferred until a test flushes it or says
+            # ETRN: queue runs every few seconds would move it into the
+            # active queue again and again, where the sweeper rightly
+            # leaves it alone (a delivery may be under way), so a sweep
+            # would act or not by chance. A new message still gets its
+            # first attempt at once.
+            "queue_run_delay = 1h",
+            "minimal_backoff_time = 1h",
+            "maximal_backoff_time = 2h",
             "delay_warning_time = 0",
             "smtp_connect_timeout = 5s",
             "in_flow_delay = 0",
@@ -421,6 +427,15 @@ class PostfixTestbed:
 
     def wait_for_queue_id(self, queue_id: str, timeout: float = 20) -> dict:
         queue = self.wait_for_queue(lambda q: any(m["queue_id"] == queue_id for m in q), timeout)
+        return next(m for m in queue if m["queue_id"] == queue_id)
+
+    def wait_until_deferred(self, queue_id: str, timeout: float = 20) -> dict:
+        """Waits until `queue_id` sits in the deferred (or hold) queue: past its
+        first delivery attempt, where the sweeper acts on it (it leaves
+        incoming and active mail alone)."""
+        queue = self.wait_for_queue(lambda q: any(
+            m["queue_id"] == queue_id and m["queue_name"] in ("deferred", "hold") for m in q),
+            timeout)
         return next(m for m in queue if m["queue_id"] == queue_id)
 
     def flush(self) -> None:
