@@ -44,8 +44,9 @@ API (all paths are pathlib.Path):
     tb.flush()                              postqueue -f
     tb.mailbox_messages(localpart) -> [email.message.Message]
     tb.wait_for_mailbox(localpart, count=1, timeout=30)
-    tb.start_site_sink() / tb.stop_site_sink()   smtp-sink on SITEPORT; mail
-                                            it receives is dumped under DIR/sink
+    tb.start_site_sink(data_delay=0) / tb.stop_site_sink()   smtp-sink on SITEPORT;
+                                            mail it receives is dumped under DIR/sink;
+                                            data_delay: seconds before it answers DATA
     tb.site_messages() -> [bytes]
     tb.maillog() -> str                     DIR/maillog
     tb.write_etrn_config(path, database=..., socket=..., user=..., extra_top={},
@@ -533,12 +534,15 @@ class PostfixTestbed:
                           timeout, lambda msgs: f"{localpart}@{SENDER_DOMAIN} got {len(msgs)} "
                           f"messages, want {count}; maillog:\n{self.maillog()[-3000:]}")
 
-    def start_site_sink(self) -> None:
-        """Starts the ETRN site (smtp-sink) on site_port; dumps mail under DIR/sink."""
+    def start_site_sink(self, data_delay: int = 0) -> None:
+        """Starts the ETRN site (smtp-sink) on site_port; dumps mail under DIR/sink.
+        `data_delay`: seconds the site waits before answering DATA (a slow
+        site keeps the message in Postfix's active queue that long)."""
         if self._sink is not None:
             return
+        slow = ["-w", str(data_delay)] if data_delay else []
         self._sink = subprocess.Popen(
-            ["smtp-sink", "-u", "postfix", "-d", f"{self.dir}/sink/msg-",
+            ["smtp-sink", "-u", "postfix", *slow, "-d", f"{self.dir}/sink/msg-",
              f"127.0.0.1:{self.site_port}", "10"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_for_port(self.site_port, timeout=10)
