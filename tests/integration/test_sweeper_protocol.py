@@ -381,3 +381,10 @@ def test_an_admins_hold_stays_on_the_survivors_copy(milter_postfix, bin_dir):
     tb.flush()
     time.sleep(3)
     assert tb.site_messages() == [], "held mail stays held until the admin releases it"
+
+
+def test_the_systemd_unit_does_not_count_exit_1_as_success(source_dir):
+    unit = (source_dir / "packaging/systemd/etrn-sweeper.service.in").read_text()
+    success = [line.split("=", 1)[1].split() for line in unit.splitlines()
+               if line.startswith("SuccessExitStatus=")]
+    assert success == [["75"]], f"got {success}: 75 (try again) is fine, 1 (a person) is not"
