@@ -328,6 +328,7 @@ void Executor::report_and_remove(const std::vector<Held*>& together) {
 // built with the original's headers only; if that fails too, it is given up.
 std::vector<DsnFate> Executor::send_dsns(const std::vector<DsnWant>& wants) {
   std::vector<DsnJob> jobs;
+  jobs.reserve(wants.size());
   for (const DsnWant& w : wants) jobs.push_back(job_for(w));
   std::vector<Result<OutboxRow>> rows = outbox_.enqueue_all(jobs, clock_.act_now);
   std::vector<DsnFate> fates(wants.size(), DsnFate::retrying);
@@ -350,6 +351,7 @@ std::vector<DsnFate> Executor::send_dsns(const std::vector<DsnWant>& wants) {
     fates[i] = DsnFate::given_up;
   }
   std::vector<std::size_t> counts;
+  counts.reserve(spooled.size());
   for (const OutboxRow& row : spooled) counts.push_back(row.recipient_ids.size());
   const std::vector<DsnDelivery> delivered =
       outbox_.deliver_all(std::move(spooled), clock_.act_now);
@@ -425,6 +427,7 @@ void Executor::remove_from_hold(const std::vector<MessagePlan*>& messages,
                                 const std::string& detail) {
   if (messages.empty()) return;
   std::vector<std::string> ids;
+  ids.reserve(messages.size());
   for (const MessagePlan* m : messages) ids.push_back(m->queue_id);
   const std::vector<Status> removed = mta_.remove_held(ids);
   Transaction transaction(db_);

@@ -267,6 +267,7 @@ std::vector<std::size_t> Outbox::deliver_round(std::vector<OutboxRow>& rows,
                                                std::vector<DsnDelivery>& fates, int round,
                                                EpochSeconds now) {
   std::vector<const OutboxRow*> batch;
+  batch.reserve(pending.size());
   for (std::size_t i : pending) batch.push_back(&rows[i]);
   auto log = submit_in_children(batch, round);
   kill_point("dsn-submitted");

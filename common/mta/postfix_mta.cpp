@@ -332,6 +332,7 @@ std::vector<Status> PostfixMta::hold_all(const std::vector<HoldRequest>& request
   }
   const std::vector<Status> moved = postsuper_each("-h", "deferred", deferred, "placed on hold");
   std::vector<Status> statuses;
+  statuses.reserve(requests.size());
   std::size_t next = 0;
   for (const HoldRequest& r : requests)
     statuses.push_back(r.listed->held ? ok_status() : moved[next++]);
@@ -359,6 +360,7 @@ std::vector<Result<HeldMessage>> PostfixMta::read_held(
 std::vector<Result<HeldMessage>> PostfixMta::read_many(
     const std::vector<const QueuedMessage*>& messages, ContentPart part) {
   std::vector<std::string> ids;
+  ids.reserve(messages.size());
   for (const QueuedMessage* m : messages) ids.push_back(m->queue_id);
   if (ids.size() >= 2) {
     std::vector<std::string> args{"-c", commands_.config_directory, "-e", "-h"};
