@@ -340,13 +340,11 @@ std::vector<DsnFate> Executor::send_dsns(const std::vector<DsnWant>& wants) {
       spooled_want.push_back(i);
       continue;
     }
-    const DsnRequest& r = jobs[i].request;
     if (rows[i].error().kind != ErrorKind::refused) {
       note_error(*wants[i].held->m, rows[i].error().message);
       continue;
     }
-    refusals_.give_up(UndeliverableDsn{r.message_id, r.queue_id, r.sender, r.kind, r.recipient_ids,
-                                       rows[i].error().message, "", std::nullopt},
+    refusals_.give_up(UndeliverableDsn{jobs[i].request, rows[i].error().message, "", std::nullopt},
                       clock_.act_now);
     fates[i] = DsnFate::given_up;
   }

@@ -327,9 +327,8 @@ DsnDelivery Outbox::handle_unaccepted(OutboxRow& row, const std::string& why, bo
       return {DsnFate::retrying, reason + "; trying again with the headers only"};
     }
   }
-  refusals_.give_up(UndeliverableDsn{row.message_id, row.queue_id, row.sender, row.kind,
-                                     row.recipient_ids, reason, row.dsn_text, row.id},
-                    now);
+  const DsnRequest dsn{row.message_id, row.queue_id, row.sender, row.kind, row.recipient_ids, ""};
+  refusals_.give_up(UndeliverableDsn{dsn, reason, row.dsn_text, row.id}, now);
   return {DsnFate::given_up, reason};
 }
 

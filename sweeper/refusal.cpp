@@ -23,18 +23,20 @@ RefusalHandler::RefusalHandler(Database& db, Mta& mta, std::string postmaster,
       postmaster_(std::move(postmaster)),
       reporting_mta_(std::move(reporting_mta)) {}
 
-void RefusalHandler::give_up(const UndeliverableDsn& dsn, EpochSeconds now) {
+void RefusalHandler::give_up(const UndeliverableDsn& undeliverable, EpochSeconds now) {
+  const DsnRequest& dsn = undeliverable.dsn;
+  const std::string& reason = undeliverable.reason;
   const bool failed = dsn.kind == DsnKind::failed;
   const std::string what = std::string(failed ? "failure" : "delay") + " DSN not deliverable: ";
   std::vector<std::string> recipients;
   {
     Transaction transaction(db_);
-    if (dsn.outbox_id) close_outbox(db_, *dsn.outbox_id, now, dsn.reason);
+    if (undeliverable.outbox_id) close_outbox(db_, *undeliverable.outbox_id, now, reason);
     for (std::int64_t id : dsn.recipient_ids) {
       auto ref = recipient_ref(db_, id);
       if (!ref) continue;
       recipients.push_back(ref->address);
-      append_event(db_, now, ref->queue_id, ref->address, kRefusedEvent, what + dsn.reason);
+      append_event(db_, now, ref->queue_id, ref->address, kRefusedEvent, what + reason);
       set_recipient_state(db_, *ref, failed ? RecipientState::attention : RecipientState::warned,
                           failed ? "kept on hold; the postmaster is told" : "no delay DSN: refused",
                           now);
@@ -42,19 +44,20 @@ void RefusalHandler::give_up(const UndeliverableDsn& dsn, EpochSeconds now) {
     transaction.commit();
   }
   if (!failed) {
-    spdlog::warn("{}: {}{}; the warning is given up", dsn.queue_id, what, dsn.reason);
+    spdlog::warn("{}: {}{}; the warning is given up", dsn.queue_id, what, reason);
     return;
   }
   attention_.push_back(dsn.queue_id);
   spdlog::warn("{}: {}{}; the message is kept on hold for a person: {}, or {}", dsn.queue_id, what,
-               dsn.reason, mta_.how_to_release_held(dsn.queue_id),
+               reason, mta_.how_to_release_held(dsn.queue_id),
                mta_.how_to_remove_held(dsn.queue_id));
-  notify_postmaster(dsn, recipients, now);
+  notify_postmaster(undeliverable, recipients, now);
 }
 
-void RefusalHandler::notify_postmaster(const UndeliverableDsn& dsn,
+void RefusalHandler::notify_postmaster(const UndeliverableDsn& undeliverable,
                                        const std::vector<std::string>& recipients,
                                        EpochSeconds now) {
+  const DsnRequest& dsn = undeliverable.dsn;
   PostmasterNoticeInput in;
   in.reporting_mta = reporting_mta_;
   in.postmaster = postmaster_;
@@ -64,8 +67,8 @@ void RefusalHandler::notify_postmaster(const UndeliverableDsn& dsn,
   in.queue_id = dsn.queue_id;
   in.sender = dsn.sender;
   in.recipients = recipients;
-  in.reason = dsn.reason;
-  in.refused_headers = header_section(normalize_line_ends(dsn.dsn_text));
+  in.reason = undeliverable.reason;
+  in.refused_headers = header_section(normalize_line_ends(undeliverable.dsn_text));
   in.how_to_release = mta_.how_to_release_held(dsn.queue_id);
   in.how_to_remove = mta_.how_to_remove_held(dsn.queue_id);
   auto notice = build_postmaster_notice(in);

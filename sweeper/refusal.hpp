@@ -19,19 +19,15 @@
 #include <string>
 #include <vector>
 
-#include "common/model/dsn_kind.hpp"
 #include "common/mta/mta.hpp"
 #include "common/store/database.hpp"
 #include "common/util/epoch_seconds.hpp"
+#include "sweeper/outbox.hpp"
 
 namespace etrn {
 
 struct UndeliverableDsn {
-  std::int64_t message_id = 0;
-  std::string queue_id;
-  std::string sender;  // the DSN's recipient
-  DsnKind kind = DsnKind::failed;
-  std::vector<std::int64_t> recipient_ids;
+  DsnRequest dsn;  // which DSN, for whom
   std::string reason;
   std::string dsn_text;                   // "" when none could be built
   std::optional<std::int64_t> outbox_id;  // its outbox row, closed in the same transaction
@@ -43,14 +39,14 @@ class RefusalHandler {
 
   // Records it (one transaction), then tells the postmaster. Throws
   // DatabaseError like the store.
-  void give_up(const UndeliverableDsn& dsn, EpochSeconds now);
+  void give_up(const UndeliverableDsn& undeliverable, EpochSeconds now);
 
   // The messages put in attention by this run, by queue ID.
   const std::vector<std::string>& attention() const { return attention_; }
 
  private:
-  void notify_postmaster(const UndeliverableDsn& dsn, const std::vector<std::string>& recipients,
-                         EpochSeconds now);
+  void notify_postmaster(const UndeliverableDsn& undeliverable,
+                         const std::vector<std::string>& recipients, EpochSeconds now);
 
   Database& db_;
   Mta& mta_;

@@ -64,6 +64,26 @@ def sweep(bin_dir, config, *args, want: int):
     return result
 
 
+def queue_and_wait(env, sender, to, **kw) -> str:
+    """Sends a message, waits until the milter recorded it and it sits in
+    the deferred queue (past Postfix's first attempt); its queue ID."""
+    qid = env.testbed.send(sender, to, **kw)
+    env.wait_for_audit(qid, 1)
+    env.testbed.wait_until_deferred(qid)
+    return qid
+
+
+def expect_delivered_then_departed(env, bin_dir, queue_id) -> None:
+    """The site received the message, and no DSN was sent for it."""
+    tb = env.testbed
+    tb.wait_for_queue(lambda q: all(m["queue_id"] != queue_id for m in q), timeout=60)
+    assert len(tb.site_messages()) == 1, "the site received it"
+    sweep_until_departed(bin_dir, env.config, env, queue_id)
+    settle(tb)
+    assert states(env, queue_id) == {BOB: "departed"}
+    assert mailbox_count(tb) == 0, "no DSN for mail that was delivered"
+
+
 def sweep_until_departed(bin_dir, config, env, queue_id, timeout: float = 120) -> None:
     """Sweeps until the record of a delivered message departs (the sweeper
     closes a record only once it is sure the message is gone)."""
@@ -97,9 +117,7 @@ def write_map(tb, name: str, lines: list[str]) -> str:
 def test_a_message_in_delivery_to_a_slow_site_is_neither_bounced_nor_removed(milter_postfix,
                                                                             bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, BOB, subject="collected slowly")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, SENDER, BOB, subject="collected slowly")
     tb.start_site_sink(data_delay=15)
     assert tb.etrn("customer.example")[0] == 250
     tb.wait_for_queue(lambda q: any(m["queue_id"] == qid and m["queue_name"] == "active"
@@ -109,12 +127,7 @@ def test_a_message_in_delivery_to_a_slow_site_is_neither_bounced_nor_removed(mil
 
     assert queue_names(tb).get(qid) == "active", "not removed, not held: it is being delivered"
     assert states(env, qid) == {BOB: "queued"}, "neither expired nor departed yet"
-    tb.wait_for_queue(lambda q: all(m["queue_id"] != qid for m in q), timeout=60)
-    assert len(tb.site_messages()) == 1, "the site received it"
-    sweep_until_departed(bin_dir, env.config, env, qid)
-    settle(tb)
-    assert states(env, qid) == {BOB: "departed"}
-    assert mailbox_count(tb) == 0, "no DSN for mail that was delivered"
+    expect_delivered_then_departed(env, bin_dir, qid)
 
 
 def postsuper_that_lets_the_site_collect_first(tb) -> Path:
@@ -144,9 +157,7 @@ exec /usr/sbin/postsuper "$@"
 def test_a_message_collected_between_the_listing_and_the_hold_is_not_bounced(milter_postfix,
                                                                              bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, BOB, subject="collected at the last moment")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, SENDER, BOB, subject="collected at the last moment")
     tb.start_site_sink(data_delay=5)
     set_sweeper_keys(env.config,
                      postfix_command_directory=postsuper_that_lets_the_site_collect_first(tb))
@@ -155,13 +166,8 @@ def test_a_message_collected_between_the_listing_and_the_hold_is_not_bounced(mil
 
     assert states(env, qid) == {BOB: "queued"}, "not bounced: the hold found it in delivery"
     assert not held_by_sweeper(env, qid), "the hold that did not happen is not on record"
-    tb.wait_for_queue(lambda q: all(m["queue_id"] != qid for m in q), timeout=60)
-    assert len(tb.site_messages()) == 1
     set_sweeper_keys(env.config, postfix_command_directory=None)
-    sweep_until_departed(bin_dir, env.config, env, qid)
-    settle(tb)
-    assert states(env, qid) == {BOB: "departed"}
-    assert mailbox_count(tb) == 0
+    expect_delivered_then_departed(env, bin_dir, qid)
 
 
 # ---- the DSN's recipient and Reporting-MTA --------------------------------------
@@ -204,9 +210,7 @@ def test_without_reporting_mta_the_dsn_names_postfixs_own_myhostname(milter_post
     env, tb = milter_postfix, milter_postfix.testbed
     tb.main_cf_set(myhostname="own-name.provider.example", myorigin="sender.example")
     set_sweeper_keys(env.config, reporting_mta=None)
-    qid = tb.send(SENDER, BOB, subject="who reports")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, SENDER, BOB, subject="who reports")
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
 
@@ -231,9 +235,7 @@ def test_a_reporting_mta_with_a_port_stops_start_up_naming_file_and_line(milter_
 
 def test_a_dsn_refused_with_the_whole_original_goes_out_with_its_headers(milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, BOB, subject="refuse-whole", body="THE BODY\n")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, SENDER, BOB, subject="refuse-whole", body="THE BODY\n")
     # Applies to the headers of an attached message/rfc822: the original
     # passes, the DSN returning it whole does not; its headers-only form does.
     tb.main_cf_set(nested_header_checks=write_map(
@@ -255,9 +257,7 @@ def test_a_dsn_refused_even_as_headers_keeps_its_message_on_hold_for_a_person(mi
     env, tb = milter_postfix, milter_postfix.testbed
     set_sweeper_keys(env.config, postmaster="postmaster@sender.example")
     erin = "erin@sender.example"
-    qid = tb.send(erin, BOB, subject="its DSN is refused")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, erin, BOB, subject="its DSN is refused")
     tb.main_cf_set(header_checks=write_map(
         tb, "header_checks.regexp", [f"/^To: <{re.escape(erin)}>/ REJECT no DSN to erin here"]))
 
@@ -273,9 +273,7 @@ def test_a_dsn_refused_even_as_headers_keeps_its_message_on_hold_for_a_person(mi
     assert f"postsuper -H {qid}" in body and "no DSN to erin here" in body
     assert mailbox_count(tb, "erin") == 0
 
-    other = tb.send(SENDER, CAROL, subject="expires all the same")
-    env.wait_for_audit(other)
-    tb.wait_until_deferred(other)
+    other = queue_and_wait(env, SENDER, CAROL, subject="expires all the same")
     second = sweep(bin_dir, env.config, "sweep", "--now", "+49h", want=1)
     assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [CAROL], \
         "one refused DSN does not stop the rest"
@@ -296,9 +294,7 @@ def test_a_dsn_refused_even_as_headers_keeps_its_message_on_hold_for_a_person(mi
 
 def test_a_run_killed_right_after_the_hold_leaves_nothing_on_hold(milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, BOB, subject="held, then killed")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, SENDER, BOB, subject="held, then killed")
 
     killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
                          env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": "held"})
@@ -321,9 +317,7 @@ def test_a_run_killed_right_after_the_hold_leaves_nothing_on_hold(milter_postfix
 
 def test_a_split_whose_reinjection_is_refused_puts_the_original_back(milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, [BOB, DAVE], subject="survivor refused")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, SENDER, [BOB, DAVE], subject="survivor refused")
     tb.main_cf_set(smtpd_recipient_restrictions="check_recipient_access " + write_map(
         tb, "rcpt_access", [f"{DAVE} REJECT not now"]) + ", permit_mynetworks, reject")
 
@@ -343,9 +337,7 @@ def test_a_split_whose_reinjection_is_refused_puts_the_original_back(milter_post
 def test_survivors_are_reinjected_in_chunks_of_smtpd_recipient_limit(milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
     others = [f"u{i}@elsewhere.example" for i in range(5)]
-    qid = tb.send(SENDER, [BOB, *others], subject="many survivors")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, SENDER, [BOB, *others], subject="many survivors")
     tb.main_cf_set(smtpd_recipient_limit="2")
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
@@ -365,9 +357,7 @@ def test_survivors_are_reinjected_in_chunks_of_smtpd_recipient_limit(milter_post
 
 def test_an_admins_hold_stays_on_the_survivors_copy(milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, [BOB, DAVE], subject="held by an admin")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queue_and_wait(env, SENDER, [BOB, DAVE], subject="held by an admin")
     subprocess.run(["/usr/sbin/postsuper", "-c", str(tb.dir), "-h", qid], check=True,
                    capture_output=True, env=tb.env)
 
