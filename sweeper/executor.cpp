@@ -108,8 +108,11 @@ RunSummary Executor::execute(Plan plan) {
     batch.clear();
   }
   if (!batch.empty()) act_on_batch(batch);
-  for (const std::string& queue_id : refusals_.attention())
-    summary_.need_a_person.push_back(queue_id);
+  std::vector<std::string>& people = summary_.need_a_person;
+  for (const std::string& queue_id : refusals_.attention()) {
+    if (std::find(people.begin(), people.end(), queue_id) == people.end())
+      people.push_back(queue_id);
+  }
   return summary_;
 }
 

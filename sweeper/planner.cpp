@@ -155,8 +155,7 @@ void plan_recipient(const Config& config, const PlanInput& input, MessagePlan& m
 // Why a message is left alone this run, or "" when it is not.
 std::string left_alone_because(const PlanInput& input, const RecordedMessage& r) {
   for (const RecordedRecipient& rec : r.recipients) {
-    if (rec.state == RecipientState::attention && rec.id != 0)
-      return "a recipient needs a person (attention)";
+    if (rec.state == RecipientState::attention) return "a recipient needs a person (attention)";
   }
   for (const RecordedRecipient& rec : r.recipients) {
     if (input.in_flight.contains(rec.id)) return "a DSN of its is still in the outbox";

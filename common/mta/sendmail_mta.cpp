@@ -243,6 +243,10 @@ Status SendmailMta::run_checked(const CommandSpec& spec) {
   return ok_status();
 }
 
+Status SendmailMta::lift_quarantine(const std::string& queue_id) {
+  return run_checked(command({"-qQ", "-qI" + queue_id, "-Q"}));
+}
+
 Status SendmailMta::hold(const std::string& queue_id) {
   auto file = find(queue_id);
   if (!file) return file.error();
@@ -320,13 +324,18 @@ Status SendmailMta::take(const HoldRequest& request) {
   const std::string& id = request.listed->queue_id;
   auto file = find(id);
   if (!file) return make_error(file.error().message, ErrorKind::gone);
-  if (request.until_released && !file->quarantined) {
+  const bool quarantine = request.until_released && !file->quarantined;
+  if (quarantine) {
     ETRN_TRY(hold(id));
     file = find(id);
     if (!file) return make_error(file.error().message, ErrorKind::gone);
   }
   auto locked = SendmailQueue::lock(*file);
-  if (!locked) return locked.error();
+  if (!locked) {
+    // Not taken after all: the quarantine just made must not stay.
+    if (quarantine) (void)lift_quarantine(file->queue_id);
+    return locked.error();
+  }
   claims_.insert_or_assign(id, std::move(*locked));
   return ok_status();
 }
@@ -390,7 +399,7 @@ std::vector<Status> SendmailMta::release_held(const std::vector<std::string>& qu
       statuses.push_back(ok_status());
       continue;
     }
-    statuses.push_back(run_checked(command({"-qQ", "-qI" + file->queue_id, "-Q"})));
+    statuses.push_back(lift_quarantine(file->queue_id));
   }
   return statuses;
 }

@@ -105,6 +105,7 @@ class SendmailMta : public Mta {
   Status take(const HoldRequest& request);
   Result<HeldMessage> read_claimed(const QueuedMessage& listed, ContentPart part) const;
   Status run_checked(const CommandSpec& spec);
+  Status lift_quarantine(const std::string& queue_id);
   // Mailer per domain for the listed messages (empty when not asked or failed).
   std::map<std::string, std::string> mailers_by_domain(const std::vector<QueuedMessage>& queue);
 
