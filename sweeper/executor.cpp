@@ -513,9 +513,12 @@ Result<std::vector<Executor::Copy>> Executor::reinject_in_chunks(
     const Held& h, const std::vector<std::string>& addresses) {
   std::vector<Copy> made;
   if (addresses.empty()) return made;
-  auto limit = mta_.recipients_per_copy();
-  if (!limit) return make_error("how many recipients a copy may have: " + limit.error().message);
-  const std::size_t chunk = *limit == 0 ? addresses.size() : *limit;
+  if (!recipients_per_copy_) {
+    auto limit = mta_.recipients_per_copy();
+    if (!limit) return make_error("how many recipients a copy may have: " + limit.error().message);
+    recipients_per_copy_ = *limit;
+  }
+  const std::size_t chunk = *recipients_per_copy_ == 0 ? addresses.size() : *recipients_per_copy_;
   const std::string content = with_reinjected_header(h.copy.content, h.m->queue_id);
   for (std::size_t start = 0; start < addresses.size(); start += chunk) {
     Copy copy;

@@ -122,6 +122,7 @@ class Executor {
   std::string reporting_mta_;
   ExecutorClock clock_;
   RunSummary summary_;
+  std::optional<std::size_t> recipients_per_copy_;  // asked once per run
 };
 
 // Messages acted on together (one postsuper -h, one postcat, one commit,

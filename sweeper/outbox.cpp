@@ -205,6 +205,7 @@ Result<Outbox::SubmissionLog> Outbox::submit_in_children(const std::vector<const
   if (ec) return make_error("create " + spool_directory_ + ": " + ec.message());
   const std::size_t children =
       std::clamp<std::size_t>(rows.size() / kRowsPerSubmissionChild, 1, kSubmissionChildren);
+  mta_.prepare_dsn_submission();
   std::fflush(nullptr);
   std::vector<pid_t> pids;
   std::vector<std::string> logs;

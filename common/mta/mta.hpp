@@ -147,6 +147,10 @@ class Mta {
   // A submitter for many DSNs; it must be used (and destroyed) in the
   // process that opened it. The default submits each with submit_dsn.
   virtual Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter();
+  // Called in the sweeper's own process before it forks the children that
+  // open submitters: what each of them would look up again is looked up
+  // here, once (Postfix: mail_owner).
+  virtual void prepare_dsn_submission() {}
 };
 
 }  // namespace etrn

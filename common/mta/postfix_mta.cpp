@@ -225,18 +225,29 @@ Status PostfixMta::submit_dsn(const std::string& dsn_text, const std::string& re
   return ok_status();
 }
 
+// Looked up once per run (postconf takes a good part of a second on a busy
+// machine, and every submission child would ask again).
 Result<std::optional<RunAs>> PostfixMta::smtp_credentials() {
-  std::vector<std::string> lines;
-  auto result = run(command("postconf", {"-c", commands_.config_directory, "-h", "mail_owner"}),
-                    [&](std::string_view line) { lines.emplace_back(line); });
-  if (!result) return result.error();
-  if (lines.size() != 1 || lines[0].empty()) return make_error("postconf: no mail_owner");
-  auto owner = credentials_of(lines[0]);
+  if (smtp_credentials_) return *smtp_credentials_;
+  auto lines = postconf({"mail_owner"});
+  if (!lines) return lines.error();
+  const std::string& name = lines->front();
+  if (name.empty()) return make_error("postconf: no mail_owner");
+  auto owner = credentials_of(name);
   if (!owner) return owner.error();
-  if (::geteuid() == 0) return std::optional<RunAs>(*owner);
-  if (::geteuid() == owner->uid) return std::optional<RunAs>();
-  return make_error("re-injection must run as root or as mail_owner \"" + lines[0] +
-                    "\": stand-alone `sendmail -bs` would drop RET, ENVID and SMTPUTF8");
+  if (::geteuid() == 0) {
+    smtp_credentials_ = std::optional<RunAs>(*owner);
+  } else if (::geteuid() == owner->uid) {
+    smtp_credentials_ = std::optional<RunAs>();
+  } else {
+    return make_error("re-injection must run as root or as mail_owner \"" + name +
+                      "\": stand-alone `sendmail -bs` would drop RET, ENVID and SMTPUTF8");
+  }
+  return *smtp_credentials_;
+}
+
+void PostfixMta::prepare_dsn_submission() {
+  (void)smtp_credentials();  // an error is reported by the submitter that needs it
 }
 
 Result<CommandSpec> PostfixMta::sendmail_bs() {

@@ -96,6 +96,8 @@ class PostfixMta : public Mta {
   // DSNs over one `sendmail -bs` run as mail_owner (like reinject), which
   // hands each to cleanup directly instead of through postdrop and pickup.
   Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override;
+  // Looks up mail_owner once, so that the submission children need not.
+  void prepare_dsn_submission() override;
 
  private:
   CommandSpec command(const std::string& program, std::vector<std::string> args) const;
@@ -117,6 +119,7 @@ class PostfixMta : public Mta {
 
   PostfixCommands commands_;
   std::shared_ptr<CommandRunner> runner_;
+  std::optional<std::optional<RunAs>> smtp_credentials_;  // once found
 };
 
 }  // namespace etrn

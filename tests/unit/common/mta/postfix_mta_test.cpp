@@ -456,6 +456,18 @@ TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {
       << runner->smtp_transcript;
 }
 
+TEST_F(PostfixMtaTest, LooksUpMailOwnerOnceBeforeTheSubmissionChildrenAreForked) {
+  ETRN_REQUIRE_PREREQUISITE(::geteuid() == 0, "needs root to pick mail_owner credentials");
+  runner->outcomes.push_back({{"root"}});  // postconf -h mail_owner
+  mta.prepare_dsn_submission();
+  runner->smtp_replies = {"220 mx", "250 mx"};
+  auto submitter = mta.open_dsn_submitter();
+  ASSERT_TRUE(submitter.ok()) << submitter.error().message;
+  ASSERT_EQ(runner->calls.size(), 2u) << "one postconf, then sendmail -bs";
+  EXPECT_EQ(runner->calls[1].argv, (Argv{"/usr/sbin/sendmail", "-bs"}));
+  ASSERT_TRUE(runner->calls[1].run_as.has_value());
+}
+
 TEST_F(PostfixMtaTest, DoesNotReinjectWithoutContentOrRecipients) {
   const Envelope envelope{"a@b", ReturnContent::unspecified, "", false};
   EXPECT_FALSE(mta.reinject("", envelope, {{"c@d", {}}}).ok()) << "no content";
