@@ -60,6 +60,8 @@ def main() -> int:
         tb.send("alice@sender.example", "erin@elsewhere.example", subject="Not for an ETRN site")
         env.wait_for_audit(q1, count=2)
         env.wait_for_audit(q2, count=1)
+        tb.wait_until_deferred(q1)  # past Postfix's first attempt: the sweeper
+        tb.wait_until_deferred(q2)  # leaves mail in delivery alone
         print(f"queued as {q1} (bob, carol) and {q2} (dave, urgent)")
 
         banner("What the milter recorded (sqlite3 DB 'select * from etrn_audit')")

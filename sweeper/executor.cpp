@@ -5,10 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "common/dsn/dsn.hpp"
+#include "common/dsn/mime_parts.hpp"
+#include "common/store/sweep_store.hpp"
 #include "common/util/strings.hpp"
 #include "sweeper/kill_point.hpp"
 
@@ -18,8 +19,9 @@ std::string RunSummary::to_string() const {
   return "departed " + std::to_string(departed) + ", adopted " + std::to_string(adopted) +
          ", warned " + std::to_string(warned) + ", expired " + std::to_string(expired) +
          ", DSNs sent " + std::to_string(dsns_sent) + ", removed " + std::to_string(removed) +
-         ", split " + std::to_string(split) + ", recovered " + std::to_string(recovered) +
-         ", errors " + std::to_string(errors.size());
+         ", split " + std::to_string(split) + ", released " + std::to_string(released) +
+         ", recovered " + std::to_string(recovered) + ", errors " + std::to_string(errors.size()) +
+         ", need a person " + std::to_string(need_a_person.size());
 }
 
 std::string with_reinjected_header(const std::string& content, const std::string& old_queue_id) {
@@ -65,40 +67,58 @@ MessageToRecord adoption_record(const MessagePlan& m) {
   return item;
 }
 
+// Not being where it was, or busy, is no error: the next run sees it anew.
+bool moved_on(const Error& error) {
+  return error.kind == ErrorKind::gone || error.kind == ErrorKind::busy;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 }  // namespace
 
 Executor::Executor(const Config& config, Database& db, Mta& mta, Outbox& outbox,
-                   std::string reporting_mta, ExecutorClock clock)
+                   RefusalHandler& refusals, std::string reporting_mta, ExecutorClock clock)
     : config_(config),
       db_(db),
       mta_(mta),
       outbox_(outbox),
+      refusals_(refusals),
       reporting_mta_(std::move(reporting_mta)),
       clock_(clock) {}
 
 RunSummary Executor::execute(Plan plan) {
   reconcile(plan);
+  release_idle(plan.messages);
   std::vector<MessagePlan*> batch;
   for (MessagePlan& m : plan.messages) {
-    if (m.id == 0 || !m.queued) continue;
-    if (m.removal == Removal::split) {
-      Status done = act_alone(m);
-      if (!done) note_error(m, done.error());
-      continue;
+    if (m.needs_person) {
+      spdlog::warn("{}: kept on hold for a person since its failure DSN was refused: {}, or {}",
+                   m.queue_id, mta_.how_to_release_held(m.queue_id),
+                   mta_.how_to_remove_held(m.queue_id));
+      summary_.need_a_person.push_back(m.queue_id);
     }
-    if (!acts_on(m)) continue;
+    if (m.id == 0 || !m.queued || m.release || !m.acts_on_queue()) continue;
     batch.push_back(&m);
     if (batch.size() < kExpiryBatchSize) continue;
-    act_together(batch);
+    act_on_batch(batch);
     batch.clear();
   }
-  if (!batch.empty()) act_together(batch);
+  if (!batch.empty()) act_on_batch(batch);
+  std::vector<std::string>& people = summary_.need_a_person;
+  for (const std::string& queue_id : refusals_.attention()) {
+    if (std::find(people.begin(), people.end(), queue_id) == people.end())
+      people.push_back(queue_id);
+  }
   return summary_;
 }
 
-void Executor::note_error(const MessagePlan& m, const Error& error) {
-  spdlog::error("{}: {}", m.queue_id, error.message);
-  summary_.errors.push_back(m.queue_id + ": " + error.message);
+void Executor::note_error(const MessagePlan& m, const std::string& error) {
+  spdlog::error("{}: {}", m.queue_id, error);
+  summary_.errors.push_back(m.queue_id + ": " + error);
 }
 
 void Executor::reconcile(Plan& plan) {
@@ -112,6 +132,7 @@ void Executor::reconcile(Plan& plan) {
 void Executor::reconcile_message(MessagePlan& m) {
   if (m.adopt && !adopt(m)) return;
   if (m.record_mta_arrival && m.queued) set_mta_arrival(db_, m.id, m.queued->arrival_time);
+  if (m.forget_hold) clear_held_by_sweeper(db_, m.id);
   for (const RecipientPlan& r : m.recipients) {
     if (r.deadlines_changed) update_deadlines(db_, r.id, r.deadlines);
     if (r.action != RecipientAction::depart) continue;
@@ -141,131 +162,235 @@ bool Executor::adopt(MessagePlan& m) {
   return true;
 }
 
-// A split, alone: the delay DSN, hold, the failure DSN, then re-injection.
-Status Executor::act_alone(MessagePlan& m) {
-  if (!with_action(m, RecipientAction::warn).empty())
-    ETRN_TRY(send_dsns({{&m, DsnKind::delayed}}).front());
-  if (!m.queued->held) {
-    ETRN_TRY(mta_.hold(m.queue_id));
-    kill_point("held");
+// Held by the sweeper in a run that died, with nothing left to do: back
+// into delivery.
+void Executor::release_idle(std::vector<MessagePlan>& messages) {
+  std::vector<MessagePlan*> idle;
+  for (MessagePlan& m : messages) {
+    if (!m.release || m.id == 0) continue;
+    idle.push_back(&m);
   }
-  if (!with_action(m, RecipientAction::expire_dsn).empty())
-    ETRN_TRY(send_dsns({{&m, DsnKind::failed}}).front());
-  if (!with_action(m, RecipientAction::expire_silent).empty()) expire_silently({&m});
-  return split(m);
+  put_back(idle);
+  for (MessagePlan* m : idle) {
+    if (m->held_by_sweeper)
+      note_error(*m, "cannot put it back from hold; the next run tries again");
+  }
 }
 
-bool Executor::acts_on(const MessagePlan& m) {
-  for (RecipientAction a :
-       {RecipientAction::warn, RecipientAction::expire_dsn, RecipientAction::expire_silent}) {
-    if (!with_action(m, a).empty()) return true;
-  }
-  return m.removal == Removal::whole;
-}
-
-// Messages that are not split, many at once: their DSNs read, built,
-// committed, submitted and finalized as one batch (send_dsns); then the
-// silent expiries; then one removal of every message whose DSNs went out.
-// A message whose DSN failed is left alone.
-void Executor::act_together(const std::vector<MessagePlan*>& batch) {
-  std::vector<DsnWant> wants;
-  for (MessagePlan* m : batch) {
-    for (DsnKind kind : {DsnKind::delayed, DsnKind::failed}) {
-      if (!with_action(*m, action_reported_by(kind)).empty()) wants.push_back({m, kind});
+void Executor::act_on_batch(const std::vector<MessagePlan*>& batch) {
+  std::vector<Held> held = read_again(take_out_of_delivery(batch));
+  std::vector<Held*> together;
+  std::vector<MessagePlan*> idle;
+  for (Held& h : held) {
+    if (!h.m->acts_on_queue()) {
+      idle.push_back(h.m);  // what was due left the queue meanwhile
+    } else if (h.m->removal == Removal::split) {
+      if (Status done = split(h); !done) note_error(*h.m, done.error().message);
+    } else {
+      together.push_back(&h);
     }
   }
-  std::unordered_set<const MessagePlan*> failed;
-  const std::vector<Status> sent = send_dsns(wants);
-  for (std::size_t i = 0; i < wants.size(); ++i) {
-    if (sent[i] || failed.contains(wants[i].m)) continue;
-    failed.insert(wants[i].m);
-    note_error(*wants[i].m, sent[i].error());
-  }
-  std::vector<MessagePlan*> going_on;
-  for (MessagePlan* m : batch) {
-    if (!failed.contains(m)) going_on.push_back(m);
-  }
-  expire_silently(going_on);
-  remove_all_whole(going_on);
+  report_and_remove(together);
+  put_back(idle);
 }
 
-// Reads the originals (two bulk reads: headers only, whole), builds every
-// DSN, commits them to the outbox at once and has it submit them. A result
-// per want, in order. (A message has a delay and a failure DSN in one run
-// only when it is split, and a split sends each alone.)
-std::vector<Status> Executor::send_dsns(const std::vector<DsnWant>& wants) {
-  const auto originals = read_originals(wants);
-  std::vector<std::optional<std::string>> unusable(wants.size());
-  std::vector<DsnJob> jobs;
-  for (std::size_t i = 0; i < wants.size(); ++i) {
-    const DsnWant& w = wants[i];
-    DsnRequest request{w.m->id, w.m->queue_id, w.m->envelope.sender, w.kind, {}, reporting_mta_};
-    for (const RecipientPlan* r : with_action(*w.m, action_reported_by(w.kind)))
-      request.recipient_ids.push_back(r->id);
-    const Result<std::string>* original = &originals.at(w.m->queue_id);
-    auto build_it = [this, &unusable, i, w,
-                     original](const std::string& id) -> Result<std::string> {
-      if (!*original)
-        return make_error("reading the original for the DSN: " + original->error().message);
-      auto dsn = build(*w.m, w.kind, id, **original);
-      if (!dsn) unusable[i] = dsn.error().message;
-      return dsn;
-    };
-    jobs.push_back({std::move(request), build_it});
+// The hold is on record before the MTA is asked, so that a run that dies
+// after it knows the hold is its own (and finishes or undoes it).
+std::vector<MessagePlan*> Executor::take_out_of_delivery(const std::vector<MessagePlan*>& batch) {
+  std::vector<HoldRequest> requests;
+  {
+    Transaction transaction(db_);
+    for (MessagePlan* m : batch) {
+      if (!m->queued->held) mark_held_by_sweeper(db_, m->id, clock_.real_now);
+      requests.push_back({m->queued, m->removal == Removal::split});
+    }
+    transaction.commit();
   }
+  const std::vector<Status> taken = mta_.hold_all(requests);
+  kill_point("held");
+  std::vector<MessagePlan*> out;
+  std::vector<MessagePlan*> not_ours;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    MessagePlan* m = batch[i];
+    if (taken[i]) {
+      m->held_by_sweeper = m->held_by_sweeper || !m->queued->held;
+      out.push_back(m);
+      continue;
+    }
+    if (!m->queued->held) not_ours.push_back(m);
+    if (moved_on(taken[i].error())) {
+      spdlog::info("{}: not taken out of delivery, left for the next run: {}", m->queue_id,
+                   taken[i].error().message);
+    } else {
+      note_error(*m, "taking it out of delivery: " + taken[i].error().message);
+    }
+  }
+  Transaction transaction(db_);
+  for (MessagePlan* m : not_ours) clear_held_by_sweeper(db_, m->id);
+  transaction.commit();
+  return out;
+}
+
+// RET=HDRS, or a message over bounce_size_limit: only its headers. A split
+// reads the whole message: its survivors get all of it.
+ContentPart Executor::returned_part(const MessagePlan& m) const {
+  const bool headers_only =
+      m.envelope.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
+  return headers_only && m.removal != Removal::split ? ContentPart::headers_only
+                                                     : ContentPart::whole_message;
+}
+
+// Two bulk reads (whole, headers only). A copy that is not the message
+// listed any more is put back as it was.
+std::vector<Executor::Held> Executor::read_again(const std::vector<MessagePlan*>& taken) {
+  std::vector<Held> held;
+  std::vector<MessagePlan*> back;
+  for (ContentPart part : {ContentPart::whole_message, ContentPart::headers_only}) {
+    std::vector<MessagePlan*> group;
+    std::vector<const QueuedMessage*> listed;
+    for (MessagePlan* m : taken) {
+      if (returned_part(*m) != part) continue;
+      group.push_back(m);
+      listed.push_back(m->queued);
+    }
+    if (group.empty()) continue;
+    std::vector<Result<HeldMessage>> copies = mta_.read_held(listed, part);
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      MessagePlan* m = group[i];
+      if (!copies[i]) {
+        if (moved_on(copies[i].error()))
+          spdlog::info("{}: not acted on: {}", m->queue_id, copies[i].error().message);
+        else
+          note_error(*m, "reading it again on hold: " + copies[i].error().message);
+        back.push_back(m);
+        continue;
+      }
+      fit_to_held(*m, copies[i]->envelope);
+      held.push_back(Held{m, std::move(*copies[i]), part});
+    }
+  }
+  put_back(back);
+  return held;
+}
+
+// Back where they were, if the sweeper held them; the mark goes with the
+// hold. A failure keeps the mark: the next run releases it.
+void Executor::put_back(const std::vector<MessagePlan*>& messages) {
+  std::vector<MessagePlan*> ours;
+  std::vector<std::string> ids;
+  for (MessagePlan* m : messages) {
+    if (!m->held_by_sweeper) continue;
+    ours.push_back(m);
+    ids.push_back(m->queue_id);
+  }
+  if (ids.empty()) return;
+  const std::vector<Status> released = mta_.release_held(ids);
+  Transaction transaction(db_);
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    if (!released[i]) {
+      spdlog::warn("{}: {}", ours[i]->queue_id, released[i].error().message);
+      continue;
+    }
+    clear_held_by_sweeper(db_, ours[i]->id);
+    ours[i]->held_by_sweeper = false;
+    ++summary_.released;
+  }
+  transaction.commit();
+}
+
+// Every DSN of the batch at once; then the silent expiries and one removal
+// for the messages whose failure DSN went out; the warned ones go back.
+void Executor::report_and_remove(const std::vector<Held*>& together) {
+  std::vector<DsnWant> wants;
+  for (Held* h : together) {
+    for (DsnKind kind : {DsnKind::delayed, DsnKind::failed}) {
+      if (!with_action(*h->m, action_reported_by(kind)).empty()) wants.push_back({h, kind});
+    }
+  }
+  const std::vector<DsnFate> fates = send_dsns(wants);
+  std::unordered_set<const MessagePlan*> kept;  // their failure DSN did not go out
+  for (std::size_t i = 0; i < wants.size(); ++i) {
+    if (wants[i].kind != DsnKind::failed || fates[i] == DsnFate::sent) continue;
+    kept.insert(wants[i].held->m);
+    if (fates[i] != DsnFate::given_up)
+      note_error(*wants[i].held->m, "its failure DSN is not sent yet; it stays on hold");
+  }
+  std::vector<MessagePlan*> removing;
+  std::vector<MessagePlan*> back;
+  for (Held* h : together) {
+    if (kept.contains(h->m)) continue;
+    (h->m->removal == Removal::whole ? removing : back).push_back(h->m);
+  }
+  expire_silently(removing);
+  remove_from_hold(removing, "expired; removed from the queue");
+  put_back(back);
+}
+
+// Builds every DSN, commits them to the outbox at once and has it deliver
+// them: a fate per want, in order. A DSN that cannot be built whole is
+// built with the original's headers only; if that fails too, it is given up.
+std::vector<DsnFate> Executor::send_dsns(const std::vector<DsnWant>& wants) {
+  std::vector<DsnJob> jobs;
+  jobs.reserve(wants.size());
+  for (const DsnWant& w : wants) jobs.push_back(job_for(w));
   std::vector<Result<OutboxRow>> rows = outbox_.enqueue_all(jobs, clock_.act_now);
-  std::vector<Status> results(wants.size(), ok_status());
+  std::vector<DsnFate> fates(wants.size(), DsnFate::retrying);
   std::vector<OutboxRow> spooled;
   std::vector<std::size_t> spooled_want;
   for (std::size_t i = 0; i < wants.size(); ++i) {
     if (rows[i]) {
-      spooled.push_back(*rows[i]);
+      spooled.push_back(std::move(*rows[i]));
       spooled_want.push_back(i);
-    } else if (unusable[i]) {
-      results[i] = handle_unusable_dsn(*wants[i].m, wants[i].kind, *unusable[i]);
-    } else {
-      results[i] = rows[i].error();
+      continue;
     }
+    if (rows[i].error().kind != ErrorKind::refused) {
+      note_error(*wants[i].held->m, rows[i].error().message);
+      continue;
+    }
+    refusals_.give_up(UndeliverableDsn{jobs[i].request, rows[i].error().message, "", std::nullopt},
+                      clock_.act_now);
+    fates[i] = DsnFate::given_up;
   }
-  const std::vector<Status> delivered = outbox_.deliver_all(spooled, clock_.act_now);
+  std::vector<std::size_t> counts;
+  counts.reserve(spooled.size());
+  for (const OutboxRow& row : spooled) counts.push_back(row.recipient_ids.size());
+  const std::vector<DsnDelivery> delivered =
+      outbox_.deliver_all(std::move(spooled), clock_.act_now);
   for (std::size_t k = 0; k < delivered.size(); ++k) {
     const std::size_t i = spooled_want[k];
-    results[i] = delivered[k];
-    if (!delivered[k]) continue;
+    fates[i] = delivered[k].fate;
+    if (fates[i] != DsnFate::sent) continue;
     ++summary_.dsns_sent;
     int& counter = wants[i].kind == DsnKind::delayed ? summary_.warned : summary_.expired;
-    counter += static_cast<int>(spooled[k].recipient_ids.size());
+    counter += static_cast<int>(counts[k]);
   }
-  return results;
+  return fates;
 }
 
-// The originals the DSNs return, by queue ID: one bulk read for those
-// returned whole, one for those returned as headers only.
-std::unordered_map<std::string, Result<std::string>> Executor::read_originals(
-    const std::vector<DsnWant>& wants) {
-  std::unordered_map<std::string, Result<std::string>> originals;
-  for (ContentPart part : {ContentPart::whole_message, ContentPart::headers_only}) {
-    std::vector<std::string> ids;
-    for (const DsnWant& w : wants) {
-      if (returned_part(*w.m) == part) ids.push_back(w.m->queue_id);
-    }
-    auto contents = mta_.read_contents(ids, part);
-    for (std::size_t i = 0; i < contents.size(); ++i)
-      originals.insert_or_assign(ids[i], std::move(contents[i]));
-  }
-  return originals;
+// The outbox job of one DSN. An error of kind refused from its builder
+// means it cannot be built, even with the original's headers only.
+DsnJob Executor::job_for(const DsnWant& w) {
+  const MessagePlan& m = *w.held->m;
+  DsnRequest request{m.id, m.queue_id, m.envelope.sender, w.kind, {}, reporting_mta_};
+  for (const RecipientPlan* r : with_action(m, action_reported_by(w.kind)))
+    request.recipient_ids.push_back(r->id);
+  const Held* h = w.held;
+  DsnKind kind = w.kind;
+  auto build_it = [this, h, kind](const std::string& id) -> Result<std::string> {
+    auto dsn = build(*h, kind, id, false);
+    if (dsn) return dsn;
+    spdlog::warn("{}: no DSN with the whole original ({}); trying its headers only", h->m->queue_id,
+                 dsn.error().message);
+    auto shorter = build(*h, kind, id, true);
+    if (shorter) return shorter;
+    return make_error("no DSN can be built: " + shorter.error().message, ErrorKind::refused);
+  };
+  return {std::move(request), build_it};
 }
 
-// RET=HDRS, or a message over bounce_size_limit: only its headers.
-ContentPart Executor::returned_part(const MessagePlan& m) const {
-  const bool headers_only =
-      m.envelope.ret == ReturnContent::headers || m.queued->size > config_.bounce_size_limit;
-  return headers_only ? ContentPart::headers_only : ContentPart::whole_message;
-}
-
-Result<std::string> Executor::build(const MessagePlan& m, DsnKind kind,
-                                    const std::string& dsn_message_id,
-                                    const std::string& original) {
+Result<std::string> Executor::build(const Held& h, DsnKind kind, const std::string& dsn_message_id,
+                                    bool headers_only) const {
+  const MessagePlan& m = *h.m;
   DsnInput in;
   in.kind = kind;
   in.reporting_mta = reporting_mta_;
@@ -278,22 +403,10 @@ Result<std::string> Executor::build(const MessagePlan& m, DsnKind kind,
     in.recipients.push_back(
         DsnRecipient{r->address, r->dsn, r->domain, r->deadlines.expires_at, r->policy});
   }
-  in.original = original;
-  in.original_is_headers_only = returned_part(m) == ContentPart::headers_only;
+  in.original = h.copy.content;
+  in.original_is_headers_only = headers_only || h.part == ContentPart::headers_only;
   in.size_limit = static_cast<std::size_t>(config_.bounce_size_limit);
   return build_dsn(in);
-}
-
-Status Executor::handle_unusable_dsn(MessagePlan& m, DsnKind kind, const std::string& reason) {
-  spdlog::warn("{}: no {} DSN possible: {}", m.queue_id,
-               kind == DsnKind::delayed ? "delay" : "failure", reason);
-  if (kind == DsnKind::delayed) return ok_status();
-  for (RecipientPlan& r : m.recipients) {
-    if (r.action != RecipientAction::expire_dsn) continue;
-    r.action = RecipientAction::expire_silent;
-    r.why = "no DSN: " + reason;
-  }
-  return ok_status();
 }
 
 void Executor::expire_silently(const std::vector<MessagePlan*>& messages) {
@@ -309,92 +422,157 @@ void Executor::expire_silently(const std::vector<MessagePlan*>& messages) {
   transaction.commit();
 }
 
-// One removal command for all of them, then one commit for those removed.
-void Executor::remove_all_whole(const std::vector<MessagePlan*>& messages) {
-  std::vector<const MessagePlan*> whole;
+// One removal from hold for all of them, then one commit for those removed.
+// A message not removed stays on hold, marked: the next run removes it.
+void Executor::remove_from_hold(const std::vector<MessagePlan*>& messages,
+                                const std::string& detail) {
+  if (messages.empty()) return;
   std::vector<std::string> ids;
-  for (const MessagePlan* m : messages) {
-    if (m->removal != Removal::whole) continue;
-    whole.push_back(m);
-    ids.push_back(m->queue_id);
-  }
-  if (ids.empty()) return;
-  const std::vector<Status> removed = mta_.remove_all(ids);
+  ids.reserve(messages.size());
+  for (const MessagePlan* m : messages) ids.push_back(m->queue_id);
+  const std::vector<Status> removed = mta_.remove_held(ids);
   Transaction transaction(db_);
-  for (std::size_t i = 0; i < whole.size(); ++i) {
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const MessagePlan& m = *messages[i];
     if (!removed[i]) {
-      note_error(*whole[i], removed[i].error());
+      note_error(m, "removing it from hold failed (" + mta_.how_to_remove_held(m.queue_id) +
+                        "): " + removed[i].error().message);
       continue;
     }
     std::vector<std::string> addresses;
-    for (const RecipientPlan& r : whole[i]->recipients) {
+    for (const RecipientPlan& r : m.recipients) {
       if (r.leaves_queue()) addresses.push_back(r.address);
     }
-    mark_removed(db_, whole[i]->id, whole[i]->queue_id, addresses,
-                 "expired; removed from the queue", clock_.act_now);
+    mark_removed(db_, m.id, m.queue_id, addresses, detail, clock_.act_now);
     ++summary_.removed;
   }
   transaction.commit();
 }
 
-// Survivors first go out in a copy; the original (held) is then marked
-// done before it is removed, so a failed removal leaves it in the hold
-// queue rather than re-injecting its survivors a second time.
-Status Executor::split(const MessagePlan& m) {
-  std::optional<std::string> copy = copy_from_interrupted_run(m);
-  auto new_id = copy ? Result<std::string>(*copy) : reinject_survivors(m);
-  if (!new_id) return new_id.error();
+// Survivors first, in copies; then the DSNs; then the original leaves
+// hold. Nothing is bounced unless the survivors are safe in their copies.
+Status Executor::split(Held& h) {
+  MessagePlan& m = *h.m;
+  auto copies = reinject_survivors(h);
+  if (!copies) {
+    const bool ours = m.held_by_sweeper;
+    put_back({&m});
+    return make_error("re-injecting the survivors failed, nothing was bounced; the original " +
+                      std::string(ours ? "went back where it was" : "stays on hold (an admin's)") +
+                      ": " + copies.error().message);
+  }
   kill_point("reinjected");
-  std::vector<std::int64_t> moving;
-  std::vector<std::string> removed;
-  for (const RecipientPlan& r : m.recipients) {
-    if (r.keeps_waiting() && r.id != 0) moving.push_back(r.id);
-    if (r.leaves_queue()) removed.push_back(r.address);
-  }
-  {
-    Transaction transaction(db_);
-    move_survivors(db_, m.id, *new_id, moving, clock_.real_now);
-    mark_removed(db_, m.id, m.queue_id, removed,
-                 "expired; the other recipients re-injected as " + *new_id, clock_.act_now);
-    transaction.commit();
-  }
+  record_copies(m, *copies);
   ++summary_.split;
-  Status removal = mta_.remove(m.queue_id);
-  if (!removal) {
-    return make_error("survivors re-injected as " + *new_id +
-                      ", but removing the held original failed (" +
-                      mta_.how_to_remove_held(m.queue_id) + "): " + removal.error().message);
+  std::vector<DsnWant> wants;
+  for (DsnKind kind : {DsnKind::delayed, DsnKind::failed}) {
+    if (!with_action(m, action_reported_by(kind)).empty()) wants.push_back({&h, kind});
   }
+  const std::vector<DsnFate> fates = send_dsns(wants);
+  for (std::size_t i = 0; i < wants.size(); ++i) {
+    if (wants[i].kind != DsnKind::failed || fates[i] == DsnFate::sent) continue;
+    if (fates[i] == DsnFate::given_up) return ok_status();
+    return make_error("survivors re-injected; its failure DSN is not sent yet: it stays on hold");
+  }
+  expire_silently({&m});
+  std::vector<std::string> ids;
+  for (const Copy& c : *copies) ids.push_back(c.queue_id);
+  remove_from_hold({&m}, "expired; the other recipients re-injected as " + joined(ids));
   return ok_status();
 }
 
-// A run killed after re-injecting left the copy in the queue: use it
-// rather than delivering the survivors twice.
-std::optional<std::string> Executor::copy_from_interrupted_run(const MessagePlan& m) {
-  for (const std::string& candidate : m.copy_candidates) {
-    auto headers = mta_.read_content(candidate, ContentPart::headers_only);
-    if (!headers || !names_original(*headers, m.queue_id)) continue;
-    spdlog::info("{}: its survivors were re-injected as {} by an interrupted run", m.queue_id,
-                 candidate);
-    return candidate;
+// The copies an interrupted run made, plus new ones for the survivors they
+// do not hold. An admin's hold on the original is put on every copy.
+Result<std::vector<Executor::Copy>> Executor::reinject_survivors(const Held& h) {
+  const MessagePlan& m = *h.m;
+  std::vector<Copy> copies = copies_from_interrupted_run(m);
+  std::vector<std::string> missing;
+  for (const std::string& address : m.survivors) {
+    const bool covered = std::any_of(copies.begin(), copies.end(), [&](const Copy& c) {
+      return std::any_of(c.addresses.begin(), c.addresses.end(),
+                         [&](const std::string& a) { return iequals(a, address); });
+    });
+    if (!covered) missing.push_back(address);
   }
-  return std::nullopt;
+  auto made = reinject_in_chunks(h, missing);
+  if (!made) return made.error();
+  copies.insert(copies.end(), made->begin(), made->end());
+  if (m.queued->held && !m.held_by_sweeper) {
+    for (const Copy& c : copies) {
+      if (Status held = mta_.hold(c.queue_id); !held)
+        note_error(m, "the copy " + c.queue_id +
+                          " of a message on hold is not held: " + held.error().message);
+    }
+  }
+  return copies;
 }
 
-Result<std::string> Executor::reinject_survivors(const MessagePlan& m) {
-  auto content = mta_.read_content(m.queue_id, ContentPart::whole_message);
-  if (!content)
-    return make_error("reading the original to re-inject it: " + content.error().message);
-  auto envelope = mta_.read_envelope(m.queue_id);
-  if (!envelope)
-    return make_error("reading the envelope to re-inject it: " + envelope.error().message);
-  std::vector<ReinjectRecipient> recipients;
-  for (const std::string& address : m.survivors)
-    recipients.push_back({address, envelope->dsn_for(address)});
-  auto new_id = mta_.reinject(with_reinjected_header(*content, m.queue_id), m.envelope, recipients);
-  if (!new_id) return make_error("re-injecting the survivors: " + new_id.error().message);
-  spdlog::info("{}: {} survivor(s) re-injected as {}", m.queue_id, recipients.size(), *new_id);
-  return new_id;
+// Chunks of at most recipients_per_copy (the MTA refuses more in one
+// message). A chunk that fails takes back the copies made before it.
+Result<std::vector<Executor::Copy>> Executor::reinject_in_chunks(
+    const Held& h, const std::vector<std::string>& addresses) {
+  std::vector<Copy> made;
+  if (addresses.empty()) return made;
+  if (!recipients_per_copy_) {
+    auto limit = mta_.recipients_per_copy();
+    if (!limit) return make_error("how many recipients a copy may have: " + limit.error().message);
+    recipients_per_copy_ = *limit;
+  }
+  const std::size_t chunk = *recipients_per_copy_ == 0 ? addresses.size() : *recipients_per_copy_;
+  const std::string content = with_reinjected_header(h.copy.content, h.m->queue_id);
+  for (std::size_t start = 0; start < addresses.size(); start += chunk) {
+    Copy copy;
+    std::vector<ReinjectRecipient> recipients;
+    for (std::size_t i = start; i < std::min(start + chunk, addresses.size()); ++i) {
+      copy.addresses.push_back(addresses[i]);
+      recipients.push_back({addresses[i], h.copy.envelope.dsn_for(addresses[i])});
+    }
+    auto id = mta_.reinject(content, h.copy.envelope.envelope, recipients);
+    if (!id) {
+      for (const Copy& c : made) {
+        if (Status gone = mta_.remove(c.queue_id); !gone)
+          spdlog::error("{}: its copy {} could not be taken back: {}", h.m->queue_id, c.queue_id,
+                        gone.error().message);
+      }
+      return make_error("re-injecting " + std::to_string(recipients.size()) +
+                        " survivor(s): " + id.error().message);
+    }
+    spdlog::info("{}: {} survivor(s) re-injected as {}", h.m->queue_id, recipients.size(), *id);
+    copy.queue_id = *id;
+    made.push_back(std::move(copy));
+  }
+  return made;
+}
+
+// A run killed after re-injecting left its copies in the queue: use them
+// rather than delivering the survivors twice.
+std::vector<Executor::Copy> Executor::copies_from_interrupted_run(const MessagePlan& m) {
+  std::vector<Copy> copies;
+  for (const QueuedMessage* candidate : m.copy_candidates) {
+    auto headers = mta_.read_content(candidate->queue_id, ContentPart::headers_only);
+    if (!headers || !names_original(*headers, m.queue_id)) continue;
+    spdlog::info("{}: survivors were re-injected as {} by an interrupted run", m.queue_id,
+                 candidate->queue_id);
+    Copy copy{candidate->queue_id, {}};
+    for (const QueuedRecipient& r : candidate->recipients) copy.addresses.push_back(r.address);
+    copies.push_back(std::move(copy));
+  }
+  return copies;
+}
+
+// The survivors' rows move to their copies (same state, original clock).
+void Executor::record_copies(const MessagePlan& m, const std::vector<Copy>& copies) {
+  Transaction transaction(db_);
+  for (const Copy& c : copies) {
+    std::vector<std::int64_t> moving;
+    for (const RecipientPlan& r : m.recipients) {
+      const bool in_copy = std::any_of(c.addresses.begin(), c.addresses.end(),
+                                       [&](const std::string& a) { return iequals(a, r.address); });
+      if (r.keeps_waiting() && r.id != 0 && in_copy) moving.push_back(r.id);
+    }
+    if (!moving.empty()) move_survivors(db_, m.id, c.queue_id, moving, clock_.real_now);
+  }
+  transaction.commit();
 }
 
 }  // namespace etrn

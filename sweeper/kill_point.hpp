@@ -5,8 +5,8 @@
 // committed, none submitted), submitting (the submission children
 // started, their sent logs locked), dsn-submitted (the children done, the
 // DSNs not yet finalized), finalized (recorded as sent, the message not
-// yet removed), held (a message to split put on hold), reinjected
-// (survivors re-injected, not yet recorded), child-submitted (in a
+// yet removed), held (a batch taken out of delivery, its hold recorded),
+// reinjected (a split's survivors re-injected, not yet recorded), child-submitted (in a
 // submission child: the MTA accepted a DSN, its id not yet in the sent
 // log). Unset in production; it has no other effect.
 #pragma once

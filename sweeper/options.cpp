@@ -29,7 +29,7 @@ po::options_description described_options() {
       "act as of TIME: epoch seconds, 2026-12-01T09:00:00Z, +49h, +3d");
   po::options_description report("report");
   report.add_options()("json", "one JSON object per line")(
-      "state", po::value<std::string>(), "only queued, warned, expired or departed");
+      "state", po::value<std::string>(), "only queued, warned, expired, departed or attention");
   po::options_description all;
   all.add(global).add(sweep).add(report);
   return all;

@@ -14,9 +14,13 @@
 #include <charconv>
 #include <filesystem>
 #include <sstream>
+#include <unordered_map>
 
+#include "common/dsn/dsn.hpp"
 #include "common/util/posix_file.hpp"
+#include "common/util/time_format.hpp"
 #include "sweeper/kill_point.hpp"
+#include "sweeper/refusal.hpp"
 
 namespace etrn {
 
@@ -59,9 +63,22 @@ void add_logged_ids(const std::string& text, std::unordered_set<std::int64_t>& i
   }
 }
 
+constexpr std::string_view kRefusedMark = "refused ";
+constexpr std::string_view kFailedMark = "failed ";
+constexpr std::size_t kLoggedReasonBytes = 500;
+
+// "refused 17 SMTP end of data: 550 ..." on one line.
+std::string log_line(std::string_view mark, std::int64_t id, std::string reason) {
+  for (char& c : reason) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (reason.size() > kLoggedReasonBytes) reason.resize(kLoggedReasonBytes);
+  return std::string(mark) + std::to_string(id) + " " + reason + "\n";
+}
+
 // The child: one submitter for its share; each accepted DSN's id goes to
-// the log (inherited, locked) before the next is submitted. Never
-// returns; touches no database.
+// the log (inherited, locked) before the next is submitted, and so does
+// each refusal or failure, with why. Never returns; touches no database.
 [[noreturn]] void run_submission_child(Mta& mta, const std::vector<const OutboxRow*>& share,
                                        const Fd& log) {
   bool all = true;
@@ -69,6 +86,8 @@ void add_logged_ids(const std::string& text, std::unordered_set<std::int64_t>& i
     auto submitter = mta.open_dsn_submitter();
     if (!submitter) {
       spdlog::error("outbox: cannot submit DSNs: {}", submitter.error().message);
+      for (const OutboxRow* row : share)
+        (void)write_all(log, log_line(kFailedMark, row->id, submitter.error().message), "sent log");
       _exit(1);
     }
     for (const OutboxRow* row : share) {
@@ -76,6 +95,10 @@ void add_logged_ids(const std::string& text, std::unordered_set<std::int64_t>& i
       if (!submitted) {
         spdlog::error("outbox {}: submitting DSN {}: {}", row->id, row->dsn_message_id,
                       submitted.error().message);
+        const bool refused = submitted.error().kind == ErrorKind::refused;
+        (void)write_all(
+            log, log_line(refused ? kRefusedMark : kFailedMark, row->id, submitted.error().message),
+            "sent log");
         all = false;
         continue;
       }
@@ -85,6 +108,21 @@ void add_logged_ids(const std::string& text, std::unordered_set<std::int64_t>& i
   }  // the submitter ends its conversation here
   if (::fsync(log.get()) != 0) _exit(6);
   _exit(all ? 0 : 1);
+}
+
+// The "refused"/"failed" lines of a sent log: id -> why.
+void add_logged_reasons(const std::string& text, std::string_view mark,
+                        std::unordered_map<std::int64_t, std::string>& reasons) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(mark) || lines.eof()) continue;
+    const std::string_view rest = std::string_view(line).substr(mark.size());
+    std::int64_t id = 0;
+    const auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), id);
+    if (ec != std::errc()) continue;
+    const std::size_t after = static_cast<std::size_t>(end - rest.data());
+    reasons[id] = std::string(rest.substr(std::min(after + 1, rest.size())));
+  }
 }
 
 OutboxRow row_for(const DsnRequest& request, std::int64_t id, EpochSeconds now) {
@@ -103,8 +141,20 @@ OutboxRow row_for(const DsnRequest& request, std::int64_t id, EpochSeconds now) 
 
 }  // namespace
 
-Outbox::Outbox(Database& db, Mta& mta, std::string spool_directory)
-    : db_(db), mta_(mta), spool_directory_(std::move(spool_directory)) {}
+EpochSeconds retry_delay(int failed_attempts) {
+  EpochSeconds delay = kDsnRetryFirst;
+  for (int i = 1; i < failed_attempts && delay < kDsnRetryLongest; ++i) delay *= 2;
+  return std::min(delay, kDsnRetryLongest);
+}
+
+struct Outbox::SubmissionLog {
+  std::unordered_set<std::int64_t> accepted;
+  std::unordered_map<std::int64_t, std::string> refused;
+  std::unordered_map<std::int64_t, std::string> failed;
+};
+
+Outbox::Outbox(Database& db, Mta& mta, std::string spool_directory, RefusalHandler& refusals)
+    : db_(db), mta_(mta), spool_directory_(std::move(spool_directory)), refusals_(refusals) {}
 
 Result<OutboxRow> Outbox::enqueue(const DsnRequest& request, const DsnBuilder& build,
                                   EpochSeconds now) {
@@ -148,27 +198,28 @@ std::vector<Result<OutboxRow>> Outbox::enqueue_all(const std::vector<DsnJob>& jo
 // Up to kSubmissionChildren children, each with its share of the rows:
 // the MTA's fsync of each accepted DSN is what a conversation waits for,
 // and several conversations overlap those waits.
-Result<std::unordered_set<std::int64_t>> Outbox::submit_in_children(
-    const std::vector<OutboxRow>& rows) {
+Result<Outbox::SubmissionLog> Outbox::submit_in_children(const std::vector<const OutboxRow*>& rows,
+                                                         int round) {
   std::error_code ec;
   std::filesystem::create_directories(spool_directory_, ec);
   if (ec) return make_error("create " + spool_directory_ + ": " + ec.message());
   const std::size_t children =
       std::clamp<std::size_t>(rows.size() / kRowsPerSubmissionChild, 1, kSubmissionChildren);
+  mta_.prepare_dsn_submission();
   std::fflush(nullptr);
   std::vector<pid_t> pids;
   std::vector<std::string> logs;
   for (std::size_t k = 0; k < children; ++k) {
     const std::string log = spool_directory_ + "/" + std::string(kSentLogPrefix) +
-                            std::to_string(rows.front().id) + "-" + std::to_string(k) +
-                            std::string(kSentLogSuffix);
+                            std::to_string(rows.front()->id) + "-" + std::to_string(round) + "-" +
+                            std::to_string(k) + std::string(kSentLogSuffix);
     // Locked before the fork, so no child ever runs with its log unlocked.
     std::optional<Fd> fd = create_locked_log(log);
     if (!fd) break;  // the children started still do their share; the rest waits
     const pid_t pid = ::fork();
     if (pid == 0) {
       std::vector<const OutboxRow*> share;
-      for (std::size_t i = k; i < rows.size(); i += children) share.push_back(&rows[i]);
+      for (std::size_t i = k; i < rows.size(); i += children) share.push_back(rows[i]);
       run_submission_child(mta_, share, *fd);
     }
     fd->reset();  // the child's copy keeps the lock
@@ -184,11 +235,15 @@ Result<std::unordered_set<std::int64_t>> Outbox::submit_in_children(
   }
   finished_.insert(finished_.end(), logs.begin(), logs.end());
   if (pids.empty()) return make_error("cannot start a submission child: " + errno_text());
-  std::unordered_set<std::int64_t> accepted;
+  SubmissionLog report;
   for (const std::string& log : logs) {
-    if (auto text = read_file(log)) add_logged_ids(*text, accepted);
+    auto text = read_file(log);
+    if (!text) continue;
+    add_logged_ids(*text, report.accepted);
+    add_logged_reasons(*text, kRefusedMark, report.refused);
+    add_logged_reasons(*text, kFailedMark, report.failed);
   }
-  return accepted;
+  return report;
 }
 
 void Outbox::finalize_all(const std::vector<const OutboxRow*>& rows, EpochSeconds now) {
@@ -197,35 +252,101 @@ void Outbox::finalize_all(const std::vector<const OutboxRow*>& rows, EpochSecond
   transaction.commit();
 }
 
-// Whatever the children's exit status, their logs say which DSNs the MTA took.
-std::vector<Status> Outbox::deliver_all(const std::vector<OutboxRow>& rows, EpochSeconds now) {
-  if (rows.empty()) return {};
-  auto accepted = submit_in_children(rows);
+// Whatever the children's exit status, their logs say which DSNs the MTA
+// took. A second round submits the refused ones cut down to headers.
+std::vector<DsnDelivery> Outbox::deliver_all(std::vector<OutboxRow> rows, EpochSeconds now) {
+  std::vector<DsnDelivery> fates(rows.size());
+  std::vector<std::size_t> pending(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) pending[i] = i;
+  for (int round = 0; !pending.empty(); ++round)
+    pending = deliver_round(rows, pending, fates, round, now);
+  return fates;
+}
+
+std::vector<std::size_t> Outbox::deliver_round(std::vector<OutboxRow>& rows,
+                                               const std::vector<std::size_t>& pending,
+                                               std::vector<DsnDelivery>& fates, int round,
+                                               EpochSeconds now) {
+  std::vector<const OutboxRow*> batch;
+  batch.reserve(pending.size());
+  for (std::size_t i : pending) batch.push_back(&rows[i]);
+  auto log = submit_in_children(batch, round);
   kill_point("dsn-submitted");
-  std::vector<Status> statuses;
   std::vector<const OutboxRow*> sent;
-  for (const OutboxRow& row : rows) {
-    if (accepted && accepted->contains(row.id)) {
-      sent.push_back(&row);
-      statuses.push_back(ok_status());
-      continue;
-    }
-    statuses.push_back(make_error("DSN " + row.dsn_message_id + " was not accepted by the MTA (" +
-                                  (accepted ? "see the log" : accepted.error().message) +
-                                  "); it stays in the outbox for the next run"));
+  for (std::size_t i : pending) {
+    if (log && log->accepted.contains(rows[i].id)) sent.push_back(&rows[i]);
   }
   try {
     finalize_all(sent, now);
   } catch (const DatabaseError& e) {
-    for (Status& status : statuses) {
-      if (status)
-        status = make_error(
-            std::string("DSN sent, but recording that failed (the next run will): ") + e.what());
-    }
-    return statuses;
+    for (std::size_t i : pending)
+      fates[i] = {DsnFate::unrecorded, std::string("recording the DSNs failed: ") + e.what()};
+    return {};
   }
   kill_point("finalized");
-  return statuses;
+  std::vector<std::size_t> again;
+  for (std::size_t i : pending) {
+    OutboxRow& row = rows[i];
+    if (log && log->accepted.contains(row.id)) {
+      fates[i] = {DsnFate::sent, ""};
+      continue;
+    }
+    std::string why =
+        "not submitted: " + (log ? std::string("the child ended early") : log.error().message);
+    const bool refused = log && log->refused.contains(row.id);
+    if (refused) why = log->refused.at(row.id);
+    if (log && log->failed.contains(row.id)) why = log->failed.at(row.id);
+    const bool was_headers_only = row.headers_only;
+    try {
+      fates[i] = handle_unaccepted(row, why, refused, now);
+    } catch (const DatabaseError& e) {
+      fates[i] = {DsnFate::unrecorded, why + "; recording that failed: " + e.what()};
+      continue;
+    }
+    if (row.headers_only && !was_headers_only) again.push_back(i);
+  }
+  return again;
+}
+
+// Refused, or failed once too often: once more as headers only, else given
+// up. Otherwise: tried again later.
+DsnDelivery Outbox::handle_unaccepted(OutboxRow& row, const std::string& why, bool refused,
+                                      EpochSeconds now) {
+  spdlog::warn("{}: DSN {} not accepted: {}", row.queue_id, row.dsn_message_id, why);
+  if (!refused && row.attempts + 1 < kMaxDsnAttempts) {
+    reschedule(row, why, now);
+    return {DsnFate::retrying, why};
+  }
+  const std::string reason =
+      refused ? why : "not accepted " + std::to_string(kMaxDsnAttempts) + " times: " + why;
+  if (!row.headers_only) {
+    auto shorter = headers_only_dsn(row.dsn_text);
+    if (shorter) {
+      shorten_outbox_text(db_, row.id, *shorter);
+      row.dsn_text = std::move(*shorter);
+      row.headers_only = true;
+      return {DsnFate::retrying, reason + "; trying again with the headers only"};
+    }
+  }
+  const DsnRequest dsn{row.message_id, row.queue_id, row.sender, row.kind, row.recipient_ids, ""};
+  refusals_.give_up(UndeliverableDsn{dsn, reason, row.dsn_text, row.id}, now);
+  return {DsnFate::given_up, reason};
+}
+
+void Outbox::reschedule(const OutboxRow& row, const std::string& why, EpochSeconds now) {
+  const int attempt = row.attempts + 1;
+  const EpochSeconds next = now + retry_delay(attempt);
+  Transaction transaction(db_);
+  reschedule_outbox(db_, row, next, why);
+  for (std::int64_t id : row.recipient_ids) {
+    if (auto ref = recipient_ref(db_, id)) {
+      append_event(db_, now, ref->queue_id, ref->address, "dsn_deferred",
+                   "DSN <" + row.dsn_message_id + "> not accepted (attempt " +
+                       std::to_string(attempt) + "): " + why + "; next attempt " +
+                       format_iso8601(next));
+    }
+  }
+  transaction.commit();
 }
 
 void Outbox::remove_finished_files() {
@@ -278,9 +399,38 @@ void Outbox::remove_orphans() {
   }
 }
 
-Result<int> Outbox::recover(EpochSeconds now) {
+Status Outbox::still_queued(const OutboxRow& row) {
+  auto queued = mta_.read_envelope(row.queue_id);
+  if (!queued) return queued.error();
+  if (row.mta_arrival_time && queued->arrival_time &&
+      *queued->arrival_time != *row.mta_arrival_time)
+    return make_error("its queue ID now names another message", ErrorKind::gone);
+  if (queued->in_delivery) return make_error("the MTA is delivering it now", ErrorKind::busy);
+  return ok_status();
+}
+
+void Outbox::drop(const OutboxRow& row, const std::string& why, EpochSeconds now) {
+  const std::string detail = std::string(row.kind == DsnKind::delayed ? "delay" : "failure") +
+                             " DSN <" + row.dsn_message_id + "> not sent: the message left the " +
+                             "queue first (" + why + ")";
+  spdlog::info("{}: {}", row.queue_id, detail);
+  Transaction transaction(db_);
+  close_outbox(db_, row.id, now, detail);
+  for (std::int64_t id : row.recipient_ids) {
+    if (auto ref = recipient_ref(db_, id))
+      append_event(db_, now, ref->queue_id, ref->address, "dsn_dropped", detail);
+  }
+  transaction.commit();
+}
+
+Recovery Outbox::recover(EpochSeconds now) {
+  Recovery report;
   auto accepted = read_sent_logs();
-  if (!accepted) return accepted.error();
+  if (!accepted) {
+    report.problems.push_back("DSNs of an interrupted run wait for the next run: " +
+                              accepted.error().message);
+    return report;
+  }
   std::vector<OutboxRow> rows = unsent_outbox(db_);
   std::vector<const OutboxRow*> done;
   std::vector<OutboxRow> again;
@@ -292,19 +442,31 @@ Result<int> Outbox::recover(EpochSeconds now) {
       done.push_back(&row);
       continue;
     }
-    if (legacy) ETRN_TRY(load_legacy_text(row));
+    if (row.next_attempt_at && *row.next_attempt_at > now) continue;  // in flight, not due
+    Status ready = legacy ? load_legacy_text(row) : ok_status();
+    if (ready) ready = still_queued(row);
+    if (!ready && ready.error().kind == ErrorKind::gone) {
+      drop(row, ready.error().message, now);
+      ++report.dropped;
+      continue;
+    }
+    if (!ready) {
+      report.problems.push_back(row.queue_id + ": its DSN waits: " + ready.error().message);
+      continue;
+    }
     spdlog::info("outbox {}: DSN {} was never accepted; submitting it again", row.id,
                  row.dsn_message_id);
     again.push_back(row);
   }
-  try {
-    finalize_all(done, now);
-  } catch (const DatabaseError& e) {
-    return make_error(std::string("recording DSNs sent before a crash: ") + e.what());
-  }
+  finalize_all(done, now);
+  report.finished = static_cast<int>(done.size());
   remove_orphans();
-  for (const Status& status : deliver_all(again, now)) ETRN_TRY(status);
-  return static_cast<int>(rows.size());
+  for (const DsnDelivery& delivery : deliver_all(std::move(again), now)) {
+    if (delivery.fate == DsnFate::sent) ++report.finished;
+    if (delivery.fate == DsnFate::retrying || delivery.fate == DsnFate::unrecorded)
+      report.problems.push_back("a DSN of an interrupted run waits: " + delivery.detail);
+  }
+  return report;
 }
 
 }  // namespace etrn

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "common/util/strings.hpp"
+
 namespace etrn {
 
 std::string_view to_string(RecipientAction a) {
@@ -33,7 +35,12 @@ bool RecipientPlan::leaves_queue() const {
 }
 
 bool RecipientPlan::keeps_waiting() const {
-  return is_waiting(state) && (action == RecipientAction::none || action == RecipientAction::warn);
+  return is_still_queued(state) &&
+         (action == RecipientAction::none || action == RecipientAction::warn);
+}
+
+bool RecipientPlan::acted_on() const {
+  return action == RecipientAction::warn || leaves_queue();
 }
 
 bool RecipientPlan::changes_something() const {
@@ -59,6 +66,7 @@ bool MessagePlan::has(RecipientAction a) const {
 
 bool MessagePlan::changes_something() const {
   if (adopt || done || record_mta_arrival || removal != Removal::none) return true;
+  if (release || forget_hold || needs_person || !left_alone_because.empty()) return true;
   return std::any_of(recipients.begin(), recipients.end(),
                      [](const RecipientPlan& r) { return r.changes_something(); });
 }
@@ -66,6 +74,50 @@ bool MessagePlan::changes_something() const {
 bool MessagePlan::keeps_waiting() const {
   return std::any_of(recipients.begin(), recipients.end(),
                      [](const RecipientPlan& r) { return r.keeps_waiting(); });
+}
+
+bool MessagePlan::acts_on_queue() const {
+  return removal != Removal::none ||
+         std::any_of(recipients.begin(), recipients.end(),
+                     [](const RecipientPlan& r) { return r.acted_on(); });
+}
+
+void MessagePlan::decide_removal(const std::vector<std::string>& queued_addresses) {
+  survivors.clear();
+  removal = Removal::none;
+  std::vector<std::string_view> removed;
+  for (const RecipientPlan& r : recipients) {
+    if (r.leaves_queue()) removed.push_back(r.address);
+  }
+  if (removed.empty()) return;
+  for (const std::string& q : queued_addresses) {
+    const bool goes = std::any_of(removed.begin(), removed.end(),
+                                  [&q](std::string_view a) { return iequals(a, q); });
+    if (!goes) survivors.push_back(q);
+  }
+  removal = survivors.empty() ? Removal::whole : Removal::split;
+}
+
+void fit_to_held(MessagePlan& m, const QueuedEnvelope& held) {
+  m.envelope.sender = held.envelope.sender;
+  std::vector<std::string> addresses;
+  for (const QueuedEnvelope::Recipient& q : held.recipients) addresses.push_back(q.address);
+  for (RecipientPlan& r : m.recipients) {
+    if (!r.acted_on()) continue;
+    const bool there = std::any_of(addresses.begin(), addresses.end(),
+                                   [&r](const std::string& a) { return iequals(a, r.address); });
+    if (!there) {
+      r.action = RecipientAction::none;
+      r.why = "no longer in the queue when held";
+    } else if (m.envelope.sender.empty() && r.action == RecipientAction::expire_dsn) {
+      r.action = RecipientAction::expire_silent;
+      r.why = "no DSN: null sender";
+    } else if (m.envelope.sender.empty() && r.action == RecipientAction::warn) {
+      r.action = RecipientAction::none;
+      r.why = "no delay DSN: null sender";
+    }
+  }
+  m.decide_removal(addresses);
 }
 
 }  // namespace etrn

@@ -55,9 +55,12 @@ struct RecipientPlan {
   // Expired (now or in an earlier run): taken out of the queue, with the
   // whole message or split off it.
   bool leaves_queue() const;
-  // Still waiting for its site after this run: it stays queued (on a
-  // split, in the re-injected copy).
+  // Still in the queue after this run (waiting for its site, or in
+  // attention): it stays queued (on a split, in the re-injected copy).
   bool keeps_waiting() const;
+  // Reported on or taken out of the queue this run: the message must be
+  // taken out of delivery first.
+  bool acted_on() const;
   // Something to do or to write for it: an action, or new deadlines.
   bool changes_something() const;
 };
@@ -81,19 +84,45 @@ struct MessagePlan {
   bool record_mta_arrival = false;  // first match: store queued->arrival_time
   bool adopt = false;
   bool done = false;  // the sweeper has nothing left to do with this row
+  // The sweeper put it on hold (now, or in a run that died before removing
+  // or releasing it): a hold to finish or undo, never an admin's.
+  bool held_by_sweeper = false;
+  // Held by the sweeper with nothing left to do: put it back (postsuper -H).
+  bool release = false;
+  // Recorded as held by the sweeper but not held in the queue (released,
+  // or a Sendmail lock that ended with its run): the mark goes.
+  bool forget_hold = false;
+  // Why nothing is reported or removed this run although something is
+  // due: a DSN of its is still in the outbox, or a recipient is in attention.
+  std::string left_alone_because;
+  // A recipient in attention and the message still on hold: a person must act.
+  bool needs_person = false;
   std::vector<RecipientPlan> recipients;
   Removal removal = Removal::none;
   std::vector<std::string> survivors;  // queued addresses re-injected on a split
-  // On a split: queued messages that may be this message's copy from a run
-  // killed after re-injecting (same sender, exactly the survivors, not
-  // older); the executor checks their X-ETRN-Sweeper-Reinjected header.
-  std::vector<std::string> copy_candidates;
+  // On a split: queued messages that may be this message's copies from a
+  // run killed after re-injecting (same sender, only survivors, not older);
+  // the executor checks their X-ETRN-Sweeper-Reinjected header.
+  std::vector<const QueuedMessage*> copy_candidates;  // entries of PlanInput::queue
 
   bool has(RecipientAction a) const;
   bool changes_something() const;
   // Some recipient keeps waiting for its site.
   bool keeps_waiting() const;
+  // Something to report or remove: the expiry protocol takes it out of
+  // delivery first.
+  bool acts_on_queue() const;
+  // Whole removal, a split or nothing, from the addresses the queue holds
+  // for it (the listing's, or after the hold the held copy's): fills
+  // survivors and removal.
+  void decide_removal(const std::vector<std::string>& queued_addresses);
 };
+
+// Fits a message's plan to its held copy, read again after the hold (the
+// expiry protocol): a recipient no longer in it is left alone (it left
+// the queue meanwhile; the next run sees it gone), the DSNs go to the sender
+// as the MTA queued it, and survivors and removal follow what the copy holds.
+void fit_to_held(MessagePlan& m, const QueuedEnvelope& held);
 
 // Two recorded rows for the same queued message (the milter recorded a
 // re-injected message after the sweeper moved its recipients there).

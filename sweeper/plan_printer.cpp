@@ -12,11 +12,15 @@ std::string message_verb(const MessagePlan& m) {
   std::string verb;
   if (m.adopt) verb += "adopt; ";
   if (!m.queued) verb += "gone from the queue; ";
-  if (m.removal == Removal::whole) verb += "remove from the queue; ";
+  if (!m.left_alone_because.empty()) verb += "left alone: " + m.left_alone_because + "; ";
+  if (m.needs_person) verb += "kept on hold for a person; ";
+  if (m.release) verb += "put back from the sweeper's hold; ";
+  if (m.removal == Removal::whole) verb += "hold, remove from the queue; ";
   if (m.removal == Removal::split) {
     verb += "hold, re-inject " + std::to_string(m.survivors.size()) +
             " other recipient(s), remove the original; ";
   }
+  if (m.removal == Removal::none && m.acts_on_queue()) verb += "hold, then put back; ";
   if (verb.empty()) verb = "update; ";
   return verb.substr(0, verb.size() - 2);
 }

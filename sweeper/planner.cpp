@@ -92,37 +92,22 @@ void apply_timing(const Config& config, EpochSeconds now, const MessagePlan& m,
   }
 }
 
-// Whole removal, a split, or nothing, from what the queue still holds.
-void decide_removal(MessagePlan& m) {
-  std::vector<std::string> removed;
-  for (const RecipientPlan& r : m.recipients) {
-    if (r.leaves_queue()) removed.push_back(r.address);
-  }
-  if (removed.empty() || !m.queued) return;
-  for (const QueuedRecipient& q : m.queued->recipients) {
-    const bool goes = std::any_of(removed.begin(), removed.end(),
-                                  [&q](const std::string& a) { return iequals(a, q.address); });
-    if (!goes) m.survivors.push_back(q.address);
-  }
-  m.removal = m.survivors.empty() ? Removal::whole : Removal::split;
-}
-
-bool same_addresses(const std::vector<QueuedRecipient>& queued,
-                    const std::vector<std::string>& addresses) {
-  if (queued.size() != addresses.size()) return false;
-  return std::all_of(queued.begin(), queued.end(), [&](const QueuedRecipient& q) {
-    return std::any_of(addresses.begin(), addresses.end(),
-                       [&q](const std::string& a) { return iequals(a, q.address); });
-  });
+// Every queued recipient is one of `addresses` (a copy holds a chunk of the survivors).
+bool all_among(const std::vector<QueuedRecipient>& queued,
+               const std::vector<std::string>& addresses) {
+  return !queued.empty() &&
+         std::all_of(queued.begin(), queued.end(), [&](const QueuedRecipient& q) {
+           return std::any_of(addresses.begin(), addresses.end(),
+                              [&q](const std::string& a) { return iequals(a, q.address); });
+         });
 }
 
 void find_copy_candidates(MessagePlan& m, const std::vector<QueuedMessage>& queue) {
   if (m.removal != Removal::split) return;
   for (const QueuedMessage& q : queue) {
     if (q.queue_id == m.queue_id || q.sender != m.queued->sender) continue;
-    if (q.arrival_time < m.queued->arrival_time || !same_addresses(q.recipients, m.survivors))
-      continue;
-    m.copy_candidates.push_back(q.queue_id);
+    if (q.arrival_time < m.queued->arrival_time || !all_among(q.recipients, m.survivors)) continue;
+    m.copy_candidates.push_back(&q);
   }
 }
 
@@ -147,20 +132,46 @@ RecipientPlan recipient_from(const RecordedRecipient& r) {
   return p;
 }
 
+// `left_alone`: the message waits for a DSN in flight or a person, so
+// nothing is warned, expired or removed; departures and deadlines go on.
 void plan_recipient(const Config& config, const PlanInput& input, MessagePlan& m,
-                    const RecordedRecipient& rec) {
+                    const RecordedRecipient& rec, bool left_alone) {
   RecipientPlan p = recipient_from(rec);
-  if (is_waiting(rec.state)) {
+  if (is_still_queued(rec.state)) {
     if (!queued_for(*m.queued, rec.address)) {
       p.action = RecipientAction::depart;
-    } else {
+    } else if (is_waiting(rec.state)) {
       apply_timing(config, input.now, m, rec.state, p);
       p.deadlines_changed = p.deadlines != rec.deadlines;
+      if (left_alone) p.action = RecipientAction::none;
     }
-  } else if (rec.state == RecipientState::expired && queued_for(*m.queued, rec.address)) {
+  } else if (rec.state == RecipientState::expired && queued_for(*m.queued, rec.address) &&
+             !left_alone) {
     p.action = RecipientAction::already_expired;
   }
   m.recipients.push_back(std::move(p));
+}
+
+// Why a message is left alone this run, or "" when it is not.
+std::string left_alone_because(const PlanInput& input, const RecordedMessage& r) {
+  for (const RecordedRecipient& rec : r.recipients) {
+    if (rec.state == RecipientState::attention) return "a recipient needs a person (attention)";
+  }
+  for (const RecordedRecipient& rec : r.recipients) {
+    if (input.in_flight.contains(rec.id)) return "a DSN of its is still in the outbox";
+  }
+  return "";
+}
+
+// The sweeper's hold, as the record and the queue see it: finish or undo it.
+void settle_hold(const RecordedMessage& r, const QueuedMessage& q, MessagePlan& m) {
+  if (!r.held_by_sweeper) return;
+  if (!q.held) {
+    m.forget_hold = true;
+    return;
+  }
+  m.held_by_sweeper = true;
+  m.release = m.left_alone_because.empty() && !m.acts_on_queue();
 }
 
 // A recorded message that is no longer queued: its waiting recipients departed.
@@ -169,7 +180,7 @@ std::optional<MessagePlan> plan_gone(const PlanInput& input, const RecordedMessa
   MessagePlan m = message_from(r);
   m.done = true;
   for (const RecordedRecipient& rec : r.recipients) {
-    if (!is_waiting(rec.state)) continue;
+    if (!is_still_queued(rec.state)) continue;
     RecipientPlan p = recipient_from(rec);
     p.action = RecipientAction::depart;
     m.recipients.push_back(std::move(p));
@@ -177,15 +188,30 @@ std::optional<MessagePlan> plan_gone(const PlanInput& input, const RecordedMessa
   return m;
 }
 
+std::vector<std::string> addresses_of(const QueuedMessage& q) {
+  std::vector<std::string> addresses;
+  for (const QueuedRecipient& r : q.recipients) addresses.push_back(r.address);
+  return addresses;
+}
+
 MessagePlan plan_queued(const Config& config, const PlanInput& input, const RecordedMessage& r,
                         const QueuedMessage& q) {
   MessagePlan m = message_from(r);
   m.queued = &q;
   m.record_mta_arrival = !r.mta_arrival_time.has_value();
-  for (const RecordedRecipient& rec : r.recipients) plan_recipient(config, input, m, rec);
-  decide_removal(m);
+  m.left_alone_because = left_alone_because(input, r);
+  const bool left_alone = !m.left_alone_because.empty();
+  for (const RecordedRecipient& rec : r.recipients)
+    plan_recipient(config, input, m, rec, left_alone);
+  if (!left_alone) m.decide_removal(addresses_of(q));
   find_copy_candidates(m, input.queue);
-  m.done = !m.keeps_waiting() && m.removal == Removal::none;
+  settle_hold(r, q, m);
+  m.needs_person =
+      q.held &&
+      std::any_of(r.recipients.begin(), r.recipients.end(), [&](const RecordedRecipient& rec) {
+        return rec.state == RecipientState::attention && queued_for(q, rec.address);
+      });
+  m.done = !m.keeps_waiting() && m.removal == Removal::none && !m.release;
   return m;
 }
 
@@ -209,7 +235,7 @@ MessagePlan plan_adoption(const Config& config, const PlanInput& input, const Ad
     apply_timing(config, input.now, m, RecipientState::queued, p);
     m.recipients.push_back(std::move(p));
   }
-  decide_removal(m);
+  m.decide_removal(addresses_of(q));
   find_copy_candidates(m, input.queue);
   return m;
 }

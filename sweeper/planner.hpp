@@ -9,10 +9,18 @@
 // queue's arrival time equal to the recorded mta_arrival_time once known;
 // before that, within kArrivalTolerance of the recorded arrival time
 // (Postfix reuses short queue IDs, so the ID alone is not enough).
+//
+// A busy entry (the MTA may be delivering it) is neither acted on, nor
+// departed, nor adopted. A message with a DSN in flight or a recipient in
+// attention is left alone (departures and new deadlines aside). A message
+// the sweeper held in a run that died, with nothing left to do, is
+// released.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "common/config/config.hpp"
@@ -45,6 +53,10 @@ struct PlanInput {
   std::vector<QueuedMessage> queue;
   // The adoption candidates whose queue files could be read.
   std::vector<Adoption> adoptions;
+  // Recipients whose DSN is still in the outbox (not sent, not given up):
+  // no other DSN is planned for them, and their message is left as it is
+  // until it went out.
+  std::unordered_set<std::int64_t> in_flight;
 };
 
 // Queue entries with ETRN-only recipients that no recorded message

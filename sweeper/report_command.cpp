@@ -55,8 +55,9 @@ int run_report(const Config& config, ReportFormat format, const std::optional<st
   if (state) {
     wanted = parse_recipient_state(*state);
     if (!wanted) {
-      throw FatalError(ExitCode::usage,
-                       "unknown state '" + *state + "' (want queued, warned, expired or departed)");
+      throw FatalError(
+          ExitCode::usage,
+          "unknown state '" + *state + "' (want queued, warned, expired, departed or attention)");
     }
   }
   auto db = open_database_for_reading(config.database);

@@ -7,12 +7,12 @@
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <ctime>
 #include <filesystem>
 #include <iostream>
 
+#include "common/config/config_values.hpp"
 #include "common/mta/postfix_mta.hpp"
 #include "common/mta/sendmail_mta.hpp"
 #include "common/store/database.hpp"
@@ -21,6 +21,7 @@
 #include "sweeper/outbox.hpp"
 #include "sweeper/plan_printer.hpp"
 #include "sweeper/planner.hpp"
+#include "sweeper/refusal.hpp"
 #include "sweeper/run_lock.hpp"
 #include "sweeper/time_spec.hpp"
 
@@ -51,7 +52,10 @@ PlanInput gather(const Config& config, Database* db, Mta& mta, EpochSeconds act_
   PlanInput input;
   input.now = act_now;
   input.real_now = real_now;
-  if (db != nullptr) input.recorded = load_open_messages(*db);
+  if (db != nullptr) {
+    input.recorded = load_open_messages(*db);
+    for (std::int64_t id : in_flight_recipient_ids(*db)) input.in_flight.insert(id);
+  }
   input.queue = list_queue(mta);
   for (const QueuedMessage* q : adoption_candidates(config, input.recorded, input.queue)) {
     auto envelope = mta.read_envelope(q->queue_id);
@@ -108,29 +112,43 @@ int dry_run(const Config& config, Mta& mta, EpochSeconds act_now, EpochSeconds r
   return 0;
 }
 
+// 0: all done; 1: done, but messages need a person (attention); 75:
+// something is left for the next run.
+int exit_status_of(const RunSummary& summary) {
+  if (!summary.need_a_person.empty()) {
+    spdlog::error(
+        "{} message(s) kept on hold need a person: {}", summary.need_a_person.size(),
+        summary.need_a_person.front() + (summary.need_a_person.size() > 1 ? " and others" : ""));
+    return kExitNeedsAPerson;
+  }
+  if (summary.errors.empty()) return 0;
+  spdlog::error("{} message(s) not finished; the next run retries them", summary.errors.size());
+  return to_int(ExitCode::temp_fail);
+}
+
 int sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeconds act_now,
           EpochSeconds real_now) {
   RunLock lock(config.database + ".lock");
   auto db = open_for_writing(config.database);
-  Outbox outbox(*db, mta, spool_directory_for(config.database));
-  auto recovered = outbox.recover(act_now);
-  if (!recovered) {
-    throw FatalError(ExitCode::temp_fail,
-                     "finishing the DSNs of an interrupted run: " + recovered.error().message);
-  }
+  const std::string reporting_mta = reporting_mta_for(config, mta);
+  RefusalHandler refusals(*db, mta, config.postmaster, reporting_mta);
+  Outbox outbox(*db, mta, spool_directory_for(config.database), refusals);
+  const Recovery recovered = outbox.recover(act_now);
   warn_about_lifetimes(config, mta);
   const PlanInput input =
       gather(config, db.get(), mta, act_now, real_now);  // the plan points into it
   Plan plan = plan_sweep(config, input);
-  Executor executor(config, *db, mta, outbox, reporting_mta_for(config),
+  Executor executor(config, *db, mta, outbox, refusals, reporting_mta,
                     ExecutorClock{act_now, real_now});
   RunSummary summary = executor.execute(std::move(plan));
   outbox.remove_finished_files();
-  summary.recovered = *recovered;
+  summary.recovered = recovered.finished;
+  for (const std::string& problem : recovered.problems) {
+    spdlog::warn("{}", problem);
+    summary.errors.push_back(problem);
+  }
   if (options.verbose) std::cout << summary.to_string() << "\n";
-  if (summary.errors.empty()) return 0;
-  spdlog::error("{} message(s) not finished; the next run retries them", summary.errors.size());
-  return to_int(ExitCode::temp_fail);
+  return exit_status_of(summary);
 }
 
 }  // namespace
@@ -140,11 +158,19 @@ std::unique_ptr<Mta> make_mta(const Config& config) {
   return std::make_unique<PostfixMta>(config);
 }
 
-std::string reporting_mta_for(const Config& config) {
+std::string reporting_mta_for(const Config& config, Mta& mta) {
   if (!config.reporting_mta.empty()) return config.reporting_mta;
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
+  auto own = mta.own_host_name();
+  if (!own)
+    throw FatalError(
+        ExitCode::unavailable,
+        "cannot ask the MTA for its host name (set reporting_mta): " + own.error().message);
+  auto name = parse_host_name(*own);
+  if (!name)
+    throw FatalError(ExitCode::config, "the MTA's own host name will not do for Reporting-MTA " +
+                                           std::string("(set reporting_mta): ") +
+                                           name.error().message);
+  return *name;
 }
 
 int run_sweep(const Config& config, Mta& mta, const SweepOptions& options) {

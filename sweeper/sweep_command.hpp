@@ -21,8 +21,15 @@ struct SweepOptions {
 // The MTA adapter the configuration names; FatalError(69) when it is not available.
 std::unique_ptr<Mta> make_mta(const Config& config);
 
-// The host name for Reporting-MTA, unless the configuration names one.
-std::string reporting_mta_for(const Config& config);
+// The host name for Reporting-MTA: reporting_mta, else the MTA's own
+// (Postfix myhostname, Sendmail $j), never this machine's short name.
+// FatalError when the MTA cannot say (69) or says something that is no
+// host name (78).
+std::string reporting_mta_for(const Config& config, Mta& mta);
+
+// A sweep that finished what it could but kept messages on hold that need a
+// person (attention): neither success (0) nor "try again" (75).
+inline constexpr int kExitNeedsAPerson = 1;
 
 // Throws FatalError, and DatabaseError for the store's failures (the
 // command dispatcher maps those to exit codes).

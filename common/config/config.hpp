@@ -53,7 +53,8 @@ struct Config {
   std::string sendmail_queue_directory = "/var/spool/mqueue";
   std::string sendmail_program = "/usr/sbin/sendmail";
   std::string sendmail_config_file;        // -C for Sendmail's own commands; empty: its default
-  std::string reporting_mta;               // empty: the host name
+  std::string reporting_mta;               // a host name; empty: the MTA's own (myhostname, $j)
+  std::string postmaster = "postmaster";   // who is told when a DSN cannot be delivered
   std::int64_t bounce_size_limit = 50000;  // bytes of the original returned in full in a DSN
 
   // Where the file came from, for messages ("" = built-in defaults only).

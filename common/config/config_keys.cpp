@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/config/config_values.hpp"
+#include "common/util/strings.hpp"
 
 namespace etrn {
 
@@ -149,13 +150,24 @@ std::vector<ConfigKey> make_sweeper_keys() {
          return ok_status();
        },
        [](const Config& c) { return Values{c.sendmail_config_file}; }},
-      {"reporting_mta", S::sweeper, "", "the Reporting-MTA name in DSNs (empty: the host name)",
+      {"reporting_mta", S::sweeper, "",
+       "the host name in DSNs' Reporting-MTA and From (empty: the MTA's own, Postfix myhostname or "
+       "Sendmail $j)",
        Repeat::once,
        [](Config& c, std::string_view v) {
-         c.reporting_mta = std::string(v);
-         return ok_status();
+         if (trim(v).empty()) {
+           c.reporting_mta.clear();
+           return ok_status();
+         }
+         return store(parse_host_name(v), c.reporting_mta);
        },
-       [](const Config& c) { return Values{c.reporting_mta}; }},
+       [](const Config& c) { return Values{c.reporting_mta}; }, "mx.provider.example"},
+      {"postmaster", S::sweeper, "postmaster",
+       "who is told when a DSN cannot be delivered even as headers only (the message stays on "
+       "hold), like Postfix's 2bounce_notice_recipient",
+       Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_notice_address(v), c.postmaster); },
+       [](const Config& c) { return Values{c.postmaster}; }},
       {"bounce_size_limit", S::sweeper, "50000",
        "bytes of the original message returned in full in a DSN (k, M)", Repeat::once,
        [](Config& c, std::string_view v) { return store(parse_byte_size(v), c.bounce_size_limit); },

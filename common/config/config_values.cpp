@@ -5,6 +5,7 @@
 // "1h30m" are rejected rather than guessed at: write "90m".
 #include "common/config/config_values.hpp"
 
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <utility>
@@ -295,6 +296,42 @@ Result<OnError> parse_on_error(std::string_view text) {
 
 std::string_view to_string(OnError action) {
   return action == OnError::tempfail ? "tempfail" : "accept";
+}
+
+Result<std::string> parse_host_name(std::string_view text) {
+  const std::string name(trim(text));
+  const auto bad = [&name](const std::string& why) {
+    return make_error("\"" + name + "\" is not a host name: " + why);
+  };
+  if (name.empty()) return make_error("empty host name");
+  if (name.size() > 253) return bad("longer than 253 characters");
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = std::min(name.find('.', start), name.size());
+    const std::string_view label = std::string_view(name).substr(start, dot - start);
+    if (label.empty()) return bad("an empty label");
+    if (label.size() > 63) return bad("a label longer than 63 characters");
+    if (label.front() == '-' || label.back() == '-') return bad("a label starts or ends with '-'");
+    for (const char c : label) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-';
+      if (!ok) return bad(std::string("'") + c + "' is not allowed (a port, brackets?)");
+    }
+    if (dot == name.size()) return name;
+    start = dot + 1;
+  }
+}
+
+Result<std::string> parse_notice_address(std::string_view text) {
+  const std::string address(trim(text));
+  if (address.empty()) return make_error("empty address");
+  for (const char c : address) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= ' ' || u == 0x7f || c == '<' || c == '>' || c == ',')
+      return make_error("\"" + address + "\" is not one plain address");
+  }
+  if (address.front() == '-' || address.front() == '@' || address.back() == '@')
+    return make_error("\"" + address + "\" is not one plain address");
+  return address;
 }
 
 Result<std::string> parse_required_text(std::string_view text) {

@@ -48,6 +48,15 @@ std::string_view to_string(MtaKind kind);
 Result<OnError> parse_on_error(std::string_view text);
 std::string_view to_string(OnError action);
 
+// A host name for Reporting-MTA (RFC 1123: letters, digits and hyphens in
+// dot-separated labels of 1 to 63 characters, none starting or ending with a
+// hyphen, 253 in all): no port, no brackets, no address.
+Result<std::string> parse_host_name(std::string_view text);
+
+// One mail address for notices (the postmaster's): "postmaster" or
+// "user@domain"; no spaces, angle brackets or control characters.
+Result<std::string> parse_notice_address(std::string_view text);
+
 // A value that must not be empty (paths, names).
 Result<std::string> parse_required_text(std::string_view text);
 

@@ -7,6 +7,7 @@
 // part. Pure: the same DsnInput always gives the same bytes.
 #include "common/dsn/dsn.hpp"
 
+#include <optional>
 #include <vector>
 
 #include "common/dsn/delivery_status.hpp"
@@ -77,25 +78,29 @@ bool return_headers_only(const DsnInput& input) {
          input.original.size() > input.size_limit;
 }
 
-MimePart original_part(const DsnInput& input) {
-  const std::string message = normalize_line_ends(input.original);
-  const bool headers_only = return_headers_only(input);
+// The returned message (LF line ends), whole or only its header section.
+MimePart returned_part(const std::string& message, bool headers_only, bool global, DsnKind kind) {
   MimePart part;
   part.content = headers_only ? header_section(message) : message;
   const char* type = nullptr;
-  if (input.envelope.smtputf8) {
+  if (global) {
     type = headers_only ? "message/global-headers" : "message/global";
   } else {
     type = headers_only ? "text/rfc822-headers" : "message/rfc822";
   }
   const char* description = headers_only ? "Undelivered Message Headers" : "Undelivered Message";
-  if (input.kind == DsnKind::delayed) {
+  if (kind == DsnKind::delayed) {
     description = headers_only ? "Delayed Message Headers" : "Delayed Message";
   }
   part.headers = std::string("Content-Description: ") + description + "\n";
   part.headers += std::string("Content-Type: ") + type + "\n";
   part.transfer_encoding = identity_transfer_encoding(part.content);
   return part;
+}
+
+MimePart original_part(const DsnInput& input) {
+  return returned_part(normalize_line_ends(input.original), return_headers_only(input),
+                       input.envelope.smtputf8, input.kind);
 }
 
 std::string_view widest_encoding(const std::vector<MimePart>& parts) {
@@ -155,24 +160,67 @@ std::string top_level_headers(const DsnInput& input, const std::string& to,
   return out;
 }
 
+std::string part_text(const std::string& boundary, const MimePart& part) {
+  std::string out = "\n--" + boundary + "\n";
+  out += part.headers;
+  if (part.transfer_encoding != "7bit") {
+    out += "Content-Transfer-Encoding: " + std::string(part.transfer_encoding) + "\n";
+  }
+  out += "\n";
+  out += part.content;
+  return out;
+}
+
+std::string closing_delimiter(const std::string& boundary) {
+  return "\n--" + boundary + "--\n";
+}
+
 std::string assemble(const std::string& headers, const std::string& boundary,
                      const std::vector<MimePart>& parts) {
   std::string out = headers;
   out += "\nThis is a MIME-encapsulated message.\n";
-  for (const MimePart& part : parts) {
-    out += "\n--" + boundary + "\n";
-    out += part.headers;
-    if (part.transfer_encoding != "7bit") {
-      out += "Content-Transfer-Encoding: " + std::string(part.transfer_encoding) + "\n";
-    }
-    out += "\n";
-    out += part.content;
-  }
-  out += "\n--" + boundary + "--\n";
+  for (const MimePart& part : parts) out += part_text(boundary, part);
+  out += closing_delimiter(boundary);
   return out;
 }
 
+// The boundary="..." of a DSN this builder made.
+std::optional<std::string> boundary_of(std::string_view dsn_text) {
+  constexpr std::string_view marker = "\tboundary=\"";
+  const std::size_t at = dsn_text.find(marker);
+  const std::size_t blank = dsn_text.find("\n\n");
+  if (at == std::string_view::npos || at > blank) return std::nullopt;
+  const std::size_t start = at + marker.size();
+  const std::size_t end = dsn_text.find('"', start);
+  if (end == std::string_view::npos) return std::nullopt;
+  return std::string(dsn_text.substr(start, end - start));
+}
+
 }  // namespace
+
+Result<std::string> headers_only_dsn(std::string_view dsn_text) {
+  const auto boundary = boundary_of(dsn_text);
+  if (!boundary) return make_error("not a DSN this program built (no boundary)");
+  const std::string delimiter = "\n--" + *boundary + "\n";
+  const std::string closing = closing_delimiter(*boundary);
+  const std::size_t last = dsn_text.rfind(delimiter);
+  if (last == std::string_view::npos || !dsn_text.ends_with(closing))
+    return make_error("not a DSN this program built (no parts)");
+  const std::size_t body = last + delimiter.size();
+  const std::size_t blank = dsn_text.find("\n\n", body - 1);
+  const std::string_view headers = dsn_text.substr(body, blank + 1 - body);
+  const bool global = headers.find("Content-Type: message/global\n") != std::string_view::npos;
+  if (!global && headers.find("Content-Type: message/rfc822\n") == std::string_view::npos)
+    return make_error("the DSN returns no whole message; it has no smaller form");
+  const DsnKind kind = headers.find("Delayed Message") != std::string_view::npos ? DsnKind::delayed
+                                                                                 : DsnKind::failed;
+  const std::string message(
+      dsn_text.substr(blank + 2, dsn_text.size() - closing.size() - (blank + 2)));
+  std::string out(dsn_text.substr(0, last));
+  out += part_text(*boundary, returned_part(message, true, global, kind));
+  out += closing;
+  return out;
+}
 
 Result<std::string> build_dsn(const DsnInput& input) {
   if (input.recipients.empty()) return make_error("a DSN needs at least one recipient");

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/model/dsn_kind.hpp"
@@ -50,5 +51,12 @@ struct DsnInput {
 // submission command). Errors only on unusable input (no recipients, a
 // sender that cannot be addressed at all).
 Result<std::string> build_dsn(const DsnInput& input);
+
+// The same DSN returning only the original's header section
+// (text/rfc822-headers, or message/global-headers): what is submitted when
+// the MTA refused the DSN with the whole original (a content filter on the
+// original's body, a size limit). `dsn_text` must come from build_dsn; an
+// error when it returns no whole message.
+Result<std::string> headers_only_dsn(std::string_view dsn_text);
 
 }  // namespace etrn

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,7 +34,10 @@ struct QueuedMessage {
   std::string sender;  // "" for the null sender
   bool forced_expire = false;
   std::vector<QueuedRecipient> recipients;
-  bool busy = false;  // the MTA is working on it right now (Sendmail's lock): leave it this run
+  // The MTA is working on it right now (Postfix: in incoming or active, a
+  // delivery may be under way; Sendmail: its lock is taken): not acted on,
+  // not departed, not adopted this run.
+  bool busy = false;
   // Out of delivery until released (Postfix: the hold queue; Sendmail: quarantined).
   bool held = false;
 };
@@ -50,6 +54,15 @@ struct QueuedEnvelope {
     std::string original_recipient = {};
   };
   std::vector<Recipient> recipients;  // recipients still to be delivered
+  // Where the copy read lies (Postfix: the queue in postcat's frame line,
+  // e.g. "hold"; Sendmail: "queue" or "hold") and its arrival time as the
+  // queue file says, when the MTA tells: with the sender, what tells the
+  // listed message from another one that reused its queue ID.
+  std::string queue_name = {};
+  std::optional<EpochSeconds> arrival_time = {};
+  // The MTA may be delivering it right now (Postfix: incoming or active;
+  // Sendmail: its lock is taken).
+  bool in_delivery = false;
 
   // The DSN parameters of `address` (compared without regard to case), or
   // none when the envelope does not list it.

@@ -10,11 +10,12 @@ namespace etrn {
 
 namespace {
 
-constexpr std::array<std::pair<RecipientState, std::string_view>, 4> kStateNames{{
+constexpr std::array<std::pair<RecipientState, std::string_view>, 5> kStateNames{{
     {RecipientState::queued, "queued"},
     {RecipientState::warned, "warned"},
     {RecipientState::expired, "expired"},
     {RecipientState::departed, "departed"},
+    {RecipientState::attention, "attention"},
 }};
 
 }  // namespace
@@ -36,6 +37,10 @@ std::optional<RecipientState> parse_recipient_state(std::string_view name) {
 
 bool is_waiting(RecipientState s) {
   return s == RecipientState::queued || s == RecipientState::warned;
+}
+
+bool is_still_queued(RecipientState s) {
+  return is_waiting(s) || s == RecipientState::attention;
 }
 
 }  // namespace etrn

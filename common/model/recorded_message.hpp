@@ -36,6 +36,9 @@ struct RecordedMessage {
   EpochSeconds match_reference = 0;
   EpochSeconds recorded_at = 0;
   Envelope envelope;  // as the milter saw it at MAIL FROM
+  // The sweeper put it on hold (its expiry protocol) and has not yet removed
+  // or released it: a hold found in the queue is the sweeper's, not an admin's.
+  bool held_by_sweeper = false;
   Priority priority = Priority::normal;
   std::vector<RecordedRecipient> recipients;
 };

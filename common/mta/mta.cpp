@@ -1,4 +1,5 @@
-// mta.cpp - the default bulk forms of Mta: the single forms, one by one.
+// mta.cpp - what all MTAs share: the same-message check, the default
+// advice and the one-by-one DSN submitter.
 #include "common/mta/mta.hpp"
 
 namespace etrn {
@@ -19,23 +20,21 @@ class OneByOneSubmitter : public DsnSubmitter {
 
 }  // namespace
 
+Status check_same_message(const QueuedMessage& listed, const QueuedEnvelope& read) {
+  if (read.arrival_time && *read.arrival_time == listed.arrival_time &&
+      read.envelope.sender == listed.sender)
+    return ok_status();
+  return make_error(
+      listed.queue_id + ": the queue ID now names another message (arrival time or sender differ)",
+      ErrorKind::gone);
+}
+
 std::string Mta::how_to_remove_held(const std::string& queue_id) const {
   return "remove " + queue_id + " from the MTA's queue by hand";
 }
 
-std::vector<Result<std::string>> Mta::read_contents(const std::vector<std::string>& queue_ids,
-                                                    ContentPart part) {
-  std::vector<Result<std::string>> contents;
-  contents.reserve(queue_ids.size());
-  for (const std::string& id : queue_ids) contents.push_back(read_content(id, part));
-  return contents;
-}
-
-std::vector<Status> Mta::remove_all(const std::vector<std::string>& queue_ids) {
-  std::vector<Status> removed;
-  removed.reserve(queue_ids.size());
-  for (const std::string& id : queue_ids) removed.push_back(remove(id));
-  return removed;
+std::string Mta::how_to_release_held(const std::string& queue_id) const {
+  return "put " + queue_id + " back into delivery with the MTA's own tools";
 }
 
 Result<std::unique_ptr<DsnSubmitter>> Mta::open_dsn_submitter() {

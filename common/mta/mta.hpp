@@ -20,6 +20,22 @@ namespace etrn {
 // What read_content returns of a queued message.
 enum class ContentPart { whole_message, headers_only };
 
+// A message the sweeper took out of delivery (Mta::hold_all), read again
+// where it now is: its envelope as the MTA queued it (the sender a DSN goes
+// to, the recipients still in it) and its content (whole, or headers).
+struct HeldMessage {
+  QueuedEnvelope envelope;
+  std::string content;
+};
+
+// One message to take out of delivery: its listing entry, and whether the
+// hold must outlive this run (a split, whose survivors are re-injected:
+// Sendmail then quarantines it; Postfix's hold always does).
+struct HoldRequest {
+  const QueuedMessage* listed = nullptr;
+  bool until_released = false;
+};
+
 // A survivor re-injected with its own DSN parameters (partial expiry).
 struct ReinjectRecipient {
   std::string address;
@@ -28,12 +44,17 @@ struct ReinjectRecipient {
 
 // Submits DSNs one after another over one conversation with the MTA
 // (sendmail -bs), so that a run sending thousands costs one process, not
-// thousands. submit() has Mta::submit_dsn's meaning.
+// thousands. submit() has Mta::submit_dsn's meaning, errors included.
 class DsnSubmitter {
  public:
   virtual ~DsnSubmitter() = default;
   virtual Status submit(const std::string& dsn_text, const std::string& recipient) = 0;
 };
+
+// Is `read` (a held copy, read again) the message `listed` was? The same
+// arrival time and the same sender; otherwise an error of kind gone: with
+// short queue IDs, an ID may name a newer message.
+Status check_same_message(const QueuedMessage& listed, const QueuedEnvelope& read);
 
 class Mta {
  public:
@@ -48,26 +69,36 @@ class Mta {
   // complete and the caller must change nothing.
   virtual Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) = 0;
 
+  // The envelope of one message where it is now (queue_name, arrival_time
+  // and in_delivery set); an error of kind gone when it is not queued.
   virtual Result<QueuedEnvelope> read_envelope(const std::string& queue_id) = 0;
 
   // The message content (headers and body as RFC 5322 text, LF line ends),
   // or only its header section.
   virtual Result<std::string> read_content(const std::string& queue_id, ContentPart part) = 0;
 
-  // Stops delivery of a message (Postfix: hold queue).
+  // Puts one message on hold wherever it is (Postfix: postsuper -h ID; the
+  // re-injected copy of an admin's held message). Not for the expiry
+  // protocol: hold_all is.
   virtual Status hold(const std::string& queue_id) = 0;
 
-  // Removes a message from the queue. The queue ID is validated first.
+  // Removes one message wherever it is (a re-injected copy that must go
+  // again). Not for the expiry protocol: remove_held is.
   virtual Status remove(const std::string& queue_id) = 0;
 
   // How an admin removes a message held by hold(), in the MTA's own terms,
   // for the error when the sweeper could not: "remove it with postsuper -d
   // ID hold" (Postfix).
   virtual std::string how_to_remove_held(const std::string& queue_id) const;
+  // The same for putting it back into delivery: "release it with postsuper -H ID".
+  virtual std::string how_to_release_held(const std::string& queue_id) const;
 
   // Submits a complete RFC 5322 message (`dsn_text`, LF line ends) with a
   // null reverse-path to `recipient`, through the MTA's own submission command.
-  // Success means the MTA has accepted responsibility for it.
+  // Success means the MTA has accepted responsibility for it. An error of
+  // kind `refused` means the MTA refused this message for good (an SMTP
+  // 5xx, or a submission exit status that says so); any other error may
+  // pass (try again later).
   virtual Status submit_dsn(const std::string& dsn_text, const std::string& recipient) = 0;
 
   // Submits `content` (a message as read_content gives it) again for
@@ -78,16 +109,48 @@ class Mta {
 
   virtual Result<QueueLifetimes> queue_lifetimes() = 0;
 
-  // --- Bulk forms, for runs that act on many messages. The defaults call
-  // the single forms one by one; adapters override them with one command
-  // for the lot. Results are in the order of the queue IDs given.
+  // The MTA's own host name (Postfix: myhostname; Sendmail: $j), the
+  // Reporting-MTA of DSNs when reporting_mta is not set.
+  virtual Result<std::string> own_host_name() = 0;
 
-  virtual std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
-                                                         ContentPart part);
-  virtual std::vector<Status> remove_all(const std::vector<std::string>& queue_ids);
+  // The most recipients one re-injected copy may carry (Postfix:
+  // smtpd_recipient_limit); 0: no limit.
+  virtual Result<std::size_t> recipients_per_copy() = 0;
+
+  // --- The expiry protocol (sweeper/README.md). Before any DSN, the
+  // messages acted on are taken out of delivery, read again where they
+  // are now, and in the end removed from there or put back. Results are in
+  // the order given.
+
+  // Takes each message out of delivery. Postfix: deferred mail moves to
+  // hold (`postsuper -h - deferred`, each ID confirmed by postsuper's own
+  // line); mail on hold already stays. Sendmail: the control file is
+  // locked, the lock kept until remove_held or release_held (or the end of
+  // the run); with until_released it is quarantined first. An error: not
+  // taken (it moved on, e.g. into delivery, or it is busy): leave it for
+  // the next run.
+  virtual std::vector<Status> hold_all(const std::vector<HoldRequest>& requests) = 0;
+  // Each held message read again, with `part` of its content. An error of
+  // kind `gone`: its queue ID no longer names the message listed (it left,
+  // it is not where it was put, or it is another message that reused the
+  // ID: its arrival time or sender differ).
+  virtual std::vector<Result<HeldMessage>> read_held(
+      const std::vector<const QueuedMessage*>& messages, ContentPart part) = 0;
+  // Removes held messages from where hold_all put them (Postfix:
+  // `postsuper -d - hold`, confirmed per ID; Sendmail: unlinked under the lock).
+  virtual std::vector<Status> remove_held(const std::vector<std::string>& queue_ids) = 0;
+  // Puts messages the sweeper held back where they were (Postfix:
+  // `postsuper -H - hold`, confirmed per ID; Sendmail: its quarantine
+  // lifted, the lock released).
+  virtual std::vector<Status> release_held(const std::vector<std::string>& queue_ids) = 0;
+
   // A submitter for many DSNs; it must be used (and destroyed) in the
-  // process that opened it.
+  // process that opened it. The default submits each with submit_dsn.
   virtual Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter();
+  // Called in the sweeper's own process before it forks the children that
+  // open submitters: what each of them would look up again is looked up
+  // here, once (Postfix: mail_owner).
+  virtual void prepare_dsn_submission() {}
 };
 
 }  // namespace etrn

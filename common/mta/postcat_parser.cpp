@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "common/mta/postfix_time.hpp"
+
 namespace etrn {
 
 namespace {
@@ -44,6 +46,12 @@ std::string_view field(std::string_view text, int n) {
   }
 }
 
+// "*** ENVELOPE RECORDS hold/3D08FA723E2 ***" -> "hold" (deferred/3/ID -> "deferred").
+std::string queue_of_frame(std::string_view line) {
+  line.remove_prefix(kEnvelopeStart.size());
+  return std::string(line.substr(0, line.find('/')));
+}
+
 bool is_done_recipient_record(std::string_view name) {
   constexpr std::string_view suffix = "_recipient";
   return name != "original_recipient" && name.size() > suffix.size() &&
@@ -68,7 +76,10 @@ void PostcatEnvelopeParser::fail(std::string message) {
 
 void PostcatEnvelopeParser::add_line(std::string_view line) {
   if (starts_with(line, kFramePrefix)) {
-    saw_envelope_start_ = saw_envelope_start_ || starts_with(line, kEnvelopeStart);
+    if (starts_with(line, kEnvelopeStart) && !saw_envelope_start_) {
+      saw_envelope_start_ = true;
+      envelope_.queue_name = queue_of_frame(line);
+    }
     saw_file_end_ = saw_file_end_ || starts_with(line, kFileEnd);
     return;
   }
@@ -107,6 +118,8 @@ void PostcatEnvelopeParser::add_record(std::string_view name, std::string_view v
     pending_.dsn.orcpt = std::string(value);
   } else if (name == "original_recipient") {
     pending_.original_recipient = std::string(value);
+  } else if (name == "message_arrival_time") {
+    envelope_.arrival_time = parse_asctime_utc(value);
   } else if (name == "message_size") {
     const auto flags = parse_unsigned(field(value, kSmtputf8FieldIndex));
     envelope_.envelope.smtputf8 = flags && (*flags & kSmtputf8Requested) != 0;
@@ -200,6 +213,7 @@ void PostcatContentSplitter::add_line(std::string_view line) {
         return;
       }
       contents_.emplace_back();
+      envelopes_.emplace_back().add_line(line);
       expect_ = Expect::contents_marker;
       return;
     case Expect::contents_marker:
@@ -207,6 +221,8 @@ void PostcatContentSplitter::add_line(std::string_view line) {
         expect_ = Expect::content;
       else if (marker)
         error_ = "unexpected \"" + std::string(line) + "\" in an envelope";
+      else
+        envelopes_.back().add_line(line);
       return;
     case Expect::content:
       if (is_marker_for(line, "HEADER EXTRACTED")) {
@@ -217,10 +233,14 @@ void PostcatContentSplitter::add_line(std::string_view line) {
       contents_.back().push_back('\n');
       return;
     case Expect::file_end:
-      if (is_marker_for(line, "MESSAGE FILE END"))
+      if (is_marker_for(line, "MESSAGE FILE END")) {
+        envelopes_.back().add_line(line);
         expect_ = contents_.size() == queue_ids_.size() ? Expect::done : Expect::envelope;
-      else if (marker)
+      } else if (marker) {
         error_ = "unexpected \"" + std::string(line) + "\" after the content";
+      } else {
+        envelopes_.back().add_line(line);  // records the content extracted (sendmail -t)
+      }
       return;
     case Expect::done:
       error_ = "output after the last message";
@@ -228,7 +248,7 @@ void PostcatContentSplitter::add_line(std::string_view line) {
   }
 }
 
-Result<std::vector<std::string>> PostcatContentSplitter::finish() {
+Result<std::vector<PostcatMessage>> PostcatContentSplitter::finish() {
   if (error_) return make_error("postcat output: " + *error_);
   if (expect_ != Expect::done)
     return make_error("postcat output cut short: " + std::to_string(contents_.size()) + " of " +
@@ -239,7 +259,11 @@ Result<std::vector<std::string>> PostcatContentSplitter::finish() {
     return make_error(
         "postcat output: a message's content has lines that look like postcat's "
         "own frame markers");
-  return std::move(contents_);
+  std::vector<PostcatMessage> messages;
+  messages.reserve(contents_.size());
+  for (std::size_t i = 0; i < contents_.size(); ++i)
+    messages.push_back({envelopes_[i].finish(), std::move(contents_[i])});
+  return messages;
 }
 
 }  // namespace etrn

@@ -52,11 +52,18 @@ class PostcatEnvelopeParser {
 
 Result<QueuedEnvelope> parse_postcat_envelope(std::string_view text);
 
-// The contents of several messages from one `postcat -e -h [-b] -q ID...`:
-// each message is framed by four marker lines (ENVELOPE RECORDS, MESSAGE
-// CONTENTS, HEADER EXTRACTED, MESSAGE FILE END, each naming queue/ID), and
-// its content is the lines between MESSAGE CONTENTS and HEADER EXTRACTED,
-// exactly what `postcat -h [-b] -q ID` prints alone. Content is the
+// One message of a bulk postcat: its envelope records (both segments) and its content.
+struct PostcatMessage {
+  Result<QueuedEnvelope> envelope;
+  std::string content;
+};
+
+// The envelopes and contents of several messages from one `postcat -e -h
+// [-b] -q ID...`: each message is framed by four marker lines (ENVELOPE
+// RECORDS, MESSAGE CONTENTS, HEADER EXTRACTED, MESSAGE FILE END, each naming
+// queue/ID); its content is the lines between MESSAGE CONTENTS and HEADER
+// EXTRACTED, exactly what `postcat -h [-b] -q ID` prints alone, and its
+// envelope the records outside them, as PostcatEnvelopeParser reads them. Content is the
 // sender's text and may contain lines that look like markers: the
 // messages must come in the order asked for, and the output must hold
 // exactly 4 marker lines per message, or finish() refuses the whole lot
@@ -65,7 +72,7 @@ class PostcatContentSplitter {
  public:
   explicit PostcatContentSplitter(std::vector<std::string> queue_ids);
   void add_line(std::string_view line);
-  Result<std::vector<std::string>> finish();
+  Result<std::vector<PostcatMessage>> finish();
 
  private:
   enum class Expect { envelope, contents_marker, content, file_end, done };
@@ -73,6 +80,7 @@ class PostcatContentSplitter {
 
   std::vector<std::string> queue_ids_;
   std::vector<std::string> contents_;
+  std::vector<PostcatEnvelopeParser> envelopes_;
   Expect expect_ = Expect::envelope;
   std::size_t markers_ = 0;
   std::optional<std::string> error_;

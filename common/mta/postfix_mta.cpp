@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <unordered_set>
 
 #include "common/mta/postcat_parser.hpp"
@@ -35,16 +36,29 @@ std::string joined_lines(const std::vector<std::string>& lines) {
   return out;
 }
 
-// "postsuper: 3F1C2A7225E: removed" -> the queue ID.
-std::optional<std::string> removed_queue_id(std::string_view line) {
+// The queue of mail on hold, where the expiry protocol puts what it acts on.
+constexpr const char* kHoldQueue = "hold";
+// postcat prints dates in its time zone; this one is what the parser reads.
+constexpr std::pair<const char*, const char*> kPostcatTimeZone{"TZ", "UTC"};
+
+// "postsuper: 3F1C2A7225E: removed" -> the queue ID, for `done` = "removed".
+std::optional<std::string> confirmed_queue_id(std::string_view line, std::string_view done) {
   constexpr std::string_view prefix = "postsuper: ";
-  constexpr std::string_view suffix = ": removed";
-  // "postsuper: removed" matches both ends with an overlap: no ID in it.
-  if (line.size() <= prefix.size() + suffix.size()) return std::nullopt;
-  if (!line.starts_with(prefix) || !line.ends_with(suffix)) return std::nullopt;
+  if (!line.starts_with(prefix)) return std::nullopt;
   line.remove_prefix(prefix.size());
-  line.remove_suffix(suffix.size());
+  if (line.size() <= done.size() + 2 || !line.ends_with(done)) return std::nullopt;
+  line.remove_suffix(done.size());
+  if (!line.ends_with(": ")) return std::nullopt;
+  line.remove_suffix(2);
   return std::string(line);
+}
+
+// The copy read back must be where the sweeper put it, and the message listed.
+Status check_is_held_listed_message(const QueuedMessage& listed, const QueuedEnvelope& read) {
+  if (read.queue_name != kHoldQueue)
+    return make_error(listed.queue_id + ": not on hold but in \"" + read.queue_name + "\"",
+                      ErrorKind::gone);
+  return check_same_message(listed, read);
 }
 
 Result<RunAs> credentials_of(const std::string& user) {
@@ -126,15 +140,28 @@ Status PostfixMta::for_each_queued(const std::function<void(QueuedMessage&&)>& v
   return ok_status();
 }
 
+CommandSpec PostfixMta::postcat(std::vector<std::string> args) const {
+  CommandSpec spec = command("postcat", std::move(args));
+  spec.env_additions.emplace_back(kPostcatTimeZone.first, kPostcatTimeZone.second);
+  return spec;
+}
+
 Result<QueuedEnvelope> PostfixMta::read_envelope(const std::string& queue_id) {
   auto id = validate_postfix_queue_id(queue_id);
   if (!id) return id.error();
   PostcatEnvelopeParser parser;
-  const CommandSpec spec = command("postcat", {"-c", commands_.config_directory, "-e", "-q", *id});
-  auto result = run(spec, [&](std::string_view line) { parser.add_line(line); });
+  const CommandSpec spec = postcat({"-c", commands_.config_directory, "-e", "-q", *id});
+  auto result = runner_->run(spec, [&](std::string_view line) { parser.add_line(line); });
   if (!result) return result.error();
+  if (!result->exited_zero()) {
+    // "postcat: fatal: open queue file ID: No such file or directory"
+    const bool gone = result->stderr_tail.find("No such file") != std::string::npos;
+    return make_error(spec.describe() + ": " + result->describe(),
+                      gone ? ErrorKind::gone : ErrorKind::other);
+  }
   auto envelope = parser.finish();
   if (!envelope) return make_error(*id + ": " + envelope.error().message);
+  envelope->in_delivery = envelope->queue_name != kHoldQueue && envelope->queue_name != "deferred";
   return envelope;
 }
 
@@ -179,29 +206,48 @@ std::string PostfixMta::how_to_remove_held(const std::string& queue_id) const {
   return "remove it with postsuper -d " + queue_id + " hold";
 }
 
+std::string PostfixMta::how_to_release_held(const std::string& queue_id) const {
+  return "release it with postsuper -H " + queue_id;
+}
+
 Status PostfixMta::submit_dsn(const std::string& dsn_text, const std::string& recipient) {
   if (!usable_recipient_argument(recipient)) {
     return make_error("refusing to submit a DSN to an unusable recipient address");
   }
   CommandSpec spec = command("sendmail", {"-i", "-f", kNullSenderArgument, "--", recipient});
   spec.stdin_source = StdinSource::text(dsn_text);
-  auto result = run(spec, [](std::string_view) {});
+  auto result = runner_->run(spec, [](std::string_view) {});
   if (!result) return result.error();
+  if (!result->exited_zero()) {
+    return make_error(spec.describe() + ": " + result->describe(),
+                      submission_refused_for_good(*result) ? ErrorKind::refused : ErrorKind::other);
+  }
   return ok_status();
 }
 
+// Looked up once per run (postconf takes a good part of a second on a busy
+// machine, and every submission child would ask again).
 Result<std::optional<RunAs>> PostfixMta::smtp_credentials() {
-  std::vector<std::string> lines;
-  auto result = run(command("postconf", {"-c", commands_.config_directory, "-h", "mail_owner"}),
-                    [&](std::string_view line) { lines.emplace_back(line); });
-  if (!result) return result.error();
-  if (lines.size() != 1 || lines[0].empty()) return make_error("postconf: no mail_owner");
-  auto owner = credentials_of(lines[0]);
+  if (smtp_credentials_) return *smtp_credentials_;
+  auto lines = postconf({"mail_owner"});
+  if (!lines) return lines.error();
+  const std::string& name = lines->front();
+  if (name.empty()) return make_error("postconf: no mail_owner");
+  auto owner = credentials_of(name);
   if (!owner) return owner.error();
-  if (::geteuid() == 0) return std::optional<RunAs>(*owner);
-  if (::geteuid() == owner->uid) return std::optional<RunAs>();
-  return make_error("re-injection must run as root or as mail_owner \"" + lines[0] +
-                    "\": stand-alone `sendmail -bs` would drop RET, ENVID and SMTPUTF8");
+  if (::geteuid() == 0) {
+    smtp_credentials_ = std::optional<RunAs>(*owner);
+  } else if (::geteuid() == owner->uid) {
+    smtp_credentials_ = std::optional<RunAs>();
+  } else {
+    return make_error("re-injection must run as root or as mail_owner \"" + name +
+                      "\": stand-alone `sendmail -bs` would drop RET, ENVID and SMTPUTF8");
+  }
+  return *smtp_credentials_;
+}
+
+void PostfixMta::prepare_dsn_submission() {
+  (void)smtp_credentials();  // an error is reported by the submitter that needs it
 }
 
 Result<CommandSpec> PostfixMta::sendmail_bs() {
@@ -219,41 +265,48 @@ Result<std::string> PostfixMta::reinject(const std::string& content, const Envel
       content, queue_id_from_reply);
 }
 
-Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
+Result<std::vector<std::string>> PostfixMta::postconf(std::vector<std::string> names) {
+  std::vector<std::string> args{"-c", commands_.config_directory, "-h"};
+  args.insert(args.end(), names.begin(), names.end());
   std::vector<std::string> lines;
-  auto result = run(command("postconf", {"-c", commands_.config_directory, "-h",
-                                         "maximal_queue_lifetime", "bounce_queue_lifetime"}),
-                    [&](std::string_view line) { lines.emplace_back(line); });
+  auto result =
+      run(command("postconf", std::move(args)), [&](std::string_view l) { lines.emplace_back(l); });
   if (!result) return result.error();
-  return parse_queue_lifetimes(joined_lines(lines));
+  if (lines.size() != names.size())
+    return make_error("postconf printed " + std::to_string(lines.size()) + " lines, want " +
+                      std::to_string(names.size()));
+  return lines;
 }
 
-std::vector<Result<std::string>> PostfixMta::read_contents(
-    const std::vector<std::string>& queue_ids, ContentPart part) {
-  std::vector<std::string> valid;
-  for (const std::string& id : queue_ids) {
-    if (validate_postfix_queue_id(id)) valid.push_back(id);
-  }
-  if (valid.size() != queue_ids.size() || valid.size() < 2)
-    return Mta::read_contents(queue_ids, part);
-  std::vector<std::string> args{"-c", commands_.config_directory, "-e", "-h"};
-  if (part == ContentPart::whole_message) args.emplace_back("-b");
-  args.emplace_back("-q");
-  args.insert(args.end(), valid.begin(), valid.end());
-  PostcatContentSplitter splitter(valid);
-  auto result = run(command("postcat", std::move(args)),
-                    [&](std::string_view line) { splitter.add_line(line); });
-  auto contents = result ? splitter.finish() : Result<std::vector<std::string>>(result.error());
-  if (!contents) {
-    // E.g. one of them left the queue meanwhile (postcat stops at the first).
-    spdlog::info("reading {} messages at once failed, reading them one by one: {}", valid.size(),
-                 contents.error().message);
-    return Mta::read_contents(queue_ids, part);
-  }
-  return {std::make_move_iterator(contents->begin()), std::make_move_iterator(contents->end())};
+Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
+  auto lines = postconf({"maximal_queue_lifetime", "bounce_queue_lifetime"});
+  if (!lines) return lines.error();
+  return parse_queue_lifetimes(joined_lines(*lines));
 }
 
-std::vector<Status> PostfixMta::remove_all(const std::vector<std::string>& queue_ids) {
+Result<std::string> PostfixMta::own_host_name() {
+  auto lines = postconf({"myhostname"});
+  if (!lines) return lines.error();
+  return lines->front();
+}
+
+Result<std::size_t> PostfixMta::recipients_per_copy() {
+  auto lines = postconf({"smtpd_recipient_limit"});
+  if (!lines) return lines.error();
+  std::size_t limit = 0;
+  const std::string& text = lines->front();
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), limit);
+  if (ec != std::errc() || end != text.data() + text.size())
+    return make_error("postconf: smtpd_recipient_limit is \"" + text + "\", not a number");
+  return limit;
+}
+
+// One postsuper for many IDs on stdin, restricted to `queue`; each ID is
+// done only if postsuper printed "postsuper: ID: <done>" (it exits 0 when an
+// ID matched nothing).
+std::vector<Status> PostfixMta::postsuper_each(const std::string& option, const std::string& queue,
+                                               const std::vector<std::string>& queue_ids,
+                                               std::string_view done) {
   std::vector<Status> statuses(queue_ids.size(), ok_status());
   std::string ids_on_stdin;
   for (std::size_t i = 0; i < queue_ids.size(); ++i) {
@@ -264,20 +317,102 @@ std::vector<Status> PostfixMta::remove_all(const std::vector<std::string>& queue
       statuses[i] = id.error();
   }
   if (ids_on_stdin.empty()) return statuses;
-  CommandSpec spec = command("postsuper", {"-c", commands_.config_directory, "-d", "-"});
+  CommandSpec spec = command("postsuper", {"-c", commands_.config_directory, option, "-", queue});
   spec.stdin_source = StdinSource::text(std::move(ids_on_stdin));
   spec.stderr_to_stdout = true;  // "postsuper: ID: removed", one line per message
-  std::unordered_set<std::string> removed;
+  std::unordered_set<std::string> confirmed;
   auto result = run(spec, [&](std::string_view line) {
-    if (auto id = removed_queue_id(line)) removed.emplace(*id);
+    if (auto id = confirmed_queue_id(line, done)) confirmed.emplace(*id);
   });
   for (std::size_t i = 0; i < queue_ids.size(); ++i) {
-    if (!statuses[i] || removed.contains(queue_ids[i])) continue;
+    if (!statuses[i] || confirmed.contains(queue_ids[i])) continue;
+    // Not where it was: moved on (into delivery, say) or gone; try next run.
     statuses[i] =
-        result ? make_error("postsuper -d " + queue_ids[i] + ": not removed (not in the queue?)")
+        result ? make_error("postsuper " + option + " " + queue_ids[i] + " " + queue + ": not " +
+                                std::string(done) + " (not in " + queue + " any more)",
+                            ErrorKind::busy)
                : result.error();
   }
   return statuses;
+}
+
+std::vector<Status> PostfixMta::hold_all(const std::vector<HoldRequest>& requests) {
+  std::vector<std::string> deferred;
+  for (const HoldRequest& r : requests) {
+    if (!r.listed->held) deferred.push_back(r.listed->queue_id);
+  }
+  const std::vector<Status> moved = postsuper_each("-h", "deferred", deferred, "placed on hold");
+  std::vector<Status> statuses;
+  statuses.reserve(requests.size());
+  std::size_t next = 0;
+  for (const HoldRequest& r : requests)
+    statuses.push_back(r.listed->held ? ok_status() : moved[next++]);
+  return statuses;
+}
+
+std::vector<Result<HeldMessage>> PostfixMta::read_held(
+    const std::vector<const QueuedMessage*>& messages, ContentPart part) {
+  std::vector<Result<HeldMessage>> held;
+  held.reserve(messages.size());
+  auto read = read_many(messages, part);
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    if (read[i]) {
+      if (Status same = check_is_held_listed_message(*messages[i], read[i]->envelope); !same)
+        read[i] = same.error();
+    }
+    held.push_back(std::move(read[i]));
+  }
+  return held;
+}
+
+// One `postcat -e -h [-b] -q ID...`; one by one when its output cannot be
+// split safely (a content with lines like postcat's frame, or a message that
+// is gone: postcat stops at the first it cannot open).
+std::vector<Result<HeldMessage>> PostfixMta::read_many(
+    const std::vector<const QueuedMessage*>& messages, ContentPart part) {
+  std::vector<std::string> ids;
+  ids.reserve(messages.size());
+  for (const QueuedMessage* m : messages) ids.push_back(m->queue_id);
+  if (ids.size() >= 2) {
+    std::vector<std::string> args{"-c", commands_.config_directory, "-e", "-h"};
+    if (part == ContentPart::whole_message) args.emplace_back("-b");
+    args.emplace_back("-q");
+    args.insert(args.end(), ids.begin(), ids.end());
+    PostcatContentSplitter splitter(ids);
+    auto result =
+        run(postcat(std::move(args)), [&](std::string_view line) { splitter.add_line(line); });
+    auto split = result ? splitter.finish() : Result<std::vector<PostcatMessage>>(result.error());
+    if (split) {
+      std::vector<Result<HeldMessage>> out;
+      for (PostcatMessage& m : *split) {
+        if (!m.envelope)
+          out.emplace_back(m.envelope.error());
+        else
+          out.emplace_back(HeldMessage{std::move(*m.envelope), std::move(m.content)});
+      }
+      return out;
+    }
+    spdlog::info("reading {} messages at once failed, reading them one by one: {}", ids.size(),
+                 split.error().message);
+  }
+  std::vector<Result<HeldMessage>> out;
+  for (const std::string& id : ids) {
+    auto envelope = read_envelope(id);
+    auto content = envelope ? read_content(id, part) : Result<std::string>(envelope.error());
+    if (!content)
+      out.emplace_back(content.error());
+    else
+      out.emplace_back(HeldMessage{std::move(*envelope), std::move(*content)});
+  }
+  return out;
+}
+
+std::vector<Status> PostfixMta::remove_held(const std::vector<std::string>& queue_ids) {
+  return postsuper_each("-d", kHoldQueue, queue_ids, "removed");
+}
+
+std::vector<Status> PostfixMta::release_held(const std::vector<std::string>& queue_ids) {
+  return postsuper_each("-H", kHoldQueue, queue_ids, "released from hold");
 }
 
 Result<std::unique_ptr<DsnSubmitter>> PostfixMta::open_dsn_submitter() {

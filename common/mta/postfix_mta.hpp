@@ -14,6 +14,14 @@
 //   maildrop entries out: they show up again under their real ID.
 // - `postcat -e -q ID` prints the envelope (postcat_parser.hpp); a missing
 //   ID exits 1 with "postcat: fatal: open queue file ID: No such file...".
+//   Its frame line names the queue ("*** ENVELOPE RECORDS hold/ID ***"), its
+//   message_arrival_time is asctime() in the TZ it runs with (TZ is in
+//   Postfix's default import_environment; the adapter gives it UTC).
+// - `postsuper -h - deferred` (IDs on stdin) prints, on stderr, one line
+//   "postsuper: ID: placed on hold" per message it moved, then a count; an
+//   ID not in deferred gives no line and the exit status is still 0. The
+//   same shape for `-H - hold` ("released from hold") and `-d - hold`
+//   ("removed"). Only those per-ID lines are believed.
 // - `postcat -bh -q ID` prints headers and body exactly, no framing lines,
 //   LF line ends; `-h` alone stops after the last header (no blank line).
 // - `postsuper -d ID` reports "postsuper: ID: removed" and
@@ -32,6 +40,9 @@
 //   to the copy (client localhost[127.0.0.1]). An error after DATA was sent
 //   (e.g. the final reply timed out) may still leave a queued copy.
 // - hold() of a message already on hold is an error ("Placed on hold: 0").
+// - `postconf -h myhostname` is the Reporting-MTA when none is configured;
+//   `postconf -h smtpd_recipient_limit` (default 1000) bounds the
+//   recipients of one re-injected copy.
 // - Non-root callers: postqueue/postdrop are set-gid and accept a
 //   non-default MAIL_CONFIG only if it is in alternate_config_directories.
 #pragma once
@@ -66,21 +77,38 @@ class PostfixMta : public Mta {
   Status hold(const std::string& queue_id) override;
   Status remove(const std::string& queue_id) override;
   std::string how_to_remove_held(const std::string& queue_id) const override;
+  std::string how_to_release_held(const std::string& queue_id) const override;
   Status submit_dsn(const std::string& dsn_text, const std::string& recipient) override;
   Result<std::string> reinject(const std::string& content, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override;
   Result<QueueLifetimes> queue_lifetimes() override;
-  // One `postcat -e -h [-b] -q ID...` (one by one if its output cannot be
-  // split safely); one `postsuper -d -` with the IDs on stdin; DSNs over
-  // one `sendmail -bs` run as mail_owner (like reinject), which hands each
-  // to cleanup directly instead of through postdrop and pickup.
-  std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
-                                                 ContentPart part) override;
-  std::vector<Status> remove_all(const std::vector<std::string>& queue_ids) override;
+  Result<std::string> own_host_name() override;
+  Result<std::size_t> recipients_per_copy() override;
+  // Bulk: one `postsuper -h - deferred`, one `postcat -e -h [-b] -q ID...`
+  // (one by one if its output cannot be split safely), one `postsuper -d -
+  // hold` or `-H - hold`, each with the IDs on stdin and each ID confirmed
+  // by its own line of postsuper's.
+  std::vector<Status> hold_all(const std::vector<HoldRequest>& requests) override;
+  std::vector<Result<HeldMessage>> read_held(const std::vector<const QueuedMessage*>& messages,
+                                             ContentPart part) override;
+  std::vector<Status> remove_held(const std::vector<std::string>& queue_ids) override;
+  std::vector<Status> release_held(const std::vector<std::string>& queue_ids) override;
+  // DSNs over one `sendmail -bs` run as mail_owner (like reinject), which
+  // hands each to cleanup directly instead of through postdrop and pickup.
   Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override;
+  // Looks up mail_owner once, so that the submission children need not.
+  void prepare_dsn_submission() override;
 
  private:
   CommandSpec command(const std::string& program, std::vector<std::string> args) const;
+  // postcat with TZ=UTC, so its dates read as UTC.
+  CommandSpec postcat(std::vector<std::string> args) const;
+  Result<std::vector<std::string>> postconf(std::vector<std::string> names);
+  std::vector<Result<HeldMessage>> read_many(const std::vector<const QueuedMessage*>& messages,
+                                             ContentPart part);
+  std::vector<Status> postsuper_each(const std::string& option, const std::string& queue,
+                                     const std::vector<std::string>& queue_ids,
+                                     std::string_view done);
   Result<CommandResult> run(const CommandSpec& spec, const LineSink& sink);
   // Who runs `sendmail -bs`: mail_owner (as root), else ourselves if we are
   // mail_owner; otherwise an error (see reinject in the .cpp).
@@ -91,6 +119,7 @@ class PostfixMta : public Mta {
 
   PostfixCommands commands_;
   std::shared_ptr<CommandRunner> runner_;
+  std::optional<std::optional<RunAs>> smtp_credentials_;  // once found
 };
 
 }  // namespace etrn

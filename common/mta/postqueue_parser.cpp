@@ -66,6 +66,10 @@ Result<QueuedMessage> message_from(const json& object) {
   auto valid_id = validate_postfix_queue_id(*queue_id);
   if (!valid_id) return valid_id.error();
   message.held = *queue_name == kPostfixHoldQueue;
+  // Only deferred and hold mail is still: incoming and active mail may be
+  // in delivery right now (an ETRN site collecting it), maildrop mail is
+  // not queued yet, corrupt mail is nobody's to touch.
+  message.busy = !message.held && *queue_name != kPostfixDeferredQueue;
   message.queue_name = std::move(*queue_name);
   message.queue_id = std::move(*valid_id);
   message.arrival_time = *arrival;

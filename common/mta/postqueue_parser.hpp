@@ -3,7 +3,8 @@
 // Postfix 3.1+ prints one JSON object per queued message (postqueue(1)):
 // queue_name, queue_id, arrival_time, message_size, forced_expire (3.5+),
 // sender, recipients[{address, delay_reason?}]; a message in the hold queue
-// is `held`. Unknown members are ignored, a missing delay_reason is "".
+// is `held`, one in any queue but deferred and hold (incoming, active,
+// maildrop, corrupt) is `busy`. Unknown members are ignored, a missing delay_reason is "".
 // showq prints the null sender as
 // "MAILER-DAEMON" (seen on 3.7: a message sent with MAIL FROM:<> is listed
 // so); it is mapped back to "" here. A real envelope sender spelled
@@ -21,6 +22,9 @@ namespace etrn {
 inline constexpr std::string_view kPostqueueNullSender = "MAILER-DAEMON";
 // The queue of messages put on hold (postsuper -h): QueuedMessage::held.
 inline constexpr std::string_view kPostfixHoldQueue = "hold";
+// The queue of mail waiting for its next attempt (an ETRN site's mail
+// waits here). Every queue but this and hold is listed as busy.
+inline constexpr std::string_view kPostfixDeferredQueue = "deferred";
 
 // An error names what is wrong (not JSON, a member missing or of the wrong
 // type, an invalid queue ID); the caller logs it and skips the line.

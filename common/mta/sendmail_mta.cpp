@@ -22,6 +22,8 @@ namespace {
 
 constexpr const char* kNullSenderArgument = "<>";
 constexpr const char* kHoldReason = "etrn-sweeper: partial expiry in progress";
+// Sendmail's address test mode prints a macro's value for "$j".
+constexpr const char* kOwnNameQuery = "$j\n";
 constexpr std::string_view kControlQueue = "queue";
 // A quarantined message (hf file) is Sendmail's held one, and is shown so.
 constexpr std::string_view kQuarantineQueue = "hold";
@@ -198,14 +200,28 @@ std::map<std::string, std::string> SendmailMta::mailers_by_domain(
   return by_domain;
 }
 
+namespace {
+
+QueuedEnvelope envelope_of(const SendmailQf& qf, bool quarantined) {
+  QueuedEnvelope queued{qf.envelope, {}};
+  for (const SendmailQfRecipient& r : qf.recipients)
+    queued.recipients.push_back({r.address, r.dsn});
+  queued.queue_name = quarantined ? kQuarantineQueue : kControlQueue;
+  queued.arrival_time = qf.creation_time;
+  return queued;
+}
+
+}  // namespace
+
 Result<QueuedEnvelope> SendmailMta::read_envelope(const std::string& queue_id) {
   auto file = find(queue_id);
-  if (!file) return file.error();
-  auto qf = read_qf(*file);
-  if (!qf) return qf.error();
-  QueuedEnvelope queued{qf->envelope, {}};
-  for (const SendmailQfRecipient& r : qf->recipients)
-    queued.recipients.push_back({r.address, r.dsn});
+  if (!file) return make_error(file.error().message, ErrorKind::gone);
+  auto control = SendmailQueue::read_control(*file);
+  if (!control) return control.error();
+  auto qf = parse_sendmail_qf(control->text);
+  if (!qf) return make_error(file->control_path + ": damaged, left alone: " + qf.error().message);
+  QueuedEnvelope queued = envelope_of(*qf, file->quarantined);
+  queued.in_delivery = control->busy;
   return queued;
 }
 
@@ -220,14 +236,22 @@ Result<std::string> SendmailMta::read_content(const std::string& queue_id, Conte
   return qf->headers + "\n" + *body;
 }
 
+Status SendmailMta::run_checked(const CommandSpec& spec) {
+  auto result = runner_->run(spec, [](std::string_view) {});
+  if (!result) return result.error();
+  if (!result->exited_zero()) return make_error(spec.describe() + ": " + result->describe());
+  return ok_status();
+}
+
+Status SendmailMta::lift_quarantine(const std::string& queue_id) {
+  return run_checked(command({"-qQ", "-qI" + queue_id, "-Q"}));
+}
+
 Status SendmailMta::hold(const std::string& queue_id) {
   auto file = find(queue_id);
   if (!file) return file.error();
   if (file->quarantined) return make_error(queue_id + ": already quarantined");
-  const CommandSpec spec = command({"-qI" + file->queue_id, std::string("-Q") + kHoldReason});
-  auto result = runner_->run(spec, [](std::string_view) {});
-  if (!result) return result.error();
-  if (!result->exited_zero()) return make_error(spec.describe() + ": " + result->describe());
+  ETRN_TRY(run_checked(command({"-qI" + file->queue_id, std::string("-Q") + kHoldReason})));
   // A queue run skips a message it cannot lock: only the hf file tells.
   auto after = find(queue_id);
   if (!after || !after->quarantined) {
@@ -243,6 +267,10 @@ Status SendmailMta::remove(const std::string& queue_id) {
 }
 
 // Sendmail has no command that removes a queued message: its files go.
+std::string SendmailMta::how_to_release_held(const std::string& queue_id) const {
+  return "release it with sendmail -qQ -qI" + queue_id + " -Q";
+}
+
 std::string SendmailMta::how_to_remove_held(const std::string& queue_id) const {
   auto file = find(queue_id);
   if (!file) return "delete hf" + queue_id + " and df" + queue_id + " in the queue directory";
@@ -257,7 +285,10 @@ Status SendmailMta::submit_dsn(const std::string& dsn_text, const std::string& r
   spec.stdin_source = StdinSource::text(dsn_text);
   auto result = runner_->run(spec, [](std::string_view) {});
   if (!result) return result.error();
-  if (!result->exited_zero()) return make_error(spec.describe() + ": " + result->describe());
+  if (!result->exited_zero()) {
+    return make_error(spec.describe() + ": " + result->describe(),
+                      submission_refused_for_good(*result) ? ErrorKind::refused : ErrorKind::other);
+  }
   return ok_status();
 }
 
@@ -272,6 +303,105 @@ Result<std::string> SendmailMta::reinject(const std::string& content, const Enve
 
 Result<QueueLifetimes> SendmailMta::queue_lifetimes() {
   return QueueLifetimes{};
+}
+
+Result<std::string> SendmailMta::own_host_name() {
+  CommandSpec spec = command({"-bt"});
+  spec.stdin_source = StdinSource::text(kOwnNameQuery);
+  spec.timeout = kVerifyTimeout;
+  std::optional<std::string> name;
+  auto result = runner_->run(spec, [&](std::string_view line) {
+    if (!name && line.starts_with("> ") && !trim(line.substr(2)).empty())
+      name = std::string(trim(line.substr(2)));
+  });
+  if (!result) return result.error();
+  if (!result->exited_zero()) return make_error(spec.describe() + ": " + result->describe());
+  if (!name) return make_error(spec.describe() + ": printed no value for $j");
+  return *name;
+}
+
+Status SendmailMta::take(const HoldRequest& request) {
+  const std::string& id = request.listed->queue_id;
+  auto file = find(id);
+  if (!file) return make_error(file.error().message, ErrorKind::gone);
+  const bool quarantine = request.until_released && !file->quarantined;
+  if (quarantine) {
+    ETRN_TRY(hold(id));
+    file = find(id);
+    if (!file) return make_error(file.error().message, ErrorKind::gone);
+  }
+  auto locked = SendmailQueue::lock(*file);
+  if (!locked) {
+    // Not taken after all: the quarantine just made must not stay.
+    if (quarantine) (void)lift_quarantine(file->queue_id);
+    return locked.error();
+  }
+  claims_.insert_or_assign(id, std::move(*locked));
+  return ok_status();
+}
+
+std::vector<Status> SendmailMta::hold_all(const std::vector<HoldRequest>& requests) {
+  std::vector<Status> statuses;
+  statuses.reserve(requests.size());
+  for (const HoldRequest& request : requests) statuses.push_back(take(request));
+  return statuses;
+}
+
+// Read from the locked descriptor, so it is the file Sendmail cannot touch now.
+Result<HeldMessage> SendmailMta::read_claimed(const QueuedMessage& listed, ContentPart part) const {
+  auto claim = claims_.find(listed.queue_id);
+  if (claim == claims_.end()) return make_error(listed.queue_id + ": not held by this run");
+  const LockedQueueFile& locked = claim->second;
+  auto text = SendmailQueue::read_locked(locked);
+  if (!text) return text.error();
+  auto qf = parse_sendmail_qf(*text);
+  if (!qf) return make_error(locked.file.control_path + ": damaged: " + qf.error().message);
+  HeldMessage held{envelope_of(*qf, locked.file.quarantined), ""};
+  ETRN_TRY(check_same_message(listed, held.envelope));
+  held.content = qf->headers;
+  if (part == ContentPart::whole_message) {
+    auto body = read_file(locked.file.data_path);
+    if (!body) return body.error();
+    held.content += "\n" + *body;
+  }
+  return held;
+}
+
+std::vector<Result<HeldMessage>> SendmailMta::read_held(
+    const std::vector<const QueuedMessage*>& messages, ContentPart part) {
+  std::vector<Result<HeldMessage>> held;
+  held.reserve(messages.size());
+  for (const QueuedMessage* m : messages) held.push_back(read_claimed(*m, part));
+  return held;
+}
+
+std::vector<Status> SendmailMta::remove_held(const std::vector<std::string>& queue_ids) {
+  std::vector<Status> statuses;
+  for (const std::string& id : queue_ids) {
+    auto claim = claims_.find(id);
+    if (claim == claims_.end()) {
+      statuses.push_back(make_error(id + ": not held by this run"));
+      continue;
+    }
+    statuses.push_back(SendmailQueue::remove_locked(claim->second));
+    claims_.erase(claim);  // the lock goes with the descriptor
+  }
+  return statuses;
+}
+
+// The lock first, so that Sendmail can lift the quarantine.
+std::vector<Status> SendmailMta::release_held(const std::vector<std::string>& queue_ids) {
+  std::vector<Status> statuses;
+  for (const std::string& id : queue_ids) {
+    claims_.erase(id);
+    auto file = find(id);
+    if (!file || !file->quarantined) {
+      statuses.push_back(ok_status());
+      continue;
+    }
+    statuses.push_back(lift_quarantine(file->queue_id));
+  }
+  return statuses;
 }
 
 }  // namespace etrn

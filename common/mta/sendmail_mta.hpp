@@ -22,6 +22,13 @@
 //   with a `q` line), Sendmail's own "hold": a quarantined message is not
 //   delivered and does not expire. It is used for a partial expiry, as
 //   `postsuper -h` is on Postfix.
+// - `sendmail -C cf -qQ -qI<ID> -Q` (no reason) lifts that quarantine.
+// - `sendmail -C cf -bt` with `$j` on stdin prints `> mx.provider.example`:
+//   the host name Sendmail gives itself, the Reporting-MTA by default.
+// - The expiry protocol: the control file locked (flock LOCK_EX|LOCK_NB)
+//   before any DSN and kept locked to the unlink; the qf read from the
+//   locked descriptor, its T (creation time) and S (sender) compared with
+//   the listing. Sendmail skips a message whose lock it cannot get.
 // - Sendmail has no queue lifetime the sweeper can compare per domain
 //   (Timeout.queuereturn is per precedence, in the .cf): queue_lifetimes()
 //   reports none; the README gives the advice instead.
@@ -72,6 +79,7 @@ class SendmailMta : public Mta {
   Status hold(const std::string& queue_id) override;
   Status remove(const std::string& queue_id) override;
   std::string how_to_remove_held(const std::string& queue_id) const override;
+  std::string how_to_release_held(const std::string& queue_id) const override;
   // Batches of DSNs use Mta's default submitter, one `sendmail -i` each,
   // not one `sendmail -bs` conversation: Sendmail forgets -M{client_addr}
   // after the conversation's first message, and the next RCPT then fails
@@ -80,18 +88,33 @@ class SendmailMta : public Mta {
   Result<std::string> reinject(const std::string& content, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override;
   Result<QueueLifetimes> queue_lifetimes() override;
+  Result<std::string> own_host_name() override;
+  // Sendmail's default MaxRecipientsPerMessage is no limit.
+  Result<std::size_t> recipients_per_copy() override { return std::size_t{0}; }
+  std::vector<Status> hold_all(const std::vector<HoldRequest>& requests) override;
+  std::vector<Result<HeldMessage>> read_held(const std::vector<const QueuedMessage*>& messages,
+                                             ContentPart part) override;
+  std::vector<Status> remove_held(const std::vector<std::string>& queue_ids) override;
+  std::vector<Status> release_held(const std::vector<std::string>& queue_ids) override;
 
  private:
   CommandSpec command(std::vector<std::string> args) const;
   Result<SendmailQueueFile> find(const std::string& queue_id) const;
   // The parsed control file of one message; damaged files are errors.
   Result<SendmailQf> read_qf(const SendmailQueueFile& file) const;
+  Status take(const HoldRequest& request);
+  Result<HeldMessage> read_claimed(const QueuedMessage& listed, ContentPart part) const;
+  Status run_checked(const CommandSpec& spec);
+  Status lift_quarantine(const std::string& queue_id);
   // Mailer per domain for the listed messages (empty when not asked or failed).
   std::map<std::string, std::string> mailers_by_domain(const std::vector<QueuedMessage>& queue);
 
   SendmailCommands commands_;
   std::shared_ptr<CommandRunner> runner_;
   SendmailQueue queue_;
+  // The messages hold_all locked, by queue ID; a lock lasts until
+  // remove_held, release_held or the end of this object (the run).
+  std::map<std::string, LockedQueueFile> claims_;
 };
 
 }  // namespace etrn

@@ -146,27 +146,49 @@ Result<SendmailControlText> SendmailQueue::read_control(const SendmailQueueFile&
   return SendmailControlText{std::move(*text), *lock == LockOutcome::busy};
 }
 
-Status SendmailQueue::remove(const SendmailQueueFile& file) {
+Result<LockedQueueFile> SendmailQueue::lock(const SendmailQueueFile& file) {
   auto fd = open_file(file.control_path, O_RDWR | O_NOFOLLOW);
-  if (!fd) return fd.error();
+  if (!fd) {
+    const bool gone = fd.error().message.find(errno_text(ENOENT)) != std::string::npos;
+    return make_error(fd.error().message, gone ? ErrorKind::gone : ErrorKind::other);
+  }
   auto lock = try_lock(*fd, LockMode::exclusive, file.control_path);
   if (!lock) return lock.error();
   if (*lock == LockOutcome::busy) {
-    return make_error(file.queue_id + ": busy (Sendmail holds its lock); left for the next run");
+    return make_error(file.queue_id + ": busy (Sendmail holds its lock); left for the next run",
+                      ErrorKind::busy);
   }
   struct stat locked {};
   struct stat at_path {};
   if (::fstat(fd->get(), &locked) != 0 || ::lstat(file.control_path.c_str(), &at_path) != 0 ||
       locked.st_dev != at_path.st_dev || locked.st_ino != at_path.st_ino || locked.st_nlink == 0) {
-    return make_error(file.queue_id +
-                      ": the queue file changed while it was being locked; left for the next run");
+    return make_error(
+        file.queue_id + ": the queue file changed while it was being locked; left for the next run",
+        ErrorKind::gone);
   }
+  return LockedQueueFile{file, std::move(*fd)};
+}
+
+Result<std::string> SendmailQueue::read_locked(const LockedQueueFile& locked) {
+  if (::lseek(locked.fd.get(), 0, SEEK_SET) != 0)
+    return make_error("lseek " + locked.file.control_path + ": " + errno_text());
+  return read_all(locked.fd, locked.file.control_path);
+}
+
+Status SendmailQueue::remove_locked(const LockedQueueFile& locked) {
+  const SendmailQueueFile& file = locked.file;
   ETRN_TRY(unlink_if_present(file.data_path));
   ETRN_TRY(unlink_if_present(file.transcript_path));
   if (::unlink(file.control_path.c_str()) != 0) {
     return make_error("unlink " + file.control_path + ": " + errno_text());
   }
   return ok_status();
+}
+
+Status SendmailQueue::remove(const SendmailQueueFile& file) {
+  auto locked = lock(file);
+  if (!locked) return locked.error();
+  return remove_locked(*locked);
 }
 
 }  // namespace etrn

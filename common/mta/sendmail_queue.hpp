@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "common/util/posix_file.hpp"
 #include "common/util/result.hpp"
 
 namespace etrn {
@@ -56,6 +57,14 @@ struct SendmailControlText {
   bool busy = false;  // Sendmail holds its lock
 };
 
+// A control file opened and locked exclusively, checked to be the file at
+// its path when locked. Sendmail cannot work on the message while the
+// descriptor is open (closing it releases the lock).
+struct LockedQueueFile {
+  SendmailQueueFile file;
+  Fd fd;
+};
+
 class SendmailQueue {
  public:
   explicit SendmailQueue(std::vector<std::string> directories);
@@ -68,7 +77,14 @@ class SendmailQueue {
 
   // The control file's text; `busy` when Sendmail holds its lock.
   static Result<SendmailControlText> read_control(const SendmailQueueFile& file);
-  // Removes the message (see the header comment); an error if busy or gone.
+  // Locks the control file (see the header comment); an error if busy or
+  // gone (kind gone when the file is no longer there).
+  static Result<LockedQueueFile> lock(const SendmailQueueFile& file);
+  // The locked control file's text, read from the locked descriptor.
+  static Result<std::string> read_locked(const LockedQueueFile& locked);
+  // Removes a locked message: df, xf, then the control file.
+  static Status remove_locked(const LockedQueueFile& locked);
+  // lock, then remove_locked.
   static Status remove(const SendmailQueueFile& file);
 
  private:

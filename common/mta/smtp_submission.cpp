@@ -72,7 +72,8 @@ Result<Reply> exchange(InteractiveProcess& session, const std::string& command, 
   if (!reply) return reply.error();
   if (reply->code / 100 != want_class) {
     const std::string what = command.empty() ? "greeting" : command;
-    return make_error("SMTP " + what + ": " + reply->text);
+    return make_error("SMTP " + what + ": " + reply->text,
+                      reply->code / 100 == 5 ? ErrorKind::refused : ErrorKind::other);
   }
   return reply;
 }
@@ -94,6 +95,12 @@ Status send_content(InteractiveProcess& session, std::istream& content) {
 }
 
 }  // namespace
+
+bool submission_refused_for_good(const CommandResult& result) {
+  constexpr int kDataError = 65, kNoUser = 67, kNoHost = 68;  // sysexits.h
+  return result.exit_status && (*result.exit_status == kDataError ||
+                                *result.exit_status == kNoUser || *result.exit_status == kNoHost);
+}
 
 Status check_submission(const SmtpSubmission& s) {
   if (bad_address(s.envelope.sender)) return make_error("sender address unusable in SMTP");
@@ -180,18 +187,27 @@ Status greet(InteractiveProcess& session, const SmtpTimeouts& timeouts) {
   return ok_status();
 }
 
-// One mail transaction, MAIL to the final reply; `content_sent` tells the
-// caller whether a failure may still have left the message queued.
+// How far a failed mail transaction got: whether the MTA may have queued
+// the message after all.
+enum class Stage { before_content, content_sent, answered };
+
+// One mail transaction, MAIL to the final reply.
 Result<Reply> transaction(InteractiveProcess& session, const SmtpSubmission& s,
-                          std::istream& content, const SmtpTimeouts& timeouts, bool& content_sent) {
-  content_sent = false;
+                          std::istream& content, const SmtpTimeouts& timeouts, Stage& stage) {
+  stage = Stage::before_content;
   ETRN_TRY(exchange(session, mail_from_command(s), 2, timeouts));
   for (const auto& r : s.recipients)
     ETRN_TRY(exchange(session, rcpt_to_command(r, s.envelope.smtputf8), 2, timeouts));
   ETRN_TRY(exchange(session, "DATA", 3, timeouts));
-  content_sent = true;
+  stage = Stage::content_sent;
   ETRN_TRY(send_content(session, content));
-  return exchange(session, "", 2, timeouts);
+  auto reply = read_reply(session, timeouts.reply);
+  if (!reply) return reply.error();
+  stage = Stage::answered;
+  if (reply->code / 100 != 2)
+    return make_error("SMTP end of data: " + reply->text,
+                      reply->code / 100 == 5 ? ErrorKind::refused : ErrorKind::other);
+  return reply;
 }
 
 }  // namespace
@@ -201,8 +217,8 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
                                      const SmtpTimeouts& timeouts) {
   ETRN_TRY(check_submission(s));
   ETRN_TRY(greet(session, timeouts));
-  bool content_sent = false;
-  auto accepted = transaction(session, s, content, timeouts, content_sent);
+  Stage stage = Stage::before_content;
+  auto accepted = transaction(session, s, content, timeouts, stage);
   if (!accepted) return accepted.error();
   auto queue_id = queue_id_from(accepted->text);
   // QUIT's answer does not matter any more: the message is queued.
@@ -277,10 +293,15 @@ Status SmtpDsnSubmitter::submit(const std::string& dsn_text, const std::string& 
   std::istringstream content(dsn_text);
   s.eight_bit = has_8bit_content(content);
   s.envelope.smtputf8 = !is_ascii(recipient) || has_8bit_header_section(content);
-  bool content_sent = false;
-  auto accepted = transaction(*session_, s, content, timeouts_, content_sent);
+  Stage stage = Stage::before_content;
+  auto accepted = transaction(*session_, s, content, timeouts_, stage);
   if (accepted) return ok_status();
-  if (content_sent) {
+  if (stage == Stage::answered) {
+    // The MTA answered the content (4xx, 5xx): it holds nothing; the
+    // conversation goes on with the next DSN.
+    return make_error(describe_ + ": " + accepted.error().message, accepted.error().kind);
+  }
+  if (stage == Stage::content_sent) {
     // The MTA may hold the DSN already: sending it again could make two.
     usable_ = false;
     return make_error(describe_ + ": " + accepted.error().message);

@@ -66,6 +66,11 @@ Result<std::string> submit_over_smtp(InteractiveProcess& session, const SmtpSubm
 // byte over 127; rewinds `content` afterwards.
 bool has_8bit_header_section(std::istream& content);
 
+// A submission command's exit status that refuses the message itself
+// (sysexits EX_DATAERR, EX_NOUSER, EX_NOHOST): trying again will not help.
+// Any other failure (EX_TEMPFAIL, a crash, a timeout) may pass.
+bool submission_refused_for_good(const CommandResult& result);
+
 // The single-message submission a DsnSubmitter falls back on (the MTA's
 // submit_dsn through its sendmail command).
 using SingleDsnSubmit =
@@ -75,8 +80,11 @@ using SingleDsnSubmit =
 // FROM:<>, RCPT TO the DSN's recipient, DATA, for each. A DSN refused
 // before its content was sent (say the recipient is not acceptable in SMTP,
 // or SMTPUTF8 is off) goes through `fallback` instead, and so does every
-// DSN after the conversation broke. A failure after the content was sent
-// is an error: the MTA may have queued it, so it is not sent again here.
+// DSN after the conversation broke. A final reply of 5xx after the content
+// is an error of kind `refused` (the MTA refused this DSN; the conversation
+// goes on), 4xx an ordinary error. A conversation that breaks after the
+// content was sent is an error too: the MTA may have queued the DSN, so it
+// is not sent again here.
 class SmtpDsnSubmitter : public DsnSubmitter {
  public:
   static Result<std::unique_ptr<DsnSubmitter>> open(CommandRunner& runner, const CommandSpec& spec,

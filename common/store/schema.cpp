@@ -213,12 +213,72 @@ constexpr const char* kSchemaV4 = R"sql(
 ALTER TABLE outbox ADD COLUMN dsn_text BLOB;
 )sql";
 
+// Version 5 (the expiry protocol, issue 12):
+// - messages.held_by_sweeper_at: the sweeper put the message on hold (set
+//   before it asks the MTA to), so that a run that dies before removing
+//   or releasing it lets the next run finish or undo it; NULL: not held
+//   by the sweeper (an admin's hold is left alone).
+// - outbox: dsn_recipient (the sender as the MTA queued it; the message
+//   row has the milter's MAIL FROM), attempts / next_attempt_at /
+//   last_error for temporary failures with backoff, headers_only once the
+//   text was cut down to the original's headers after a refusal, and
+//   closed_at / closed_why for a DSN given up on (refused twice, or its
+//   message left the queue first): neither sent nor waiting any more.
+// - recipients.state may be 'attention' (the failure DSN was refused even
+//   as headers only; the message is kept on hold and the postmaster was
+//   told): the table is rebuilt for the CHECK, as in version 3.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE messages ADD COLUMN held_by_sweeper_at INTEGER;
+
+ALTER TABLE outbox ADD COLUMN dsn_recipient TEXT;
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER;
+ALTER TABLE outbox ADD COLUMN last_error TEXT;
+ALTER TABLE outbox ADD COLUMN headers_only INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN closed_at INTEGER;
+ALTER TABLE outbox ADD COLUMN closed_why TEXT;
+
+DROP VIEW etrn_audit;
+
+CREATE TABLE recipients_v5 (
+  id               INTEGER PRIMARY KEY,
+  message          INTEGER NOT NULL REFERENCES messages (id),
+  address          TEXT    NOT NULL,
+  domain           TEXT    NOT NULL,
+  notify           TEXT,
+  orcpt            TEXT,
+  mailer           TEXT,
+  state            TEXT    NOT NULL CHECK (state = 'queued' OR state = 'warned'
+                                           OR state = 'expired' OR state = 'departed'
+                                           OR state = 'attention'),
+  warn_at          INTEGER,
+  expires_at       INTEGER NOT NULL,
+  state_changed_at INTEGER NOT NULL
+);
+INSERT INTO recipients_v5 (id, message, address, domain, notify, orcpt, mailer, state, warn_at,
+    expires_at, state_changed_at)
+  SELECT id, message, address, domain, notify, orcpt, mailer, state, warn_at,
+    expires_at, state_changed_at FROM recipients;
+DROP TABLE recipients;
+ALTER TABLE recipients_v5 RENAME TO recipients;
+CREATE INDEX recipients_by_message ON recipients (message, address);
+CREATE INDEX recipients_pending ON recipients (state, expires_at)
+  WHERE state IN ('queued', 'warned');
+CREATE INDEX recipients_by_domain ON recipients (domain, state);
+
+CREATE VIEW etrn_audit AS
+  SELECT m.queue_id, m.arrival_time, m.sender, r.address AS recipient, r.domain,
+         m.priority, r.state, r.expires_at, r.state_changed_at
+  FROM recipients AS r JOIN messages AS m ON m.id = r.message;
+)sql";
+
 const std::vector<MigrationStep>& migration_steps() {
   static const std::vector<MigrationStep> steps = {
       {1, kSchemaV1},
       {2, kSchemaV2},
       {3, kSchemaV3, ForeignKeys::off_while_rebuilding},
       {4, kSchemaV4},
+      {5, kSchemaV5, ForeignKeys::off_while_rebuilding},
   };
   return steps;
 }

@@ -26,6 +26,7 @@ RecordedMessage message_from_row(Statement& s) {
   m.priority = parse_priority_name(s.column_text(8)).value_or(Priority::normal);
   m.recorded_at = s.column_int(10);
   m.match_reference = s.column_text(9) == "reinjected" ? m.recorded_at : m.arrival_time;
+  m.held_by_sweeper = !s.column_is_null(19);
   return m;
 }
 
@@ -52,17 +53,6 @@ std::vector<std::int64_t> split_ids(const std::string& text) {
   std::vector<std::int64_t> ids;
   for (const std::string& piece : split_list(text, ',')) ids.push_back(std::stoll(piece));
   return ids;
-}
-
-std::optional<RecipientRef> recipient_ref(Database& db, std::int64_t recipient_id) {
-  Statement& s = db.prepare(
-      "SELECT r.address, m.queue_id FROM recipients r JOIN messages m ON m.id = r.message WHERE "
-      "r.id = ?1");
-  s.bind(1, recipient_id);
-  std::optional<RecipientRef> ref;
-  if (s.step()) ref = RecipientRef{recipient_id, s.column_text(1), s.column_text(0)};
-  s.reset();
-  return ref;
 }
 
 // The milter's own row for a re-injected message, if it got there first.
@@ -109,13 +99,25 @@ void adopt_milter_row(Database& db, std::int64_t row, std::int64_t old_id, Epoch
 
 }  // namespace
 
+std::optional<RecipientRef> recipient_ref(Database& db, std::int64_t recipient_id) {
+  Statement& s = db.prepare(
+      "SELECT r.address, m.queue_id FROM recipients r JOIN messages m ON m.id = r.message WHERE "
+      "r.id = ?1");
+  s.bind(1, recipient_id);
+  std::optional<RecipientRef> ref;
+  if (s.step()) ref = RecipientRef{recipient_id, s.column_text(1), s.column_text(0)};
+  s.reset();
+  return ref;
+}
+
 std::vector<RecordedMessage> load_open_messages(Database& db) {
   Statement& s = db.prepare(
       "SELECT m.id, m.queue_id, m.arrival_time, m.mta_arrival_time, m.sender, m.ret, m.envid, "
       "m.smtputf8,"
       " m.priority, m.source, m.recorded_at, r.id, r.address, r.domain, r.notify, r.orcpt, "
       "r.state, r.warn_at,"
-      " r.expires_at FROM messages m LEFT JOIN recipients r ON r.message = m.id"
+      " r.expires_at, m.held_by_sweeper_at FROM messages m LEFT JOIN recipients r ON r.message = "
+      "m.id"
       " WHERE m.done_at IS NULL ORDER BY m.id, r.id");
   std::vector<RecordedMessage> messages;
   while (s.step()) {
@@ -130,6 +132,19 @@ void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arr
   db.prepare("UPDATE messages SET mta_arrival_time = ?2 WHERE id = ?1")
       .bind(1, message_id)
       .bind(2, mta_arrival_time)
+      .run();
+}
+
+void mark_held_by_sweeper(Database& db, std::int64_t message_id, EpochSeconds now) {
+  db.prepare("UPDATE messages SET held_by_sweeper_at = ?2 WHERE id = ?1")
+      .bind(1, message_id)
+      .bind(2, now)
+      .run();
+}
+
+void clear_held_by_sweeper(Database& db, std::int64_t message_id) {
+  db.prepare("UPDATE messages SET held_by_sweeper_at = NULL WHERE id = ?1")
+      .bind(1, message_id)
       .run();
 }
 
@@ -246,8 +261,8 @@ std::int64_t next_outbox_id(Database& db) {
 void insert_outbox(Database& db, const OutboxRow& row) {
   db.prepare(
         "INSERT INTO outbox (id, message, kind, recipient_ids, dsn_message_id, spool_path, "
-        "created_at, dsn_text)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        "created_at, dsn_text, dsn_recipient, headers_only)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
       .bind(1, row.id)
       .bind(2, row.message_id)
       .bind(3, to_string(row.kind))
@@ -256,17 +271,18 @@ void insert_outbox(Database& db, const OutboxRow& row) {
       .bind(6, row.spool_path)
       .bind(7, row.created_at)
       .bind(8, row.dsn_text)
+      .bind(9, row.sender.empty() ? std::nullopt : std::optional<std::string>(row.sender))
+      .bind(10, std::int64_t{row.headers_only ? 1 : 0})
       .run();
 }
 
 std::vector<OutboxRow> unsent_outbox(Database& db) {
   Statement& s = db.prepare(
-      "SELECT o.id, o.message, o.kind, o.recipient_ids, o.dsn_message_id, o.spool_path, "
-      "o.created_at,"
-      " m.queue_id, m.sender, COALESCE(o.dsn_text, '') FROM outbox o JOIN messages m ON m.id = "
-      "o.message WHERE o.sent_at IS "
-      "NULL"
-      " ORDER BY o.id");
+      "SELECT o.id, o.message, o.kind, o.recipient_ids, o.dsn_message_id, o.spool_path,"
+      " o.created_at, m.queue_id, COALESCE(o.dsn_recipient, m.sender), COALESCE(o.dsn_text, ''),"
+      " o.attempts, o.next_attempt_at, o.headers_only, m.mta_arrival_time"
+      " FROM outbox o JOIN messages m ON m.id = o.message"
+      " WHERE o.sent_at IS NULL AND o.closed_at IS NULL ORDER BY o.id");
   std::vector<OutboxRow> rows;
   while (s.step()) {
     OutboxRow row;
@@ -280,9 +296,51 @@ std::vector<OutboxRow> unsent_outbox(Database& db) {
     row.queue_id = s.column_text(7);
     row.sender = s.column_text(8);
     row.dsn_text = s.column_text(9);
+    row.attempts = static_cast<int>(s.column_int(10));
+    row.next_attempt_at = s.column_optional_int(11);
+    row.headers_only = s.column_int(12) != 0;
+    row.mta_arrival_time = s.column_optional_int(13);
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+std::vector<std::int64_t> in_flight_recipient_ids(Database& db) {
+  Statement& s =
+      db.prepare("SELECT recipient_ids FROM outbox WHERE sent_at IS NULL AND closed_at IS NULL");
+  std::vector<std::int64_t> ids;
+  while (s.step()) {
+    for (std::int64_t id : split_ids(s.column_text(0))) ids.push_back(id);
+  }
+  return ids;
+}
+
+void reschedule_outbox(Database& db, const OutboxRow& row, EpochSeconds next_attempt_at,
+                       const std::string& error) {
+  db.prepare(
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3"
+        " WHERE id = ?1")
+      .bind(1, row.id)
+      .bind(2, next_attempt_at)
+      .bind(3, error)
+      .run();
+}
+
+void shorten_outbox_text(Database& db, std::int64_t row_id, const std::string& text) {
+  db.prepare("UPDATE outbox SET dsn_text = ?2, headers_only = 1 WHERE id = ?1")
+      .bind(1, row_id)
+      .bind(2, text)
+      .run();
+}
+
+void close_outbox(Database& db, std::int64_t row_id, EpochSeconds now, const std::string& why) {
+  db.prepare(
+        "UPDATE outbox SET closed_at = ?2, closed_why = ?3, dsn_text = NULL"
+        " WHERE id = ?1 AND sent_at IS NULL")
+      .bind(1, row_id)
+      .bind(2, now)
+      .bind(3, why)
+      .run();
 }
 
 void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {

@@ -27,6 +27,10 @@ namespace etrn {
 std::vector<RecordedMessage> load_open_messages(Database& db);
 
 void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time);
+// The sweeper's own hold (the expiry protocol): marked before it asks the
+// MTA, cleared once it released the message or found it not held.
+void mark_held_by_sweeper(Database& db, std::int64_t message_id, EpochSeconds now);
+void clear_held_by_sweeper(Database& db, std::int64_t message_id);
 void update_deadlines(Database& db, std::int64_t recipient_id, const Deadlines& deadlines);
 void mark_done(Database& db, std::int64_t message_id, EpochSeconds now);
 
@@ -35,6 +39,8 @@ struct RecipientRef {
   std::string queue_id;
   std::string address;
 };
+// The recipient with that id, with its message's queue ID; none if no such row.
+std::optional<RecipientRef> recipient_ref(Database& db, std::int64_t recipient_id);
 // Changes the state and appends the event of the same name with `detail`.
 void set_recipient_state(Database& db, const RecipientRef& r, RecipientState state,
                          const std::string& detail, EpochSeconds now);
@@ -78,19 +84,35 @@ struct OutboxRow {
   std::string spool_path;  // "" since schema v4; a spool file for older rows
   std::string dsn_text;    // the DSN itself ("" for rows written before v4)
   EpochSeconds created_at = 0;
+  // The DSN's recipient: the sender as the MTA queued it (the message
+  // row's sender for rows written before v5).
+  std::string sender;
+  int attempts = 0;  // submissions the MTA did not accept
+  std::optional<EpochSeconds> next_attempt_at;
+  bool headers_only = false;  // cut down to the original's headers after a refusal
   // From the message row, for submission and events.
   std::string queue_id;
-  std::string sender;
+  std::optional<EpochSeconds> mta_arrival_time;
 };
 
 // The id after the highest. Only the sweeper inserts outbox rows, under its
 // run lock, so the id stays free until it does.
 std::int64_t next_outbox_id(Database& db);
 void insert_outbox(Database& db, const OutboxRow& row);
+// Rows neither sent nor closed, oldest first.
 std::vector<OutboxRow> unsent_outbox(Database& db);
+// The recipients of those rows: their DSN is in flight.
+std::vector<std::int64_t> in_flight_recipient_ids(Database& db);
 // In one transaction: sent_at, recipient states (warned / expired) and the
 // events bounce_sent plus warned / expired. Idempotent.
 void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now);
+// A submission the MTA did not take: attempts, when to try next, why.
+void reschedule_outbox(Database& db, const OutboxRow& row, EpochSeconds next_attempt_at,
+                       const std::string& error);
+// The DSN's text replaced by its headers-only form (headers_only set).
+void shorten_outbox_text(Database& db, std::int64_t row_id, const std::string& text);
+// Given up: neither sent nor in flight any more (text dropped).
+void close_outbox(Database& db, std::int64_t row_id, EpochSeconds now, const std::string& why);
 
 // --- report and shape -----------------------------------------------------
 

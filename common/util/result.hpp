@@ -13,8 +13,18 @@
 
 namespace etrn {
 
+// What kind of failure an Error is, where the caller's next step depends
+// on it (most errors are `other`).
+enum class ErrorKind {
+  other,
+  refused,  // the other side refused it for good (SMTP 5xx, a permanent exit status)
+  gone,     // what was asked about no longer exists (a queue file), or is another thing now
+  busy,     // someone else is working on it right now (the MTA delivering it): try later
+};
+
 struct Error {
   std::string message;
+  ErrorKind kind = ErrorKind::other;
 };
 
 template <typename T>
@@ -47,8 +57,8 @@ inline Status ok_status() {
   return Ok{};
 }
 
-inline Error make_error(std::string message) {
-  return Error{std::move(message)};
+inline Error make_error(std::string message, ErrorKind kind = ErrorKind::other) {
+  return Error{std::move(message), kind};
 }
 
 }  // namespace etrn

@@ -39,12 +39,14 @@ API (all paths are pathlib.Path):
                                             the instance's sendmail command
     tb.wait_for_queue(predicate, timeout=20) -> [dict]  polls postqueue -j
     tb.wait_for_queue_id(queue_id, timeout) -> dict
+    tb.wait_until_deferred(queue_id, timeout) -> dict   in deferred or hold (not in delivery)
     tb.etrn(domain) -> (code, text)         ETRN over a raw SMTP session
     tb.flush()                              postqueue -f
     tb.mailbox_messages(localpart) -> [email.message.Message]
     tb.wait_for_mailbox(localpart, count=1, timeout=30)
-    tb.start_site_sink() / tb.stop_site_sink()   smtp-sink on SITEPORT; mail
-                                            it receives is dumped under DIR/sink
+    tb.start_site_sink(data_delay=0) / tb.stop_site_sink()   smtp-sink on SITEPORT;
+                                            mail it receives is dumped under DIR/sink;
+                                            data_delay: seconds before it answers DATA
     tb.site_messages() -> [bytes]
     tb.maillog() -> str                     DIR/maillog
     tb.write_etrn_config(path, database=..., socket=..., user=..., extra_top={},
@@ -286,10 +288,15 @@ class PostfixTestbed:
             f"virtual_mailbox_maps = texthash:{d}/virtual_mailbox",
             "virtual_uid_maps = static:65534",
             "virtual_gid_maps = static:65534",
-            # Short timers keep tests quick.
-            "queue_run_delay = 2s",
-            "minimal_backoff_time = 2s",
-            "maximal_backoff_time = 4s",
+            # Deferred mail stays deferred until a test flushes it or says
+            # ETRN: queue runs every few seconds would move it into the
+            # active queue again and again, where the sweeper rightly
+            # leaves it alone (a delivery may be under way), so a sweep
+            # would act or not by chance. A new message still gets its
+            # first attempt at once.
+            "queue_run_delay = 1h",
+            "minimal_backoff_time = 1h",
+            "maximal_backoff_time = 2h",
             "delay_warning_time = 0",
             "smtp_connect_timeout = 5s",
             "in_flow_delay = 0",
@@ -423,6 +430,15 @@ class PostfixTestbed:
         queue = self.wait_for_queue(lambda q: any(m["queue_id"] == queue_id for m in q), timeout)
         return next(m for m in queue if m["queue_id"] == queue_id)
 
+    def wait_until_deferred(self, queue_id: str, timeout: float = 20) -> dict:
+        """Waits until `queue_id` sits in the deferred (or hold) queue: past its
+        first delivery attempt, where the sweeper acts on it (it leaves
+        incoming and active mail alone)."""
+        queue = self.wait_for_queue(lambda q: any(
+            m["queue_id"] == queue_id and m["queue_name"] in ("deferred", "hold") for m in q),
+            timeout)
+        return next(m for m in queue if m["queue_id"] == queue_id)
+
     def flush(self) -> None:
         run(["postqueue", "-c", str(self.dir), "-f"], env=self.env)
 
@@ -518,12 +534,15 @@ class PostfixTestbed:
                           timeout, lambda msgs: f"{localpart}@{SENDER_DOMAIN} got {len(msgs)} "
                           f"messages, want {count}; maillog:\n{self.maillog()[-3000:]}")
 
-    def start_site_sink(self) -> None:
-        """Starts the ETRN site (smtp-sink) on site_port; dumps mail under DIR/sink."""
+    def start_site_sink(self, data_delay: int = 0) -> None:
+        """Starts the ETRN site (smtp-sink) on site_port; dumps mail under DIR/sink.
+        `data_delay`: seconds the site waits before answering DATA (a slow
+        site keeps the message in Postfix's active queue that long)."""
         if self._sink is not None:
             return
+        slow = ["-w", str(data_delay)] if data_delay else []
         self._sink = subprocess.Popen(
-            ["smtp-sink", "-u", "postfix", "-d", f"{self.dir}/sink/msg-",
+            ["smtp-sink", "-u", "postfix", *slow, "-d", f"{self.dir}/sink/msg-",
              f"127.0.0.1:{self.site_port}", "10"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_for_port(self.site_port, timeout=10)

@@ -1,6 +1,9 @@
 """test_sendmail_sweeper.py - ETRN Sweeper end to end on the real Sendmail
 8.17 (Debian's packages, run from a private directory: sendmail_testbed.py)
-with the real etrn-milter in front of it (INPUT_MAIL_FILTER).
+with the real etrn-milter in front of it (INPUT_MAIL_FILTER): recording,
+warnings and expiry, adoption, splits, busy and damaged queue files, and
+the expiry protocol (the qf locked from the DSN to the unlink, the DSN to
+the qf's sender, Sendmail's own $j as Reporting-MTA).
 
 Every etrn-sweeper run here gets a dotted host name of its own (a UTS
 namespace), since each Sendmail command it runs would otherwise sleep 60 s
@@ -12,7 +15,9 @@ import fcntl
 import json
 import os
 import pwd
+import re
 import signal
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -320,3 +325,80 @@ def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(make_
     assert len(dsns) == 1, f"killed after {step}: got {len(dsns)} DSNs, want 1"
     assert judge(dsns[0])["permanent"] == [TOM]
     assert len(tb.site_messages()) == 1, "the survivor is delivered once"
+
+
+# ---- the expiry protocol on Sendmail ---------------------------------------------
+
+
+def lock_probing_sendmail(tb, queue_id: str, log: Path) -> Path:
+    """A sendmail_program that, asked to submit a DSN (-f <>), first notes
+    whether the expiring message's queue file is locked, then runs Sendmail."""
+    wrapper = tb.dir / "sendmail-probing"
+    wrapper.write_text(f"""#!/usr/bin/python3
+import fcntl, glob, os, sys
+args = sys.argv[1:]
+if "-f" in args and args[args.index("-f") + 1] == "<>":
+    state = "gone"
+    for path in glob.glob("{tb.dir}/mqueue/q*/qf/[qh]f{queue_id}"):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            state = "free"
+        except BlockingIOError:
+            state = "locked"
+        os.close(fd)
+    with open("{log}", "a") as out:
+        out.write(state + "\\n")
+os.execv("{tb.sendmail}", ["{tb.sendmail}"] + args)
+""")
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+def test_the_queue_file_stays_locked_from_the_dsn_to_its_removal(make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    qid = tb.send(SENDER, BOB, subject="locked while reported")
+    env.wait_for_states(qid, 1)
+    log = tb.dir / "lock-states.log"
+    env.config.write_text(env.config.read_text().replace(
+        f"sendmail_program = {tb.sendmail}",
+        f"sendmail_program = {lock_probing_sendmail(tb, qid, log)}"))
+
+    env.sweep("sweep", "--now", "+49h")
+
+    assert [a.lower() for a in judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"]] == [BOB]
+    assert log.read_text().split() == ["locked"], \
+        "Sendmail could not touch the message while its DSN was submitted"
+    assert qid not in tb.queue_files()
+
+
+def test_the_dsn_goes_to_the_qf_sender_not_to_what_was_recorded(make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    qid = tb.send(SENDER, BOB, subject="whose DSN")
+    env.wait_for_states(qid, 1)
+    con = sqlite3.connect(env.database)
+    con.execute("UPDATE messages SET sender = 'alice' WHERE queue_id = ?", (qid,))
+    con.commit()
+    con.close()
+
+    env.sweep("sweep", "--now", "+49h")
+
+    dsn = tb.wait_for_mailbox("alice", 1)[0]
+    assert dsn["To"] == f"<{SENDER}>", "the qf's S line, not the recorded MAIL FROM"
+    assert [a.lower() for a in judge(dsn)["permanent"]] == [BOB]
+
+
+def test_without_reporting_mta_the_dsn_names_sendmails_own_host_name(make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    env.config.write_text(re.sub(r"^reporting_mta = .*\n", "", env.config.read_text(), flags=re.M))
+    qid = tb.send(SENDER, BOB, subject="who reports")
+    env.wait_for_states(qid, 1)
+
+    env.sweep("sweep", "--now", "+49h")
+
+    dsn = tb.wait_for_mailbox("alice", 1)[0]
+    assert delivery_status_fields(dsn)[0]["reporting-mta"] == f"dns; {tb.hostname}", \
+        "Sendmail's $j, asked with sendmail -bt"

@@ -1,9 +1,10 @@
 """test_sweeper_bulk.py - many messages expired in one run, on a real
-Postfix with the real etrn-milter: one postcat reads them all, one
-`sendmail -bs` conversation carries the DSNs, one `postsuper -d -` removes
-the messages, and each DSN still returns its own message. Content that
-forges postcat's frame lines makes the sweeper read those messages one by
-one instead, with the same result.
+Postfix with the real etrn-milter: one `postsuper -h - deferred` holds
+them, one postcat reads them all again, one `sendmail -bs` conversation
+carries the DSNs, one `postsuper -d - hold` removes the messages, and each
+DSN still returns its own message. Content that forges postcat's frame
+lines makes the sweeper read those messages one by one instead (envelope,
+then content), with the same result.
 
 The sweeper runs Postfix's commands through logging stand-ins
 (postfix_command_directory) that exec the real ones, so the tests see which
@@ -71,7 +72,8 @@ def send_and_wait(env, count: int, body=lambda i: f"body {i}\n", ret_hdrs=lambda
         subjects[qid] = f"bulk {i}"
     for qid in subjects:
         env.wait_for_audit(qid)
-    tb.wait_for_queue(lambda q: {m["queue_id"] for m in q} >= set(subjects))
+    for qid in subjects:
+        tb.wait_until_deferred(qid)
     return subjects
 
 
@@ -104,7 +106,8 @@ def test_many_messages_expire_with_one_postcat_one_conversation_and_one_postsupe
     heads = next(c for c in postcats if "-b" not in c)
     assert sorted(whole[whole.index("-q") + 1:]) == sorted(set(subjects) - set(headers_only))
     assert sorted(heads[heads.index("-q") + 1:]) == sorted(headers_only)
-    assert [c[-2:] for c in calls(log, "postsuper")] == [["-d", "-"]]
+    assert [c[-3:] for c in calls(log, "postsuper")] == [["-h", "-", "deferred"],
+                                                          ["-d", "-", "hold"]]
     assert calls(log, "sendmail") == [["-bs"]], "one conversation, no one-by-one fallback"
     rows = env.rows("SELECT state, count(*) AS n FROM etrn_audit GROUP BY state")
     assert [(r["state"], r["n"]) for r in rows] == [("expired", 12)]
@@ -125,5 +128,5 @@ def test_content_that_forges_postcats_frame_is_read_message_by_message(milter_po
                   if returned_message(d)["Subject"] == "bulk 1")
     assert forged in returned_message(forger).get_payload(), "the forged lines are returned as sent"
     postcats = calls(log, "postcat")
-    assert "-e" in postcats[0] and len(postcats) == 1 + len(subjects), \
-        f"want the bulk read, then one postcat per message; got {postcats}"
+    assert "-e" in postcats[0] and len(postcats) == 1 + 2 * len(subjects), \
+        f"want the bulk read, then two postcats per message (envelope, content); got {postcats}"

@@ -30,7 +30,7 @@ def test_two_recipients_expire_with_one_dsn_read_as_permanent_failures(milter_po
     env, tb = milter_postfix, milter_postfix.testbed
     qid = tb.send(SENDER, [BOB, CAROL], subject="will expire")
     env.wait_for_audit(qid, 2)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
 
@@ -55,7 +55,7 @@ def test_a_delay_warning_is_read_as_temporary_and_sent_once(milter_postfix, bin_
     env, tb = milter_postfix, milter_postfix.testbed
     qid = tb.send(SENDER, BOB, subject="will be late")
     env.wait_for_audit(qid)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+5h")
     dsns = tb.wait_for_mailbox("alice", 1)
@@ -76,7 +76,7 @@ def test_mail_fetched_by_etrn_before_expiry_departs_without_a_dsn(milter_postfix
     env, tb = milter_postfix, milter_postfix.testbed
     qid = tb.send(SENDER, BOB, subject="fetched in time")
     env.wait_for_audit(qid)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
     tb.start_site_sink()
     code, _ = tb.etrn("customer.example")
     assert code == 250
@@ -95,7 +95,7 @@ def test_partial_expiry_bounces_the_expired_and_delivers_the_others(milter_postf
     dave = "dave@elsewhere.example"
     qid = tb.send(SENDER, [BOB, dave], subject="partly expiring")
     env.wait_for_audit(qid, 1)
-    tb.wait_for_queue(lambda q: any(m["queue_id"] == qid for m in q))
+    tb.wait_until_deferred(qid)
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
 
@@ -161,7 +161,7 @@ def test_no_dsn_for_notify_never_or_a_null_sender_but_the_mail_is_removed(
     sender = "" if mail_options == ("NULL",) else SENDER
     qid = tb.send(sender, BOB, rcpt_options=rcpt_options, subject="no dsn wanted")
     env.wait_for_audit(qid)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
     settle(tb)
@@ -178,7 +178,7 @@ def test_ret_hdrs_returns_headers_only_and_the_envelope_id(milter_postfix, bin_d
                   rcpt_options=("NOTIFY=FAILURE", "ORCPT=rfc822;bob@customer.example"),
                   body="SECRET BODY LINE\n", subject="headers only")
     env.wait_for_audit(qid)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
     dsn = tb.wait_for_mailbox("alice", 1)[0]
@@ -196,7 +196,7 @@ def test_held_mail_expires_like_the_rest(milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
     qid = tb.send(SENDER, BOB, subject="on hold")
     env.wait_for_audit(qid)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
     subprocess.run(["/usr/sbin/postsuper", "-c", str(tb.dir), "-h", qid], check=True, env=tb.env,
                    capture_output=True)
     tb.wait_for_queue(lambda q: any(m["queue_id"] == qid and m["queue_name"] == "hold" for m in q))
@@ -210,7 +210,7 @@ def test_a_changed_configuration_applies_to_recorded_mail_at_the_next_run(milter
     env, tb = milter_postfix, milter_postfix.testbed
     qid = tb.send(SENDER, BOB, rcpt_options=("NOTIFY=FAILURE",), subject="policy changes")
     env.wait_for_audit(qid)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+30h")
     assert states(env, qid) == {BOB: "queued"}, "48h by default: not yet"
 

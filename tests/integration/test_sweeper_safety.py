@@ -37,7 +37,7 @@ def test_mail_queued_while_the_milter_was_down_is_adopted_and_expires(postfix, b
     config = tb.write_etrn_config(tb.dir / "etrn-sweeper.conf", database=database)
     qid = tb.send(SENDER, [BOB, "dave@elsewhere.example"], rcpt_options=("NOTIFY=FAILURE,DELAY",),
                   subject="nobody recorded me")
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
 
     sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
 
@@ -56,7 +56,7 @@ def test_a_run_killed_at_any_step_and_run_again_sends_each_dsn_once(milter_postf
     env, tb = milter_postfix, milter_postfix.testbed
     qid = tb.send(SENDER, [BOB, CAROL], subject=f"killed at {step}")
     env.wait_for_audit(qid, 2)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
 
     killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
                          env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})
@@ -90,7 +90,7 @@ def test_dry_run_prints_the_plan_and_changes_nothing(milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
     qid = tb.send(SENDER, BOB, subject="only a forecast")
     env.wait_for_audit(qid)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
     before = snapshot(env.database)
 
     result = sweep_ok(bin_dir, env.config, "sweep", "--dry-run", "--now", "+49h")
@@ -121,7 +121,7 @@ def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(milte
     dave = "dave@elsewhere.example"
     qid = tb.send(SENDER, [BOB, dave], subject=f"split killed at {step}")
     env.wait_for_audit(qid)
-    tb.wait_for_queue_id(qid)
+    tb.wait_until_deferred(qid)
 
     killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
                          env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})

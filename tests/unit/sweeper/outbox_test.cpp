@@ -12,6 +12,7 @@
 #include <iterator>
 #include <vector>
 
+#include "sweeper/refusal.hpp"
 #include "tests/unit/common/store/test_database.hpp"
 #include "tests/unit/sweeper/fake_mta.hpp"
 
@@ -57,13 +58,33 @@ class OutboxBatchTest : public testing::TempDirTest {
                                                   std::filesystem::directory_iterator()));
   }
 
+  // The recorded messages, still in the fake MTA's queue (recovery checks).
+  static void queue_all(testing::FakeMta& mta) {
+    for (const char* qid : {"4AbC1", "4AbC2", "4AbC3"}) {
+      mta.queue.push_back(QueuedMessage{"hold",
+                                        qid,
+                                        1800000000,
+                                        1,
+                                        "alice@sender.example",
+                                        false,
+                                        {{"bob@customer.example", ""}}});
+    }
+  }
+
+  // An outbox over `mta`, as a sweep makes it.
+  Outbox outbox_of(testing::FakeMta& mta) {
+    refusals = std::make_unique<RefusalHandler>(*db, mta, "postmaster", "mx.example");
+    return Outbox(*db, mta, (dir_ / "outgoing").string(), *refusals);
+  }
+
   std::unique_ptr<Database> db;
   std::vector<std::int64_t> ids;
+  std::unique_ptr<RefusalHandler> refusals;
 };
 
 TEST_F(OutboxBatchTest, ABuilderErrorLeavesNoRowAndNoFile) {
   testing::FakeMta mta((dir_ / "calls.log").string());
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  Outbox outbox = outbox_of(mta);
   DsnRequest request{ids[0], "4AbC1", "alice@sender.example", DsnKind::failed, {1}, "mx.example"};
   auto row = outbox.enqueue(
       request, [](const std::string&) { return Result<std::string>(make_error("no")); }, 1);
@@ -75,7 +96,7 @@ TEST_F(OutboxBatchTest, ABuilderErrorLeavesNoRowAndNoFile) {
 
 TEST_F(OutboxBatchTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
   testing::FakeMta mta((dir_ / "calls.log").string());
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  Outbox outbox = outbox_of(mta);
   DsnRequest request{ids[0], "4AbC1", "alice@sender.example", DsnKind::delayed, {1}, "mx.example"};
   auto row = outbox.enqueue(
       request,
@@ -90,7 +111,7 @@ TEST_F(OutboxBatchTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
 
 TEST_F(OutboxBatchTest, ABuilderErrorFailsOnlyItsOwnJob) {
   testing::FakeMta mta((dir_ / "calls.log").string());
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  Outbox outbox = outbox_of(mta);
   auto rows = outbox.enqueue_all(jobs(true), 1);
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_TRUE(rows[0].ok() && rows[2].ok());
@@ -104,13 +125,14 @@ TEST_F(OutboxBatchTest, ABuilderErrorFailsOnlyItsOwnJob) {
 TEST_F(OutboxBatchTest, DeliversABatchAndDeletesItsSentLogOnlyAtTheEndOfTheRun) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   mta.refuse_dsn_to = "s1@x";
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  Outbox outbox = outbox_of(mta);
   std::vector<OutboxRow> rows;
   for (auto& row : outbox.enqueue_all(jobs(false), 1)) rows.push_back(*row);
   auto delivered = outbox.deliver_all(rows, 2);
   ASSERT_EQ(delivered.size(), 3u);
-  EXPECT_TRUE(delivered[0].ok() && delivered[2].ok());
-  EXPECT_FALSE(delivered[1].ok()) << "the refused one is an error of its own";
+  EXPECT_EQ(delivered[0].fate, DsnFate::sent);
+  EXPECT_EQ(delivered[2].fate, DsnFate::sent);
+  EXPECT_EQ(delivered[1].fate, DsnFate::retrying) << "the failed one waits in the outbox";
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 1);
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE dsn_text IS NOT NULL"), 1)
       << "a sent DSN's text is dropped";
@@ -121,35 +143,39 @@ TEST_F(OutboxBatchTest, DeliversABatchAndDeletesItsSentLogOnlyAtTheEndOfTheRun) 
 
 TEST_F(OutboxBatchTest, RecoveryDeletesFilesThatNoUnsentRowNames) {
   testing::FakeMta mta((dir_ / "calls.log").string());
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  Outbox outbox = outbox_of(mta);
   std::vector<OutboxRow> rows;
   for (auto& row : outbox.enqueue_all(jobs(false), 1)) rows.push_back(*row);
   outbox.deliver_all(rows, 2);  // finished, but the run "dies" before deleting its log
   std::ofstream(dir_ / "outgoing" / "99.eml") << "a finished DSN's file from schema v3";
   ASSERT_EQ(spool_files(), 2u);
-  Outbox next_run(*db, mta, (dir_ / "outgoing").string());
-  auto recovered = next_run.recover(3);
-  ASSERT_TRUE(recovered.ok());
-  EXPECT_EQ(*recovered, 0);
+  Outbox next_run = outbox_of(mta);
+  Recovery recovered = next_run.recover(3);
+  EXPECT_TRUE(recovered.problems.empty());
+  EXPECT_EQ(recovered.finished, 0);
   EXPECT_EQ(spool_files(), 0u);
 }
 
 TEST_F(OutboxBatchTest, RecoveryFinalizesWhatAKilledChildLoggedAndResendsTheRest) {
   testing::FakeMta mta((dir_ / "calls.log").string());
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
+  Outbox outbox = outbox_of(mta);
   std::vector<OutboxRow> rows;
   for (auto& row : outbox.enqueue_all(jobs(false), 1)) rows.push_back(*row);
   // The child got the first accepted, logged it, then died mid-line.
   std::filesystem::create_directories(dir_ / "outgoing");
   std::ofstream(dir_ / "outgoing" / "sent-1-0.log") << rows[0].id << "\n" << rows[1].id;
-  Outbox next_run(*db, mta, (dir_ / "outgoing").string());
-  auto recovered = next_run.recover(3);
-  ASSERT_TRUE(recovered.ok()) << recovered.error().message;
-  EXPECT_EQ(*recovered, 3);
+  queue_all(mta);
+  Outbox next_run = outbox_of(mta);
+  Recovery recovered = next_run.recover(3);
+  EXPECT_TRUE(recovered.problems.empty()) << recovered.problems.front();
+  EXPECT_EQ(recovered.finished, 3);
   const auto calls = mta.calls();
-  // Recovery addresses each DSN to its message's sender, alice.
-  EXPECT_EQ(std::count(calls.begin(), calls.end(), "submit alice@sender.example with-id"), 2)
-      << "the logged one is not resent; the torn line is no acceptance";
+  // Recovery addresses each DSN to the recipient recorded with it.
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "submit s1@x with-id"), 1)
+      << "the torn line is no acceptance";
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "submit s2@x with-id"), 1);
+  EXPECT_EQ(std::count(calls.begin(), calls.end(), "submit s0@x with-id"), 0)
+      << "the logged one is not resent";
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 0);
 }
 
@@ -164,9 +190,10 @@ TEST_F(OutboxBatchTest, RecoveryReadsARowFromSchemaV3WithItsSpoolFile) {
   old.spool_path = (dir_ / "outgoing" / "1.eml").string();
   insert_outbox(*db, old);
   std::ofstream(old.spool_path) << "Message-ID: <" << old.dsn_message_id << ">\n\nold\n";
-  Outbox outbox(*db, mta, (dir_ / "outgoing").string());
-  auto recovered = outbox.recover(3);
-  ASSERT_TRUE(recovered.ok()) << recovered.error().message;
+  queue_all(mta);
+  Outbox outbox = outbox_of(mta);
+  Recovery recovered = outbox.recover(3);
+  EXPECT_TRUE(recovered.problems.empty()) << recovered.problems.front();
   const auto calls = mta.calls();
   EXPECT_EQ(std::count(calls.begin(), calls.end(), "submit alice@sender.example with-id"), 1)
       << "the text came from the spool file";

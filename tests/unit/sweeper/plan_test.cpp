@@ -39,6 +39,8 @@ TEST(RecipientPlan, KeepsWaitingWhenWaitingAndOnlyWarnedOrLeftAlone) {
   EXPECT_FALSE(planned(RecipientState::expired, RecipientAction::none).keeps_waiting())
       << "an expired recipient no longer queued does not wait";
   EXPECT_FALSE(planned(RecipientState::departed, RecipientAction::none).keeps_waiting());
+  EXPECT_TRUE(planned(RecipientState::attention, RecipientAction::none).keeps_waiting())
+      << "in attention, it stays in the queue";
 }
 
 TEST(RecipientPlan, ChangesSomethingWithAnActionOrNewDeadlines) {
@@ -74,6 +76,50 @@ TEST(MessagePlan, HasAnActionWhenOneOfItsRecipientsHasIt) {
   m.recipients = {planned(RecipientState::queued, RecipientAction::warn)};
   EXPECT_TRUE(m.has(RecipientAction::warn));
   EXPECT_FALSE(m.has(RecipientAction::expire_dsn));
+}
+
+TEST(MessagePlan, DecidesRemovalFromTheAddressesTheQueueHolds) {
+  MessagePlan m;
+  m.recipients = {planned(RecipientState::queued, RecipientAction::expire_dsn)};
+  m.decide_removal({"BOB@customer.example"});
+  EXPECT_EQ(m.removal, Removal::whole) << "addresses compare without regard to case";
+  m.decide_removal({"bob@customer.example", "dave@elsewhere.example"});
+  EXPECT_EQ(m.removal, Removal::split);
+  EXPECT_EQ(m.survivors, std::vector<std::string>{"dave@elsewhere.example"});
+  m.recipients[0].action = RecipientAction::warn;
+  m.decide_removal({"bob@customer.example"});
+  EXPECT_EQ(m.removal, Removal::none);
+  EXPECT_TRUE(m.acts_on_queue()) << "a warning is reported on: it is held first too";
+}
+
+TEST(FitToHeld, BouncesOnlyRecipientsStillInTheHeldCopyAndWritesToTheQueuedSender) {
+  MessagePlan m;
+  m.envelope.sender = "alice";
+  m.recipients = {planned(RecipientState::queued, RecipientAction::expire_dsn),
+                  planned(RecipientState::queued, RecipientAction::expire_dsn)};
+  m.recipients[1].address = "carol@customer.example";
+  m.decide_removal({"bob@customer.example", "carol@customer.example", "dave@elsewhere.example"});
+  ASSERT_EQ(m.removal, Removal::split);
+  QueuedEnvelope held;
+  held.envelope.sender = "alice@mx.provider.example";
+  held.recipients = {{"bob@customer.example", {}}};  // carol and dave left meanwhile
+  fit_to_held(m, held);
+  EXPECT_EQ(m.envelope.sender, "alice@mx.provider.example");
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::expire_dsn);
+  EXPECT_EQ(m.recipients[1].action, RecipientAction::none) << "carol is not bounced";
+  EXPECT_EQ(m.removal, Removal::whole) << "no survivor is left to re-inject";
+  EXPECT_TRUE(m.survivors.empty());
+}
+
+TEST(FitToHeld, ANullSenderInTheHeldCopyGetsNoDsn) {
+  MessagePlan m;
+  m.envelope.sender = "alice@sender.example";
+  m.recipients = {planned(RecipientState::queued, RecipientAction::expire_dsn)};
+  QueuedEnvelope held;
+  held.recipients = {{"bob@customer.example", {}}};
+  fit_to_held(m, held);
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::expire_silent);
+  EXPECT_EQ(m.removal, Removal::whole);
 }
 
 TEST(ActionReportedBy, ADelayDsnReportsTheWarnedAndAFailureDsnTheExpiring) {

@@ -447,7 +447,7 @@ TEST(PlannerPriority, HeadersAreReadUpToTheBlankLineWithFoldedValues) {
 namespace etrn {
 namespace {
 
-TEST(PlannerCopies, ASplitListsNewerQueuedMessagesWithExactlyTheSurvivorsAsCopyCandidates) {
+TEST(PlannerCopies, ASplitListsNewerQueuedMessagesWithOnlySurvivorsAsCopyCandidates) {
   Sweep s;
   s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
   s.input.queue = {
@@ -459,7 +459,97 @@ TEST(PlannerCopies, ASplitListsNewerQueuedMessagesWithExactlyTheSurvivorsAsCopyC
   auto split = std::find_if(plan.messages.begin(), plan.messages.end(),
                             [](const MessagePlan& m) { return m.queue_id == "4AbC1"; });
   ASSERT_NE(split, plan.messages.end());
-  EXPECT_EQ(split->copy_candidates, std::vector<std::string>{"7CoPy1"});
+  ASSERT_EQ(split->copy_candidates.size(), 1u);
+  EXPECT_EQ(split->copy_candidates[0]->queue_id, "7CoPy1");
+}
+
+TEST(PlannerCopies, ACopyHoldingOneChunkOfTheSurvivorsIsACandidate) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {
+      queued({"bob@customer.example", "dave@elsewhere.example", "erin@elsewhere.example"}),
+      queued({"erin@elsewhere.example"}, "7CoPy1", kArrival + 49 * kHour)};
+  const MessagePlan split = only_message(s.at(kArrival + 49 * kHour));
+  ASSERT_EQ(split.copy_candidates.size(), 1u);
+  EXPECT_EQ(split.copy_candidates[0]->queue_id, "7CoPy1");
+}
+
+// ---- the expiry protocol: busy mail, DSNs in flight, attention, the sweeper's hold ----
+
+TEST(PlannerProtocol, MailTheMtaMayBeDeliveringIsNeitherActedOnNorDepartedNorAdopted) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 1, "active"),
+                   queued({"carol@customer.example"}, "5NeW1", kArrival + 1, "incoming")};
+  s.input.queue[0].busy = s.input.queue[1].busy = true;
+  EXPECT_TRUE(s.at(kArrival + 49 * kHour).messages.empty())
+      << "expired, but a site may be collecting it right now";
+  EXPECT_TRUE(candidate_ids(s.config, s.input.recorded, s.input.queue).empty());
+}
+
+TEST(PlannerProtocol, ARecipientWhoseDsnIsInFlightLeavesItsMessageAlone) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example", RecipientState::expired),
+                                recipient(2, "carol@customer.example")})};
+  s.input.queue = {
+      queued({"bob@customer.example", "carol@customer.example"}, "4AbC1", kArrival + 1, "hold")};
+  s.input.recorded[0].held_by_sweeper = true;
+  s.input.in_flight = {2};
+  const MessagePlan m = only_message(s.at(kArrival + 49 * kHour));
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::none) << "not removed under its DSN";
+  EXPECT_EQ(m.recipients[1].action, RecipientAction::none) << "no second DSN";
+  EXPECT_EQ(m.removal, Removal::none);
+  EXPECT_FALSE(m.release) << "it stays on hold while its DSN is retried";
+  EXPECT_FALSE(m.left_alone_because.empty());
+  EXPECT_FALSE(m.done);
+}
+
+TEST(PlannerProtocol, AttentionIsLeftToAPersonWhileOnHoldAndDepartsWhenGone) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example", RecipientState::attention),
+                                recipient(2, "carol@customer.example")})};
+  s.input.recorded[0].held_by_sweeper = true;
+  s.input.queue = {
+      queued({"bob@customer.example", "carol@customer.example"}, "4AbC1", kArrival + 1, "hold")};
+  const MessagePlan held = only_message(s.at(kArrival + 60 * kHour));
+  EXPECT_TRUE(held.needs_person);
+  EXPECT_FALSE(held.acts_on_queue()) << "carol is not expired either: a person decides";
+  EXPECT_FALSE(held.release);
+
+  s.input.queue[0].held = false;  // a person released it
+  s.input.queue[0].queue_name = "deferred";
+  const MessagePlan released = only_message(s.at(kArrival + 60 * kHour));
+  EXPECT_FALSE(released.needs_person);
+  EXPECT_TRUE(released.forget_hold);
+
+  s.input.queue.clear();  // ... and its site collected it
+  const MessagePlan gone = only_message(s.at(kArrival + 60 * kHour));
+  EXPECT_EQ(gone.recipients[0].action, RecipientAction::depart);
+  EXPECT_TRUE(gone.done);
+}
+
+TEST(PlannerProtocol, TheSweepersHoldWithNothingLeftToDoIsReleased) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.recorded[0].held_by_sweeper = true;
+  s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 1, "hold")};
+  const MessagePlan idle = only_message(s.at(kArrival + 1 * kHour));
+  EXPECT_TRUE(idle.release);
+  EXPECT_FALSE(idle.done) << "not done before it is back in delivery";
+  const MessagePlan due = only_message(s.at(kArrival + 49 * kHour));
+  EXPECT_FALSE(due.release) << "an expiry due continues the protocol instead";
+  EXPECT_TRUE(due.held_by_sweeper);
+  EXPECT_EQ(due.removal, Removal::whole);
+}
+
+TEST(PlannerProtocol, AnAdminsHoldIsNeverReleased) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 1, "hold")};
+  EXPECT_TRUE(s.at(kArrival + 1 * kHour).messages.empty());
+  const MessagePlan due = only_message(s.at(kArrival + 49 * kHour));
+  EXPECT_FALSE(due.held_by_sweeper);
+  EXPECT_FALSE(due.release);
 }
 
 }  // namespace

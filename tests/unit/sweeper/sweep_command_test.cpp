@@ -71,6 +71,38 @@ TEST_F(SweepCommandTest, ARunAdoptsAndExpiresUnrecordedMail) {
   EXPECT_TRUE(mta_->queue.empty()) << "removed";
 }
 
+TEST_F(SweepCommandTest, AMessageKeptOnHoldForAPersonMakesTheRunExit1) {
+  mta_->refuse_for_good = "alice@sender.example";
+  EXPECT_EQ(run_sweep(config_, *mta_, SweepOptions{}), kExitNeedsAPerson);
+  EXPECT_EQ(run_sweep(config_, *mta_, SweepOptions{}), kExitNeedsAPerson)
+      << "as long as it is on hold";
+  mta_->queue[0].held = false;  // a person released it
+  mta_->queue[0].queue_name = "deferred";
+  EXPECT_EQ(run_sweep(config_, *mta_, SweepOptions{}), 0);
+}
+
+TEST_F(SweepCommandTest, ATemporaryDsnFailureExits75) {
+  mta_->fail_submit = true;
+  EXPECT_EQ(run_sweep(config_, *mta_, SweepOptions{}), to_int(ExitCode::temp_fail));
+}
+
+TEST(ReportingMta, IsTheConfiguredNameElseTheMtasOwnNeverThisMachinesShortName) {
+  testing::FakeMta mta("/dev/null");
+  Config config;
+  config.reporting_mta = "mx.provider.example";
+  EXPECT_EQ(reporting_mta_for(config, mta), "mx.provider.example");
+  config.reporting_mta.clear();
+  mta.host_name = "mx.fake.example";
+  EXPECT_EQ(reporting_mta_for(config, mta), "mx.fake.example");
+  mta.host_name = "mx.fake.example:25";
+  try {
+    reporting_mta_for(config, mta);
+    FAIL() << "got a name, want FatalError(78)";
+  } catch (const FatalError& e) {
+    EXPECT_EQ(e.code(), ExitCode::config);
+  }
+}
+
 TEST_F(SweepCommandTest, ABadNowIsAUsageError) {
   try {
     run_sweep(config_, *mta_, SweepOptions{.dry_run = true, .verbose = false, .now = "yesterday"});

@@ -17,9 +17,9 @@ TEST(ConfigKeys, NamesEveryKeyOfTheInterface) {
   for (const char* name : {"socket", "on_error", "user", "record_timeout"}) {
     EXPECT_NE(find_config_key(ConfigSection::milter, name), nullptr) << name;
   }
-  for (const char* name :
-       {"mta", "postfix_config_directory", "postfix_command_directory", "sendmail_queue_directory",
-        "sendmail_program", "sendmail_config_file", "reporting_mta", "bounce_size_limit"}) {
+  for (const char* name : {"mta", "postfix_config_directory", "postfix_command_directory",
+                           "sendmail_queue_directory", "sendmail_program", "sendmail_config_file",
+                           "reporting_mta", "bounce_size_limit", "postmaster"}) {
     EXPECT_NE(find_config_key(ConfigSection::sweeper, name), nullptr) << name;
   }
 }

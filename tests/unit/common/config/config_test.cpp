@@ -34,7 +34,7 @@ user = etrn-sweeper
 mta = postfix                   # or sendmail
 postfix_config_directory = /etc/postfix
 sendmail_queue_directory = /var/spool/mqueue
-reporting_mta = mx.provider.example   # default: the host name
+reporting_mta = mx.provider.example   # a host name; default: the MTA's own (Postfix myhostname, Sendmail $j)
 )";
 
 std::string all_errors(const ConfigParse& p) {
@@ -243,6 +243,40 @@ TEST(ParseConfigErrors, BadEnumsAndTexts) {
                    "unknown size suffix");
   expect_one_error("[sweeper]\npostfix_config_directory =\n", 2, "postfix_config_directory",
                    "must not be empty");
+}
+
+TEST(ParseConfig, ReportingMtaIsAHostNameOrEmptyForTheMtasOwn) {
+  for (const char* good : {"mx.provider.example", "MX-1.Example", "localhost"}) {
+    const auto p = parse_config(std::string("[sweeper]\nreporting_mta = ") + good + "\n", "t.conf");
+    EXPECT_TRUE(p.ok()) << good << ": " << all_errors(p);
+    EXPECT_EQ(p.config.reporting_mta, good);
+  }
+  const auto empty = parse_config("[sweeper]\nreporting_mta =\n", "t.conf");
+  ASSERT_TRUE(empty.ok()) << all_errors(empty);
+  EXPECT_EQ(empty.config.reporting_mta, "") << "empty: ask the MTA";
+}
+
+TEST(ParseConfigErrors, AReportingMtaThatIsNoHostNameStopsStartUpWithFileAndLine) {
+  expect_one_error("[sweeper]\nreporting_mta = mx.example:25\n", 2, "reporting_mta",
+                   "\"mx.example:25\" is not a host name: ':' is not allowed (a port, brackets?)");
+  for (const char* bad : {"[192.0.2.1]", "mx..example", "-mx.example", "mx.example.", "mx example",
+                          "mx_1.example", "a@b.example"}) {
+    const auto p = parse_config(std::string("[sweeper]\nreporting_mta = ") + bad + "\n", "t.conf");
+    ASSERT_EQ(p.errors.size(), 1u) << bad;
+    EXPECT_EQ(p.errors[0].to_string().rfind("t.conf:2: reporting_mta: ", 0), 0u)
+        << p.errors[0].to_string();
+  }
+}
+
+TEST(ParseConfig, ThePostmasterIsOnePlainAddress) {
+  EXPECT_EQ(parse_config("", "t.conf").config.postmaster, "postmaster");
+  const auto p = parse_config("[sweeper]\npostmaster = hostmaster@provider.example\n", "t.conf");
+  ASSERT_TRUE(p.ok()) << all_errors(p);
+  EXPECT_EQ(p.config.postmaster, "hostmaster@provider.example");
+  for (const char* bad : {"a@b, c@d", "<a@b>", "-oi", "a b@c"}) {
+    const auto q = parse_config(std::string("[sweeper]\npostmaster = ") + bad + "\n", "t.conf");
+    EXPECT_EQ(q.errors.size(), 1u) << bad;
+  }
 }
 
 TEST(ParseConfigErrors, AllErrorsAreCollectedInOrder) {

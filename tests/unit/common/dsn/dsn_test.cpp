@@ -65,6 +65,28 @@ TEST(BuildDsn, SameInputGivesByteIdenticalOutput) {
   EXPECT_EQ(build_or_fail(failed_input()), build_or_fail(failed_input()));
 }
 
+// --- cut down to headers after a refusal -----------------------------------
+
+TEST(HeadersOnlyDsn, IsTheDsnTheBuilderMakesWhenAskedForHeadersOnly) {
+  for (DsnInput input : {failed_input(), delayed_input(), smtputf8_input()}) {
+    const std::string whole = build_or_fail(input);
+    input.original_is_headers_only = true;
+    const std::string want = build_or_fail(input);
+    const Result<std::string> got = headers_only_dsn(whole);
+    ASSERT_TRUE(got.ok()) << got.error().message;
+    EXPECT_EQ(*got, want);
+  }
+}
+
+TEST(HeadersOnlyDsn, RefusesADsnThatReturnsNoWholeMessage) {
+  DsnInput input = failed_input();
+  input.envelope.ret = ReturnContent::headers;
+  EXPECT_FALSE(headers_only_dsn(build_or_fail(input)).ok()) << "it is headers only already";
+  input.original.clear();
+  EXPECT_FALSE(headers_only_dsn(build_or_fail(input)).ok()) << "it returns nothing";
+  EXPECT_FALSE(headers_only_dsn("Subject: not a DSN\n\nbody\n").ok());
+}
+
 // --- structure read back ---------------------------------------------------
 
 TEST(BuildDsn, FailedDsnIsAMultipartReportWithTheRequiredHeaders) {

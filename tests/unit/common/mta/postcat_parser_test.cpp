@@ -95,6 +95,20 @@ TEST(PostcatParser, GivesEachRecipientItsOriginalRecipient) {
       << "an original recipient must not leak to the next recipient";
 }
 
+TEST(PostcatParser, TellsTheQueueFromTheFrameAndTheArrivalTimeAsUtc) {
+  auto held = parse_postcat_envelope(
+      "*** ENVELOPE RECORDS hold/3D08FA723E2 ***\n"
+      "message_arrival_time: Tue Dec  1 17:24:41 2026\n"
+      "sender: alice@mx.provider.example\n"
+      "recipient: bob@customer.example\n"
+      "*** MESSAGE FILE END hold/3D08FA723E2 ***\n");
+  ASSERT_TRUE(held.ok()) << held.error().message;
+  EXPECT_EQ(held->queue_name, "hold");
+  EXPECT_EQ(held->arrival_time, 1796145881);
+  EXPECT_EQ(held->envelope.sender, "alice@mx.provider.example") << "the sender as queued";
+  EXPECT_EQ(parsed("postcat-e-dsn-params.txt").queue_name, "deferred") << "deferred/2/ID";
+}
+
 TEST(PostcatParser, ReadsTheOlderRecordSpellings) {
   auto e = parse_postcat_envelope(
       "*** ENVELOPE RECORDS deferred/ABCDEF12 ***\n"
@@ -149,11 +163,20 @@ TEST(PostcatParser, MapsEveryNotifyBit) {
 
 const std::vector<std::string> kTwoIds = {"B6400A76115", "B9DAEA76116"};
 
-Result<std::vector<std::string>> split(const std::string& text, std::vector<std::string> ids) {
+Result<std::vector<PostcatMessage>> split_messages(const std::string& text,
+                                                   std::vector<std::string> ids) {
   PostcatContentSplitter splitter(std::move(ids));
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) splitter.add_line(line);
   return splitter.finish();
+}
+
+Result<std::vector<std::string>> split(const std::string& text, std::vector<std::string> ids) {
+  auto messages = split_messages(text, std::move(ids));
+  if (!messages) return messages.error();
+  std::vector<std::string> contents;
+  for (PostcatMessage& m : *messages) contents.push_back(std::move(m.content));
+  return contents;
 }
 
 TEST(PostcatContentSplitter, GivesEachMessageExactlyWhatPostcatPrintsForItAlone) {
@@ -165,6 +188,19 @@ TEST(PostcatContentSplitter, GivesEachMessageExactlyWhatPostcatPrintsForItAlone)
     ASSERT_EQ(contents->size(), 2u);
     EXPECT_NE((*contents)[0].find("Received: from"), std::string::npos);
     EXPECT_EQ((*contents)[0] + (*contents)[1], fixture(alone)) << together;
+  }
+}
+
+TEST(PostcatContentSplitter, GivesEachMessageItsEnvelopeWithQueueArrivalTimeAndSender) {
+  auto messages = split_messages(fixture("postcat-ehb-two-messages.txt"), kTwoIds);
+  ASSERT_TRUE(messages.ok()) << messages.error().message;
+  for (const PostcatMessage& m : *messages) {
+    ASSERT_TRUE(m.envelope.ok()) << m.envelope.error().message;
+    EXPECT_EQ(m.envelope->queue_name, "deferred");
+    EXPECT_EQ(m.envelope->arrival_time, 1795929666) << "Sun Nov 29 05:21:06 2026 UTC";
+    EXPECT_EQ(m.envelope->envelope.sender, "sender@sender.example");
+    ASSERT_EQ(m.envelope->recipients.size(), 1u);
+    EXPECT_EQ(m.envelope->recipients[0].address, "rcpt@customer.example");
   }
 }
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -33,9 +34,28 @@ class PostfixMtaTest : public ::testing::Test {
   }
 
   void expect_mail_config(const CommandSpec& spec) {
-    ASSERT_EQ(spec.env_additions.size(), 1u);
+    ASSERT_FALSE(spec.env_additions.empty());
     EXPECT_EQ(spec.env_additions[0].first, "MAIL_CONFIG");
     EXPECT_EQ(spec.env_additions[0].second, "/etc/postfix-etrn");
+  }
+
+  // postcat prints its dates in the zone it runs in; the parser reads UTC.
+  void expect_utc(const CommandSpec& spec) {
+    using Var = std::pair<std::string, std::string>;
+    EXPECT_NE(std::find(spec.env_additions.begin(), spec.env_additions.end(), Var{"TZ", "UTC"}),
+              spec.env_additions.end())
+        << spec.describe();
+  }
+
+  static QueuedMessage listed(const char* id, bool held = false, EpochSeconds arrival = 1795929666,
+                              const char* sender = "sender@sender.example") {
+    QueuedMessage m;
+    m.queue_name = held ? "hold" : "deferred";
+    m.queue_id = id;
+    m.arrival_time = arrival;
+    m.sender = sender;
+    m.held = held;
+    return m;
   }
 
   static std::string line_of(const char* id, const char* sender = "a@b") {
@@ -141,7 +161,18 @@ TEST_F(PostfixMtaTest, ReadsTheEnvelopeWithPostcatE) {
   EXPECT_EQ(runner->calls.at(0).argv,
             (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-q", "ABCDEF1"}));
   expect_mail_config(runner->calls[0]);
+  expect_utc(runner->calls[0]);
   EXPECT_EQ(envelope->recipients.at(0).dsn.notify.to_string(), "FAILURE");
+  EXPECT_EQ(envelope->queue_name, "deferred");
+  EXPECT_FALSE(envelope->in_delivery);
+}
+
+TEST_F(PostfixMtaTest, TellsAnEnvelopeReadInTheActiveQueueIsInDelivery) {
+  runner->outcomes.push_back({{"*** ENVELOPE RECORDS active/ABCDEF1 ***", "sender: a@b",
+                               "recipient: c@d", "*** MESSAGE FILE END active/ABCDEF1 ***"}});
+  auto envelope = mta.read_envelope("ABCDEF1");
+  ASSERT_TRUE(envelope.ok()) << envelope.error().message;
+  EXPECT_TRUE(envelope->in_delivery);
 }
 
 TEST_F(PostfixMtaTest, RunsNothingForAnInvalidQueueId) {
@@ -160,6 +191,7 @@ TEST_F(PostfixMtaTest, ReportsPostcatsFailureForAMissingMessage) {
   auto envelope = mta.read_envelope("ABCDEF1");
   ASSERT_FALSE(envelope.ok());
   EXPECT_NE(envelope.error().message.find("No such file"), std::string::npos);
+  EXPECT_EQ(envelope.error().kind, ErrorKind::gone);
 }
 
 TEST_F(PostfixMtaTest, ReadsContentWithPostcatHeadersAndBody) {
@@ -212,8 +244,9 @@ TEST_F(PostfixMtaTest, HoldsWithPostsuperH) {
   EXPECT_FALSE(mta.hold("ABCDEF1").ok());
 }
 
-TEST_F(PostfixMtaTest, SaysToRemoveAHeldMessageWithPostsuperFromTheHoldQueue) {
+TEST_F(PostfixMtaTest, SaysToRemoveOrReleaseAHeldMessageWithPostsuper) {
   EXPECT_EQ(mta.how_to_remove_held("ABCDEF1"), "remove it with postsuper -d ABCDEF1 hold");
+  EXPECT_EQ(mta.how_to_release_held("ABCDEF1"), "release it with postsuper -H ABCDEF1");
 }
 
 TEST_F(PostfixMtaTest, SubmitsADsnWithTheNullSenderFromItsText) {
@@ -234,6 +267,17 @@ TEST_F(PostfixMtaTest, RefusesADsnRecipientThatLooksLikeAnOption) {
   EXPECT_TRUE(runner->calls.empty());
 }
 
+TEST_F(PostfixMtaTest, TellsARefusalForGoodFromAFailureThatMayPass) {
+  runner->outcomes.push_back({{}, "", FakeOutcome::exited(65, "sendmail: fatal: bad address")});
+  runner->outcomes.push_back({{}, "", FakeOutcome::exited(75, "sendmail: fatal: try again")});
+  auto refused = mta.submit_dsn("Subject: dsn\n\n", "alice@sender.example");
+  auto temporary = mta.submit_dsn("Subject: dsn\n\n", "alice@sender.example");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::refused) << "EX_DATAERR";
+  ASSERT_FALSE(temporary.ok());
+  EXPECT_EQ(temporary.error().kind, ErrorKind::other) << "EX_TEMPFAIL";
+}
+
 TEST_F(PostfixMtaTest, ReportsAFailedDsnSubmission) {
   runner->outcomes.push_back(
       {{}, "", FakeOutcome::exited(75, "sendmail: fatal: queue file write error")});
@@ -251,58 +295,59 @@ std::vector<std::string> fixture_lines(const std::string& name) {
   return lines;
 }
 
-TEST_F(PostfixMtaTest, ReadsManyContentsWithOnePostcat) {
-  runner->outcomes.push_back({fixture_lines("postcat-ehb-two-messages.txt")});
-  auto contents = mta.read_contents({"B6400A76115", "B9DAEA76116"}, ContentPart::whole_message);
-  ASSERT_EQ(contents.size(), 2u);
-  ASSERT_TRUE(contents[0].ok() && contents[1].ok());
-  EXPECT_NE(contents[1]->find("Received: from"), std::string::npos);
-  ASSERT_EQ(runner->calls.size(), 1u);
-  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-h",
-                                         "-b", "-q", "B6400A76115", "B9DAEA76116"}));
+// The two-message fixture as postcat shows it once both are on hold.
+std::vector<std::string> held_fixture_lines() {
+  std::vector<std::string> lines = fixture_lines("postcat-ehb-two-messages.txt");
+  for (std::string& line : lines) {
+    if (line.starts_with("*** ")) line.replace(line.find("deferred/B/"), 11, "hold/");
+  }
+  return lines;
 }
 
-TEST_F(PostfixMtaTest, ReadsThemOneByOneWhenTheBulkOutputCannotBeSplit) {
+TEST_F(PostfixMtaTest, HoldsDeferredMailWithOnePostsuperAndBelievesOnlyItsPerIdLines) {
   runner->outcomes.push_back(
-      {{},
-       "",
-       FakeOutcome::exited(1, "postcat: fatal: open queue file B9DAEA76116: No such file")});
-  runner->outcomes.push_back({{"Subject: one"}});
-  runner->outcomes.push_back(
-      {{},
-       "",
-       FakeOutcome::exited(1, "postcat: fatal: open queue file B9DAEA76116: No such file")});
-  auto contents = mta.read_contents({"B6400A76115", "B9DAEA76116"}, ContentPart::headers_only);
-  ASSERT_EQ(runner->calls.size(), 3u);
-  EXPECT_EQ(runner->calls[1].argv,
-            (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-h", "-q", "B6400A76115"}));
-  ASSERT_TRUE(contents[0].ok());
-  EXPECT_EQ(*contents[0], "Subject: one\n");
-  EXPECT_FALSE(contents[1].ok()) << "the message that left the queue is an error of its own";
-}
-
-TEST_F(PostfixMtaTest, RemovesManyWithOnePostsuperReadingTheIdsOnStdin) {
-  runner->outcomes.push_back({{"postsuper: ABCDEF1: removed", "postsuper: Deleted: 1 message"}});
-  auto removed = mta.remove_all({"ABCDEF1", "BCDEF12", "-x;rm"});
-  ASSERT_EQ(removed.size(), 3u);
-  EXPECT_TRUE(removed[0].ok());
-  ASSERT_FALSE(removed[1].ok()) << "postsuper did not say it removed BCDEF12";
-  EXPECT_NE(removed[1].error().message.find("not removed"), std::string::npos);
-  EXPECT_FALSE(removed[2].ok()) << "an invalid queue ID is refused";
+      {{"postsuper: ABCDEF1: placed on hold", "postsuper: Placed on hold: 1 message"}});
+  const QueuedMessage a = listed("ABCDEF1"), b = listed("BCDEF12"), c = listed("CDEF123", true);
+  auto held = mta.hold_all({{&a, false}, {&b, false}, {&c, true}});
+  ASSERT_EQ(held.size(), 3u);
+  EXPECT_TRUE(held[0].ok());
+  ASSERT_FALSE(held[1].ok()) << "postsuper did not say it held BCDEF12: it moved on";
+  EXPECT_EQ(held[1].error().kind, ErrorKind::busy);
+  EXPECT_TRUE(held[2].ok()) << "mail on hold already stays there";
   ASSERT_EQ(runner->calls.size(), 1u);
   const CommandSpec& spec = runner->calls[0];
-  EXPECT_EQ(spec.argv, (Argv{"/usr/sbin/postsuper", "-c", "/etc/postfix-etrn", "-d", "-"}));
-  EXPECT_EQ(spec.stdin_source.kind, StdinSource::Kind::text);
-  EXPECT_EQ(spec.stdin_source.value, "ABCDEF1\nBCDEF12\n") << "the invalid ID never reaches it";
+  EXPECT_EQ(spec.argv,
+            (Argv{"/usr/sbin/postsuper", "-c", "/etc/postfix-etrn", "-h", "-", "deferred"}));
+  EXPECT_EQ(spec.stdin_source.value, "ABCDEF1\nBCDEF12\n") << "only the deferred ones, on stdin";
   EXPECT_TRUE(spec.stderr_to_stdout);
   expect_mail_config(spec);
+}
+
+TEST_F(PostfixMtaTest, RemovesAndReleasesOnlyFromTheHoldQueueEachIdConfirmed) {
+  runner->outcomes.push_back({{"postsuper: ABCDEF1: removed", "postsuper: Deleted: 1 message"}});
+  auto removed = mta.remove_held({"ABCDEF1", "BCDEF12", "-x;rm"});
+  ASSERT_EQ(removed.size(), 3u);
+  EXPECT_TRUE(removed[0].ok());
+  EXPECT_FALSE(removed[1].ok()) << "postsuper did not say it removed BCDEF12";
+  EXPECT_FALSE(removed[2].ok()) << "an invalid queue ID is refused";
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postsuper", "-c", "/etc/postfix-etrn", "-d", "-", "hold"}));
+  EXPECT_EQ(runner->calls[0].stdin_source.value, "ABCDEF1\nBCDEF12\n")
+      << "the invalid ID never reaches it";
+
+  runner->outcomes.push_back(
+      {{"postsuper: ABCDEF1: released from hold", "postsuper: Released from hold: 1 message"}});
+  auto released = mta.release_held({"ABCDEF1"});
+  EXPECT_TRUE(released.at(0).ok());
+  EXPECT_EQ(runner->calls.at(1).argv,
+            (Argv{"/usr/sbin/postsuper", "-c", "/etc/postfix-etrn", "-H", "-", "hold"}));
 }
 
 // Found by fuzzing: "postsuper: removed" overlaps the prefix and the suffix
 // that frame an ID, and cutting both off read past the line.
 TEST_F(PostfixMtaTest, ALineWithoutAnIdBetweenPrefixAndSuffixRemovesNothing) {
   runner->outcomes.push_back({{"postsuper: removed", "postsuper: : removed"}});
-  auto removed = mta.remove_all({"ABCDEF1"});
+  auto removed = mta.remove_held({"ABCDEF1"});
   ASSERT_EQ(removed.size(), 1u);
   EXPECT_FALSE(removed[0].ok()) << "no line names ABCDEF1";
 }
@@ -311,9 +356,80 @@ TEST_F(PostfixMtaTest, RemovesNothingWhenPostsuperCannotRun) {
   FakeOutcome broken;
   broken.start_error = make_error("no such program");
   runner->outcomes.push_back(broken);
-  auto removed = mta.remove_all({"ABCDEF1"});
+  auto removed = mta.remove_held({"ABCDEF1"});
   ASSERT_FALSE(removed.at(0).ok());
   EXPECT_NE(removed[0].error().message.find("no such program"), std::string::npos);
+}
+
+TEST_F(PostfixMtaTest, ReadsManyHeldCopiesWithOnePostcatInUtc) {
+  runner->outcomes.push_back({held_fixture_lines()});
+  const QueuedMessage a = listed("B6400A76115", true), b = listed("B9DAEA76116", true);
+  auto held = mta.read_held({&a, &b}, ContentPart::whole_message);
+  ASSERT_EQ(held.size(), 2u);
+  ASSERT_TRUE(held[0].ok() && held[1].ok()) << (held[0] ? held[1] : held[0]).error().message;
+  EXPECT_NE(held[1]->content.find("Received: from"), std::string::npos);
+  EXPECT_EQ(held[1]->envelope.envelope.sender, "sender@sender.example");
+  ASSERT_EQ(runner->calls.size(), 1u);
+  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-h",
+                                         "-b", "-q", "B6400A76115", "B9DAEA76116"}));
+  expect_utc(runner->calls[0]);
+}
+
+TEST_F(PostfixMtaTest, ACopyThatIsNotTheListedMessageOnHoldIsGone) {
+  const QueuedMessage reused = listed("B6400A76115", true, 1795929666 - 3600);
+  const QueuedMessage other_sender = listed("B9DAEA76116", true, 1795929666, "x@sender.example");
+  runner->outcomes.push_back({held_fixture_lines()});
+  auto held = mta.read_held({&reused, &other_sender}, ContentPart::whole_message);
+  for (const auto& h : held) {
+    ASSERT_FALSE(h.ok());
+    EXPECT_EQ(h.error().kind, ErrorKind::gone) << h.error().message;
+  }
+  const QueuedMessage a = listed("B6400A76115", true), b = listed("B9DAEA76116", true);
+  runner->outcomes.push_back({fixture_lines("postcat-ehb-two-messages.txt")});
+  held = mta.read_held({&a, &b}, ContentPart::whole_message);
+  ASSERT_FALSE(held.at(0).ok());
+  EXPECT_NE(held[0].error().message.find("not on hold but in \"deferred\""), std::string::npos)
+      << held[0].error().message;
+}
+
+TEST_F(PostfixMtaTest, ReadsHeldCopiesOneByOneWhenTheBulkOutputCannotBeSplit) {
+  runner->outcomes.push_back(
+      {{},
+       "",
+       FakeOutcome::exited(1, "postcat: fatal: open queue file B9DAEA76116: No such file")});
+  runner->outcomes.push_back(
+      {{"*** ENVELOPE RECORDS hold/B6400A76115 ***",
+        "message_arrival_time: Sun Nov 29 05:21:06 2026", "sender: sender@sender.example",
+        "recipient: c@d", "*** MESSAGE FILE END hold/B6400A76115 ***"}});
+  runner->outcomes.push_back({{"Subject: one"}});
+  runner->outcomes.push_back(
+      {{},
+       "",
+       FakeOutcome::exited(1, "postcat: fatal: open queue file B9DAEA76116: No such file")});
+  const QueuedMessage a = listed("B6400A76115", true), b = listed("B9DAEA76116", true);
+  auto held = mta.read_held({&a, &b}, ContentPart::headers_only);
+  ASSERT_EQ(runner->calls.size(), 4u);
+  EXPECT_EQ(runner->calls[1].argv,
+            (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-q", "B6400A76115"}));
+  EXPECT_EQ(runner->calls[2].argv,
+            (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-h", "-q", "B6400A76115"}));
+  ASSERT_TRUE(held[0].ok()) << held[0].error().message;
+  EXPECT_EQ(held[0]->content, "Subject: one\n");
+  ASSERT_FALSE(held[1].ok()) << "the message that left the queue is an error of its own";
+  EXPECT_EQ(held[1].error().kind, ErrorKind::gone);
+}
+
+TEST_F(PostfixMtaTest, AsksPostconfForItsHostNameAndRecipientLimit) {
+  runner->outcomes.push_back({{"mx.provider.example"}});
+  runner->outcomes.push_back({{"1000"}});
+  runner->outcomes.push_back({{"many"}});
+  EXPECT_EQ(mta.own_host_name().value(), "mx.provider.example");
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postconf", "-c", "/etc/postfix-etrn", "-h", "myhostname"}));
+  EXPECT_EQ(mta.recipients_per_copy().value(), 1000u);
+  EXPECT_EQ(runner->calls.at(1).argv,
+            (Argv{"/usr/sbin/postconf", "-c", "/etc/postfix-etrn", "-h", "smtpd_recipient_limit"}));
+  EXPECT_FALSE(mta.recipients_per_copy().ok()) << "not a number";
 }
 
 TEST_F(PostfixMtaTest, ReadsQueueLifetimesWithPostconf) {
@@ -347,6 +463,18 @@ TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {
                                          "ORCPT=rfc822;f@c\r\n"),
             std::string::npos)
       << runner->smtp_transcript;
+}
+
+TEST_F(PostfixMtaTest, LooksUpMailOwnerOnceBeforeTheSubmissionChildrenAreForked) {
+  ETRN_REQUIRE_PREREQUISITE(::geteuid() == 0, "needs root to pick mail_owner credentials");
+  runner->outcomes.push_back({{"root"}});  // postconf -h mail_owner
+  mta.prepare_dsn_submission();
+  runner->smtp_replies = {"220 mx", "250 mx"};
+  auto submitter = mta.open_dsn_submitter();
+  ASSERT_TRUE(submitter.ok()) << submitter.error().message;
+  ASSERT_EQ(runner->calls.size(), 2u) << "one postconf, then sendmail -bs";
+  EXPECT_EQ(runner->calls[1].argv, (Argv{"/usr/sbin/sendmail", "-bs"}));
+  ASSERT_TRUE(runner->calls[1].run_as.has_value());
 }
 
 TEST_F(PostfixMtaTest, DoesNotReinjectWithoutContentOrRecipients) {

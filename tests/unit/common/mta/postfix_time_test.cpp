@@ -37,5 +37,20 @@ TEST(PostfixTime, RejectsPostconfOutputWithTheWrongShape) {
   EXPECT_FALSE(parse_queue_lifetimes("5d\nforever\n").ok());
 }
 
+TEST(PostfixTime, ReadsPostcatsAsctimeDatesAsUtc) {
+  EXPECT_EQ(parse_asctime_utc("Tue Dec  1 17:24:41 2026"), 1796145881);
+  EXPECT_EQ(parse_asctime_utc("Sun Nov 29 05:21:06 2026"), 1795929666);
+  EXPECT_EQ(parse_asctime_utc("Thu Feb 29 00:00:00 2024"), 1709164800) << "a leap day";
+  EXPECT_EQ(parse_asctime_utc("Thu Jan  1 00:00:00 1970"), 0);
+}
+
+TEST(PostfixTime, RefusesWhatIsNotAnAsctimeDate) {
+  for (const char* bad :
+       {"", "Tue Dec 1 17:24 2026", "Tue Dex  1 17:24:41 2026", "Tue Dec 32 17:24:41 2026",
+        "Tue Dec  1 25:24:41 2026", "Tue Dec  1 17:24:41", "1796145881"}) {
+    EXPECT_FALSE(parse_asctime_utc(bad).has_value()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace etrn

@@ -87,6 +87,17 @@ TEST(PostqueueParser, IgnoresUnknownMembersAndAMissingDelayReason) {
   EXPECT_FALSE(m->forced_expire) << "forced_expire is absent before Postfix 3.5";
 }
 
+TEST(PostqueueParser, OnlyDeferredAndHeldMailIsStillTheRestIsBusy) {
+  for (const char* queue : {"deferred", "hold", "active", "incoming", "maildrop", "corrupt"}) {
+    auto m = parse_postqueue_json_line(std::string(R"({"queue_name":")") + queue +
+                                       R"(","queue_id":"ABCDEF12","arrival_time":5,)"
+                                       R"("sender":"a@b","recipients":[]})");
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    const bool still = std::string(queue) == "deferred" || std::string(queue) == "hold";
+    EXPECT_EQ(m->busy, !still) << queue << ": a delivery may be under way";
+  }
+}
+
 TEST(PostqueueParser, ReadsForcedExpire) {
   auto m = parse_postqueue_json_line(
       R"({"queue_name":"deferred","queue_id":"ABCDEF12","arrival_time":5,"message_size":9,)"

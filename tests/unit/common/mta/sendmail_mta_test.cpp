@@ -3,12 +3,14 @@
 // files captured from Sendmail 8.17.1.9 (tests/data/sendmail/).
 #include "common/mta/sendmail_mta.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <map>
 #include <string>
 
+#include "common/util/posix_file.hpp"
 #include "tests/unit/common/mta/fake_command_runner.hpp"
 
 namespace etrn {
@@ -159,7 +161,13 @@ TEST_F(SendmailMtaTest, SubmitsADsnWithTheNullSenderThroughItsOwnSendmail) {
   EXPECT_EQ(runner_->calls[0].stdin_source.value, "Subject: dsn\n\n");
   EXPECT_FALSE(m.submit_dsn("Subject: dsn\n\n", "-oQ/tmp").ok()) << "an option as recipient";
   runner_->outcomes.push_back(FakeOutcome({}, "", FakeOutcome::exited(75, "deferred")));
-  EXPECT_FALSE(m.submit_dsn("Subject: dsn\n\n", "alice@sender.example").ok());
+  auto deferred = m.submit_dsn("Subject: dsn\n\n", "alice@sender.example");
+  ASSERT_FALSE(deferred.ok());
+  EXPECT_EQ(deferred.error().kind, ErrorKind::other) << "EX_TEMPFAIL may pass";
+  runner_->outcomes.push_back(FakeOutcome({}, "", FakeOutcome::exited(67, "User unknown")));
+  auto refused = m.submit_dsn("Subject: dsn\n\n", "alice@sender.example");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::refused) << "EX_NOUSER";
 }
 
 TEST_F(SendmailMtaTest, HoldQuarantinesWithSendmailAndChecksThatItHappened) {
@@ -175,6 +183,86 @@ TEST_F(SendmailMtaTest, HoldQuarantinesWithSendmailAndChecksThatItHappened) {
 
   fs::rename(dir_ / "qf" / (std::string("qf") + kId), dir_ / "qf" / (std::string("hf") + kId));
   EXPECT_FALSE(m.hold(kId).ok()) << "already quarantined";
+}
+
+// ---- the expiry protocol -------------------------------------------------
+
+TEST_F(SendmailMtaTest, HoldsByLockingTheQfAndKeepsTheLockUntilTheUnlink) {
+  auto m = mta({});
+  auto queue = listed(m);
+  const QueuedMessage listed_message = queue.at(kId);
+  const std::string qf = (dir_ / "qf" / (std::string("qf") + kId)).string();
+  auto held = m.hold_all({{&listed_message, false}});
+  ASSERT_TRUE(held.at(0).ok()) << held[0].error().message;
+  EXPECT_TRUE(runner_->calls.empty()) << "a lock, no command";
+  auto probe = open_file(qf, O_RDONLY);
+  ASSERT_TRUE(probe.ok());
+  EXPECT_EQ(try_lock(*probe, LockMode::shared, qf).value(), LockOutcome::busy)
+      << "Sendmail cannot take the message while the sweeper reports on it";
+
+  auto copies = m.read_held({&listed_message}, ContentPart::whole_message);
+  ASSERT_TRUE(copies.at(0).ok()) << copies[0].error().message;
+  EXPECT_EQ(copies[0]->envelope.envelope.sender, "alice@sender.example") << "the qf's S line";
+  EXPECT_EQ(copies[0]->envelope.arrival_time, listed_message.arrival_time);
+  EXPECT_NE(copies[0]->content.find("body line"), std::string::npos);
+  EXPECT_EQ(try_lock(*probe, LockMode::shared, qf).value(), LockOutcome::busy)
+      << "still locked after the read";
+
+  auto removed = m.remove_held({kId});
+  ASSERT_TRUE(removed.at(0).ok()) << removed[0].error().message;
+  EXPECT_FALSE(fs::exists(qf));
+  EXPECT_FALSE(fs::exists(dir_ / "df" / (std::string("df") + kId)));
+}
+
+TEST_F(SendmailMtaTest, AMessageSendmailHasLockedIsNotTakenAndAnotherMessageIsGone) {
+  auto m = mta({});
+  auto queue = listed(m);
+  const std::string qf = (dir_ / "qf" / (std::string("qf") + kId)).string();
+  auto sendmail = open_file(qf, O_RDONLY);
+  ASSERT_TRUE(sendmail.ok());
+  ASSERT_EQ(try_lock(*sendmail, LockMode::exclusive, qf).value(), LockOutcome::acquired);
+  auto held = m.hold_all({{&queue.at(kId), false}});
+  ASSERT_FALSE(held.at(0).ok());
+  EXPECT_EQ(held[0].error().kind, ErrorKind::busy);
+  sendmail->reset();
+
+  QueuedMessage reused = queue.at(kId);
+  reused.arrival_time += 3600;  // another message under the same ID
+  ASSERT_TRUE(m.hold_all({{&reused, false}}).at(0).ok());
+  auto copies = m.read_held({&reused}, ContentPart::headers_only);
+  ASSERT_FALSE(copies.at(0).ok());
+  EXPECT_EQ(copies[0].error().kind, ErrorKind::gone) << copies[0].error().message;
+  EXPECT_TRUE(m.release_held({kId}).at(0).ok());
+  EXPECT_TRUE(runner_->calls.empty()) << "not quarantined: nothing to lift";
+  auto probe = open_file(qf, O_RDONLY);
+  EXPECT_EQ(try_lock(*probe, LockMode::exclusive, qf).value(), LockOutcome::acquired)
+      << "released: Sendmail may deliver it again";
+}
+
+TEST_F(SendmailMtaTest, ReleasingAQuarantinedMessageLiftsTheQuarantine) {
+  auto m = mta({});
+  auto queue = listed(m);
+  const QueuedMessage& quarantined = queue.at("6AT3SGBe016782");
+  ASSERT_TRUE(m.hold_all({{&quarantined, true}}).at(0).ok());
+  ASSERT_TRUE(m.release_held({"6AT3SGBe016782"}).at(0).ok());
+  ASSERT_EQ(runner_->calls.size(), 1u);
+  EXPECT_EQ(runner_->calls[0].argv, (std::vector<std::string>{kProgram, std::string("-C") + kCf,
+                                                              "-qQ", "-qI6AT3SGBe016782", "-Q"}));
+}
+
+TEST_F(SendmailMtaTest, AsksSendmailForItsOwnNameWithDollarJInTestMode) {
+  runner_->outcomes.push_back(
+      FakeOutcome({"ADDRESS TEST MODE (ruleset 3 NOT automatically invoked)",
+                   "Enter <ruleset> <address>", "> mx.provider.example", "> "}));
+  auto m = mta();
+  auto name = m.own_host_name();
+  ASSERT_TRUE(name.ok()) << name.error().message;
+  EXPECT_EQ(*name, "mx.provider.example");
+  EXPECT_EQ(runner_->calls.at(0).argv,
+            (std::vector<std::string>{kProgram, std::string("-C") + kCf, "-bt"}));
+  EXPECT_EQ(runner_->calls[0].stdin_source.value, "$j\n");
+  runner_->outcomes.push_back(FakeOutcome({"> "}));
+  EXPECT_FALSE(m.own_host_name().ok()) << "no value printed";
 }
 
 TEST_F(SendmailMtaTest, SaysWhichFilesToDeleteToRemoveAHeldMessageByHand) {

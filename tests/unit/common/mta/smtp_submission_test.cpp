@@ -226,6 +226,25 @@ TEST_F(SmtpDsnSubmitterTest, AFailureAfterTheContentIsAnErrorAndNeverSentAgain) 
   EXPECT_EQ(fallbacks.size(), 1u) << "after a broken conversation, the rest go one by one";
 }
 
+TEST_F(SmtpDsnSubmitterTest, ADsnRefusedAfterItsContentIsRefusedForGoodAndTheNextGoesOn) {
+  runner.smtp_replies = {"220 mx",       "250 mx",
+                         "250 2.1.0 Ok", "250 2.1.5 Ok",
+                         "354 go",       "550 5.7.1 message content rejected",
+                         "250 2.1.0 Ok", "250 2.1.5 Ok",
+                         "354 go",       "451 4.3.0 try again later",
+                         "221 bye"};
+  auto submitter = open();
+  ASSERT_TRUE(submitter);
+  auto refused = submitter->submit(texts[0], "alice@sender.example");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::refused) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("550 5.7.1 message content rejected"), std::string::npos);
+  auto later = submitter->submit(texts[1], "bob@sender.example");
+  ASSERT_FALSE(later.ok());
+  EXPECT_EQ(later.error().kind, ErrorKind::other) << "a 4xx may pass";
+  EXPECT_TRUE(fallbacks.empty()) << "answered DSNs are not sent another way";
+}
+
 TEST_F(SmtpDsnSubmitterTest, AskesForSmtputf8OnlyForAUtf8RecipientOrHeader) {
   runner.smtp_replies = {"220 mx",       "250 mx", "250 2.1.0 Ok",
                          "250 2.1.5 Ok", "354 go", "250 2.0.0 Ok: queued as A1"};

@@ -225,8 +225,23 @@ TEST_F(SchemaTest, AMigratedDatabaseKeepsItsConstraintsIndexesAndTriggers) {
     EXPECT_FALSE(table_sql(*db, index).empty()) << "index " << index << " is gone";
   }
   EXPECT_EQ(table_sql(*db, "messages_v3"), "") << "the rebuild's table is left behind";
+  EXPECT_EQ(table_sql(*db, "recipients_v5"), "") << "the rebuild's table is left behind";
   const std::string plan = query_plan(*db, "SELECT id FROM messages WHERE done_at IS NULL");
   EXPECT_TRUE(uses_index(plan)) << "got plan:\n" << plan;
+}
+
+TEST_F(SchemaTest, AttentionIsAStateAndAnOutboxRowCanBeRetriedOrClosed) {
+  make_version_2_database(db_path());
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  db->exec("UPDATE recipients SET state = 'attention' WHERE id = 11");
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE state = 'attention'"),
+            1);
+  db->exec("UPDATE messages SET held_by_sweeper_at = 5 WHERE id = 7");
+  db->exec(
+      "UPDATE outbox SET attempts = 2, next_attempt_at = 9, last_error = 'x', headers_only = 1,"
+      " dsn_recipient = 'a@s', closed_at = 10, closed_why = 'refused'");
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE attempts = 0"), 0);
 }
 
 // An IN list in a CHECK makes SQLite build a temporary b-tree on every
