@@ -290,6 +290,11 @@ Status Database::checkpoint() {
   return make_error("database " + path() + ": checkpoint: " + sqlite3_errmsg(db_));
 }
 
+void Database::leave_files_at_close() {
+  int persist = 1;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+}
+
 int Database::schema_version() const {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr);
