@@ -58,7 +58,8 @@ std::int64_t declared_size(std::span<const std::string_view> mail_argv) {
 
 bool is_recorded_header(std::string_view name) {
   const auto n = trim(name);
-  return iequals(n, "Message-ID") || iequals(n, "Subject") || PriorityDetector::reads(n);
+  return iequals(n, "Message-ID") || iequals(n, "Subject") || iequals(n, kSweeperCopyHeader) ||
+         PriorityDetector::reads(n);
 }
 
 }  // namespace
@@ -120,6 +121,8 @@ void MessageCollector::add_header(std::string_view name, std::string_view value)
   if (!seen_message_id_ && iequals(name, "Message-ID")) {
     message_.message_id = std::string(trim(value));
     seen_message_id_ = true;
+  } else if (iequals(trim(name), kSweeperCopyHeader)) {
+    sweeper_copy_ = true;
   } else if (!seen_subject_ && iequals(name, "Subject")) {
     message_.subject = std::string(trim(value));
     seen_subject_ = true;
@@ -136,7 +139,7 @@ void MessageCollector::set_size_stated_by_mta(std::string_view msg_size) {
 }
 
 std::optional<MessageRecord> MessageCollector::finish(const ClientInfo& client) const {
-  if (!started_ || message_.recipients.empty()) return std::nullopt;
+  if (!has_a_record()) return std::nullopt;
   MessageRecord out = message_;
   out.priority = priority_.priority();
   out.client_addr = client.addr;
@@ -146,7 +149,7 @@ std::optional<MessageRecord> MessageCollector::finish(const ClientInfo& client) 
 }
 
 std::optional<MessageRecord> MessageCollector::take(const ClientInfo& client) {
-  if (!started_ || message_.recipients.empty()) {
+  if (!has_a_record()) {
     reset();
     return std::nullopt;
   }
@@ -165,6 +168,7 @@ void MessageCollector::reset() {
   priority_ = PriorityDetector{};
   seen_message_id_ = false;
   seen_subject_ = false;
+  sweeper_copy_ = false;
 }
 
 MessageToRecord with_deadlines(const Config& config, MessageRecord message) {

@@ -15,6 +15,11 @@
 // FROM SIZE= (RFC 1870; MTAs declare the exact size); 0 when neither did.
 // Nothing decides on it: the sweeper takes every size it uses from the
 // queue.
+//
+// A copy the sweeper re-injects (it carries kSweeperCopyHeader, see
+// sweeper/executor.hpp) is not recorded: the sweeper records it itself
+// with the original's clock, and a record of ours, committed after the
+// sweeper's, would only be a second row to merge.
 #pragma once
 
 #include <optional>
@@ -43,6 +48,9 @@ Envelope parse_mail_arguments(std::span<const std::string_view> argv);
 RecipientRecord parse_rcpt_arguments(std::span<const std::string_view> argv,
                                      std::string_view mailer);
 
+// The header the sweeper puts on the copies it re-injects.
+inline constexpr std::string_view kSweeperCopyHeader = "X-ETRN-Sweeper-Reinjected";
+
 class MessageCollector {
  public:
   // `matcher` must outlive the collector (it lives in the config snapshot).
@@ -62,9 +70,11 @@ class MessageCollector {
 
   bool started() const { return started_; }
   bool has_etrn_recipients() const { return !message_.recipients.empty(); }
+  bool is_sweeper_copy() const { return sweeper_copy_; }
   const std::string& queue_id() const { return message_.queue_id; }
 
-  // End of message: the record, or nothing when no recipient is ETRN-only.
+  // End of message: the record, or nothing when no recipient is
+  // ETRN-only or the message is a copy the sweeper re-injected.
   std::optional<MessageRecord> finish(const ClientInfo& client) const;
   // The same, moving the message out instead of copying it: the collector
   // is left reset.
@@ -72,12 +82,15 @@ class MessageCollector {
   void reset();
 
  private:
+  bool has_a_record() const { return started_ && !message_.recipients.empty() && !sweeper_copy_; }
+
   const EtrnMatcher* matcher_;
   bool started_ = false;
   MessageRecord message_;
   PriorityDetector priority_;
   bool seen_message_id_ = false;
   bool seen_subject_ = false;
+  bool sweeper_copy_ = false;
 };
 
 // Adds each recipient's deadlines (warn and expiry) under `config`.

@@ -288,6 +288,9 @@ sfsistat on_eom(SMFICTX* ctx) {
   return callback(ctx, "eom", 0, [&](ConnectionState& state) {
     state.collector.set_queue_id(macro(ctx, "i"));
     state.collector.set_size_stated_by_mta(macro(ctx, "{msg_size}"));
+    if (state.collector.is_sweeper_copy() && state.collector.has_etrn_recipients())
+      spdlog::info("{}: a copy the sweeper re-injected: the sweeper records it",
+                   state.collector.queue_id());
     std::optional<MessageRecord> record = state.collector.take(state.client);
     state.end_message();
     if (!record) return SMFIS_CONTINUE;

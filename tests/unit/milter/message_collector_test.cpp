@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sweeper/executor.hpp"  // kReinjectedHeader, which the milter must recognise
+
 namespace etrn {
 namespace {
 
@@ -208,6 +210,23 @@ TEST_F(MessageCollectorTest, AnUnknownOrMalformedSizeIsZero) {
   mail({"<a@sender.example>"});
   rcpt({"<bob@customer.example>"});
   EXPECT_EQ(collector_.finish(client_)->size, 0) << "no SIZE= at all";
+}
+
+TEST_F(MessageCollectorTest, ACopyTheSweeperReinjectedIsNotRecorded) {
+  mail({"<a@sender.example>"});
+  rcpt({"<bob@customer.example>"});
+  collector_.add_header("X-ETRN-Sweeper-Reinjected", " 4AbC1");
+  EXPECT_TRUE(collector_.is_sweeper_copy());
+  EXPECT_FALSE(collector_.finish(client_));
+  EXPECT_FALSE(collector_.take(client_));
+  mail({"<a@sender.example>"});
+  rcpt({"<bob@customer.example>"});
+  EXPECT_FALSE(collector_.is_sweeper_copy()) << "the next message is not a copy";
+  EXPECT_TRUE(collector_.finish(client_));
+}
+
+TEST_F(MessageCollectorTest, TheSweeperCopyHeaderIsTheOneTheSweeperWrites) {
+  EXPECT_EQ(kSweeperCopyHeader, std::string_view(kReinjectedHeader));
 }
 
 TEST_F(MessageCollectorTest, BeginForgetsThePreviousMessage) {
