@@ -384,7 +384,9 @@ void stop_listening(const std::string& socket_spec) {
   const std::string path = unix_socket_path(socket_spec);
   struct stat st {};
   if (path.empty() || lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return;
-  if (unlink(path.c_str()) != 0) spdlog::warn("cannot remove socket {}: {}", path, errno_text());
+  if (unlink(path.c_str()) != 0)
+    spdlog::info("socket {} stays ({}): the MTA's connections fail once the milter is gone", path,
+                 errno_text());
 }
 
 void close_callbacks() {
