@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <optional>
 #include <thread>
@@ -160,7 +161,9 @@ int install_signal_handlers() {
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;
+  // No SA_RESTART: the main thread's read() of the pipe must return
+  // (EINTR) for a sanitizer runtime that defers handlers to run them.
+  action.sa_flags = 0;
   for (int s : kStopSignals) sigaction(s, &action, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return fds[0];
@@ -178,7 +181,12 @@ void with_signals_blocked(Start&& start) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
 }
 
-void reload(const DaemonOptions& options, ConfigHolder& configs) {
+WriterTiming writer_timing(const Config& config) {
+  return {config.milter_commit_interval,
+          std::chrono::duration_cast<std::chrono::milliseconds>(config.milter_record_timeout)};
+}
+
+void reload(const DaemonOptions& options, ConfigHolder& configs, RecordWriter& writer) {
   ConfigParse parse = load_milter_config(options);
   if (!parse.ok()) {
     for (const auto& e : parse.errors) spdlog::error("reload: {}", e.to_string());
@@ -192,13 +200,15 @@ void reload(const DaemonOptions& options, ConfigHolder& configs) {
     spdlog::warn("reload: a new database, socket or user takes effect only after a restart");
   }
   spdlog::set_level(spdlog::level::from_str(parse.config.log_level));
+  writer.set_timing(writer_timing(parse.config));
   configs.replace(std::move(parse.config));
   spdlog::info("configuration reloaded from {}", options.config_path);
 }
 
 // Reads signals from the pipe until a stop; returns true for a requested
 // stop, false when smfi_main() ended by itself.
-bool signal_loop(int pipe_read, const DaemonOptions& options, ConfigHolder& configs) {
+bool signal_loop(int pipe_read, const DaemonOptions& options, ConfigHolder& configs,
+                 RecordWriter& writer) {
   for (;;) {
     char byte = 0;
     const ssize_t n = read(pipe_read, &byte, 1);
@@ -206,7 +216,7 @@ bool signal_loop(int pipe_read, const DaemonOptions& options, ConfigHolder& conf
     if (n <= 0) return false;
     if (byte == kMilterEnded) return false;
     if (byte == SIGHUP) {
-      reload(options, configs);
+      reload(options, configs, writer);
       continue;
     }
     spdlog::info("{}: stopping", byte == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -216,6 +226,16 @@ bool signal_loop(int pipe_read, const DaemonOptions& options, ConfigHolder& conf
 
 EpochSeconds now() {
   return static_cast<EpochSeconds>(std::time(nullptr));
+}
+
+// A test hook: ETRN_MILTER_TEST_QUEUE_CAPACITY makes the record queue
+// that small, so that tests can fill it (tests/milter/queue_full_*.lua).
+// Unset in production.
+std::size_t record_queue_capacity() {
+  const char* text = std::getenv("ETRN_MILTER_TEST_QUEUE_CAPACITY");
+  if (text == nullptr) return RecordWriter::kCapacity;
+  const std::size_t capacity = std::strtoul(text, nullptr, 10);
+  return capacity > 0 ? capacity : RecordWriter::kCapacity;
 }
 
 }  // namespace
@@ -233,6 +253,20 @@ ConfigParse load_milter_config(const DaemonOptions& options) {
 
 namespace {
 
+// The stop: no new connections (a unix socket's file goes), messages in
+// flight finish, the callbacks are closed, the writer commits everything
+// queued. libmilter itself is left running (milter_glue.hpp says why).
+void stop(const std::string& socket_spec, bool requested, RecordWriter& writer) {
+  stop_listening(socket_spec);
+  if (requested && !wait_for_messages_in_progress(kMessageGrace))
+    spdlog::warn("{} message(s) still in progress after {}s; stopping anyway",
+                 messages_in_progress(), kMessageGrace.count());
+  close_callbacks();
+  const WriterCounts counts = writer.stop();
+  spdlog::info("etrn-milter stopped: {} recorded, {} not recorded, {} lost at the stop",
+               counts.committed, counts.refused, counts.lost_at_stop);
+}
+
 // Start-up, then the signal loop (see run_daemon).
 int serve(const DaemonOptions& options, Config config, int& report_fd) {
   setup_logging("etrn-milter", options.foreground ? LogTarget::stderr_only : LogTarget::syslog_only,
@@ -242,44 +276,39 @@ int serve(const DaemonOptions& options, Config config, int& report_fd) {
   const std::string socket_path = unix_socket_path(socket_spec);
   if (!socket_path.empty()) ensure_socket_directory(socket_path, account);
 
-  const Seconds record_timeout = config.milter_record_timeout;
   const std::string database = config.database;
+  const WriterTiming timing = writer_timing(config);
   ConfigHolder configs(std::move(config));
   const int pipe_read = install_signal_handlers();
 
   std::optional<RecordWriter> writer;
-  with_signals_blocked([&] { writer.emplace(database); });
+  with_signals_blocked([&] { writer.emplace(database, timing, now, record_queue_capacity()); });
   MilterServices services{configs, *writer, now};
   if (Status opened = open_milter_socket(services, socket_spec); !opened)
     throw FatalError(ExitCode::cant_create, opened.error().message);
   secure_socket(socket_path, account);
   if (account) drop_privileges(*account);
   if (Status db = writer->open_now(); !db)
-    spdlog::error("{} (mail still flows; retrying at each message)", db.error().message);
+    spdlog::error("{} (mail still flows; retrying with the next message)", db.error().message);
 
-  std::thread milter_thread;
-  with_signals_blocked([&] {
-    milter_thread = std::thread([] {
+  with_signals_blocked([] {
+    // Never joined: libmilter is never stopped (milter_glue.hpp), so this
+    // thread ends with the process, or earlier if smfi_main() fails.
+    std::thread([] {
       const bool clean = run_milter();
       if (!clean) spdlog::error("libmilter's main loop failed");
       const char byte = kMilterEnded;
       if (signal_pipe_fd >= 0) (void)!write(signal_pipe_fd, &byte, 1);
-    });
+    }).detach();
   });
-  spdlog::info("etrn-milter {} listening on {} (database {}, record timeout {}s)", ETRN_VERSION,
-               socket_spec, database, record_timeout.count());
+  spdlog::info(
+      "etrn-milter {} listening on {} (database {}, commit interval {}, record timeout {})",
+      ETRN_VERSION, socket_spec, database, format_interval(timing.commit_interval),
+      format_duration(std::chrono::duration_cast<Seconds>(timing.record_timeout)));
   report_startup(report_fd, ExitCode::ok);
 
-  const bool requested = signal_loop(pipe_read, options, configs);
-  // Let messages in flight reach end of message (the writer still runs);
-  // after smfi_stop() libmilter would serve no more of their commands.
-  if (requested && !wait_for_messages_in_progress(kMessageGrace))
-    spdlog::warn("{} message(s) still in progress after {}s; stopping anyway",
-                 messages_in_progress(), kMessageGrace.count());
-  stop_milter(socket_spec);
-  milter_thread.join();
-  writer->stop();
-  spdlog::info("etrn-milter stopped");
+  const bool requested = signal_loop(pipe_read, options, configs, *writer);
+  stop(socket_spec, requested, *writer);
   return requested ? to_int(ExitCode::ok) : to_int(ExitCode::software);
 }
 

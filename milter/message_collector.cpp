@@ -35,9 +35,31 @@ std::string address_of(std::span<const std::string_view> argv) {
   return std::string(strip_angle_brackets(trim(argv[0])));
 }
 
-// Bytes of one header line as it travels: "Name: value\r\n".
-std::size_t header_bytes(std::string_view name, std::string_view value) {
-  return name.size() + 2 + value.size() + 2;
+// A size in decimal digits only; nothing for anything else (or absurd sizes).
+std::optional<std::int64_t> parse_size(std::string_view text) {
+  text = trim(text);
+  if (text.empty() || text.size() > 15) return std::nullopt;
+  std::int64_t size = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    size = size * 10 + (c - '0');
+  }
+  return size;
+}
+
+// The SIZE= parameter of MAIL FROM (RFC 1870), 0 when absent or malformed.
+std::int64_t declared_size(std::span<const std::string_view> mail_argv) {
+  for (std::size_t i = 1; i < mail_argv.size(); ++i) {
+    const auto p = split_parameter(mail_argv[i]);
+    if (iequals(p.keyword, "SIZE")) return parse_size(p.value).value_or(0);
+  }
+  return 0;
+}
+
+bool is_recorded_header(std::string_view name) {
+  const auto n = trim(name);
+  return iequals(n, "Message-ID") || iequals(n, "Subject") || iequals(n, kSweeperCopyHeader) ||
+         PriorityDetector::reads(n);
 }
 
 }  // namespace
@@ -80,6 +102,7 @@ void MessageCollector::begin(std::span<const std::string_view> mail_argv, EpochS
   reset();
   started_ = true;
   message_.envelope = parse_mail_arguments(mail_argv);
+  message_.size = declared_size(mail_argv);
   message_.arrival_time = arrival_time;
   message_.auth_user = std::string(trim(auth_user));
 }
@@ -93,23 +116,17 @@ void MessageCollector::add_recipient(std::span<const std::string_view> rcpt_argv
 }
 
 void MessageCollector::add_header(std::string_view name, std::string_view value) {
-  message_.size += static_cast<std::int64_t>(header_bytes(name, value));
+  if (!is_recorded_header(name)) return;
   priority_.add_header(name, value);
   if (!seen_message_id_ && iequals(name, "Message-ID")) {
     message_.message_id = std::string(trim(value));
     seen_message_id_ = true;
+  } else if (iequals(trim(name), kSweeperCopyHeader)) {
+    sweeper_copy_ = true;
   } else if (!seen_subject_ && iequals(name, "Subject")) {
     message_.subject = std::string(trim(value));
     seen_subject_ = true;
   }
-}
-
-void MessageCollector::end_of_headers() {
-  message_.size += 2;
-}  // the empty line
-
-void MessageCollector::add_body(std::size_t bytes) {
-  message_.size += static_cast<std::int64_t>(bytes);
 }
 
 void MessageCollector::set_queue_id(std::string_view queue_id) {
@@ -117,8 +134,12 @@ void MessageCollector::set_queue_id(std::string_view queue_id) {
   if (!id.empty()) message_.queue_id = std::string(id);
 }
 
+void MessageCollector::set_size_stated_by_mta(std::string_view msg_size) {
+  if (const auto size = parse_size(msg_size)) message_.size = *size;
+}
+
 std::optional<MessageRecord> MessageCollector::finish(const ClientInfo& client) const {
-  if (!started_ || message_.recipients.empty()) return std::nullopt;
+  if (!has_a_record()) return std::nullopt;
   MessageRecord out = message_;
   out.priority = priority_.priority();
   out.client_addr = client.addr;
@@ -128,7 +149,7 @@ std::optional<MessageRecord> MessageCollector::finish(const ClientInfo& client) 
 }
 
 std::optional<MessageRecord> MessageCollector::take(const ClientInfo& client) {
-  if (!started_ || message_.recipients.empty()) {
+  if (!has_a_record()) {
     reset();
     return std::nullopt;
   }
@@ -147,6 +168,7 @@ void MessageCollector::reset() {
   priority_ = PriorityDetector{};
   seen_message_id_ = false;
   seen_subject_ = false;
+  sweeper_copy_ = false;
 }
 
 MessageToRecord with_deadlines(const Config& config, MessageRecord message) {

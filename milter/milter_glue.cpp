@@ -11,11 +11,10 @@
 
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
-#include <sys/un.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/config/config_values.hpp"
+#include "common/util/posix_file.hpp"
 #include "common/util/strings.hpp"
 #include "milter/message_collector.hpp"
 
@@ -36,10 +37,35 @@ namespace {
 
 std::atomic<MilterServices*> services_{nullptr};
 // Messages between MAIL and end of message or abort, on all connections.
-// SIGTERM waits for them before smfi_stop(): once stopped, libmilter (its
-// worker pool, as Debian builds it) serves no further command on an open
-// connection, so a message in flight would be lost.
+// SIGTERM waits for them before close_callbacks().
 std::atomic<int> messages_in_progress_{0};
+// The gate close_callbacks() shuts. A callback counts itself in before it
+// looks at closed_; close_callbacks() sets closed_ before it waits for the
+// count to reach 0 (both sequentially consistent), so when it returns, no
+// callback that found the gate open is still running.
+std::atomic<int> callbacks_running_{0};
+std::atomic<bool> closed_{false};
+
+class CallbackScope {
+ public:
+  CallbackScope() {
+    ++callbacks_running_;
+    open_ = !closed_.load();
+  }
+  ~CallbackScope() { --callbacks_running_; }
+  CallbackScope(const CallbackScope&) = delete;
+  CallbackScope& operator=(const CallbackScope&) = delete;
+  bool open() const { return open_; }
+
+ private:
+  bool open_ = false;
+};
+
+// The steps that need no reply (the MTA goes on without waiting) and the
+// steps not wanted at all.
+constexpr unsigned long kNoReplySteps =
+    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH;
+constexpr unsigned long kStepsNotWanted = SMFIP_NOBODY | SMFIP_NOUNKNOWN;
 
 // Everything one milter connection owns.
 struct ConnectionState {
@@ -51,15 +77,14 @@ struct ConnectionState {
   std::shared_ptr<const ConfigSnapshot> config;  // the rules this connection started with
   MessageCollector collector;
   ClientInfo client;
-  bool no_header_reply = false;  // negotiated SMFIP_NR_HDR
-  bool no_body_reply = false;    // negotiated SMFIP_NR_BODY
-  bool in_message = false;       // counted in messages_in_progress_
+  unsigned long no_reply = 0;  // the SMFIP_NR_* flags negotiated
+  bool in_message = false;     // counted in messages_in_progress_
 
   void begin_message() {
     if (!in_message) ++messages_in_progress_;
     in_message = true;
   }
-  // Forgets the message (end of message, abort, close).
+  // Forgets the message (accepted at DATA, end of message, abort, close).
   void end_message() {
     collector.reset();
     if (in_message) --messages_in_progress_;
@@ -69,7 +94,7 @@ struct ConnectionState {
 
 // The macros we ask the MTA for (when it lets us choose), by stage.
 // Postfix replaces its own list for a stage with the one we send, so each
-// list repeats the defaults we rely on.
+// list repeats the defaults we rely on. {msg_size} is Sendmail's.
 struct MacroRequest {
   int stage;
   const char* macros;
@@ -79,7 +104,7 @@ constexpr MacroRequest kMacroRequests[] = {
     {SMFIM_ENVFROM, "i {auth_type} {auth_authen} {mail_addr}"},
     {SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_host} {rcpt_mailer}"},
     {SMFIM_EOH, "i"},
-    {SMFIM_EOM, "i"},
+    {SMFIM_EOM, "i {msg_size}"},
 };
 
 std::string_view macro(SMFICTX* ctx, const char* name) {
@@ -110,11 +135,14 @@ MilterServices* services() {
   return services_.load(std::memory_order_acquire);
 }
 
+ConnectionState* existing_state(SMFICTX* ctx) {
+  return static_cast<ConnectionState*>(smfi_getpriv(ctx));
+}
+
 // The connection's state, created on first use (negotiate or connect;
 // the MTA may skip either).
 ConnectionState* state_of(SMFICTX* ctx) {
-  auto* state = static_cast<ConnectionState*>(smfi_getpriv(ctx));
-  if (state) return state;
+  if (ConnectionState* state = existing_state(ctx)) return state;
   auto owned = std::make_unique<ConnectionState>(services()->configs.current());
   if (smfi_setpriv(ctx, owned.get()) != MI_SUCCESS) return nullptr;
   return owned.release();
@@ -139,20 +167,40 @@ sfsistat guarded(const char* callback, Body&& body) noexcept {
   return SMFIS_CONTINUE;
 }
 
+// The answer to a step: none at all where the MTA agreed to need none.
+sfsistat answer(const ConnectionState* state, unsigned long no_reply_flag, sfsistat status) {
+  return state && (state->no_reply & no_reply_flag) != 0 ? SMFIS_NOREPLY : status;
+}
+
+// The frame of every callback but negotiate: the gate, the connection's
+// state, the noexcept wall, the no-reply rule. `body` gets the state.
+template <typename Body>
+sfsistat callback(SMFICTX* ctx, const char* name, unsigned long no_reply_flag,
+                  Body&& body) noexcept {
+  const CallbackScope scope;
+  if (!scope.open()) return answer(existing_state(ctx), no_reply_flag, SMFIS_CONTINUE);
+  ConnectionState* state = nullptr;
+  const sfsistat status = guarded(name, [&] {
+    state = state_of(ctx);
+    return state ? body(*state) : SMFIS_CONTINUE;
+  });
+  return answer(state, no_reply_flag, status);
+}
+
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long /*f2*/,
                       unsigned long /*f3*/, unsigned long* pf0, unsigned long* pf1,
                       unsigned long* pf2, unsigned long* pf3) {
+  *pf0 = 0;  // no modifications, ever
+  *pf1 = f1 & kStepsNotWanted;
+  *pf2 = 0;
+  *pf3 = 0;
+  const CallbackScope scope;
+  if (!scope.open()) return SMFIS_CONTINUE;
   return guarded("negotiate", [&] {
-    *pf0 = 0;  // no modifications, ever
-    *pf1 = f1 & SMFIP_NOUNKNOWN;
-    *pf2 = 0;
-    *pf3 = 0;
-    // Headers and body chunks need no reply (a round trip each saved), but
-    // only when there is a state to remember that in.
+    // No reply is needed only where a state remembers not to send one.
     if (ConnectionState* state = state_of(ctx)) {
-      *pf1 |= f1 & (SMFIP_NR_HDR | SMFIP_NR_BODY);
-      state->no_header_reply = (*pf1 & SMFIP_NR_HDR) != 0;
-      state->no_body_reply = (*pf1 & SMFIP_NR_BODY) != 0;
+      state->no_reply = f1 & kNoReplySteps;
+      *pf1 |= state->no_reply;
     }
     if (f0 & SMFIF_SETSYMLIST) {
       *pf0 |= SMFIF_SETSYMLIST;
@@ -164,115 +212,87 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
 }
 
 sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
-  return guarded("connect", [&] {
-    ConnectionState* state = state_of(ctx);
-    if (!state) return SMFIS_ACCEPT;  // cannot keep state: stay out of the way
-    state->client.name = hostname ? hostname : std::string(macro(ctx, "{client_name}"));
-    state->client.addr = address_text(hostaddr);
-    if (state->client.addr.empty()) state->client.addr = std::string(macro(ctx, "{client_addr}"));
+  return callback(ctx, "connect", SMFIP_NR_CONN, [&](ConnectionState& state) {
+    state.client.name = hostname ? hostname : std::string(macro(ctx, "{client_name}"));
+    state.client.addr = address_text(hostaddr);
+    if (state.client.addr.empty()) state.client.addr = std::string(macro(ctx, "{client_addr}"));
     return SMFIS_CONTINUE;
   });
 }
 
 sfsistat on_helo(SMFICTX* ctx, char* helo) {
-  return guarded("helo", [&] {
-    if (ConnectionState* state = state_of(ctx)) state->client.helo = helo ? helo : "";
+  return callback(ctx, "helo", SMFIP_NR_HELO, [&](ConnectionState& state) {
+    state.client.helo = helo ? helo : "";
     return SMFIS_CONTINUE;
   });
 }
 
 sfsistat on_envfrom(SMFICTX* ctx, char** argv) {
-  return guarded("envfrom", [&] {
-    ConnectionState* state = state_of(ctx);
-    if (!state) return SMFIS_ACCEPT;
+  return callback(ctx, "envfrom", SMFIP_NR_MAIL, [&](ConnectionState& state) {
     const auto args = argv_view(argv);
-    state->begin_message();
-    state->collector.begin(args, services()->clock(), macro(ctx, "{auth_authen}"));
+    state.begin_message();
+    state.collector.begin(args, services()->clock(), macro(ctx, "{auth_authen}"));
     // Sendmail knows the queue ID at MAIL already (Postfix: not yet); a
     // later stage's `i` replaces it, so this only helps when none comes.
-    state->collector.set_queue_id(macro(ctx, "i"));
+    state.collector.set_queue_id(macro(ctx, "i"));
     return SMFIS_CONTINUE;
   });
 }
 
 sfsistat on_envrcpt(SMFICTX* ctx, char** argv) {
-  return guarded("envrcpt", [&] {
-    ConnectionState* state = state_of(ctx);
-    if (!state) return SMFIS_CONTINUE;
-    const auto args = argv_view(argv);
-    state->collector.add_recipient(args, macro(ctx, "{rcpt_mailer}"));
+  return callback(ctx, "envrcpt", SMFIP_NR_RCPT, [&](ConnectionState& state) {
+    state.collector.add_recipient(argv_view(argv), macro(ctx, "{rcpt_mailer}"));
     return SMFIS_CONTINUE;
+  });
+}
+
+// After the last RCPT: a message without an ETRN-only recipient is
+// accepted here, and the MTA sends nothing more of it.
+sfsistat on_data(SMFICTX* ctx) {
+  return callback(ctx, "data", 0, [&](ConnectionState& state) {
+    if (state.collector.has_etrn_recipients()) return SMFIS_CONTINUE;
+    state.end_message();
+    return SMFIS_ACCEPT;
   });
 }
 
 sfsistat on_header(SMFICTX* ctx, char* name, char* value) {
-  bool no_reply = false;
-  const sfsistat status = guarded("header", [&] {
-    ConnectionState* state = state_of(ctx);
-    if (!state) return SMFIS_CONTINUE;
-    no_reply = state->no_header_reply;
-    state->collector.add_header(name ? name : "", value ? value : "");
+  return callback(ctx, "header", SMFIP_NR_HDR, [&](ConnectionState& state) {
+    state.collector.add_header(name ? name : "", value ? value : "");
     return SMFIS_CONTINUE;
   });
-  return no_reply ? SMFIS_NOREPLY : status;
 }
 
 sfsistat on_eoh(SMFICTX* ctx) {
-  return guarded("eoh", [&] {
-    ConnectionState* state = state_of(ctx);
-    if (!state) return SMFIS_CONTINUE;
-    state->collector.end_of_headers();
-    state->collector.set_queue_id(macro(ctx, "i"));
+  return callback(ctx, "eoh", SMFIP_NR_EOH, [&](ConnectionState& state) {
+    state.collector.set_queue_id(macro(ctx, "i"));
     return SMFIS_CONTINUE;
   });
 }
 
-sfsistat on_body(SMFICTX* ctx, unsigned char* /*chunk*/, size_t length) {
-  bool no_reply = false;
-  const sfsistat status = guarded("body", [&] {
-    ConnectionState* state = state_of(ctx);
-    if (!state) return SMFIS_CONTINUE;
-    no_reply = state->no_body_reply;
-    state->collector.add_body(length);
-    return SMFIS_CONTINUE;
-  });
-  return no_reply ? SMFIS_NOREPLY : status;
-}
-
-// Records the message; answers tempfail only when asked to on failure.
+// Hands the record to the writer; when it cannot take it, on_error decides.
 sfsistat record_at_end(ConnectionState& state, MessageRecord record) {
   const Config& config = state.config->config;
-  MilterServices* svc = services();
-  const auto started = std::chrono::steady_clock::now();
-  // Described before the record is handed over (and moved away).
-  const std::string description = describe_record(record);
+  RecordWriter& writer = services()->writer;
   const std::string queue_id = record.queue_id;
-  const Status written = svc->writer.record(
-      with_deadlines(config, std::move(record)),
-      std::chrono::duration_cast<std::chrono::milliseconds>(config.milter_record_timeout));
-  if (written) {
-    const std::chrono::duration<double, std::milli> took =
-        std::chrono::steady_clock::now() - started;
-    spdlog::info("recorded {} in {:.3f} ms", description, took.count());
-    return SMFIS_CONTINUE;
-  }
-  if (config.on_error == OnError::tempfail) {
-    spdlog::error("{}: NOT recorded, tempfailing (on_error = tempfail): {}", queue_id,
-                  written.error().message);
-    return SMFIS_TEMPFAIL;
-  }
-  spdlog::error("{}: NOT recorded, accepting (on_error = accept): {}", queue_id,
-                written.error().message);
-  return SMFIS_CONTINUE;
+  const Submission handed = writer.submit(with_deadlines(config, std::move(record)));
+  if (handed == Submission::queued) return SMFIS_CONTINUE;
+  const bool tempfail = config.on_error == OnError::tempfail;
+  spdlog::error("{}: NOT recorded, {} (on_error = {}): {} ({} not recorded since start)", queue_id,
+                tempfail ? "tempfailing" : "accepting", to_string(config.on_error),
+                not_queued_because(handed), writer.counts().refused);
+  return tempfail ? SMFIS_TEMPFAIL : SMFIS_CONTINUE;
 }
 
 sfsistat on_eom(SMFICTX* ctx) {
-  ConnectionState* state = nullptr;
-  const sfsistat status = guarded("eom", [&] {
-    state = state_of(ctx);
-    if (!state) return SMFIS_CONTINUE;
-    state->collector.set_queue_id(macro(ctx, "i"));
-    std::optional<MessageRecord> record = state->collector.take(state->client);
+  return callback(ctx, "eom", 0, [&](ConnectionState& state) {
+    state.collector.set_queue_id(macro(ctx, "i"));
+    state.collector.set_size_stated_by_mta(macro(ctx, "{msg_size}"));
+    if (state.collector.is_sweeper_copy() && state.collector.has_etrn_recipients())
+      spdlog::info("{}: a copy the sweeper re-injected: the sweeper records it",
+                   state.collector.queue_id());
+    std::optional<MessageRecord> record = state.collector.take(state.client);
+    state.end_message();
     if (!record) return SMFIS_CONTINUE;
     if (record->queue_id.empty()) {
       spdlog::warn(
@@ -281,22 +301,22 @@ sfsistat on_eom(SMFICTX* ctx) {
           record->envelope.sender, record->recipients.size());
       return SMFIS_CONTINUE;
     }
-    return record_at_end(*state, std::move(*record));
+    return record_at_end(state, std::move(*record));
   });
-  if (state) state->end_message();
-  return status;
 }
 
 sfsistat on_abort(SMFICTX* ctx) {
-  return guarded("abort", [&] {
-    if (auto* state = static_cast<ConnectionState*>(smfi_getpriv(ctx))) state->end_message();
+  return callback(ctx, "abort", 0, [](ConnectionState& state) {
+    state.end_message();
     return SMFIS_CONTINUE;
   });
 }
 
 sfsistat on_close(SMFICTX* ctx) {
+  const CallbackScope scope;
+  if (!scope.open()) return SMFIS_CONTINUE;
   return guarded("close", [&] {
-    std::unique_ptr<ConnectionState> state(static_cast<ConnectionState*>(smfi_getpriv(ctx)));
+    std::unique_ptr<ConnectionState> state(existing_state(ctx));
     smfi_setpriv(ctx, nullptr);
     return SMFIS_CONTINUE;
   });
@@ -311,9 +331,9 @@ smfiDesc make_description() {
   d.xxfi_helo = on_helo;
   d.xxfi_envfrom = on_envfrom;
   d.xxfi_envrcpt = on_envrcpt;
+  d.xxfi_data = on_data;
   d.xxfi_header = on_header;
   d.xxfi_eoh = on_eoh;
-  d.xxfi_body = on_body;
   d.xxfi_eom = on_eom;
   d.xxfi_abort = on_abort;
   d.xxfi_close = on_close;
@@ -347,55 +367,6 @@ bool run_milter() {
   return smfi_main() == MI_SUCCESS;
 }
 
-namespace {
-
-// Connects to our own unix socket and hangs up at once.
-void poke_unix(const std::string& path) {
-  if (path.size() >= sizeof(sockaddr_un::sun_path)) return;
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return;
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  path.copy(addr.sun_path, path.size());
-  (void)connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-  close(fd);
-}
-
-// The same for "inet:PORT[@HOST]" / "inet6:PORT[@HOST]"; a wildcard or
-// missing host means loopback.
-void poke_inet(std::string_view spec) {
-  const bool v6 = istarts_with(spec, "inet6:");
-  spec.remove_prefix(v6 ? 6 : 5);
-  const auto at = spec.find('@');
-  const std::string port(spec.substr(0, at));
-  std::string host = at == std::string_view::npos ? "" : std::string(spec.substr(at + 1));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "INADDR_ANY")
-    host = v6 ? "::1" : "127.0.0.1";
-  addrinfo hints{};
-  hints.ai_family = v6 ? AF_INET6 : AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) return;
-  const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd >= 0) {
-    (void)connect(fd, found->ai_addr, found->ai_addrlen);
-    close(fd);
-  }
-  freeaddrinfo(found);
-}
-
-void poke_listener(const std::string& socket_spec) {
-  if (const std::string path = unix_socket_path(socket_spec); !path.empty()) {
-    poke_unix(path);
-  } else if (istarts_with(socket_spec, "inet")) {
-    poke_inet(socket_spec);
-  }
-}
-
-}  // namespace
-
 bool wait_for_messages_in_progress(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (messages_in_progress_.load() > 0) {
@@ -409,20 +380,19 @@ int messages_in_progress() {
   return messages_in_progress_.load();
 }
 
-void stop_milter(const std::string& socket_spec) {
-  // smfi_stop() waits for a lock that libmilter's listener holds while it
-  // polls (up to 5 s); a connection of our own ends that poll, so keep
-  // connecting until smfi_stop() has returned.
-  std::atomic<bool> stopped{false};
-  std::thread stopper([&stopped] {
-    smfi_stop();
-    stopped = true;
-  });
-  while (!stopped) {
-    poke_listener(socket_spec);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  stopper.join();
+void stop_listening(const std::string& socket_spec) {
+  const std::string path = unix_socket_path(socket_spec);
+  struct stat st {};
+  if (path.empty() || lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode)) return;
+  if (unlink(path.c_str()) != 0)
+    spdlog::info("socket {} stays ({}): the MTA's connections fail once the milter is gone", path,
+                 errno_text());
+}
+
+void close_callbacks() {
+  closed_ = true;
+  while (callbacks_running_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  services_.store(nullptr, std::memory_order_release);
 }
 
 }  // namespace etrn

@@ -1,5 +1,5 @@
-// record_writer.cpp - leader/follower group commit and the checkpoint
-// thread behind RecordWriter (see the header).
+// record_writer.cpp - the writer thread's group commit, its retries and
+// file checks, and the checkpoint thread (see the header).
 #include "milter/record_writer.hpp"
 
 #include <spdlog/spdlog.h>
@@ -7,154 +7,346 @@
 #include <algorithm>
 #include <ctime>
 #include <exception>
+#include <iterator>
 #include <utility>
+
+#include "milter/message_collector.hpp"
 
 namespace etrn {
 
 namespace {
 
+using namespace std::chrono_literals;
+
+// How long one commit waits for another connection's lock before it
+// counts as failed (and is tried again): short, so that stop() and new
+// timing take effect soon.
+constexpr auto kBusyTimeout = 500ms;
+// Pause after a failure that is not a lock (missing, read-only, full).
+constexpr auto kRetryAfterFailure = 1s;
+// How often an idle writer checks that its database file is still there.
+constexpr auto kFileCheckInterval = 1s;
+// The checkpointer's wait for a lock when it opens its connection.
+constexpr auto kCheckpointBusyTimeout = 1000ms;
+// A failure that goes on is logged again at most this often.
+constexpr auto kFailureLogInterval = 60s;
+
 EpochSeconds system_now() {
   return static_cast<EpochSeconds>(std::time(nullptr));
 }
 
-// The time left until `deadline`, at least 1 ms (0 would mean "no busy
-// handler": fail at once even when the lock is about to be released).
-std::chrono::milliseconds time_left(std::chrono::steady_clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  return std::max(left, std::chrono::milliseconds(1));
-}
-
-Error timed_out(std::chrono::milliseconds timeout) {
-  return make_error("the database did not answer within " + std::to_string(timeout.count()) +
-                    " ms (the record may still be written later)");
+double milliseconds_between(std::chrono::steady_clock::time_point from,
+                            std::chrono::steady_clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
 }
 
 }  // namespace
 
-RecordWriter::RecordWriter(std::string database_path, Clock clock)
-    : path_(std::move(database_path)), clock_(clock ? std::move(clock) : Clock(system_now)) {
+std::string_view not_queued_because(Submission submission) {
+  switch (submission) {
+    case Submission::queued:
+      return "";
+    case Submission::queue_full:
+      return "the record queue is full";
+    case Submission::database_late:
+      return "the database has not taken records for longer than record_timeout";
+    case Submission::stopping:
+      return "the milter is stopping";
+  }
+  return "";
+}
+
+void RecordWriter::Batch::append(Batch&& later) {
+  records.insert(records.end(), std::make_move_iterator(later.records.begin()),
+                 std::make_move_iterator(later.records.end()));
+  handed_over.insert(handed_over.end(), later.handed_over.begin(), later.handed_over.end());
+  later.records.clear();
+  later.handed_over.clear();
+}
+
+RecordWriter::RecordWriter(std::string database_path, WriterTiming timing, Clock clock,
+                           std::size_t capacity)
+    : path_(std::move(database_path)),
+      clock_(clock ? std::move(clock) : Clock(system_now)),
+      capacity_(capacity),
+      timing_(timing) {
+  writer_ = std::thread([this] { writer_loop(); });
   checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
 RecordWriter::~RecordWriter() {
   stop();
+}
+
+Submission RecordWriter::submit(MessageToRecord message) {
+  const TimePoint now = SteadyClock::now();
+  std::unique_lock lock(mutex_);
+  Submission answer = Submission::queued;
+  if (stopping_) {
+    answer = Submission::stopping;
+  } else if (waiting_.size() + in_flight_ >= capacity_) {
+    answer = Submission::queue_full;
+  } else if (records_are_late(now)) {
+    answer = Submission::database_late;
+  }
+  if (answer != Submission::queued) {
+    ++counts_.refused;
+    return answer;
+  }
+  waiting_.records.push_back(std::move(message));
+  waiting_.handed_over.push_back(now);
+  // The writer sleeps until the oldest record is due: only a first record
+  // or a full batch changes when that is.
+  const bool wake = waiting_.size() == 1 || waiting_.size() == kBatchRecords;
+  lock.unlock();
+  if (wake) wake_.notify_one();
+  return Submission::queued;
+}
+
+Status RecordWriter::open_now() {
+  std::unique_lock lock(mutex_);
+  open_wanted_ = true;
+  open_result_.reset();
+  wake_.notify_one();
+  opened_.wait(lock, [this] { return open_result_.has_value() || stopping_; });
+  return open_result_ ? *open_result_ : make_error("the milter is stopping");
+}
+
+void RecordWriter::set_timing(WriterTiming timing) {
+  {
+    std::lock_guard lock(mutex_);
+    timing_ = timing;
+  }
+  wake_.notify_one();
+}
+
+WriterCounts RecordWriter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_) {
+      stopping_ = true;
+      stop_deadline_ = SteadyClock::now() + timing_.record_timeout;
+    }
+  }
+  wake_.notify_one();
+  opened_.notify_all();
+  if (writer_.joinable()) writer_.join();
   {
     std::lock_guard lock(checkpoint_mutex_);
     checkpoint_stop_ = true;
   }
   checkpoint_wake_.notify_one();
   if (checkpointer_.joinable()) checkpointer_.join();
+  return counts();
 }
 
-Status RecordWriter::record(MessageToRecord message, std::chrono::milliseconds timeout) {
-  const Deadline deadline = std::chrono::steady_clock::now() + timeout;
-  auto request = std::make_shared<Request>(std::move(message));
+WriterCounts RecordWriter::counts() const {
+  std::lock_guard lock(mutex_);
+  return counts_;
+}
+
+// ---- the writer thread --------------------------------------------------
+
+void RecordWriter::writer_loop() {
   std::unique_lock lock(mutex_);
-  if (stopping_) return make_error("the milter is shutting down");
-  queue_.push_back(request);
-  return wait_for(request, lock, deadline, timeout);
-}
-
-// Leads a commit whenever none is running; otherwise sleeps until this
-// request's commit has ended, it is this caller's turn to lead, or the
-// deadline.
-Status RecordWriter::wait_for(const RequestPtr& request, std::unique_lock<std::mutex>& lock,
-                              Deadline deadline, std::chrono::milliseconds timeout) {
-  while (!request->result) {
-    if (!committing_) {
-      lead_commit(lock, deadline);
+  for (;;) {
+    if (open_wanted_) {
+      serve_open_request(lock);
       continue;
     }
-    if (request->wake.wait_until(lock, deadline) == std::cv_status::timeout && !request->result) {
-      // Not taken yet: drop it, so nothing is recorded that was answered as failed.
-      std::erase(queue_, request);
-      if (!committing_ && !queue_.empty()) queue_.front()->wake.notify_one();
-      commit_done_.notify_all();  // stop() may be waiting for the queue to empty
-      return timed_out(timeout);
+    const TimePoint now = SteadyClock::now();
+    if (stopping_ && (waiting_.empty() || now >= stop_deadline_)) break;
+    if (!waiting_.empty() && now >= commit_due()) {
+      commit_waiting(lock);
+    } else if (waiting_.empty() && now >= next_file_check_) {
+      check_file_while_idle(lock);
+    } else {
+      wake_.wait_until(lock, next_wake());
     }
   }
-  return *request->result;
+  give_up_on_waiting(lock);
 }
 
-// Takes everything queued, writes it without the lock, hands each member its
-// result and wakes the oldest caller still waiting to lead the next commit.
-// Returns with the lock held again.
-void RecordWriter::lead_commit(std::unique_lock<std::mutex>& lock, Deadline deadline) {
-  committing_ = true;
-  std::vector<RequestPtr> batch;
-  batch.swap(queue_);
+void RecordWriter::serve_open_request(std::unique_lock<std::mutex>& lock) {
+  open_wanted_ = false;
   lock.unlock();
-  const Status status = write_batch(batch, deadline);
+  const Status status = current_database();
   lock.lock();
-  committing_ = false;
-  for (const RequestPtr& r : batch) r->result = status;
-  if (!queue_.empty()) batch.push_back(queue_.front());  // the next leader
+  open_result_ = status;
+  opened_.notify_all();
+}
+
+// When the oldest waiting record must be committed (the lock held, some waiting).
+RecordWriter::TimePoint RecordWriter::commit_due() const {
+  if (stopping_ || waiting_.size() >= kBatchRecords) return retry_at_;
+  const TimePoint due = waiting_.handed_over.front() + timing_.commit_interval -
+                        std::min<SteadyClock::duration>(last_commit_took_, timing_.commit_interval);
+  return std::max(due, retry_at_);
+}
+
+RecordWriter::TimePoint RecordWriter::next_wake() const {
+  TimePoint wake = waiting_.empty() ? next_file_check_ : commit_due();
+  if (stopping_) wake = std::min(wake, stop_deadline_);
+  return wake;
+}
+
+bool RecordWriter::records_are_late(TimePoint now) const {
+  std::optional<TimePoint> oldest;
+  if (in_flight_ > 0) {
+    oldest = in_flight_since_;
+  } else if (!waiting_.empty()) {
+    oldest = waiting_.handed_over.front();
+  }
+  return oldest && now - *oldest > timing_.commit_interval + timing_.record_timeout;
+}
+
+// Commits everything waiting; on failure puts it back in front of what
+// arrived meanwhile. Called and returns with the lock held.
+void RecordWriter::commit_waiting(std::unique_lock<std::mutex>& lock) {
+  Batch batch;
+  std::swap(batch, waiting_);
+  in_flight_ = batch.size();
+  in_flight_since_ = batch.handed_over.front();
+  const auto busy_retry = std::max<std::chrono::milliseconds>(timing_.commit_interval, 10ms);
   lock.unlock();
-  // Woken without the lock held, so they need not wait for it; `batch`
-  // keeps each request (and its condition variable) alive meanwhile.
-  for (const RequestPtr& r : batch) r->wake.notify_one();
-  commit_done_.notify_all();
+  const TimePoint started = SteadyClock::now();
+  const Attempt attempt = write_batch(batch);
+  const TimePoint finished = SteadyClock::now();
+  report_commit(batch, attempt, finished);
   lock.lock();
+  in_flight_ = 0;
+  next_file_check_ = finished + kFileCheckInterval;
+  if (attempt.status) {
+    counts_.committed += batch.size();
+    last_commit_took_ = finished - started;
+    retry_at_ = {};
+    return;
+  }
+  batch.append(std::move(waiting_));
+  std::swap(batch, waiting_);
+  retry_at_ = finished + (attempt.busy ? busy_retry : kRetryAfterFailure);
 }
 
-void RecordWriter::stop() {
-  std::unique_lock lock(mutex_);
-  stopping_ = true;
-  // Callers still queued are waiting: one of them leads their commit.
-  commit_done_.wait(lock, [this] { return !committing_ && queue_.empty(); });
-}
-
-Status RecordWriter::open_now() {
-  std::unique_lock lock(mutex_);
-  commit_done_.wait(lock, [this] { return !committing_; });
-  committing_ = true;  // keeps leaders away from db_ while it opens
+void RecordWriter::check_file_while_idle(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
-  Status status = ensure_open(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  if (db_ && !files_.unchanged()) {
+    forget_replaced_database();
+    if (Status reopened = open_database(); !reopened)
+      spdlog::error("reopening the database failed (retried with the next record): {}",
+                    reopened.error().message);
+  }
   lock.lock();
-  committing_ = false;
-  if (!queue_.empty()) queue_.front()->wake.notify_one();
-  commit_done_.notify_all();
-  return status;
+  next_file_check_ = SteadyClock::now() + kFileCheckInterval;
 }
 
-Status RecordWriter::ensure_open(Deadline deadline) {
+// After stop(): what the database did not take in time is lost; say which.
+void RecordWriter::give_up_on_waiting(std::unique_lock<std::mutex>& lock) {
+  Batch left;
+  std::swap(left, waiting_);
+  counts_.lost_at_stop += left.size();
+  lock.unlock();
+  for (const MessageToRecord& r : left.records) {
+    spdlog::error(
+        "{}: NOT recorded: the database did not take it before the milter stopped (the next "
+        "sweep adopts it from the queue)",
+        r.message.queue_id);
+  }
+  close_database();
+  lock.lock();
+}
+
+RecordWriter::Attempt RecordWriter::write_batch(const Batch& batch) {
+  try {
+    if (Status current = current_database(); !current) return {current, false};
+    db_->set_busy_timeout(kBusyTimeout);
+    insert_messages(*db_, batch.records, RecordSource::milter, clock_());
+    if (!files_.unchanged()) {
+      // The file went during the commit: the batch is in no file anyone reads.
+      forget_replaced_database();
+      if (Status reopened = open_database(); !reopened) return {reopened, false};
+      insert_messages(*db_, batch.records, RecordSource::milter, clock_());
+    }
+    return {};
+  } catch (const DatabaseError& e) {
+    if (!e.is_busy()) close_database();  // reopened next time: the file may be fixed or replaced
+    return {make_error(e.what()), e.is_busy()};
+  } catch (const std::exception& e) {
+    close_database();
+    return {make_error(std::string("database error: ") + e.what()), false};
+  }
+}
+
+// The open connection, checked against the path; (re)opened when needed.
+Status RecordWriter::current_database() {
+  if (db_ && !files_.unchanged()) forget_replaced_database();
   if (db_) return ok_status();
-  auto opened = Database::open(path_, OpenMode::read_write_create,
-                               static_cast<int>(time_left(deadline).count()));
-  if (!opened) return make_error("cannot open database: " + opened.error().message);
+  return open_database();
+}
+
+Status RecordWriter::open_database() {
+  auto opened =
+      Database::open(path_, OpenMode::read_write_create, static_cast<int>(kBusyTimeout.count()));
+  if (!opened) return make_error(opened.error().message);
   db_ = std::move(opened.value());
-  // Replaces SQLite's automatic checkpoint, which would run in the leader.
+  // Replaces SQLite's automatic checkpoint, which would run in this thread.
   db_->on_wal_commit([this](int wal_pages) { on_wal_commit(wal_pages); });
+  files_ = DatabaseFiles::remember(path_);
+  std::lock_guard lock(checkpoint_mutex_);
+  checkpoint_file_ = identity_of(path_);
   return ok_status();
 }
 
-Status RecordWriter::write_batch(std::vector<RequestPtr>& batch, Deadline deadline) {
-  Status status = ok_status();
-  try {
-    status = ensure_open(deadline);
-    if (status) {
-      // A database locked by another process fails this batch in time.
-      db_->set_busy_timeout(time_left(deadline));
-      std::vector<MessageToRecord> messages;
-      messages.reserve(batch.size());
-      for (auto& r : batch) messages.push_back(std::move(r->message));
-      auto written = record_messages(*db_, messages, RecordSource::milter, clock_());
-      if (!written) {
-        status = make_error(written.error().message);
-        db_.reset();  // reopen on the next batch: the file may have been replaced or fixed
-      }
-    }
-  } catch (const std::exception& e) {
-    status = make_error(std::string("database error: ") + e.what());
+// Closes the connection; one whose file is gone must leave the names alone.
+void RecordWriter::close_database() {
+  if (db_ && !files_.unchanged()) {
+    forget_replaced_database();
+  } else {
     db_.reset();
   }
-  if (!status)
-    spdlog::error("recording {} message(s) failed: {}", batch.size(), status.error().message);
-  return status;
 }
 
-// Called by the committing thread after each commit.
+void RecordWriter::forget_replaced_database() {
+  spdlog::error(
+      "database {} was deleted or replaced while the milter had it open: reopening it "
+      "(created anew if it is gone); what was recorded in the old file is not in the new "
+      "one, and the next sweep adopts those messages from the queue",
+      path_);
+  db_->leave_files_at_close();
+  db_.reset();
+  for (const std::string& name : files_.remove_orphaned_companions())
+    spdlog::warn("removed {}, left behind by the old database file", name);
+  std::lock_guard lock(checkpoint_mutex_);
+  checkpoint_file_.reset();
+}
+
+// The log lines of one commit: each record, or the failure (once, again
+// when it changes or a minute later), and the recovery.
+void RecordWriter::report_commit(const Batch& batch, const Attempt& attempt, TimePoint finished) {
+  if (attempt.status) {
+    if (failing_since_) {
+      spdlog::warn("the database takes records again, after {:.1f} s",
+                   milliseconds_between(*failing_since_, finished) / 1000);
+      failing_since_.reset();
+      last_error_.clear();
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      spdlog::info("recorded {}, committed {:.1f} ms after end of message",
+                   describe_record(batch.records[i].message),
+                   milliseconds_between(batch.handed_over[i], finished));
+    }
+    return;
+  }
+  const std::string& error = attempt.status.error().message;
+  if (!failing_since_) failing_since_ = finished;
+  if (error == last_error_ && finished - last_error_logged_ < kFailureLogInterval) return;
+  spdlog::error("cannot record {} message(s) yet (retrying): {}", batch.size(), error);
+  last_error_ = error;
+  last_error_logged_ = finished;
+}
+
+// ---- the checkpoint thread ----------------------------------------------
+
+// Called by the writer thread after each commit.
 void RecordWriter::on_wal_commit(int wal_pages) {
   if (wal_pages < kCheckpointFrames) return;
   {
@@ -164,34 +356,27 @@ void RecordWriter::on_wal_commit(int wal_pages) {
   checkpoint_wake_.notify_one();
 }
 
-// Passive checkpoints with a connection of its own: they copy what no
-// reader still needs and never block the writer.
+// Passive checkpoints with a connection of its own, opened for each one
+// and only while the path names the file the writer has open (opening a
+// new database beside the old -wal file would mix the two).
 void RecordWriter::checkpoint_loop() {
-  std::unique_ptr<Database> db;
   std::unique_lock lock(checkpoint_mutex_);
   for (;;) {
     checkpoint_wake_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_wanted_; });
     if (checkpoint_stop_) return;
     checkpoint_wanted_ = false;
+    const std::optional<FileIdentity> expected = checkpoint_file_;
     lock.unlock();
-    const Status done = checkpoint(db);
-    if (!done) {
-      spdlog::warn("WAL checkpoint of {} failed (retried as the WAL grows): {}", path_,
-                   done.error().message);
-      db.reset();
+    if (expected && identity_of(path_) == expected) {
+      auto db = Database::open(path_, OpenMode::read_write,
+                               static_cast<int>(kCheckpointBusyTimeout.count()));
+      const Status done = db ? (*db)->checkpoint() : Status(db.error());
+      if (!done)
+        spdlog::warn("WAL checkpoint of {} failed (retried as the WAL grows): {}", path_,
+                     done.error().message);
     }
     lock.lock();
   }
-}
-
-// Opens the checkpointer's connection on first use (or after a failure).
-Status RecordWriter::checkpoint(std::unique_ptr<Database>& db) const {
-  if (!db) {
-    auto opened = Database::open(path_, OpenMode::read_write);
-    if (!opened) return opened.error();
-    db = std::move(opened.value());
-  }
-  return db->checkpoint();
 }
 
 }  // namespace etrn

@@ -1,103 +1,189 @@
-// record_writer.hpp - the milter's one database writer (group commit).
+// record_writer.hpp - the milter's one database writer: end of message
+// hands its record over and answers at once; a thread of its own commits.
 //
-// libmilter calls end of message from many threads, but SQLite wants one
-// writer. Callbacks hand their MessageToRecord to record(), which returns
-// once the record is durable (committed, WAL fsync'ed), has failed, or
-// `timeout` has passed.
+// The promise (README, "What is guaranteed"): a record is committed within
+// commit_interval (default 100 ms) of end of message. A crash or power
+// loss loses at most the records of that interval; the next sweep adopts
+// those messages from the queue. SIGTERM commits everything before exit.
+// The MTA's queue is the source of truth, so no reply waits for the disk.
 //
-// Group commit without a writer thread (leader/follower): the first caller
-// that finds no commit in progress becomes the leader and, in its own
-// thread, records everything queued so far (its record and those of the
-// callers that arrived during the previous commit) with one
-// record_messages() call: one transaction and one fsync for all of them.
-// The others wait on their own condition variable; when a commit ends, its
-// members are woken with the result and the oldest waiting caller leads the
-// next one. This saves the two thread hand-offs per message a writer thread
-// costs. The leader's SQLite busy timeout is what is left of its own
-// `timeout`, so a database locked by another process fails the batch in
-// time; a follower whose timeout passes returns an error at once (its record
-// is dropped if not yet taken, otherwise it may still be written).
+// The protocol:
+// - submit() (an end-of-message thread) appends the record to a bounded
+//   queue in memory, under a mutex held for a few moves, and returns. It
+//   refuses the record, for on_error to decide, when kCapacity records are
+//   waiting, when the oldest waiting record is older than commit_interval
+//   plus record_timeout (the database is locked, full, read-only or gone:
+//   queueing more would only hold more in memory), or once stop() began.
+// - The writer thread commits everything waiting in one transaction and
+//   one fsync when the oldest waiting record is due (handed over
+//   commit_interval ago, less what the last commit took, so that the
+//   commit ends in time) or kBatchRecords are waiting, whichever comes
+//   first. Logging "recorded ..." happens here, after the commit.
+// - A failed commit puts its records back at the head of the queue and is
+//   tried again (after commit_interval when the database was locked, after
+//   a second otherwise, reopening the connection: the file may have been
+//   fixed or replaced). No record is dropped while the milter runs; the
+//   refusals above are what bounds memory.
+// - Before and after each commit, and once a second when idle, the writer
+//   checks that the database path still names the file it has open
+//   (database_files.hpp). If not, it says so in the log, reopens the path
+//   (creating the database anew if it is gone) and, when the change came
+//   during a commit, writes that batch again into the new file: no record
+//   is reported as recorded into a file that was already gone.
+// - stop() refuses new records, commits what is waiting at once (trying a
+//   failing database for up to record_timeout), logs every record it
+//   could not write with its queue ID, and ends the thread.
 //
-// WAL checkpoints run in a thread of their own (with its own connection),
-// started when the WAL has grown past kCheckpointFrames, so that copying the
-// WAL into the database and its fsync are not on any end-of-message path.
-//
-// If the database cannot be opened (missing directory, permissions,
-// corruption) the requests of that batch fail and the next batch tries to
-// open it again; after a failed write the connection is reopened too.
+// WAL checkpoints run in another thread with a connection of its own,
+// opened for each checkpoint (every kCheckpointFrames WAL pages), so that
+// copying the log into the database and its fsync never delay a commit.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "common/store/database.hpp"
 #include "common/store/records.hpp"
 #include "common/util/result.hpp"
+#include "milter/database_files.hpp"
 
 namespace etrn {
+
+// The [milter] keys that pace the writer.
+struct WriterTiming {
+  std::chrono::milliseconds commit_interval{100};
+  std::chrono::milliseconds record_timeout{5000};
+};
+
+// What submit() did with a record.
+enum class Submission {
+  queued,         // it will be committed within commit_interval
+  queue_full,     // kCapacity records are waiting
+  database_late,  // waiting records are past commit_interval + record_timeout
+  stopping,       // stop() has begun
+};
+// Why a record was not queued, for the log ("" for queued).
+std::string_view not_queued_because(Submission submission);
+
+struct WriterCounts {
+  std::uint64_t committed = 0;     // records committed
+  std::uint64_t refused = 0;       // submit() answers other than queued
+  std::uint64_t lost_at_stop = 0;  // records stop() could not write
+};
 
 class RecordWriter {
  public:
   using Clock = std::function<EpochSeconds()>;
-  // WAL size (frames = pages, 16 MiB) that starts a checkpoint. Four times
-  // SQLite's default: the pages every commit touches (the ends of each
-  // b-tree) are then copied once per checkpoint, not four times.
+  // Waiting records that start a commit before their interval is up.
+  static constexpr std::size_t kBatchRecords = 1000;
+  // Records held in memory at most (about 50 MB at 1 KB each).
+  static constexpr std::size_t kCapacity = 50000;
+  // WAL size (frames = pages, 16 MiB) that starts a checkpoint.
   static constexpr int kCheckpointFrames = 4000;
 
-  // The database is opened by the first commit (or open_now()).
-  explicit RecordWriter(std::string database_path, Clock clock = nullptr);
-  ~RecordWriter();
+  // Starts the writer and checkpoint threads (create it with the signals
+  // blocked that the threads should not take). The database is opened by
+  // open_now() or by the first commit.
+  RecordWriter(std::string database_path, WriterTiming timing, Clock clock = nullptr,
+               std::size_t capacity = kCapacity);
+  ~RecordWriter();  // stop()
   RecordWriter(const RecordWriter&) = delete;
   RecordWriter& operator=(const RecordWriter&) = delete;
 
-  // Records one message and waits for it to be durable (or to fail).
-  Status record(MessageToRecord message, std::chrono::milliseconds timeout);
-  // Records what is queued, then refuses later record() calls.
-  void stop();
-  // Opens the database now (at start-up, to log a problem early).
+  // Hands a record over; never waits for the database.
+  Submission submit(MessageToRecord message);
+  // Opens the database now (at start-up, to report a problem early).
   Status open_now();
+  // A reload's new commit_interval and record_timeout.
+  void set_timing(WriterTiming timing);
+  // Commits what is waiting, then ends the thread (see above). Idempotent.
+  WriterCounts stop();
+  WriterCounts counts() const;
 
   const std::string& database_path() const { return path_; }
 
  private:
-  using Deadline = std::chrono::steady_clock::time_point;
-  struct Request {
-    explicit Request(MessageToRecord m) : message(std::move(m)) {}
-    MessageToRecord message;
-    std::optional<Status> result;  // set when its commit has ended
-    std::condition_variable wake;  // its caller waits on this
-  };
-  using RequestPtr = std::shared_ptr<Request>;
+  using SteadyClock = std::chrono::steady_clock;
+  using TimePoint = SteadyClock::time_point;
 
-  Status wait_for(const RequestPtr& request, std::unique_lock<std::mutex>& lock, Deadline deadline,
-                  std::chrono::milliseconds timeout);
-  void lead_commit(std::unique_lock<std::mutex>& lock, Deadline deadline);
-  Status write_batch(std::vector<RequestPtr>& batch, Deadline deadline);
-  Status ensure_open(Deadline deadline);
+  // Records in the order they were handed over; `records` is contiguous
+  // because the store takes a span.
+  struct Batch {
+    std::vector<MessageToRecord> records;
+    std::vector<TimePoint> handed_over;
+    bool empty() const { return records.empty(); }
+    std::size_t size() const { return records.size(); }
+    void append(Batch&& later);
+  };
+  struct Attempt {
+    Status status = ok_status();
+    bool busy = false;  // locked by another connection: worth retrying soon
+  };
+
+  void writer_loop();
+  void serve_open_request(std::unique_lock<std::mutex>& lock);
+  void commit_waiting(std::unique_lock<std::mutex>& lock);
+  void check_file_while_idle(std::unique_lock<std::mutex>& lock);
+  void give_up_on_waiting(std::unique_lock<std::mutex>& lock);
+  TimePoint commit_due() const;
+  TimePoint next_wake() const;
+  bool records_are_late(TimePoint now) const;
+
+  Attempt write_batch(const Batch& batch);
+  Status current_database();
+  Status open_database();
+  void close_database();
+  void forget_replaced_database();
+  void report_commit(const Batch& batch, const Attempt& attempt, TimePoint finished);
+
   void on_wal_commit(int wal_pages);
   void checkpoint_loop();
-  Status checkpoint(std::unique_ptr<Database>& db) const;
 
   const std::string path_;
   const Clock clock_;
-  std::mutex mutex_;  // guards the queue and the flags below
-  std::vector<RequestPtr> queue_;
-  bool committing_ = false;  // a leader is writing (and owns db_)
+  const std::size_t capacity_;
+
+  mutable std::mutex mutex_;  // guards everything down to wake_
+  WriterTiming timing_;
+  Batch waiting_;
+  std::size_t in_flight_ = 0;  // records being committed (out of waiting_)
+  TimePoint in_flight_since_{};
+  TimePoint retry_at_{};  // after a failed commit, not before this
+  SteadyClock::duration last_commit_took_{};
+  TimePoint next_file_check_{};
   bool stopping_ = false;
-  std::condition_variable commit_done_;  // for stop() and open_now()
-  std::unique_ptr<Database> db_;         // used only by the leader of the moment
-  // The checkpointer: woken by on_wal_commit, owns its own connection.
+  TimePoint stop_deadline_{};
+  bool open_wanted_ = false;
+  std::optional<Status> open_result_;
+  WriterCounts counts_;
+  std::condition_variable wake_;    // the writer thread waits on this
+  std::condition_variable opened_;  // open_now() waits on this
+
+  // The writer thread's own (no lock).
+  std::unique_ptr<Database> db_;
+  DatabaseFiles files_;
+  std::optional<TimePoint> failing_since_;
+  std::string last_error_;
+  TimePoint last_error_logged_{};
+
+  // The checkpointer: woken by on_wal_commit; checkpoints only the file
+  // the writer has open.
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_wake_;
   bool checkpoint_wanted_ = false;
   bool checkpoint_stop_ = false;
+  std::optional<FileIdentity> checkpoint_file_;
+
+  std::thread writer_;
   std::thread checkpointer_;
 };
 

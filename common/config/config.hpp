@@ -44,7 +44,12 @@ struct Config {
   std::string milter_socket = "unix:/run/etrn-sweeper/milter.sock";
   OnError on_error = OnError::accept;
   std::string milter_user = "etrn-sweeper";
-  Seconds milter_record_timeout{5};  // longest wait for the database at end of message
+  // A record is committed within this time of end of message (group commit).
+  std::chrono::milliseconds milter_commit_interval{100};
+  // How long records may stay uncommitted past their commit_interval (the
+  // database locked, full, read-only or gone) before end of message stops
+  // queueing new ones and applies on_error.
+  Seconds milter_record_timeout{5};
 
   // [sweeper]
   MtaKind mta = MtaKind::postfix;
@@ -95,5 +100,15 @@ inline constexpr Seconds kLongestDuration{3650LL * 24 * 3600};
 Result<Seconds> parse_duration(std::string_view text);
 // The shortest exact rendering: 172800s -> "2d", 5400s -> "90m".
 std::string format_duration(Seconds s);
+
+// The longest commit_interval: a group commit that waits longer than this
+// would only widen what a crash loses.
+inline constexpr std::chrono::milliseconds kLongestCommitInterval{10000};
+
+// A short interval: "100ms", or a duration as above ("1s"); 0 is allowed;
+// at most kLongestCommitInterval.
+Result<std::chrono::milliseconds> parse_interval(std::string_view text);
+// "100ms", "2s", "0".
+std::string format_interval(std::chrono::milliseconds interval);
 
 }  // namespace etrn

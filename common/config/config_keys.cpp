@@ -104,7 +104,17 @@ std::vector<ConfigKey> make_milter_keys() {
        Repeat::once,
        [](Config& c, std::string_view v) { return store(parse_required_text(v), c.milter_user); },
        [](const Config& c) { return Values{c.milter_user}; }},
-      {"record_timeout", S::milter, "5s", "the longest wait for the database at end of message",
+      {"commit_interval", S::milter, "100ms",
+       "a record is committed within this time of end of message (group commit; a crash loses "
+       "at most this interval's records, which the next sweep adopts from the queue)",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_interval(v), c.milter_commit_interval);
+       },
+       [](const Config& c) { return Values{format_interval(c.milter_commit_interval)}; }},
+      {"record_timeout", S::milter, "5s",
+       "how long records may wait past commit_interval for a database that does not take them "
+       "(locked, full, read-only, gone) before new messages go unrecorded per on_error",
        Repeat::once,
        [](Config& c, std::string_view v) {
          return store(parse_positive_duration(v), c.milter_record_timeout);

@@ -127,6 +127,32 @@ std::string format_duration(Seconds s) {
   return std::to_string(n) + "s";
 }
 
+Result<std::chrono::milliseconds> parse_interval(std::string_view text) {
+  const auto t = trim(text);
+  const auto too_long = [&] {
+    return make_error("interval \"" + std::string(t) + "\" is too long (at most " +
+                      format_interval(kLongestCommitInterval) + ")");
+  };
+  if (t.ends_with("ms")) {
+    const auto [digits, rest] = split_number(t.substr(0, t.size() - 2));
+    const auto count = digits.empty() || !rest.empty() ? std::nullopt : parse_count(digits);
+    if (!count)
+      return make_error("\"" + std::string(t) + "\" is not an interval (want e.g. 100ms or 1s)");
+    if (*count > kLongestCommitInterval.count()) return too_long();
+    return std::chrono::milliseconds{*count};
+  }
+  auto seconds = parse_duration(t);
+  if (!seconds) return seconds.error();
+  if (*seconds > kLongestCommitInterval) return too_long();
+  return std::chrono::milliseconds{*seconds};
+}
+
+std::string format_interval(std::chrono::milliseconds interval) {
+  if (interval.count() % 1000 == 0)
+    return format_duration(std::chrono::duration_cast<Seconds>(interval));
+  return std::to_string(interval.count()) + "ms";
+}
+
 Result<Seconds> parse_positive_duration(std::string_view text) {
   auto d = parse_duration(text);
   if (d && d->count() <= 0) return make_error("must be greater than 0");

@@ -25,7 +25,7 @@ struct MessageRecord {
   std::string queue_id;
   EpochSeconds arrival_time = 0;
   Envelope envelope;
-  std::int64_t size = 0;   // bytes of header + body seen by the milter
+  std::int64_t size = 0;   // bytes, as the MTA or the client stated them; 0: not known
   std::string message_id;  // Message-ID header, as given
   std::string subject;     // Subject header, as given (may be encoded-words)
   Priority priority = Priority::normal;

@@ -70,6 +70,12 @@ void keep_first(std::optional<Priority>& slot, std::optional<Priority> found) {
 
 }  // namespace
 
+bool PriorityDetector::reads(std::string_view name) {
+  const auto n = trim(name);
+  return iequals(n, "Priority") || iequals(n, "X-Priority") || iequals(n, "Importance") ||
+         iequals(n, "Precedence");
+}
+
 void PriorityDetector::add_header(std::string_view name, std::string_view value) {
   const auto n = trim(name);
   if (iequals(n, "Priority"))

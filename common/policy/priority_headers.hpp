@@ -18,6 +18,8 @@ class PriorityDetector {
  public:
   void add_header(std::string_view name, std::string_view value);
   Priority priority() const;  // normal when no header said anything
+  // True for the headers add_header() looks at (any other is ignored).
+  static bool reads(std::string_view name);
 
  private:
   // The first header of each kind that gave a known value, strongest kind first.

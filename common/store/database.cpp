@@ -4,13 +4,12 @@
 //
 // Threads: a Database is one SQLite connection opened with
 // SQLITE_OPEN_NOMUTEX, so it must be used by one thread at a time. Give
-// each thread its own Database, or hand one over under a lock (the
-// milter's writer connection passes from one committing thread to the
-// next); SQLite's file locking coordinates the connections.
+// each thread its own Database (the milter's writer thread has one, its
+// checkpoint thread another); SQLite's file locking coordinates them.
 //
 // Durability: synchronous=FULL in WAL mode makes a COMMIT durable (the WAL
-// is fsync'ed) before it returns, so the milter can answer end-of-message
-// knowing the record survives a crash.
+// is fsync'ed) before it returns: what the milter's writer thread logs as
+// recorded, and what a sweep commits, survives a crash.
 #include "common/store/database.hpp"
 
 #include <sqlite3.h>
@@ -288,6 +287,11 @@ Status Database::checkpoint() {
       sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   if (rc == SQLITE_OK || rc == SQLITE_BUSY) return ok_status();
   return make_error("database " + path() + ": checkpoint: " + sqlite3_errmsg(db_));
+}
+
+void Database::leave_files_at_close() {
+  int persist = 1;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 }
 
 int Database::schema_version() const {

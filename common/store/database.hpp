@@ -124,6 +124,12 @@ class Database {
   // not an error: a later checkpoint copies the rest.
   Status checkpoint();
 
+  // For a connection whose database file was deleted or replaced under it:
+  // closing it will then leave the files at its path alone. (SQLite would
+  // otherwise checkpoint and delete the -wal and -shm files by name, and
+  // those names may by now belong to another database.)
+  void leave_files_at_close();
+
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;

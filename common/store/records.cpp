@@ -40,6 +40,11 @@ std::optional<std::string> null_if_empty(const std::string& text) {
   return text;
 }
 
+std::optional<std::int64_t> null_if_zero(std::int64_t value) {
+  if (value == 0) return std::nullopt;
+  return value;
+}
+
 // RET's keyword, NULL when unspecified.
 std::optional<std::string> ret_column(ReturnContent ret) {
   return null_if_empty(std::string(to_string(ret)));
@@ -64,7 +69,7 @@ std::int64_t insert_message(Database& db, const MessageRecord& m, RecordSource s
   const Envelope& e = m.envelope;
   insert.bind(1, m.queue_id).bind(2, m.arrival_time).bind(3, std::string_view(e.sender));
   insert.bind(4, ret_column(e.ret)).bind(5, null_if_empty(e.envid));
-  insert.bind(6, std::int64_t{e.smtputf8 ? 1 : 0}).bind(7, m.size);
+  insert.bind(6, std::int64_t{e.smtputf8 ? 1 : 0}).bind(7, null_if_zero(m.size));
   insert.bind(8, null_if_empty(m.message_id)).bind(9, null_if_empty(m.subject));
   insert.bind(10, to_string(m.priority)).bind(11, null_if_empty(m.client_addr));
   insert.bind(12, null_if_empty(m.client_name)).bind(13, null_if_empty(m.helo));

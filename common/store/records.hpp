@@ -15,8 +15,8 @@ namespace etrn {
 enum class RecordSource { milter, adopted, reinjected };
 std::string_view to_string(RecordSource s);
 
-// Records a batch in one transaction (group commit: the milter's leading
-// end-of-message callback passes whatever has queued up). Returns the
+// Records a batch in one transaction (group commit: the milter's writer
+// thread passes whatever has queued up). Returns the
 // messages' row ids. A message already recorded with the same (queue_id,
 // arrival_time) is not duplicated: only recipients not yet recorded for it
 // are added, and its existing row id is returned. On any error nothing of

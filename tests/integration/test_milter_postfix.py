@@ -28,7 +28,8 @@ def recipients_of(env, queue_id):
 def test_etrn_mail_is_recorded_with_the_queue_id_postqueue_shows(milter_postfix):
     env = milter_postfix
     qid = env.testbed.send("alice@sender.example", "bob@customer.example",
-                           headers={"Subject": "for the site", "X-Priority": "5"})
+                           headers={"Subject": "for the site", "X-Priority": "5"},
+                           mail_options=["SIZE=4321"])
     queued = env.testbed.wait_for_queue_id(qid)
     rows = env.wait_for_audit(qid)
 
@@ -48,13 +49,24 @@ def test_etrn_mail_is_recorded_with_the_queue_id_postqueue_shows(milter_postfix)
     assert m["client_addr"] == "127.0.0.1"
     assert m["helo"] == "client.example"
     assert m["message_id"].startswith("<") and m["message_id"].endswith("@client.example>")
-    assert m["size"] > 0
+    assert m["size"] == 4321, "the milter never sees the body: the size is the client's SIZE="
     events = env.rows("SELECT kind FROM etrn_events WHERE queue_id = ?", (qid,))
     assert [e["kind"] for e in events] == ["recorded"]
     assert f"recorded {qid}" in env.milter.log(), "one log line per recorded message, with the queue ID"
 
 
+def milter_warnings(testbed) -> list[str]:
+    """Postfix's complaints about the milter (a failed negotiation, a
+    reply where none was agreed, a timeout) from the instance's maillog."""
+    return [line for line in testbed.maillog().splitlines()
+            if ("/smtpd[" in line or "/cleanup[" in line) and "milter" in line
+            and ("warning" in line or "error" in line)]
+
+
 def test_mail_for_other_domains_leaves_no_row(milter_postfix):
+    """Mail without an ETRN-only recipient is accepted at DATA: Postfix
+    negotiates the no-reply steps and skips the rest of the message for
+    the milter without a complaint."""
     env = milter_postfix
     qid_local = env.testbed.send("bob@sender.example", "alice@sender.example")
     qid_relay = env.testbed.send("bob@sender.example", "someone@elsewhere.example")
@@ -67,6 +79,7 @@ def test_mail_for_other_domains_leaves_no_row(milter_postfix):
     assert env.audit_for(qid_local) == []
     assert env.audit_for(qid_relay) == []
     assert env.rows("SELECT count(*) AS n FROM messages")[0]["n"] == 1
+    assert milter_warnings(env.testbed) == []
 
 
 def test_mixed_recipients_record_only_the_etrn_ones(milter_postfix):
@@ -145,19 +158,30 @@ def test_mail_still_flows_when_the_database_is_unwritable(make_milter_postfix):
         env.db_dir.chmod(0o755)
         os.chown(env.db_dir, 0, 0)  # the milter runs as postfix: it cannot create the file
 
-    env = make_milter_postfix(before_start=make_unwritable)
+    env = make_milter_postfix(before_start=make_unwritable, extra_milter={"record_timeout": "1s"})
     qid = env.testbed.send("alice@sender.example", "bob@customer.example")
     queued = env.testbed.wait_for_queue_id(qid)
     assert queued["recipients"][0]["address"] == "bob@customer.example"
-    env.milter.wait_for_log(f"{qid}: NOT recorded, accepting")
+    env.milter.wait_for_log("cannot record 1 message(s) yet (retrying)")
+    time.sleep(1.5)
+    late = env.testbed.send("alice@sender.example", "carol@customer.example")
+    env.testbed.wait_for_queue_id(late)
+    env.milter.wait_for_log(f"{late}: NOT recorded, accepting")
     assert not env.database.exists()
 
 
 def test_on_error_tempfail_makes_postfix_tempfail_the_message(make_milter_postfix):
+    """With the database unwritable, the first message's record waits in
+    memory (Postfix gets its 250 at once); once records have waited past
+    record_timeout, on_error = tempfail makes Postfix answer 4xx."""
     def make_unwritable(env):
         os.chown(env.db_dir, 0, 0)
 
-    env = make_milter_postfix(on_error="tempfail", before_start=make_unwritable)
+    env = make_milter_postfix(on_error="tempfail", before_start=make_unwritable,
+                              extra_milter={"record_timeout": "1s"})
+    first = env.testbed.send("alice@sender.example", "dave@customer.example")
+    assert first
+    time.sleep(1.5)
     code, text = env.testbed.send_raw("alice@sender.example", "bob@customer.example")
     assert 400 <= code < 500, f"got {code} {text!r}, want a 4xx reply"
     # Mail without ETRN recipients is not affected.
@@ -203,7 +227,11 @@ def test_the_socket_is_0660_and_owned_by_the_milter_user(milter_postfix):
     assert st.st_uid == pwd.getpwnam("postfix").pw_uid
 
 
-def test_a_locked_database_delays_mail_by_at_most_the_record_timeout(make_milter_postfix):
+def test_a_locked_database_never_delays_mail(make_milter_postfix):
+    """Another process holds the write lock: end of message is answered at
+    once; the record waits in memory and is written when the lock goes. A
+    message whose record would wait past record_timeout goes unrecorded
+    (on_error = accept), logged with its queue ID."""
     import sqlite3
     env = make_milter_postfix(extra_milter={"record_timeout": "1s"})
     first = env.testbed.send("alice@sender.example", "bob@customer.example")
@@ -213,22 +241,26 @@ def test_a_locked_database_delays_mail_by_at_most_the_record_timeout(make_milter
     try:
         locker.execute("BEGIN EXCLUSIVE")
         started = time.time()
-        qid = env.testbed.send("alice@sender.example", "carol@customer.example")
+        waiting = env.testbed.send("alice@sender.example", "carol@customer.example")
         took = time.time() - started
+        time.sleep(1.5)
+        late = env.testbed.send("alice@sender.example", "dave@customer.example")
     finally:
         locker.execute("ROLLBACK")
         locker.close()
-    assert took < 4, f"the SMTP transaction took {took:.1f}s with record_timeout = 1s"
-    env.testbed.wait_for_queue_id(qid)
-    env.milter.wait_for_log(f"{qid}: NOT recorded, accepting")
+    assert took < 1, f"the SMTP transaction took {took:.1f}s with the database locked"
+    env.wait_for_audit(waiting)
+    env.milter.wait_for_log(f"{late}: NOT recorded, accepting")
+    env.testbed.wait_for_queue_id(late)
+    after = env.testbed.send("alice@sender.example", "erin@customer.example")
+    env.wait_for_audit(after)
 
 
 def test_twenty_concurrent_sessions_are_all_recorded(milter_postfix):
     """libmilter serves connections from many threads; 20 SMTP sessions at
     once, 10 messages each, must all be recorded under their own queue IDs.
-    The end-of-message wait is printed (the speed target, p99 < 1 ms, needs
-    a disk whose fsync is faster than this test machine's: see the report);
-    the assertion only guards against gross regressions."""
+    The delay from end of message to the commit is printed (commit_interval
+    is 100 ms); the assertion only guards against gross regressions."""
     import re
     import threading
 
@@ -266,7 +298,10 @@ def test_twenty_concurrent_sessions_are_all_recorded(milter_postfix):
     recorded = {r["queue_id"] for r in env.rows("SELECT queue_id FROM messages")}
     assert recorded == set(qids), f"{len(set(qids) - recorded)} messages not recorded"
 
-    waits = sorted(float(m) for m in re.findall(r" in ([0-9.]+) ms", env.milter.log()))
-    p50, p99 = waits[len(waits) // 2], waits[int(len(waits) * 0.99)]
-    print(f"\nend-of-message wait over {len(waits)} messages: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+    delays = sorted(float(m) for m in re.findall(r"committed ([0-9.]+) ms after end of message",
+                                                 env.milter.log()))
+    assert len(delays) == 200, f"{len(delays)} 'recorded' log lines, want 200"
+    p50, p99 = delays[len(delays) // 2], delays[int(len(delays) * 0.99)]
+    print(f"\nend of message to commit over {len(delays)} messages: p50 {p50:.1f} ms, "
+          f"p99 {p99:.1f} ms")
     assert p99 < 2000, f"p99 {p99} ms"

@@ -119,6 +119,24 @@ def test_mail_to_a_dsmtp_site_is_recorded_under_sendmails_queue_id(make_sendmail
     assert set(mailers) == {BOB, TOM}
 
 
+def test_sendmail_negotiates_the_no_reply_steps_and_states_the_size(make_sendmail):
+    """Sendmail 8.17 agrees to what the milter asks (no body, no reply to
+    connect, HELO, MAIL, RCPT, headers and end of headers); with F=T a
+    failed negotiation or a broken reply would tempfail every message. Mail
+    without an ETRN-only recipient is accepted at DATA and passes; the size
+    recorded is Sendmail's own {msg_size}, the body never being seen."""
+    env = make_sendmail()
+    tb = env.testbed
+    body = "x" * 3000 + "\n"
+    other = tb.send(SENDER, ["carol@sender.example"], subject="not for ETRN", body=body)
+    qid = tb.send(SENDER, [BOB], subject="sized", body=body)
+    env.wait_for_states(qid, 1)
+    size = db_rows(env.database, "SELECT size FROM messages WHERE queue_id = ?", (qid,))[0]["size"]
+    assert size is not None and size > 3000, f"got size {size}, want Sendmail's {{msg_size}}"
+    assert env.states(other) == {}
+    assert "claimed not to reply" not in env.milter.log()
+
+
 def test_a_delay_warning_then_an_expiry_dsn_are_read_as_temporary_then_permanent(make_sendmail):
     env = make_sendmail()
     tb = env.testbed

@@ -1,6 +1,7 @@
 -- abort_and_non_etrn_mail_leave_no_row.lua - per-message state: an aborted
 -- transaction with an ETRN recipient records nothing, the next message on
--- the same connection (no ETRN recipient) records nothing, and a third one
+-- the same connection (no ETRN recipient) is accepted at DATA (the MTA
+-- then sends nothing more of it) and records nothing, and a third one
 -- records only its own recipient, under its own queue ID.
 --
 -- expect-sql: SELECT queue_id, recipient FROM etrn_audit => 3C3C3C3C3C|zed@customer.example
@@ -29,19 +30,17 @@ assert(mt.abort(conn) == nil)
 assert(mt.mailfrom(conn, "<a@sender.example>") == nil)
 assert(mt.macro(conn, SMFIC_RCPT, "i", "2B2B2B2B2B", "{rcpt_mailer}", "virtual") == nil)
 assert(mt.rcptto(conn, "<erin@sender.example>") == nil)
-assert(mt.header(conn, "Subject", "not for ETRN") == nil)
-assert(mt.eoh(conn) == nil)
-assert(mt.bodystring(conn, "body\r\n") == nil)
-assert(mt.eom(conn) == nil)
-expect("eom 2", SMFIR_CONTINUE)
+assert(mt.data(conn) == nil)
+expect("data 2", SMFIR_ACCEPT)
 
 -- 3: one ETRN-only recipient.
 assert(mt.mailfrom(conn, "<c@sender.example>") == nil)
 assert(mt.macro(conn, SMFIC_RCPT, "i", "3C3C3C3C3C", "{rcpt_mailer}", "smtp") == nil)
 assert(mt.rcptto(conn, "<zed@customer.example>") == nil)
+assert(mt.data(conn) == nil)
+expect("data 3", SMFIR_CONTINUE)
 assert(mt.header(conn, "Subject", "third") == nil)
 assert(mt.eoh(conn) == nil)
-assert(mt.bodystring(conn, "body\r\n") == nil)
 assert(mt.eom(conn) == nil)
 expect("eom 3", SMFIR_CONTINUE)
 assert(mt.disconnect(conn) == nil)

@@ -1,9 +1,12 @@
 -- corrupt_database_does_not_stop_mail.lua - the database file is not a
--- SQLite database at all; mail still gets "continue" at end of message,
--- and the failure is logged with the queue ID.
+-- SQLite database at all; mail still gets "continue" at end of message at
+-- once, the writer logs why it cannot record, and the record it could not
+-- write before the stop is logged with its queue ID.
 --
 -- setup: cp /etc/services $DIR/etrn.db
--- expect-log: 4D4D4D4D4D: NOT recorded, accepting (on_error = accept)
+-- config-milter: record_timeout = 1s
+-- expect-log: file is not a database
+-- expect-log: 4D4D4D4D4D: NOT recorded: the database did not take it before the milter stopped
 
 local conn = mt.connect(os.getenv("MILTER_SOCKET"), 40, 0.05)
 assert(conn, "cannot connect to the milter")

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sweeper/executor.hpp"  // kReinjectedHeader, which the milter must recognise
+
 namespace etrn {
 namespace {
 
@@ -149,25 +151,82 @@ TEST_F(MessageCollectorTest, AddressesWithoutBracketsFromLocalSubmissionWork) {
   EXPECT_EQ(record->client_addr, "");
 }
 
-TEST_F(MessageCollectorTest, HeadersGiveMessageIdSubjectPriorityAndSize) {
+TEST_F(MessageCollectorTest, HeadersGiveMessageIdSubjectAndPriority) {
   mail({"<a@sender.example>"});
   rcpt({"<bob@customer.example>"});
   collector_.add_header("Message-ID", " <m1@sender.example>");
   collector_.add_header("Subject", "first");
   collector_.add_header("subject", "second");
   collector_.add_header("Priority", "urgent");
-  collector_.end_of_headers();
-  collector_.add_body(100);
   const auto record = collector_.finish(client_);
   ASSERT_TRUE(record);
   EXPECT_EQ(record->message_id, "<m1@sender.example>");
   EXPECT_EQ(record->subject, "first") << "the first Subject wins";
   EXPECT_EQ(record->priority, Priority::urgent);
-  // "Message-ID: <m1@sender.example>\r\n" etc. (a value counted as given,
-  // its leading space too), the blank line, the body.
-  const std::int64_t want =
-      (10 + 2 + 20 + 2) + (7 + 2 + 5 + 2) + (7 + 2 + 6 + 2) + (8 + 2 + 6 + 2) + 2 + 100;
-  EXPECT_EQ(record->size, want);
+}
+
+TEST_F(MessageCollectorTest, HeadersTheRecordDoesNotUseAreIgnored) {
+  mail({"<a@sender.example>"});
+  rcpt({"<bob@customer.example>"});
+  collector_.add_header("X-Subject", "not the subject");
+  collector_.add_header("Message-ID-Old", "<old@sender.example>");
+  collector_.add_header("X-Importance", "high");
+  const auto record = collector_.finish(client_);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->subject, "");
+  EXPECT_EQ(record->message_id, "");
+  EXPECT_EQ(record->priority, Priority::normal);
+}
+
+TEST_F(MessageCollectorTest, TheSizeIsTheOneTheClientDeclared) {
+  mail({"<a@sender.example>", "BODY=8BITMIME", "SIZE=12345"});
+  rcpt({"<bob@customer.example>"});
+  collector_.add_header("Subject", "sized");
+  const auto record = collector_.finish(client_);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->size, 12345);
+}
+
+TEST_F(MessageCollectorTest, TheSizeTheMtaStatesAtEndOfMessageWins) {
+  mail({"<a@sender.example>", "SIZE=100"});
+  rcpt({"<bob@customer.example>"});
+  collector_.set_size_stated_by_mta("2264");
+  auto record = collector_.finish(client_);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->size, 2264);
+  collector_.set_size_stated_by_mta("");
+  record = collector_.finish(client_);
+  EXPECT_EQ(record->size, 2264) << "an MTA that states no size changes nothing";
+}
+
+TEST_F(MessageCollectorTest, AnUnknownOrMalformedSizeIsZero) {
+  for (const char* size : {"SIZE=", "SIZE=12x", "SIZE=-5", "SIZE=99999999999999999999"}) {
+    mail({"<a@sender.example>", size});
+    rcpt({"<bob@customer.example>"});
+    const auto record = collector_.finish(client_);
+    ASSERT_TRUE(record);
+    EXPECT_EQ(record->size, 0) << size;
+  }
+  mail({"<a@sender.example>"});
+  rcpt({"<bob@customer.example>"});
+  EXPECT_EQ(collector_.finish(client_)->size, 0) << "no SIZE= at all";
+}
+
+TEST_F(MessageCollectorTest, ACopyTheSweeperReinjectedIsNotRecorded) {
+  mail({"<a@sender.example>"});
+  rcpt({"<bob@customer.example>"});
+  collector_.add_header("X-ETRN-Sweeper-Reinjected", " 4AbC1");
+  EXPECT_TRUE(collector_.is_sweeper_copy());
+  EXPECT_FALSE(collector_.finish(client_));
+  EXPECT_FALSE(collector_.take(client_));
+  mail({"<a@sender.example>"});
+  rcpt({"<bob@customer.example>"});
+  EXPECT_FALSE(collector_.is_sweeper_copy()) << "the next message is not a copy";
+  EXPECT_TRUE(collector_.finish(client_));
+}
+
+TEST_F(MessageCollectorTest, TheSweeperCopyHeaderIsTheOneTheSweeperWrites) {
+  EXPECT_EQ(kSweeperCopyHeader, std::string_view(kReinjectedHeader));
 }
 
 TEST_F(MessageCollectorTest, BeginForgetsThePreviousMessage) {

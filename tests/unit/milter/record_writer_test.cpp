@@ -1,7 +1,9 @@
-// record_writer_test.cpp - the milter's group commit against real SQLite
-// files: records are durable when record() returns, concurrent callers
-// share commits, failures and timeouts come back as errors in time and the
-// writer recovers.
+// record_writer_test.cpp - the milter's writer thread against real SQLite
+// files: submit() never waits, records are committed within the commit
+// interval (or at once when a batch is full, or at stop), a locked or
+// missing database holds records in memory until it takes them, records
+// that wait too long or a full queue make submit() refuse, and a database
+// deleted or replaced under the writer is noticed and reopened.
 #include "milter/record_writer.hpp"
 
 #include <gtest/gtest.h>
@@ -22,17 +24,36 @@ using namespace std::chrono_literals;
 using testing::sample_message;
 using RecordWriterTest = testing::TempDirTest;
 
-// Counts rows with a connection of its own (what another process would see).
+constexpr WriterTiming kQuick{10ms, 5000ms};
+
+MessageToRecord message(const std::string& queue_id) {
+  return sample_message(queue_id, 1000, {"bob@customer.example"});
+}
+
+// Counts rows with a connection of its own (what another process would
+// see); -1 when the database cannot be opened.
 std::int64_t count(const std::string& path, const std::string& sql) {
   auto db = Database::open(path, OpenMode::read_write);
-  if (!db) {
-    ADD_FAILURE() << "open " << path << ": " << db.error().message;
-    return -1;
-  }
+  if (!db) return -1;
   Statement& s = (*db)->prepare(sql);
   const std::int64_t n = s.step() ? s.column_int(0) : -1;
   s.reset();
   return n;
+}
+
+std::int64_t messages_in(const std::string& path) {
+  return count(path, "SELECT count(*) FROM messages");
+}
+
+// Polls until `done` or the timeout; returns whether it came true.
+template <typename Done>
+bool eventually(Done done, std::chrono::milliseconds timeout = 5000ms) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
 }
 
 // Another connection (as another process would) in a transaction that
@@ -47,112 +68,192 @@ std::unique_ptr<Database> holding_the_write_lock(const std::string& path) {
   return std::move(*db);
 }
 
-TEST_F(RecordWriterTest, ARecordIsInTheDatabaseWhenRecordReturns) {
-  RecordWriter writer(db_path(), [] { return EpochSeconds{5000}; });
-  const Status got = writer.record(sample_message("4A1B", 1000, {"bob@customer.example"}), 5s);
-  ASSERT_TRUE(got) << got.error().message;
-  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM etrn_audit WHERE queue_id = '4A1B'"), 1);
+TEST_F(RecordWriterTest, ARecordIsCommittedWithinTheCommitInterval) {
+  RecordWriter writer(db_path(), {200ms, 5000ms}, [] { return EpochSeconds{5000}; });
+  ASSERT_TRUE(writer.open_now());
+  const auto handed_over = std::chrono::steady_clock::now();
+  ASSERT_EQ(writer.submit(message("4A1B")), Submission::queued);
+  ASSERT_TRUE(eventually([&] { return messages_in(db_path()) == 1; }));
+  const auto took = std::chrono::steady_clock::now() - handed_over;
+  EXPECT_GT(took, 100ms) << "committed at once: the interval groups records";
+  EXPECT_LT(took, 2s);
   EXPECT_EQ(count(db_path(), "SELECT state_changed_at FROM etrn_audit"), 5000)
       << "the writer's clock gives the recording time";
+  EXPECT_EQ(writer.counts().committed, 1u);
 }
 
-TEST_F(RecordWriterTest, ConcurrentCallersAreAllRecorded) {
-  RecordWriter writer(db_path());
+TEST_F(RecordWriterTest, AFullBatchIsCommittedBeforeItsInterval) {
+  RecordWriter writer(db_path(), {10000ms, 20000ms});
+  ASSERT_TRUE(writer.open_now());
+  for (std::size_t i = 0; i < RecordWriter::kBatchRecords; ++i)
+    ASSERT_EQ(writer.submit(message("B" + std::to_string(i))), Submission::queued);
+  EXPECT_TRUE(eventually([&] {
+    return messages_in(db_path()) == static_cast<std::int64_t>(RecordWriter::kBatchRecords);
+  }));
+}
+
+TEST_F(RecordWriterTest, ConcurrentSubmittersAreAllRecorded) {
+  RecordWriter writer(db_path(), kQuick);
   ASSERT_TRUE(writer.open_now());
   constexpr int kThreads = 20, kPerThread = 10;
-  std::atomic<int> failures{0};
+  std::atomic<int> refused{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         const std::string id = "Q" + std::to_string(t) + "X" + std::to_string(i);
-        if (!writer.record(sample_message(id, 1000, {"bob@customer.example"}), 10s)) ++failures;
+        if (writer.submit(message(id)) != Submission::queued) ++refused;
       }
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(failures.load(), 0);
-  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages"), kThreads * kPerThread);
+  EXPECT_EQ(refused.load(), 0);
+  EXPECT_TRUE(eventually([&] { return messages_in(db_path()) == kThreads * kPerThread; }));
 }
 
-TEST_F(RecordWriterTest, AMissingDirectoryFailsAndTheWriterRecoversWhenItAppears) {
-  const std::string path = (dir_ / "later" / "etrn.db").string();
-  RecordWriter writer(path);
-  EXPECT_FALSE(writer.open_now());
-  const Status first = writer.record(sample_message("AAA1", 1000, {"bob@customer.example"}), 5s);
-  ASSERT_FALSE(first);
-  EXPECT_NE(first.error().message.find("cannot open database"), std::string::npos)
-      << "got: " << first.error().message;
+TEST_F(RecordWriterTest, SubmitDoesNotWaitForALockedDatabaseWhichGetsTheRecordsLater) {
+  RecordWriter writer(db_path(), kQuick);
+  ASSERT_TRUE(writer.open_now());
+  std::unique_ptr<Database> other = holding_the_write_lock(db_path());
+  ASSERT_TRUE(other);
 
+  const auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i)
+    ASSERT_EQ(writer.submit(message("L" + std::to_string(i))), Submission::queued);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 200ms) << "submit() waited for the lock";
+  std::this_thread::sleep_for(700ms);  // longer than the writer's own busy timeout
+  other.reset();                       // rolls back, releasing the lock
+  EXPECT_TRUE(eventually([&] { return messages_in(db_path()) == 50; }));
+}
+
+TEST_F(RecordWriterTest, RecordsWaitingPastTheRecordTimeoutMakeSubmitRefuseUntilACommit) {
+  RecordWriter writer(db_path(), {10ms, 300ms});
+  ASSERT_TRUE(writer.open_now());
+  std::unique_ptr<Database> other = holding_the_write_lock(db_path());
+  ASSERT_TRUE(other);
+  ASSERT_EQ(writer.submit(message("EARLY1")), Submission::queued);
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(writer.submit(message("LATE1")), Submission::database_late);
+  other.reset();
+  ASSERT_TRUE(eventually([&] { return messages_in(db_path()) == 1; }));
+  EXPECT_EQ(writer.submit(message("AFTER1")), Submission::queued)
+      << "once the database takes records again, new ones are queued";
+  EXPECT_TRUE(eventually([&] { return messages_in(db_path()) == 2; }));
+  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'LATE1'"), 0);
+  EXPECT_EQ(writer.counts().refused, 1u);
+}
+
+TEST_F(RecordWriterTest, AFullQueueRefusesMoreRecords) {
+  RecordWriter writer((dir_ / "missing" / "etrn.db").string(), kQuick, nullptr, 2);
+  EXPECT_EQ(writer.submit(message("F1")), Submission::queued);
+  EXPECT_EQ(writer.submit(message("F2")), Submission::queued);
+  EXPECT_EQ(writer.submit(message("F3")), Submission::queue_full);
+  EXPECT_EQ(writer.counts().refused, 1u);
+}
+
+TEST_F(RecordWriterTest, AMissingDirectoryHoldsRecordsUntilItAppears) {
+  const std::string path = (dir_ / "later" / "etrn.db").string();
+  RecordWriter writer(path, kQuick);
+  const Status opened = writer.open_now();
+  ASSERT_FALSE(opened);
+  EXPECT_NE(opened.error().message.find("does not exist"), std::string::npos)
+      << "got: " << opened.error().message;
+  ASSERT_EQ(writer.submit(message("AAA1")), Submission::queued);
+  std::this_thread::sleep_for(200ms);
   std::filesystem::create_directory(dir_ / "later");
-  const Status second = writer.record(sample_message("BBB2", 1000, {"bob@customer.example"}), 5s);
-  ASSERT_TRUE(second) << second.error().message;
-  EXPECT_EQ(count(path, "SELECT count(*) FROM messages"), 1);
+  EXPECT_TRUE(eventually([&] { return messages_in(path) == 1; }));
 }
 
 TEST_F(RecordWriterTest, AFileThatIsNotADatabaseIsAnError) {
   {
     std::ofstream(db_path()) << "this is not a database, just text that is long enough to matter\n";
   }
-  RecordWriter writer(db_path());
-  const Status got = writer.record(sample_message("CCC3", 1000, {"bob@customer.example"}), 5s);
-  EXPECT_FALSE(got);
+  RecordWriter writer(db_path(), kQuick);
+  EXPECT_FALSE(writer.open_now());
 }
 
-TEST_F(RecordWriterTest, ALockedDatabaseTimesOutInsteadOfHangingTheCaller) {
-  RecordWriter writer(db_path());
+TEST_F(RecordWriterTest, StopCommitsWhatIsQueuedAtOnceAndRefusesLaterRecords) {
+  RecordWriter writer(db_path(), {10000ms, 5000ms});
+  ASSERT_TRUE(writer.open_now());
+  for (const char* id : {"EEE5", "EEE6", "EEE7"})
+    ASSERT_EQ(writer.submit(message(id)), Submission::queued);
+  EXPECT_EQ(messages_in(db_path()), 0) << "committed before its interval";
+  const auto started = std::chrono::steady_clock::now();
+  const WriterCounts counts = writer.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+  EXPECT_EQ(counts.committed, 3u);
+  EXPECT_EQ(messages_in(db_path()), 3);
+  EXPECT_EQ(writer.submit(message("FFF6")), Submission::stopping);
+}
+
+TEST_F(RecordWriterTest, StopGivesUpOnADatabaseThatStaysLockedAndCountsTheLoss) {
+  RecordWriter writer(db_path(), {10ms, 300ms});
   ASSERT_TRUE(writer.open_now());
   std::unique_ptr<Database> other = holding_the_write_lock(db_path());
   ASSERT_TRUE(other);
-
+  ASSERT_EQ(writer.submit(message("LOST1")), Submission::queued);
+  ASSERT_EQ(writer.submit(message("LOST2")), Submission::queued);
   const auto started = std::chrono::steady_clock::now();
-  const Status got = writer.record(sample_message("DDD4", 1000, {"bob@customer.example"}), 200ms);
-  const auto took = std::chrono::steady_clock::now() - started;
-  other.reset();  // rolls back, releasing the lock
-
-  EXPECT_FALSE(got);
-  EXPECT_LT(took, 2s) << "the caller must not wait for SQLite's busy timeout";
+  const WriterCounts counts = writer.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  EXPECT_EQ(counts.lost_at_stop, 2u);
+  EXPECT_EQ(counts.committed, 0u);
 }
 
-// The leader waits for the lock (its busy timeout is what is left of its
-// own timeout), the others queue behind it: every caller must still return
-// in time, and the writer must work again once the lock is gone.
-TEST_F(RecordWriterTest, CallersQueuedBehindALockedCommitAllReturnInTime) {
-  RecordWriter writer(db_path());
+TEST_F(RecordWriterTest, ADeletedDatabaseIsRecreatedAndTheNextRecordsGoIntoIt) {
+  RecordWriter writer(db_path(), kQuick);
   ASSERT_TRUE(writer.open_now());
-  std::unique_ptr<Database> other = holding_the_write_lock(db_path());
-  ASSERT_TRUE(other);
+  ASSERT_EQ(writer.submit(message("OLD1")), Submission::queued);
+  ASSERT_TRUE(eventually([&] { return messages_in(db_path()) == 1; }));
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path() + suffix);
 
-  constexpr int kCallers = 5;
-  std::atomic<int> succeeded{0};
-  std::vector<std::thread> threads;
-  const auto started = std::chrono::steady_clock::now();
-  for (int i = 0; i < kCallers; ++i) {
-    threads.emplace_back([&, i] {
-      const std::string id = "LOCK" + std::to_string(i);
-      if (writer.record(sample_message(id, 1000, {"bob@customer.example"}), 300ms)) ++succeeded;
-    });
+  ASSERT_EQ(writer.submit(message("NEW1")), Submission::queued);
+  ASSERT_TRUE(eventually([&] { return messages_in(db_path()) == 1; }));
+  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'NEW1'"), 1);
+}
+
+// Only the main file deleted: its -wal and -shm, left at the path, would
+// be taken for the journal of a new database there. The idle writer
+// notices within a second, removes them and creates the database anew, so
+// that another connection (the sweeper) can use the path again.
+TEST_F(RecordWriterTest, ADeletedMainFileIsNoticedWhileIdleAndItsLeftoversRemoved) {
+  RecordWriter writer(db_path(), kQuick);
+  ASSERT_TRUE(writer.open_now());
+  ASSERT_EQ(writer.submit(message("OLD1")), Submission::queued);
+  ASSERT_TRUE(eventually([&] { return messages_in(db_path()) == 1; }));
+  const auto old_wal = std::filesystem::status(db_path() + "-wal");
+  ASSERT_TRUE(std::filesystem::exists(old_wal));
+  std::filesystem::remove(db_path());
+
+  EXPECT_TRUE(eventually([&] { return messages_in(db_path()) == 0; }, 5000ms))
+      << "the path must hold a working (new, empty) database again";
+  ASSERT_EQ(writer.submit(message("NEW1")), Submission::queued);
+  EXPECT_TRUE(eventually([&] {
+    return count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'NEW1'") == 1;
+  }));
+}
+
+// Nothing else opens the path before the writer has noticed: a connection
+// opened there in between would take the old -wal file for the new
+// database's (SQLite's own hazard of replacing a database in use).
+TEST_F(RecordWriterTest, AReplacedDatabaseIsReopened) {
+  RecordWriter writer(db_path(), kQuick);
+  ASSERT_TRUE(writer.open_now());
+  ASSERT_EQ(writer.submit(message("OLD1")), Submission::queued);
+  ASSERT_TRUE(eventually([&] { return messages_in(db_path()) == 1; }));
+  const std::string other = (dir_ / "other.db").string();
+  {
+    auto db = Database::open(other, OpenMode::read_write_create);
+    ASSERT_TRUE(db);
   }
-  for (auto& th : threads) th.join();
-  const auto took = std::chrono::steady_clock::now() - started;
-  other.reset();  // rolls back, releasing the lock
+  std::filesystem::rename(other, db_path());
+  std::this_thread::sleep_for(1500ms);  // the idle writer checks once a second
 
-  EXPECT_EQ(succeeded.load(), 0) << "a record was reported written while the database was locked";
-  EXPECT_LT(took, 2s) << "callers behind a locked commit must not wait past their timeout";
-  const Status after = writer.record(sample_message("AFTER1", 1000, {"bob@customer.example"}), 5s);
-  ASSERT_TRUE(after) << after.error().message;
-  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages WHERE queue_id LIKE 'LOCK%'"), 0)
-      << "a caller was answered with a failure but its record was written";
-  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'AFTER1'"), 1);
-}
-
-TEST_F(RecordWriterTest, StopWritesWhatIsQueuedAndRefusesLaterRecords) {
-  RecordWriter writer(db_path());
-  ASSERT_TRUE(writer.record(sample_message("EEE5", 1000, {"bob@customer.example"}), 5s));
-  writer.stop();
-  const Status later = writer.record(sample_message("FFF6", 1000, {"bob@customer.example"}), 5s);
-  EXPECT_FALSE(later);
-  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages"), 1);
+  ASSERT_EQ(writer.submit(message("NEW1")), Submission::queued);
+  EXPECT_TRUE(eventually([&] {
+    return count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'NEW1'") == 1;
+  }));
+  EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'OLD1'"), 0);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ TEST(ConfigKeys, NamesEveryKeyOfTheInterface) {
         "expire_after_non_urgent", "warn_after", "domain_policy", "log_level"}) {
     EXPECT_NE(find_config_key(ConfigSection::top, name), nullptr) << name;
   }
-  for (const char* name : {"socket", "on_error", "user", "record_timeout"}) {
+  for (const char* name : {"socket", "on_error", "user", "commit_interval", "record_timeout"}) {
     EXPECT_NE(find_config_key(ConfigSection::milter, name), nullptr) << name;
   }
   for (const char* name : {"mta", "postfix_config_directory", "postfix_command_directory",

@@ -88,6 +88,35 @@ TEST(ParseNonnegativeDuration, AcceptsZero) {
   EXPECT_TRUE(parse_nonnegative_duration("0").ok());
 }
 
+TEST(ParseInterval, ReadsMillisecondsAndDurations) {
+  const std::pair<const char*, std::int64_t> cases[] = {
+      {"100ms", 100}, {"0ms", 0}, {"0", 0}, {"2s", 2000}, {" 250ms ", 250}, {"10s", 10000},
+  };
+  for (const auto& [text, want] : cases) {
+    const auto got = parse_interval(text);
+    ASSERT_TRUE(got.ok()) << text << ": " << error_of(got);
+    EXPECT_EQ(got->count(), want) << "for " << text;
+  }
+}
+
+TEST(ParseInterval, RejectsMalformedAndTooLongIntervals) {
+  for (const char* text : {"ms", "1.5ms", "-5ms", "5 ms", "x100ms"}) {
+    EXPECT_FALSE(parse_interval(text).ok()) << text;
+  }
+  EXPECT_EQ(error_of(parse_interval("10001ms")), "interval \"10001ms\" is too long (at most 10s)");
+  EXPECT_NE(error_of(parse_interval("1m")).find("too long"), std::string::npos);
+  EXPECT_NE(error_of(parse_interval("99999999999999999999ms")).find("not an interval"),
+            std::string::npos);
+}
+
+TEST(FormatInterval, WritesWhatParseReads) {
+  for (const char* text : {"100ms", "1s", "0", "1500ms", "10s"}) {
+    const auto parsed = parse_interval(text);
+    ASSERT_TRUE(parsed.ok()) << text;
+    EXPECT_EQ(format_interval(*parsed), text);
+  }
+}
+
 TEST(ParseDomainList, NormalizesAndSplitsOnCommasAndSpaces) {
   const auto got =
       parse_domain_list("Customer.Example., .Dialup.example  other.example,third.example");

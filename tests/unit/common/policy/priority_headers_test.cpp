@@ -82,5 +82,12 @@ TEST(PriorityDetector, IgnoresUnknownValuesOfAStrongerKind) {
   EXPECT_EQ(from({{"Priority", "whenever"}, {"Precedence", "bulk"}}), Priority::non_urgent);
 }
 
+TEST(PriorityDetector, ReadsOnlyThePriorityHeaders) {
+  for (const char* name : {"Priority", "x-priority", " Importance ", "PRECEDENCE"})
+    EXPECT_TRUE(PriorityDetector::reads(name)) << name;
+  for (const char* name : {"Subject", "X-Importance", "Priority-Old", ""})
+    EXPECT_FALSE(PriorityDetector::reads(name)) << name;
+}
+
 }  // namespace
 }  // namespace etrn
