@@ -45,8 +45,10 @@ struct CivilTime {
 };
 
 CivilTime civil_time(EpochSeconds t) {
-  const std::int64_t days = floor_div(t, 86400);
-  return {civil_from_days(days), t - days * 86400};
+  // The remainder, not t - days * 86400: that product overflows for a t
+  // within a day of the int64 range's ends (a queue file's arrival time).
+  const std::int64_t remainder = t % 86400;
+  return {civil_from_days(floor_div(t, 86400)), remainder < 0 ? remainder + 86400 : remainder};
 }
 
 std::string plural(std::int64_t n, const char* unit) {
