@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <limits>
 
 namespace etrn {
 
@@ -81,6 +82,14 @@ std::string format_iso8601(EpochSeconds t) {
                 static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
                 static_cast<int>(second_of_day % 60));
   return buffer;
+}
+
+EpochSeconds seconds_between(EpochSeconds from, EpochSeconds to) {
+  EpochSeconds difference = 0;
+  if (__builtin_sub_overflow(to, from, &difference))
+    return to > from ? std::numeric_limits<EpochSeconds>::max()
+                     : std::numeric_limits<EpochSeconds>::min();
+  return difference;
 }
 
 std::string format_duration_words(EpochSeconds seconds) {

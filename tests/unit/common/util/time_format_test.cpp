@@ -46,6 +46,15 @@ TEST(FormatIso8601, LeapDayAndInstantsBeforeTheEpochAreRight) {
   EXPECT_EQ(format_iso8601(-1), "1969-12-31T23:59:59Z");
 }
 
+TEST(SecondsBetween, IsTheDifferenceSaturatedAtTheInt64Ends) {
+  constexpr EpochSeconds kMin = std::numeric_limits<EpochSeconds>::min();
+  constexpr EpochSeconds kMax = std::numeric_limits<EpochSeconds>::max();
+  EXPECT_EQ(seconds_between(100, 160), 60);
+  EXPECT_EQ(seconds_between(160, 100), -60);
+  EXPECT_EQ(seconds_between(kMin, 1795919458), kMax);
+  EXPECT_EQ(seconds_between(kMax, -1795919458), kMin);
+}
+
 TEST(FormatDurationWords, UsesTheTwoLargestAdjacentUnits) {
   EXPECT_EQ(format_duration_words(2 * 86400 + 3600), "2 days 1 hour");
   EXPECT_EQ(format_duration_words(3 * 3600 + 5 * 60 + 7), "3 hours 5 minutes");
