@@ -9,6 +9,7 @@ a seed added by hand (a crash kept as a regression input) stays.
     tests/fuzz/make_seeds.py
 """
 import pathlib
+import re
 
 HERE = pathlib.Path(__file__).resolve().parent
 DATA = HERE.parent / "data"
@@ -110,28 +111,12 @@ def xtext():
 
 
 def config():
-    example = """database = /var/lib/etrn-sweeper/etrn.db
-etrn_domains = customer.example, .dialup.example   # .name: its subdomains
-etrn_transports = etrn-only, dsmtp                 # {rcpt_mailer} values
-expire_after = 48h              # normal priority
-expire_after_urgent = 24h
-expire_after_non_urgent = 72h
-warn_after = 4h                 # 0: no delay warnings
-domain_policy = customer.example expire_after=72h warn_after=12h  # repeatable
-
-[milter]
-socket = unix:/run/etrn-sweeper/milter.sock
-on_error = accept               # or tempfail
-user = etrn-sweeper
-record_timeout = 5s
-
-[sweeper]
-mta = postfix
-postfix_config_directory = /etc/postfix
-reporting_mta = mx.provider.example
-bounce_size_limit = 50000
-"""
+    # The example of interface.md, as the configuration unit test holds it.
+    unit_test = (HERE.parent / "unit" / "common" / "config" / "config_test.cpp").read_text()
+    example = re.search(r'kInterfaceExample = R"\((.*?)\)";', unit_test, re.S).group(1)
     write("config", "interface-example", example)
+    write("config", "more-keys", "log_level = debug\n[milter]\nrecord_timeout = 5s\n"
+          "[sweeper]\nbounce_size_limit = 50000\nmta = sendmail\n")
     # The overflow the outside campaign found: durations near INT64_MAX.
     write("config", "finding-duration-int64-max", "expire_after = 9223372036854775807s\n")
     write("config", "finding-policy-duration-overflow",
