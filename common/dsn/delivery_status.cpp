@@ -20,7 +20,7 @@ std::string site_for_diagnostic(const DsnRecipient& recipient) {
 }
 
 std::string diagnostic_code(const DsnInput& input, const DsnRecipient& recipient) {
-  const std::string waited = format_duration_words(input.now - input.arrival_time);
+  const std::string waited = format_duration_words(seconds_between(input.arrival_time, input.now));
   const std::string site = site_for_diagnostic(recipient);
   if (input.kind == DsnKind::failed) {
     return "smtp; 550 5.4.7 Message expired: delivery time expired after " + waited +

@@ -53,7 +53,7 @@ std::string site_of(const DsnRecipient& recipient) {
 }
 
 std::string introduction(const DsnInput& input) {
-  const std::string waited = format_duration_words(input.now - input.arrival_time);
+  const std::string waited = format_duration_words(seconds_between(input.arrival_time, input.now));
   std::string text = "This is the mail system at host " +
                      printable_text(reporting_host_name(input.reporting_mta)) + ".";
   if (input.kind == DsnKind::failed) {

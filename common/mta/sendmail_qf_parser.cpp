@@ -100,6 +100,18 @@ void apply_message_flags(std::string_view flags, SendmailQf& qf) {
   qf.sendmail_warned = has('w');
 }
 
+// "Name: value" as Sendmail's chompheader() takes it: a printable name,
+// blanks, a colon. It refuses anything else ("H??" in a damaged file), and
+// so do we: an empty header would end the header section early.
+bool is_header(std::string_view h) {
+  std::size_t i = 0;
+  const auto at = [&h](std::size_t k) { return static_cast<unsigned char>(h[k]); };
+  while (i < h.size() && at(i) > ' ' && at(i) < 0x7f && at(i) != ':') ++i;
+  const std::size_t name_end = i;
+  while (i < h.size() && (at(i) == ' ' || at(i) == '\t')) ++i;
+  return name_end > 0 && i < h.size() && at(i) == ':';
+}
+
 // "H?flags?Name: value" -> "Name: value" when an smtp mailer would send it.
 std::optional<std::string> sent_header(std::string_view h) {
   if (!h.empty() && h.front() == '?') {
@@ -112,7 +124,7 @@ std::optional<std::string> sent_header(std::string_view h) {
     }
     h = h.substr(close + 1);
   }
-  if (h.find(kMacroEscape) != std::string_view::npos) return std::nullopt;
+  if (h.find(kMacroEscape) != std::string_view::npos || !is_header(h)) return std::nullopt;
   return std::string(h);
 }
 

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <limits>
 
 namespace etrn {
 
@@ -45,8 +46,10 @@ struct CivilTime {
 };
 
 CivilTime civil_time(EpochSeconds t) {
-  const std::int64_t days = floor_div(t, 86400);
-  return {civil_from_days(days), t - days * 86400};
+  // The remainder, not t - days * 86400: that product overflows for a t
+  // within a day of the int64 range's ends (a queue file's arrival time).
+  const std::int64_t remainder = t % 86400;
+  return {civil_from_days(floor_div(t, 86400)), remainder < 0 ? remainder + 86400 : remainder};
 }
 
 std::string plural(std::int64_t n, const char* unit) {
@@ -79,6 +82,14 @@ std::string format_iso8601(EpochSeconds t) {
                 static_cast<int>(second_of_day / 3600), static_cast<int>(second_of_day / 60 % 60),
                 static_cast<int>(second_of_day % 60));
   return buffer;
+}
+
+EpochSeconds seconds_between(EpochSeconds from, EpochSeconds to) {
+  EpochSeconds difference = 0;
+  if (__builtin_sub_overflow(to, from, &difference))
+    return to > from ? std::numeric_limits<EpochSeconds>::max()
+                     : std::numeric_limits<EpochSeconds>::min();
+  return difference;
 }
 
 std::string format_duration_words(EpochSeconds seconds) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "tests/unit/common/dsn/dsn_test_support.hpp"
 
 namespace etrn {
@@ -34,6 +36,20 @@ TEST(DeliveryStatusFields, DelayedRecipientHasWillRetryUntilItsOwnExpiry) {
   EXPECT_EQ(blocks[2].find("will-retry-until")->second, "Sun, 6 Dec 2026 02:30:58 +0000");
   EXPECT_NE(blocks[2].find("diagnostic-code")->second.find("waiting for other.example"),
             std::string::npos);
+}
+
+// An arrival time from a damaged queue file: now - arrival overflowed
+// (found by fuzzing) and the wrapped span read "0 seconds".
+TEST(DeliveryStatusFields, AnArrivalAtTheStartOfTimeWaitedTheLongestSpan) {
+  DsnInput input = failed_input();
+  input.arrival_time = std::numeric_limits<EpochSeconds>::min();
+  const Result<std::string> got = delivery_status_fields(input);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  const std::vector<FieldBlock> blocks = status_blocks(*got);
+  ASSERT_EQ(blocks.size(), 3u) << *got;
+  EXPECT_NE(blocks[1].find("diagnostic-code")->second.find("after 106751991167300 days 15 hours"),
+            std::string::npos)
+      << blocks[1].find("diagnostic-code")->second;
 }
 
 TEST(DeliveryStatusFields, InvalidSiteNameStaysOutOfTheDiagnostic) {

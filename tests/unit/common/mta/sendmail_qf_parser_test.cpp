@@ -111,6 +111,14 @@ TEST(SendmailQfParser, SkipsHeadersConditionalOnAMacroOrOnNonSmtpFlags) {
   EXPECT_EQ(qf->headers, "X-Both: 1\nPlain: 1\n");
 }
 
+// Found by fuzzing: "H??" left an empty header, a blank line that ended the
+// header section early. Sendmail refuses a header without a name and colon.
+TEST(SendmailQfParser, SkipsHeaderLinesWithoutANameAndColon) {
+  auto qf = parse_sendmail_qf("T1\nS<>\nH??\nH\nHNo colon\nH: no name\nHPlain : 1\n.\n");
+  ASSERT_TRUE(qf.ok()) << qf.error().message;
+  EXPECT_EQ(qf->headers, "Plain : 1\n");
+}
+
 struct DamagedCase {
   const char* fixture;
   const char* want_in_error;

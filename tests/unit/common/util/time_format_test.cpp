@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace etrn {
 namespace {
 
@@ -24,6 +26,17 @@ TEST(FormatRfc5322Date, InstantBeforeEpochIsStillADate) {
   EXPECT_EQ(format_rfc5322_date(-1), "Wed, 31 Dec 1969 23:59:59 +0000");
 }
 
+// A queue file's arrival time may be anything: the first and last instants
+// an int64 holds still format (t - days * 86400 overflowed for them: only
+// UBSan saw it, as the fuzz target did; the wrapped value happened to be
+// right). The times of day are t mod 86400, worked out by hand.
+TEST(FormatRfc5322Date, TheEndsOfTheInt64RangeAreDates) {
+  const std::string got_min = format_rfc5322_date(std::numeric_limits<EpochSeconds>::min());
+  const std::string got_max = format_rfc5322_date(std::numeric_limits<EpochSeconds>::max());
+  EXPECT_TRUE(got_min.ends_with(" 08:29:52 +0000")) << got_min;
+  EXPECT_TRUE(got_max.ends_with(" 15:30:07 +0000")) << got_max;
+}
+
 TEST(FormatIso8601, IsUtcWithAZ) {
   EXPECT_EQ(format_iso8601(1796115600), "2026-12-01T09:00:00Z");
 }
@@ -31,6 +44,15 @@ TEST(FormatIso8601, IsUtcWithAZ) {
 TEST(FormatIso8601, LeapDayAndInstantsBeforeTheEpochAreRight) {
   EXPECT_EQ(format_iso8601(951782400), "2000-02-29T00:00:00Z");
   EXPECT_EQ(format_iso8601(-1), "1969-12-31T23:59:59Z");
+}
+
+TEST(SecondsBetween, IsTheDifferenceSaturatedAtTheInt64Ends) {
+  constexpr EpochSeconds kMin = std::numeric_limits<EpochSeconds>::min();
+  constexpr EpochSeconds kMax = std::numeric_limits<EpochSeconds>::max();
+  EXPECT_EQ(seconds_between(100, 160), 60);
+  EXPECT_EQ(seconds_between(160, 100), -60);
+  EXPECT_EQ(seconds_between(kMin, 1795919458), kMax);
+  EXPECT_EQ(seconds_between(kMax, -1795919458), kMin);
 }
 
 TEST(FormatDurationWords, UsesTheTwoLargestAdjacentUnits) {
