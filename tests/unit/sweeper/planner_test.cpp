@@ -172,7 +172,9 @@ TEST(Planner, AChangedConfigurationRecomputesDeadlinesFromArrival) {
   s.input.recorded = {recorded({recipient(1, "bob@customer.example", RecipientState::warned)})};
   s.input.queue = {queued({"bob@customer.example"})};
   Plan plan = s.at(kArrival + 30 * kHour);
-  const RecipientPlan& r = only_message(plan).recipients[0];
+  // only_message returns a copy: hold it, or r would dangle (ASan found it).
+  const MessagePlan m = only_message(plan);
+  const RecipientPlan& r = m.recipients.at(0);
   EXPECT_TRUE(r.deadlines_changed);
   EXPECT_EQ(r.deadlines.expires_at, kArrival + 24 * kHour);
   EXPECT_EQ(r.action, RecipientAction::expire_dsn);
