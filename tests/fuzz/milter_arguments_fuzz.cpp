@@ -93,7 +93,7 @@ void check_collector(FuzzedDataProvider& in) {
     const std::string name = in.ConsumeRandomLengthString();
     collector.add_header(name, in.ConsumeRandomLengthString());
   }
-  collector.end_of_headers();
+  collector.set_size_stated_by_mta(in.ConsumeRandomLengthString());
   collector.set_queue_id(in.ConsumeRandomLengthString());
   const auto record = collector.take({});
   if (!record) return;

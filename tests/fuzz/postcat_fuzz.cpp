@@ -58,7 +58,12 @@ etrn::Result<std::vector<std::string>> split(const std::vector<std::string>& ids
                                              std::string_view output) {
   etrn::PostcatContentSplitter splitter(ids);
   for (const std::string_view line : lines_of(output)) splitter.add_line(line);
-  return splitter.finish();
+  auto messages = splitter.finish();
+  if (!messages) return messages.error();
+  std::vector<std::string> contents;
+  contents.reserve(messages->size());
+  for (etrn::PostcatMessage& m : *messages) contents.push_back(std::move(m.content));
+  return contents;
 }
 
 bool has_marker_line(std::string_view text) {

@@ -1,5 +1,5 @@
-// postsuper_output_fuzz.cpp - what `postsuper -d -` prints (PostfixMta::
-// remove_all, through a CommandRunner that plays the input back as the
+// postsuper_output_fuzz.cpp - what `postsuper -d - hold` prints (PostfixMta::
+// remove_held, through a CommandRunner that plays the input back as the
 // program's output). The sweeper counts a message as removed only when
 // postsuper says "postsuper: ID: removed"; it then sends the failure DSN.
 //
@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   etrn::PostfixMta mta(etrn::PostfixCommands{"/etc/postfix", "/usr/sbin"},
                        std::make_shared<PlaybackRunner>(output));
-  const std::vector<etrn::Status> statuses = mta.remove_all(ids);
+  const std::vector<etrn::Status> statuses = mta.remove_held(ids);
   FUZZ_CHECK(statuses.size() == ids.size(), "one status per queue ID");
   for (std::size_t i = 0; i < ids.size(); ++i) {
     const bool removed = etrn::is_postfix_queue_id(ids[i]) && says_removed(output, ids[i]);
