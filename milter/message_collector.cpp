@@ -58,7 +58,7 @@ std::int64_t declared_size(std::span<const std::string_view> mail_argv) {
 
 bool is_recorded_header(std::string_view name) {
   const auto n = trim(name);
-  return iequals(n, "Message-ID") || iequals(n, "Subject") || iequals(n, kSweeperCopyHeader) ||
+  return iequals(n, "Message-ID") || iequals(n, "Subject") || iequals(n, kReinjectedHeader) ||
          PriorityDetector::reads(n);
 }
 
@@ -121,7 +121,7 @@ void MessageCollector::add_header(std::string_view name, std::string_view value)
   if (!seen_message_id_ && iequals(name, "Message-ID")) {
     message_.message_id = std::string(trim(value));
     seen_message_id_ = true;
-  } else if (iequals(trim(name), kSweeperCopyHeader)) {
+  } else if (iequals(trim(name), kReinjectedHeader)) {
     sweeper_copy_ = true;
   } else if (!seen_subject_ && iequals(name, "Subject")) {
     message_.subject = std::string(trim(value));

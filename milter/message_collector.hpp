@@ -16,7 +16,7 @@
 // Nothing decides on it: the sweeper takes every size it uses from the
 // queue.
 //
-// A copy the sweeper re-injects (it carries kSweeperCopyHeader, see
+// A copy the sweeper re-injects (it carries kReinjectedHeader, see
 // sweeper/executor.hpp) is not recorded: the sweeper records it itself
 // with the original's clock, and a record of ours, committed after the
 // sweeper's, would only be a second row to merge.
@@ -29,6 +29,7 @@
 
 #include "common/config/config.hpp"
 #include "common/model/message.hpp"
+#include "common/model/reinjected_copy.hpp"
 #include "common/policy/etrn_match.hpp"
 #include "common/policy/priority_headers.hpp"
 
@@ -47,9 +48,6 @@ Envelope parse_mail_arguments(std::span<const std::string_view> argv);
 // The RCPT TO arguments; `mailer` is {rcpt_mailer} (may be empty).
 RecipientRecord parse_rcpt_arguments(std::span<const std::string_view> argv,
                                      std::string_view mailer);
-
-// The header the sweeper puts on the copies it re-injects.
-inline constexpr std::string_view kSweeperCopyHeader = "X-ETRN-Sweeper-Reinjected";
 
 class MessageCollector {
  public:

@@ -29,17 +29,7 @@ std::string with_reinjected_header(const std::string& content, const std::string
 }
 
 bool names_original(std::string_view headers, const std::string& old_queue_id) {
-  const std::string wanted = std::string(kReinjectedHeader) + ": " + old_queue_id;
-  std::size_t start = 0;
-  while (start < headers.size()) {
-    std::size_t end = std::min(headers.find('\n', start), headers.size());
-    std::string_view line = headers.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) return false;  // end of the header section
-    if (iequals(line, wanted)) return true;
-    start = end + 1;
-  }
-  return false;
+  return reinjected_from(headers) == old_queue_id;
 }
 
 namespace {

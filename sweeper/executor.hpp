@@ -131,9 +131,6 @@ class Executor {
 // the database write lock short.
 inline constexpr std::size_t kExpiryBatchSize = 250;
 
-// The header put on a re-injected copy, naming the original queue ID.
-inline constexpr const char* kReinjectedHeader = "X-ETRN-Sweeper-Reinjected";
-
 // Adds `kReinjectedHeader: <old id>` at the top of a message's content.
 std::string with_reinjected_header(const std::string& content, const std::string& old_queue_id);
 // Does a header section carry `kReinjectedHeader: <old id>`?

@@ -120,4 +120,19 @@ void fit_to_held(MessagePlan& m, const QueuedEnvelope& held) {
   m.decide_removal(addresses);
 }
 
+std::string reinjected_from(std::string_view headers) {
+  const std::string prefix = std::string(kReinjectedHeader) + ":";
+  std::size_t start = 0;
+  while (start < headers.size()) {
+    const std::size_t end = std::min(headers.find('\n', start), headers.size());
+    std::string_view line = headers.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;  // end of the header section
+    if (line.size() >= prefix.size() && iequals(line.substr(0, prefix.size()), prefix))
+      return std::string(trim(line.substr(prefix.size())));
+    start = end + 1;
+  }
+  return {};
+}
+
 }  // namespace etrn

@@ -22,6 +22,7 @@
 #include "common/model/priority.hpp"
 #include "common/model/queued_message.hpp"
 #include "common/model/recipient_state.hpp"
+#include "common/model/reinjected_copy.hpp"
 #include "common/util/epoch_seconds.hpp"
 
 namespace etrn {
@@ -136,5 +137,9 @@ struct Plan {
   std::vector<MessagePlan> messages;
   std::vector<Merge> merges;
 };
+
+// The original queue ID a re-injected copy names in its kReinjectedHeader
+// (the first such header of the header section), "" for any other message.
+std::string reinjected_from(std::string_view headers);
 
 }  // namespace etrn

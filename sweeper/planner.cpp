@@ -267,6 +267,18 @@ Matching match_all(const std::vector<RecordedMessage>& recorded,
   return result;
 }
 
+// A copy that a run killed after re-injecting left behind: the split of its
+// original, planned again this run, takes it over (its recipients' rows move
+// to it). Adopting it as well would give those recipients a second row, and
+// a second DSN.
+bool copy_of_a_split(const Plan& plan, const Adoption& a) {
+  return std::any_of(plan.messages.begin(), plan.messages.end(), [&](const MessagePlan& m) {
+    return m.queue_id == a.reinjected_from &&
+           std::find(m.copy_candidates.begin(), m.copy_candidates.end(), a.queued) !=
+               m.copy_candidates.end();
+  });
+}
+
 }  // namespace
 
 std::vector<const QueuedMessage*> adoption_candidates(const Config& config,
@@ -307,8 +319,10 @@ Plan plan_sweep(const Config& config, const PlanInput& input) {
     MessagePlan m = plan_queued(config, input, *r, *q);
     if (m.changes_something()) plan.messages.push_back(std::move(m));
   }
-  for (const Adoption& a : input.adoptions)
+  for (const Adoption& a : input.adoptions) {
+    if (!a.reinjected_from.empty() && copy_of_a_split(plan, a)) continue;
     plan.messages.push_back(plan_adoption(config, input, a));
+  }
   return plan;
 }
 

@@ -44,6 +44,7 @@ struct Adoption {
   const QueuedMessage* queued = nullptr;  // its entry in PlanInput::queue
   QueuedEnvelope envelope;
   Priority priority = Priority::normal;  // from its headers (priority_from_headers)
+  std::string reinjected_from;           // a split's copy: the original's queue ID
 };
 
 struct PlanInput {

@@ -65,7 +65,8 @@ PlanInput gather(const Config& config, Database* db, Mta& mta, EpochSeconds act_
                    (envelope ? headers.error() : envelope.error()).message);
       continue;
     }
-    input.adoptions.push_back({q, std::move(*envelope), priority_from_headers(*headers)});
+    input.adoptions.push_back(
+        {q, std::move(*envelope), priority_from_headers(*headers), reinjected_from(*headers)});
   }
   return input;  // moved or elided: the adoptions' pointers into the queue stay valid
 }

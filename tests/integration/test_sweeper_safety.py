@@ -138,3 +138,42 @@ def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(milte
     assert judge(tb.mailbox_messages("alice")[0])["permanent"] == [BOB]
     site = tb.site_messages()
     assert len(site) == 1, f"got {len(site)} deliveries of the survivor, want 1"
+
+
+def test_a_split_killed_after_reinjection_warns_the_survivor_once_and_records_every_dsn(
+        milter_postfix, bin_dir):
+    """Issue 15's split duplicate: the survivor's warning is due at the rerun
+    of a run killed between re-injection and recording. The rerun must send
+    one delay DSN for the survivor and one failure DSN for the expired
+    recipient, and each DSN sent must leave an event."""
+    env, tb = milter_postfix, milter_postfix.testbed
+    # erin's domain expires later: at +49h bob expires and erin is only warned.
+    env.config.write_text(env.config.read_text().replace(
+        "etrn_domains =", "domain_policy = transport-only.example expire_after=5d\netrn_domains =", 1))
+    erin = "erin@transport-only.example"
+    qid = tb.send(SENDER, [BOB, erin], subject="split killed after re-injection, warning due")
+    env.wait_for_audit(qid, 2)
+    tb.wait_until_deferred(qid)
+
+    killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
+                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": "reinjected"})
+    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")  # and nothing more after that
+    settle(tb)
+
+    verdicts = [judge(m) for m in tb.mailbox_messages("alice")]
+    failed = [v["permanent"] for v in verdicts if v["permanent"]]
+    delayed = [v["temporary"] for v in verdicts if v["temporary"] and not v["permanent"]]
+    assert failed == [[BOB]], f"failure DSNs: {failed}"
+    assert delayed == [[erin]], f"delay DSNs: {delayed}, want exactly one for {erin}"
+    outbox = [row for row in outbox_rows(env.database) if row[3] is not None]
+    assert sorted(row[1] for row in outbox) == ["delayed", "failed"], outbox
+    con = sqlite3.connect(f"file:{env.database}?mode=ro", uri=True, timeout=10)
+    try:
+        events = con.execute("SELECT kind, recipient FROM etrn_events "
+                             "WHERE kind IN ('warned', 'expired') ORDER BY kind").fetchall()
+    finally:
+        con.close()
+    assert events == [("expired", BOB), ("warned", erin)], \
+        f"every DSN sent leaves one event: {events}"

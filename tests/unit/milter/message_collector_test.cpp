@@ -225,10 +225,6 @@ TEST_F(MessageCollectorTest, ACopyTheSweeperReinjectedIsNotRecorded) {
   EXPECT_TRUE(collector_.finish(client_));
 }
 
-TEST_F(MessageCollectorTest, TheSweeperCopyHeaderIsTheOneTheSweeperWrites) {
-  EXPECT_EQ(kSweeperCopyHeader, std::string_view(kReinjectedHeader));
-}
-
 TEST_F(MessageCollectorTest, BeginForgetsThePreviousMessage) {
   mail({"<a@sender.example>"});
   rcpt({"<bob@customer.example>"});

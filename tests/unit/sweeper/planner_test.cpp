@@ -354,7 +354,7 @@ TEST(Planner, UnrecordedEtrnMailWithAnEnvelopeIsAdopted) {
   envelope.envelope.envid = "env-1";
   envelope.recipients = {
       {"bob@customer.example", Notify::parse("NEVER"), "rfc822;bob@customer.example"}};
-  s.input.adoptions = {{&s.input.queue[0], envelope}};
+  s.input.adoptions = {{&s.input.queue[0], envelope, Priority::normal, {}}};
   const MessagePlan& m = only_message(s.at(kArrival + 49 * kHour));
   EXPECT_TRUE(m.adopt);
   EXPECT_EQ(m.envelope.envid, "env-1");
@@ -383,7 +383,7 @@ TEST(Planner, OfTwoEntriesWithAReusedQueueIdOnlyTheUnrecordedOneIsACandidate) {
   const auto candidates = adoption_candidates(s.config, s.input.recorded, s.input.queue);
   ASSERT_EQ(candidates.size(), 1u);
   EXPECT_EQ(candidates[0], &s.input.queue[0]) << "the entry 3 hours off the recorded arrival";
-  s.input.adoptions = {{candidates[0], envelope_of(*candidates[0])}};
+  s.input.adoptions = {{candidates[0], envelope_of(*candidates[0]), Priority::normal, {}}};
   Plan plan = s.at(kArrival + kHour);
   ASSERT_EQ(plan.messages.size(), 1u)
       << "the recorded entry needs nothing; only the other is adopted";
@@ -431,7 +431,7 @@ namespace {
 TEST(PlannerPriority, AdoptedMailTakesThePriorityOfItsHeaders) {
   Sweep s;
   s.input.queue = {queued({"bob@customer.example"}, "5XyZ9", kArrival)};
-  s.input.adoptions = {{&s.input.queue[0], envelope_of(s.input.queue[0]), Priority::urgent}};
+  s.input.adoptions = {{&s.input.queue[0], envelope_of(s.input.queue[0]), Priority::urgent, {}}};
   EXPECT_EQ(action_of(s.at(kArrival + 24 * kHour)), RecipientAction::expire_dsn) << "urgent: 24h";
 }
 
@@ -474,6 +474,43 @@ TEST(PlannerCopies, ACopyHoldingOneChunkOfTheSurvivorsIsACandidate) {
   const MessagePlan split = only_message(s.at(kArrival + 49 * kHour));
   ASSERT_EQ(split.copy_candidates.size(), 1u);
   EXPECT_EQ(split.copy_candidates[0]->queue_id, "7CoPy1");
+}
+
+// Issue 15: a run killed after re-injecting left a copy of ETRN survivors,
+// which the milter does not record. The rerun's split takes it over; were
+// it adopted too, its recipient would get a second row and a second DSN.
+TEST(PlannerCopies, ACopyNamingASplitPlannedThisRunIsNotAdopted) {
+  Sweep s;
+  // erin's domain expires later: at 49h bob expires and erin stays.
+  s.config.domain_policies = {DomainPolicy{"later.example", Seconds(120 * kHour), {}}};
+  s.config.etrn_domains.push_back("later.example");
+  s.input.recorded = {recorded(
+      {recipient(1, "bob@customer.example"), recipient(2, "erin@later.example")})};
+  s.input.queue = {queued({"bob@customer.example", "erin@later.example"}),
+                   queued({"erin@later.example"}, "7CoPy1", kArrival + 49 * kHour)};
+  Adoption copy{&s.input.queue[1], envelope_of(s.input.queue[1]), Priority::normal, "4AbC1"};
+  s.input.adoptions = {copy};
+  Plan plan = s.at(kArrival + 49 * kHour);
+  ASSERT_EQ(plan.messages.size(), 1u) << "the split only, no adoption";
+  EXPECT_EQ(plan.messages[0].queue_id, "4AbC1");
+  EXPECT_FALSE(plan.messages[0].adopt);
+
+  // The same copy without a split of its original to take it over (here it
+  // names another message) is adopted: nothing else would track it.
+  s.input.adoptions[0].reinjected_from = "5OtHeR";
+  plan = s.at(kArrival + 49 * kHour);
+  ASSERT_EQ(plan.messages.size(), 2u);
+  EXPECT_TRUE(plan.messages[1].adopt);
+  EXPECT_EQ(plan.messages[1].queue_id, "7CoPy1");
+}
+
+TEST(PlannerCopies, ReinjectedFromReadsTheHeaderOnlyInTheHeaderSection) {
+  EXPECT_EQ(reinjected_from("X-ETRN-Sweeper-Reinjected: 4AbC1\nSubject: x\n\nbody\n"), "4AbC1");
+  EXPECT_EQ(reinjected_from("Subject: x\r\nx-etrn-sweeper-reinjected:  4AbC1 \r\n\r\n"), "4AbC1");
+  EXPECT_EQ(reinjected_from("Subject: x\n\nX-ETRN-Sweeper-Reinjected: 4AbC1\n"), "")
+      << "a line of the body is not a header";
+  EXPECT_EQ(reinjected_from("X-ETRN-Sweeper-Reinjected-Not: 4AbC1\n"), "");
+  EXPECT_EQ(reinjected_from(""), "");
 }
 
 // ---- the expiry protocol: busy mail, DSNs in flight, attention, the sweeper's hold ----
