@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -78,10 +79,25 @@ class Mta {
 
   virtual Result<QueueLifetimes> queue_lifetimes() = 0;
 
+  // A second look for messages a listing did not show: a listing can miss a
+  // message that moves between queues while it runs. Visits those of
+  // `queue_ids` that are queued now (as for_each_queued would), others not.
+  // Default: the whole listing again, only those kept.
+  virtual Status look_again(const std::vector<std::string>& queue_ids,
+                            const std::function<void(QueuedMessage&&)>& visit);
+
+  // The transport (Postfix) or mailer (Sendmail) the MTA routes each
+  // address to, for the addresses it can tell, keyed as given. The
+  // default knows none (Sendmail's listing names the mailers itself).
+  virtual Result<std::map<std::string, std::string>> transports_for(
+      const std::vector<std::string>& addresses);
+
   // --- Bulk forms, for runs that act on many messages. The defaults call
   // the single forms one by one; adapters override them with one command
   // for the lot. Results are in the order of the queue IDs given.
 
+  virtual std::vector<Result<QueuedEnvelope>> read_envelopes(
+      const std::vector<std::string>& queue_ids);
   virtual std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
                                                          ContentPart part);
   virtual std::vector<Status> remove_all(const std::vector<std::string>& queue_ids);

@@ -7,13 +7,17 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <set>
 #include <unordered_set>
 
 #include "common/mta/postcat_parser.hpp"
 #include "common/mta/postfix_queue_id.hpp"
 #include "common/mta/postfix_time.hpp"
+#include "common/mta/postfix_transport.hpp"
 #include "common/mta/postqueue_parser.hpp"
 #include "common/mta/smtp_submission.hpp"
+#include "common/util/strings.hpp"
 
 namespace etrn {
 
@@ -224,6 +228,101 @@ Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
                     [&](std::string_view line) { lines.emplace_back(line); });
   if (!result) return result.error();
   return parse_queue_lifetimes(joined_lines(lines));
+}
+
+// `postconf -xh NAME...`: one line per name, $names expanded.
+Result<std::vector<std::string>> PostfixMta::postconf_values(
+    const std::vector<std::string>& names) {
+  std::vector<std::string> args{"-c", commands_.config_directory, "-xh"};
+  args.insert(args.end(), names.begin(), names.end());
+  std::vector<std::string> lines;
+  auto result = run(command("postconf", std::move(args)),
+                    [&](std::string_view line) { lines.emplace_back(line); });
+  if (!result) return result.error();
+  if (lines.size() != names.size())
+    return make_error("postconf: " + std::to_string(lines.size()) + " values for " +
+                      std::to_string(names.size()) + " parameters");
+  return lines;
+}
+
+Result<std::map<std::string, std::string>> PostfixMta::look_up(
+    const std::string& map, const std::vector<std::string>& keys) {
+  std::string keys_on_stdin;
+  for (const std::string& key : keys) keys_on_stdin += key + "\n";
+  CommandSpec spec = command("postmap", {"-c", commands_.config_directory, "-q", "-", map});
+  spec.stdin_source = StdinSource::text(std::move(keys_on_stdin));
+  std::map<std::string, std::string> found;
+  auto result = runner_->run(spec, [&](std::string_view line) {
+    const std::size_t tab = line.find('\t');
+    if (tab != std::string_view::npos)
+      found.emplace(ascii_lower(line.substr(0, tab)), std::string(line.substr(tab + 1)));
+  });
+  if (!result) return result.error();
+  // Exit 1 alone means "none of the keys found"; with stderr, a failure.
+  const bool none_found = result->exit_status == 1 && result->stderr_tail.empty();
+  if (!result->exited_zero() && !none_found)
+    return make_error(spec.describe() + ": " + result->describe());
+  return found;
+}
+
+Result<std::map<std::string, std::string>> PostfixMta::transports_for(
+    const std::vector<std::string>& addresses) {
+  std::vector<std::string> usable;
+  for (const std::string& address : addresses) {
+    if (usable_recipient_argument(address) && address.find_first_of(" \t") == std::string::npos)
+      usable.push_back(address);
+  }
+  if (usable.empty()) return std::map<std::string, std::string>{};
+  auto settings = postconf_values({"transport_maps", "parent_domain_matching_subdomains"});
+  if (!settings) return settings.error();
+  const ParentDomainStyle style = parent_domain_style((*settings)[1]);
+  // Per map: its keys asked once, its answers kept.
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> answers;
+  for (const std::string& map : postfix_map_names((*settings)[0])) {
+    std::set<std::string> keys;
+    for (const std::string& address : usable) {
+      for (std::string& key : transport_lookup_keys(address, style, is_pattern_table(map)))
+        keys.insert(std::move(key));
+    }
+    auto found = look_up(map, {keys.begin(), keys.end()});
+    if (!found) return found.error();
+    answers.emplace_back(map, std::move(*found));
+  }
+  std::map<std::string, std::string> transports;
+  for (const std::string& address : usable) {
+    const std::vector<std::string> keys = transport_lookup_keys(address, style, false);
+    for (const std::string& key : keys) {
+      const auto hit = std::find_if(answers.begin(), answers.end(), [&](const auto& answer) {
+        const bool asked = key == keys.front() || !is_pattern_table(answer.first);
+        return asked && answer.second.contains(key);
+      });
+      if (hit == answers.end()) continue;
+      transports.emplace(address, transport_of_entry(hit->second.at(key)));
+      break;
+    }
+  }
+  return transports;
+}
+
+std::vector<Result<QueuedEnvelope>> PostfixMta::read_envelopes(
+    const std::vector<std::string>& queue_ids) {
+  const bool all_valid = std::all_of(queue_ids.begin(), queue_ids.end(), [](const auto& id) {
+    return validate_postfix_queue_id(id).ok();
+  });
+  if (!all_valid || queue_ids.size() < 2) return Mta::read_envelopes(queue_ids);
+  std::vector<std::string> args{"-c", commands_.config_directory, "-e", "-q"};
+  args.insert(args.end(), queue_ids.begin(), queue_ids.end());
+  PostcatEnvelopeSplitter splitter(queue_ids);
+  auto result = run(command("postcat", std::move(args)),
+                    [&](std::string_view line) { splitter.add_line(line); });
+  auto envelopes = result ? splitter.finish() : Result<std::vector<QueuedEnvelope>>(result.error());
+  if (!envelopes) {
+    // E.g. one of them left the queue meanwhile (postcat stops at the first).
+    spdlog::info("reading {} envelopes at once failed, reading them one by one: {}",
+                 queue_ids.size(), envelopes.error().message);
+    return Mta::read_envelopes(queue_ids);
+  }
+  return {std::make_move_iterator(envelopes->begin()), std::make_move_iterator(envelopes->end())};
 }
 
 std::vector<Result<std::string>> PostfixMta::read_contents(

@@ -32,6 +32,9 @@
 //   to the copy (client localhost[127.0.0.1]). An error after DATA was sent
 //   (e.g. the final reply timed out) may still leave a queued copy.
 // - hold() of a message already on hold is an error ("Placed on hold: 0").
+// - `postmap -q - MAP` reads keys from stdin and prints "key<TAB>value" for
+//   each one found; exit 0 when one was found, 1 when none was (or, with
+//   "fatal:" on stderr, when the map cannot be read).
 // - Non-root callers: postqueue/postdrop are set-gid and accept a
 //   non-default MAIL_CONFIG only if it is in alternate_config_directories.
 #pragma once
@@ -74,8 +77,15 @@ class PostfixMta : public Mta {
   // split safely); one `postsuper -d -` with the IDs on stdin; DSNs over
   // one `sendmail -bs` run as mail_owner (like reinject), which hands each
   // to cleanup directly instead of through postdrop and pickup.
+  std::vector<Result<QueuedEnvelope>> read_envelopes(
+      const std::vector<std::string>& queue_ids) override;
   std::vector<Result<std::string>> read_contents(const std::vector<std::string>& queue_ids,
                                                  ContentPart part) override;
+  // postmap -q - against each map of transport_maps (one run per map, the
+  // keys of every address on its stdin), in trivial-rewrite's order
+  // (postfix_transport.hpp).
+  Result<std::map<std::string, std::string>> transports_for(
+      const std::vector<std::string>& addresses) override;
   std::vector<Status> remove_all(const std::vector<std::string>& queue_ids) override;
   Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override;
 
@@ -88,6 +98,10 @@ class PostfixMta : public Mta {
   Result<CommandSpec> sendmail_bs();
   Status run_postsuper(const std::string& option, const std::string& queue_id,
                        std::string_view want_stderr);
+  Result<std::vector<std::string>> postconf_values(const std::vector<std::string>& names);
+  // key -> entry of one map, for the keys it has.
+  Result<std::map<std::string, std::string>> look_up(const std::string& map,
+                                                     const std::vector<std::string>& keys);
 
   PostfixCommands commands_;
   std::shared_ptr<CommandRunner> runner_;

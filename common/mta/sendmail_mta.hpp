@@ -22,6 +22,10 @@
 //   with a `q` line), Sendmail's own "hold": a quarantined message is not
 //   delivered and does not expire. It is used for a partial expiry, as
 //   `postsuper -h` is on Postfix.
+// - The qf keeps each recipient as given at RCPT (the R line; Sendmail
+//   parses it again at each delivery attempt), with its ORCPT (a Q line)
+//   when the client gave one and an `r` line "RFC822; address"; either
+//   names the recipient's original address for the sweeper's matching.
 // - Sendmail has no queue lifetime the sweeper can compare per domain
 //   (Timeout.queuereturn is per precedence, in the .cf): queue_lifetimes()
 //   reports none; the README gives the advice instead.
@@ -80,6 +84,9 @@ class SendmailMta : public Mta {
   Result<std::string> reinject(const std::string& content, const Envelope& envelope,
                                const std::vector<ReinjectRecipient>& recipients) override;
   Result<QueueLifetimes> queue_lifetimes() override;
+  // A direct look at each message's control file (qf or hf).
+  Status look_again(const std::vector<std::string>& queue_ids,
+                    const std::function<void(QueuedMessage&&)>& visit) override;
 
  private:
   CommandSpec command(std::vector<std::string> args) const;
@@ -88,6 +95,9 @@ class SendmailMta : public Mta {
   Result<SendmailQf> read_qf(const SendmailQueueFile& file) const;
   // Mailer per domain for the listed messages (empty when not asked or failed).
   std::map<std::string, std::string> mailers_by_domain(const std::vector<QueuedMessage>& queue);
+  // Visits the messages with their recipients' mailers filled in.
+  void visit_with_mailers(std::vector<QueuedMessage>& listed,
+                          const std::function<void(QueuedMessage&&)>& visit);
 
   SendmailCommands commands_;
   std::shared_ptr<CommandRunner> runner_;
