@@ -213,12 +213,20 @@ constexpr const char* kSchemaV4 = R"sql(
 ALTER TABLE outbox ADD COLUMN dsn_text BLOB;
 )sql";
 
+// Version 5 (the sweeper): a departure it can undo. When a recorded
+// message looks gone from the queue, its waiting recipients depart and
+// keep here the state they had (queued or warned); if the same queue file
+// is listed again later (same queue ID and arrival time: a listing had
+// missed it), the sweeper reopens them in that state. NULL otherwise.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE recipients ADD COLUMN departed_from TEXT
+  CHECK (departed_from = 'queued' OR departed_from = 'warned');
+)sql";
+
 const std::vector<MigrationStep>& migration_steps() {
   static const std::vector<MigrationStep> steps = {
-      {1, kSchemaV1},
-      {2, kSchemaV2},
-      {3, kSchemaV3, ForeignKeys::off_while_rebuilding},
-      {4, kSchemaV4},
+      {1, kSchemaV1}, {2, kSchemaV2}, {3, kSchemaV3, ForeignKeys::off_while_rebuilding},
+      {4, kSchemaV4}, {5, kSchemaV5},
   };
   return steps;
 }
