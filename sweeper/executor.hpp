@@ -2,8 +2,10 @@
 // DSN builder and the outbox.
 //
 // Order, so that a crash anywhere loses nothing and repeats no DSN:
-// reconcile first (one transaction: merges, queue arrival times, changed
-// deadlines, departures, adoptions, done marks). Then a message that is
+// reconcile first (one transaction: merges, reopened records, queue
+// arrival times, recipients followed to the addresses the MTA queued them
+// as or adopted into their message, changed deadlines, departures,
+// adoptions, done marks). Then a message that is
 // split, alone: the delay DSN, hold, the failure DSN through the outbox
 // (finalized before anything is removed), the silent expiries, re-injection
 // of the survivors, removal of the original. The others in batches of
@@ -62,6 +64,7 @@ class Executor {
 
   void reconcile(Plan& plan);
   void reconcile_message(MessagePlan& m);
+  void follow_the_queue(MessagePlan& m);
   bool adopt(MessagePlan& m);
   static bool acts_on(const MessagePlan& m);
   Status act_alone(MessagePlan& m);
