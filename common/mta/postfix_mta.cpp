@@ -273,7 +273,7 @@ Result<std::map<std::string, std::string>> PostfixMta::transports_for(
       usable.push_back(address);
   }
   if (usable.empty()) return std::map<std::string, std::string>{};
-  auto settings = postconf_values({"transport_maps", "parent_domain_matching_subdomains"});
+  auto settings = postconf_values({"transport_maps", "parent_domain_matches_subdomains"});
   if (!settings) return settings.error();
   const ParentDomainStyle style = parent_domain_style((*settings)[1]);
   // Per map: its keys asked once, its answers kept.

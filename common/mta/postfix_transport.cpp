@@ -45,8 +45,8 @@ bool is_pattern_table(std::string_view map) {
   return map.starts_with("regexp:") || map.starts_with("pcre:");
 }
 
-ParentDomainStyle parent_domain_style(std::string_view parent_domain_matching_subdomains) {
-  const std::vector<std::string> names = postfix_map_names(parent_domain_matching_subdomains);
+ParentDomainStyle parent_domain_style(std::string_view parent_domain_matches_subdomains) {
+  const std::vector<std::string> names = postfix_map_names(parent_domain_matches_subdomains);
   const bool listed = std::find(names.begin(), names.end(), "transport_maps") != names.end();
   return listed ? ParentDomainStyle::bare_parents : ParentDomainStyle::dot_prefix;
 }

@@ -7,7 +7,7 @@
 // turn before the next key:
 //   user@domain                 (the whole address)
 //   domain, then its parents:   ".parent.example", ".example" - or, when
-//                               parent_domain_matching_subdomains lists
+//                               parent_domain_matches_subdomains lists
 //                               transport_maps, "parent.example", "example"
 //   *                           the wild card
 // A regular expression table (regexp:, pcre:) is only asked the whole
@@ -38,8 +38,8 @@ std::vector<std::string> postfix_map_names(std::string_view setting);
 // regexp: and pcre: tables match patterns against the whole address.
 bool is_pattern_table(std::string_view map);
 
-// The style parent_domain_matching_subdomains (postconf -xh) asks for.
-ParentDomainStyle parent_domain_style(std::string_view parent_domain_matching_subdomains);
+// The style parent_domain_matches_subdomains (postconf -xh) asks for.
+ParentDomainStyle parent_domain_style(std::string_view parent_domain_matches_subdomains);
 
 // The transport of a lookup result "transport:nexthop" ("etrn-only:[h]:25"
 // -> "etrn-only"); "" when the entry leaves the transport as it is

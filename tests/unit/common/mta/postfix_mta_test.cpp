@@ -357,7 +357,7 @@ TEST_F(PostfixMtaTest, AsksEachTransportMapForTheKeysOfEveryAddressInTrivialRewr
       << "the whole address first: vip@ before its domain";
   ASSERT_EQ(runner->calls.size(), 3u);
   EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postconf", "-c", "/etc/postfix-etrn", "-xh",
-                                         "transport_maps", "parent_domain_matching_subdomains"}));
+                                         "transport_maps", "parent_domain_matches_subdomains"}));
   EXPECT_EQ(runner->calls[1].argv, (Argv{"/usr/sbin/postmap", "-c", "/etc/postfix-etrn", "-q", "-",
                                          "hash:/etc/postfix/transport"}));
   EXPECT_EQ(runner->calls[1].stdin_source.value,
