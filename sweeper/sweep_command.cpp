@@ -57,6 +57,7 @@ std::vector<QueuedMessage> list_queue(Mta& mta) {
 void look_again(Mta& mta, const std::vector<const RecordedMessage*>& absent,
                 std::vector<QueuedMessage>& queue) {
   std::vector<std::string> ids;
+  ids.reserve(absent.size());
   for (const RecordedMessage* r : absent) ids.push_back(r->queue_id);
   std::vector<QueuedMessage> looked;
   Status done = mta.look_again(ids, [&looked](QueuedMessage&& m) {

@@ -37,6 +37,20 @@ def wait_deferred(tb, queue_id) -> dict:
     return next(m for m in tb.wait_for_queue(lambda q: any(map(deferred, q))) if deferred(m))
 
 
+def postfix_with_map(make_milter_postfix, parameter: str, text: str):
+    """A Postfix with the real milter, `parameter` naming a map of `text`."""
+    return make_milter_postfix(before_start=lambda e: e.testbed.main_cf_set(
+        **{parameter: e.testbed.write_map(parameter, text)}))
+
+
+def send_recorded(env, to, subject: str) -> tuple[str, list]:
+    """Sends; waits for the record and the deferral; the queue ID and the
+    queued recipients."""
+    qid = env.testbed.send(SENDER, to, subject=subject)
+    env.wait_for_audit(qid)
+    return qid, sorted(r["address"] for r in wait_deferred(env.testbed, qid)["recipients"])
+
+
 def original_recipients(dsn) -> dict:
     """Final-Recipient -> Original-Recipient (normalized) of each recipient block."""
     out = {}
@@ -50,6 +64,18 @@ def db_events(database, kind: str = "adopted") -> list:
     return db_rows(database, "SELECT * FROM etrn_events WHERE kind = ?", (kind,))
 
 
+def judge_team_dsn(dsn, failed: str) -> dict:
+    """Judges a DSN about a@ and b@, which the MTA made of team@: Mailman's
+    parser reports the address the sender used (Original-Recipient), Sisimai
+    each final recipient."""
+    verdict = judge(dsn)
+    other = "temporary" if failed == "permanent" else "permanent"
+    assert verdict[failed] == [TEAM] and verdict[other] == [], f"got {verdict}"
+    assert sorted(r["recipient"] for r in verdict["sisimai"]) == [A, B], f"got {verdict}"
+    assert original_recipients(dsn) == {A: f"rfc822;{TEAM}", B: f"rfc822;{TEAM}"}
+    return verdict
+
+
 def sweep_with(bin_dir, config, *args, **env_extra):
     result = run_sweeper(bin_dir, config, *args, env_extra=env_extra)
     assert result.returncode == 0, (
@@ -60,24 +86,15 @@ def sweep_with(bin_dir, config, *args, **env_extra):
 
 def test_an_alias_expanded_into_two_etrn_recipients_warns_and_expires_both_as_the_alias(
         make_milter_postfix, bin_dir):
-    env = make_milter_postfix(before_start=lambda e: e.testbed.main_cf_set(
-        virtual_alias_maps=e.testbed.write_map("virtual", f"{TEAM} {A}, {B}\n")))
+    env = postfix_with_map(make_milter_postfix, "virtual_alias_maps", f"{TEAM} {A}, {B}\n")
     tb = env.testbed
-    qid = tb.send(SENDER, TEAM, subject="to the team")
-    env.wait_for_audit(qid)
-    queued = wait_deferred(tb, qid)
-    assert sorted(r["address"] for r in queued["recipients"]) == [A, B], "Postfix expanded it"
+    qid, queued = send_recorded(env, TEAM, "to the team")
+    assert queued == [A, B], "Postfix expanded it"
     assert audit(env, qid) == {TEAM: "queued"}, "the milter saw team@ only"
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+5h")
-    warning = tb.wait_for_mailbox("alice", 1)[0]
-    verdict = judge(warning)
-    # Mailman's parser reports the address the sender used (Original-Recipient),
-    # Sisimai each final recipient.
-    assert verdict["temporary"] == [TEAM] and verdict["permanent"] == [], f"got {verdict}"
-    assert sorted(r["recipient"] for r in verdict["sisimai"]) == [A, B], f"got {verdict}"
+    verdict = judge_team_dsn(tb.wait_for_mailbox("alice", 1)[0], "temporary")
     assert {r["action"] for r in verdict["sisimai"]} == {"delayed"}
-    assert original_recipients(warning) == {A: f"rfc822;{TEAM}", B: f"rfc822;{TEAM}"}
     assert audit(env, qid) == {A: "warned", B: "warned"}, "team@'s row became a@ and b@"
     expanded = events(env, "expanded")
     assert [(e["recipient"], e["detail"]) for e in expanded] == [
@@ -85,24 +102,18 @@ def test_an_alias_expanded_into_two_etrn_recipients_warns_and_expires_both_as_th
     assert not events(env, "departed"), "the alias never departed"
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
-    failure = tb.wait_for_mailbox("alice", 2)[1]
-    verdict = judge(failure)
-    assert verdict["permanent"] == [TEAM] and verdict["temporary"] == [], f"got {verdict}"
-    assert sorted(r["recipient"] for r in verdict["sisimai"]) == [A, B], f"got {verdict}"
+    verdict = judge_team_dsn(tb.wait_for_mailbox("alice", 2)[1], "permanent")
     assert {r["reason"] for r in verdict["sisimai"]} == {"expired"}
-    assert original_recipients(failure) == {A: f"rfc822;{TEAM}", B: f"rfc822;{TEAM}"}
     assert audit(env, qid) == {A: "expired", B: "expired"}
     assert qid not in tb.queue_ids()
 
 
 def test_a_recipient_rewritten_by_canonical_maps_is_followed_not_departed(
         make_milter_postfix, bin_dir):
-    env = make_milter_postfix(before_start=lambda e: e.testbed.main_cf_set(
-        recipient_canonical_maps=e.testbed.write_map("canonical", f"{BOB} {ROBERT}\n")))
+    env = postfix_with_map(make_milter_postfix, "recipient_canonical_maps", f"{BOB} {ROBERT}\n")
     tb = env.testbed
-    qid = tb.send(SENDER, BOB, subject="to bob")
-    env.wait_for_audit(qid)
-    assert [r["address"] for r in wait_deferred(tb, qid)["recipients"]] == [ROBERT]
+    qid, queued = send_recorded(env, BOB, "to bob")
+    assert queued == [ROBERT]
     age_records(env.database)  # whatever the grace, nothing may depart
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+1h")
@@ -120,12 +131,10 @@ def test_a_recipient_rewritten_by_canonical_maps_is_followed_not_departed(
 
 def test_a_recipient_added_after_the_milter_is_adopted_into_the_recorded_message(
         make_milter_postfix, bin_dir):
-    env = make_milter_postfix(before_start=lambda e: e.testbed.main_cf_set(
-        recipient_bcc_maps=e.testbed.write_map("bcc", f"{CAROL} {ARCHIVE}\n")))
+    env = postfix_with_map(make_milter_postfix, "recipient_bcc_maps", f"{CAROL} {ARCHIVE}\n")
     tb = env.testbed
-    qid = tb.send(SENDER, CAROL, subject="copied to the archive")
-    env.wait_for_audit(qid)
-    assert sorted(r["address"] for r in wait_deferred(tb, qid)["recipients"]) == [ARCHIVE, CAROL]
+    qid, queued = send_recorded(env, CAROL, "copied to the archive")
+    assert queued == [ARCHIVE, CAROL]
 
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+1h")
     assert audit(env, qid) == {CAROL: "queued", ARCHIVE: "queued"}
@@ -173,9 +182,7 @@ def test_mail_held_by_another_deferred_transport_is_never_adopted_nor_expired(po
 def test_a_message_one_listing_misses_stays_and_a_departed_one_listed_again_is_reopened(
         milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, BOB, subject="hide and seek")
-    env.wait_for_audit(qid)
-    wait_deferred(tb, qid)
+    qid, _ = send_recorded(env, BOB, "hide and seek")
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+5h")
     assert judge(tb.wait_for_mailbox("alice", 1)[0])["temporary"] == [BOB]
     age_records(env.database)  # past the grace for just-recorded mail

@@ -506,6 +506,20 @@ struct WantRecipient {
   std::int64_t id = 0;
 };
 
+// One recorded message and its queue entry, its recipients queued as given.
+Sweep sweep_of(std::vector<RecordedRecipient> recorded_recipients,
+               const std::vector<QueuedAs>& queued_as) {
+  Sweep s;
+  s.config.etrn_transports = {"etrn-only"};
+  s.input.recorded = {recorded(std::move(recorded_recipients))};
+  std::vector<std::string> addresses;
+  for (const QueuedAs& q : queued_as) addresses.push_back(q.address);
+  s.input.queue = {queued(addresses)};
+  for (std::size_t i = 0; i < queued_as.size(); ++i)
+    s.input.queue[0].recipients[i].mailer = queued_as[i].mailer;
+  return s;
+}
+
 struct MatchingCase {
   const char* name;
   std::vector<RecordedRecipient> recorded;
@@ -522,18 +536,10 @@ class PlannerMatching : public ::testing::TestWithParam<MatchingCase> {};
 
 TEST_P(PlannerMatching, TiesQueuedRecipientsToRecordedOnesThroughTheirOriginalRecipient) {
   const MatchingCase& c = GetParam();
-  Sweep s;
-  s.config.etrn_transports = {"etrn-only"};
-  s.input.recorded = {recorded(c.recorded)};
-  std::vector<std::string> addresses;
-  for (const QueuedAs& q : c.queued) addresses.push_back(q.address);
-  s.input.queue = {queued(addresses)};
+  Sweep s = sweep_of(c.recorded, c.queued);
   QueuedEnvelope envelope;
   envelope.envelope.sender = "alice@sender.example";
-  for (std::size_t i = 0; i < c.queued.size(); ++i) {
-    s.input.queue[0].recipients[i].mailer = c.queued[i].mailer;
-    envelope.recipients.push_back({c.queued[i].address, {}, c.queued[i].original});
-  }
+  for (const QueuedAs& q : c.queued) envelope.recipients.push_back({q.address, {}, q.original});
   if (c.envelope_read) s.input.envelopes[&s.input.queue[0]] = envelope;
   const Plan plan = s.at(kArrival + 49 * kHour);
   if (c.want.empty()) {
@@ -673,7 +679,7 @@ TEST(PlannerMatching, AnAdoptedRecipientTakesItsDsnParametersFromTheEnvelope) {
 
 struct ReviewCase {
   const char* name;
-  std::vector<std::string> recorded;  // recipients of the record ("" entries: no record)
+  std::vector<std::string> recorded;  // the record's recipients
   std::vector<QueuedAs> queued;
   bool want_mismatched;
   std::vector<std::string> want_unrouted;
@@ -687,17 +693,10 @@ class PlannerReview : public ::testing::TestWithParam<ReviewCase> {};
 
 TEST_P(PlannerReview, ReadsEnvelopesAndTransportsOnlyWhereTheListingAndTheRecordDisagree) {
   const ReviewCase& c = GetParam();
-  Sweep s;
-  s.config.etrn_transports = {"etrn-only"};
   std::vector<RecordedRecipient> recipients;
   for (std::size_t i = 0; i < c.recorded.size(); ++i)
     recipients.push_back(recipient(static_cast<std::int64_t>(i + 1), c.recorded[i]));
-  s.input.recorded = {recorded(recipients)};
-  std::vector<std::string> addresses;
-  for (const QueuedAs& q : c.queued) addresses.push_back(q.address);
-  s.input.queue = {queued(addresses)};
-  for (std::size_t i = 0; i < c.queued.size(); ++i)
-    s.input.queue[0].recipients[i].mailer = c.queued[i].mailer;
+  const Sweep s = sweep_of(recipients, c.queued);
   const QueueReview review = review_queue(s.config, s.input);
   EXPECT_EQ(review.mismatched.size(), c.want_mismatched ? 1u : 0u) << c.name;
   EXPECT_EQ(review.unrouted, c.want_unrouted) << c.name;
