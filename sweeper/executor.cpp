@@ -133,6 +133,7 @@ void Executor::reconcile_message(MessagePlan& m) {
 void Executor::follow_the_queue(MessagePlan& m) {
   std::map<std::string, std::vector<std::string>> expansions;  // recorded address -> queued ones
   for (RecipientPlan& r : m.recipients) {
+    if (r.origin == RecipientOrigin::recorded && !r.reopened) continue;  // most, every run
     const RecipientRecord as{r.address, r.domain, r.dsn, ""};
     if (r.reopened) {
       reopen_recipient(db_, RecipientRef{r.id, m.queue_id, r.address}, r.state,

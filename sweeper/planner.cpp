@@ -362,10 +362,22 @@ Matching match_all(const std::vector<RecordedMessage>& recorded,
   return result;
 }
 
+// The same addresses, spelt the same, in the same order, none departed.
+bool listed_as_recorded(const RecordedMessage& r, const QueuedMessage& q) {
+  if (r.recipients.size() != q.recipients.size()) return false;
+  for (std::size_t i = 0; i < q.recipients.size(); ++i) {
+    const RecordedRecipient& rec = r.recipients[i];
+    if (rec.state == RecipientState::departed || rec.address != q.recipients[i].address)
+      return false;
+  }
+  return true;
+}
+
 // Do the listed recipients of `q` differ from what `r` follows? Addresses
 // that only their transport can judge go to `unrouted` first.
 bool recipients_differ(const Config& config, const EtrnMatcher& matcher, const RecordedMessage& r,
                        const QueuedMessage& q, std::unordered_set<std::string>& unrouted) {
+  if (listed_as_recorded(r, q)) return false;  // nearly every message, every run: keep it cheap
   bool differ = std::any_of(r.recipients.begin(), r.recipients.end(), [&q](const auto& rec) {
     return is_waiting(rec.state) && !queued_for(q, rec.address);
   });
