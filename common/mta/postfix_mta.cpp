@@ -103,11 +103,28 @@ Status PostfixMta::available() {
 }
 
 Status PostfixMta::for_each_queued(const std::function<void(QueuedMessage&&)>& visit) {
+  return list_queue(nullptr, visit);
+}
+
+Status PostfixMta::look_again(const std::vector<std::string>& queue_ids,
+                              const std::function<void(QueuedMessage&&)>& visit) {
+  const std::unordered_set<std::string> only(queue_ids.begin(), queue_ids.end());
+  return list_queue(&only, visit);
+}
+
+Status PostfixMta::list_queue(const std::unordered_set<std::string>* only,
+                              const std::function<void(QueuedMessage&&)>& visit) {
   CommandSpec spec = command("postqueue", {"-c", commands_.config_directory, "-j"});
   spec.deliver_unterminated_last_line = false;
   std::size_t skipped = 0;
+  const auto unwanted = [only](std::string_view id) {
+    return only != nullptr && !only->contains(std::string(id));
+  };
   const LineSink sink = [&](std::string_view line) {
     if (line.empty()) return;
+    if (only != nullptr) {  // a cheap look at the ID first: parsing is the cost
+      if (auto id = postqueue_line_queue_id(line); id && unwanted(*id)) return;
+    }
     auto message = parse_postqueue_json_line(line);
     if (!message) {
       ++skipped;
@@ -116,7 +133,7 @@ Status PostfixMta::for_each_queued(const std::function<void(QueuedMessage&&)>& v
     }
     // A maildrop file is not queued mail yet: pickup gives it a new queue
     // ID (seen), so acting on the maildrop name would miss the message.
-    if (message->queue_name == kMaildropQueue) return;
+    if (message->queue_name == kMaildropQueue || unwanted(message->queue_id)) return;
     visit(std::move(*message));
   };
   auto result = run(spec, sink);

@@ -42,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "common/config/config.hpp"
 #include "common/mta/mta.hpp"
@@ -64,6 +65,10 @@ class PostfixMta : public Mta {
 
   Status available() override;
   Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override;
+  // A second `postqueue -j` in which only the lines of those messages are
+  // parsed (the JSON parse is most of a listing's cost).
+  Status look_again(const std::vector<std::string>& queue_ids,
+                    const std::function<void(QueuedMessage&&)>& visit) override;
   Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override;
   Result<std::string> read_content(const std::string& queue_id, ContentPart part) override;
   Status hold(const std::string& queue_id) override;
@@ -91,6 +96,9 @@ class PostfixMta : public Mta {
 
  private:
   CommandSpec command(const std::string& program, std::vector<std::string> args) const;
+  // postqueue -j; `only`: the queue IDs wanted (null: all).
+  Status list_queue(const std::unordered_set<std::string>* only,
+                    const std::function<void(QueuedMessage&&)>& visit);
   Result<CommandResult> run(const CommandSpec& spec, const LineSink& sink);
   // Who runs `sendmail -bs`: mail_owner (as root), else ourselves if we are
   // mail_owner; otherwise an error (see reinject in the .cpp).

@@ -132,6 +132,18 @@ TEST_F(PostfixMtaTest, FailsTheListingWhenTheOutputIsCutShortAndDropsThePiece) {
   EXPECT_EQ(ids, (std::vector<std::string>{"ABCDEF1"}));
 }
 
+TEST_F(PostfixMtaTest, LooksAgainWithASecondListingKeepingOnlyTheMessagesAsked) {
+  runner->outcomes.push_back(
+      {{line_of("ABCDEF1"), line_of("BCDEF12"), "not json", line_of("CDEF123")}});
+  std::vector<std::string> seen;
+  auto status = mta.look_again({"BCDEF12", "XYZ0001"},
+                               [&](QueuedMessage&& m) { seen.push_back(m.queue_id); });
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(seen, std::vector<std::string>{"BCDEF12"});
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postqueue", "-c", "/etc/postfix-etrn", "-j"}));
+}
+
 TEST_F(PostfixMtaTest, ReadsTheEnvelopeWithPostcatE) {
   runner->outcomes.push_back({{"*** ENVELOPE RECORDS deferred/ABCDEF1 ***", "sender: a@b",
                                "named_attribute: notify_flags=4", "recipient: c@d",
