@@ -300,6 +300,7 @@ TEST_F(SchemaTest, Version4And5DatabasesMigrateToVersion6KeepingTheirRows) {
               version >= 5 ? 1 : 0);
     EXPECT_EQ(testing::count_rows(db, "SELECT sum(attempts) FROM outbox"), version >= 5 ? 2 : 0);
     db.exec("UPDATE recipients SET state = 'departed', departed_from = 'warned' WHERE id = 11");
+    db.exec("UPDATE recipients SET departed_from = 'attention' WHERE id = 11");
     EXPECT_THROW(db.exec("UPDATE recipients SET departed_from = 'expired' WHERE id = 11"),
                  DatabaseError)
         << "departed_from keeps only a state a record can be reopened in";

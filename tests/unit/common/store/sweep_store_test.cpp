@@ -193,6 +193,22 @@ TEST_F(SweepStore, AMessageThatLeftTheQueueIsReopenedInTheStatesItHad) {
       << "bob not reopened yet";
 }
 
+// A message kept on hold for a person (attention) that a listing missed
+// comes back in attention: reopened as queued it would be bounced again.
+TEST_F(SweepStore, ARecipientInAttentionIsReopenedInAttention) {
+  const std::int64_t id = record("4AbC1", {"bob@customer.example"});
+  set_mta_arrival(*db_, id, kArrival + 1);
+  const RecipientRef bob{recipient_ids(*db_, id).at("bob@customer.example"), "4AbC1",
+                         "bob@customer.example"};
+  set_recipient_state(*db_, bob, RecipientState::attention, "DSN refused", kArrival + 5);
+  depart_recipient(*db_, bob, RecipientState::attention, "left the queue", kArrival + 9);
+  mark_done(*db_, id, kArrival + 9);
+  auto m = load_reopenable(*db_, "4AbC1", kArrival + 1);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->recipients.size(), 1u);
+  EXPECT_EQ(m->recipients[0].state, RecipientState::attention);
+}
+
 TEST_F(SweepStore, ARecipientThatLeftItsQueuedMessageIsNotReopened) {
   const std::int64_t id = record("4AbC1", {"bob@customer.example"});
   set_mta_arrival(*db_, id, kArrival + 1);
