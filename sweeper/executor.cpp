@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <unordered_set>
 
 #include "common/dsn/dsn.hpp"
@@ -121,17 +122,50 @@ void Executor::reconcile(Plan& plan) {
 
 void Executor::reconcile_message(MessagePlan& m) {
   if (m.adopt && !adopt(m)) return;
+  if (m.reopen) reopen_message(db_, m.id);
   if (m.record_mta_arrival && m.queued) set_mta_arrival(db_, m.id, m.queued->arrival_time);
   if (m.forget_hold) clear_held_by_sweeper(db_, m.id);
+  if (!m.adopt) follow_the_queue(m);
   for (const RecipientPlan& r : m.recipients) {
     if (r.deadlines_changed) update_deadlines(db_, r.id, r.deadlines);
     if (r.action != RecipientAction::depart) continue;
-    set_recipient_state(db_, RecipientRef{r.id, m.queue_id, r.address}, RecipientState::departed,
-                        m.queued ? "no longer queued for this recipient" : "left the queue",
-                        clock_.act_now);
+    // Gone with its whole message: a listing may show it again (reopen).
+    const auto reopen_as = m.queued ? std::nullopt : std::optional<RecipientState>(r.state);
+    depart_recipient(db_, RecipientRef{r.id, m.queue_id, r.address}, reopen_as,
+                     m.queued ? "no longer queued for this recipient" : "left the queue",
+                     clock_.act_now);
     ++summary_.departed;
   }
   if (m.done) mark_done(db_, m.id, clock_.act_now);
+}
+
+// The recipients as the MTA queued them: reopened, followed to a new
+// address, expanded into more rows, or gained by the message.
+void Executor::follow_the_queue(MessagePlan& m) {
+  std::map<std::string, std::vector<std::string>> expansions;  // recorded address -> queued ones
+  for (RecipientPlan& r : m.recipients) {
+    if (r.origin == RecipientOrigin::recorded && !r.reopened) continue;  // most, every run
+    const RecipientRecord as{r.address, r.domain, r.dsn, ""};
+    if (r.reopened) {
+      reopen_recipient(db_, RecipientRef{r.id, m.queue_id, r.address}, r.state,
+                       "queued again with the same arrival time", clock_.act_now);
+    }
+    if (r.origin == RecipientOrigin::followed) follow_recipient(db_, r.id, as);
+    if (r.origin == RecipientOrigin::followed || r.origin == RecipientOrigin::expanded)
+      expansions[r.recorded_address].push_back(r.address);
+    if (r.origin == RecipientOrigin::expanded || r.origin == RecipientOrigin::adopted)
+      r.id = add_recipient(db_, m.id, NewRecipient{as, r.state, r.deadlines}, clock_.act_now);
+    if (r.origin == RecipientOrigin::adopted) {
+      append_event(db_, clock_.act_now, m.queue_id, r.address, "adopted",
+                   "added to the message after the milter saw it; expires_at=" +
+                       std::to_string(r.deadlines.expires_at));
+    }
+  }
+  for (const auto& [recorded, queued] : expansions) {
+    std::string detail = "queued by the MTA as";
+    for (const std::string& address : queued) detail += " " + address;
+    append_event(db_, clock_.act_now, m.queue_id, recorded, "expanded", detail);
+  }
 }
 
 // Records an adopted message; false (and nothing to act on) when a row for it turned up meanwhile.

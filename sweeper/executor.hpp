@@ -5,8 +5,10 @@
 //
 // Order, so that a crash anywhere loses nothing, repeats no DSN and never
 // bounces what is being delivered:
-// 1. reconcile (one transaction: merges, queue arrival times, changed
-//    deadlines, departures, adoptions, done marks, stale hold marks);
+// 1. reconcile (one transaction: merges, reopened records, queue arrival
+//    times, recipients followed to the addresses the MTA queued them as or
+//    adopted into their message, changed deadlines, departures, adoptions,
+//    done marks, stale hold marks);
 //    release what the sweeper held in a run that died and that needs
 //    nothing any more.
 // 2. per batch of kExpiryBatchSize messages to report on or remove: record
@@ -92,6 +94,7 @@ class Executor {
 
   void reconcile(Plan& plan);
   void reconcile_message(MessagePlan& m);
+  void follow_the_queue(MessagePlan& m);
   bool adopt(MessagePlan& m);
   void release_idle(std::vector<MessagePlan>& messages);
   void act_on_batch(const std::vector<MessagePlan*>& batch);

@@ -43,8 +43,23 @@ bool RecipientPlan::acted_on() const {
   return action == RecipientAction::warn || leaves_queue();
 }
 
+std::string_view to_string(RecipientOrigin o) {
+  switch (o) {
+    case RecipientOrigin::recorded:
+      return "recorded";
+    case RecipientOrigin::followed:
+      return "followed";
+    case RecipientOrigin::expanded:
+      return "expanded";
+    case RecipientOrigin::adopted:
+      return "adopted";
+  }
+  return "recorded";
+}
+
 bool RecipientPlan::changes_something() const {
-  return action != RecipientAction::none || deadlines_changed;
+  return action != RecipientAction::none || deadlines_changed ||
+         origin != RecipientOrigin::recorded || reopened;
 }
 
 std::string_view to_string(Removal r) {
@@ -65,7 +80,7 @@ bool MessagePlan::has(RecipientAction a) const {
 }
 
 bool MessagePlan::changes_something() const {
-  if (adopt || done || record_mta_arrival || removal != Removal::none) return true;
+  if (adopt || reopen || done || record_mta_arrival || removal != Removal::none) return true;
   if (release || forget_hold || needs_person || !left_alone_because.empty()) return true;
   return std::any_of(recipients.begin(), recipients.end(),
                      [](const RecipientPlan& r) { return r.changes_something(); });

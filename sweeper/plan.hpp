@@ -41,9 +41,19 @@ std::string_view to_string(RecipientAction a);
 // expiring with a DSN (failed).
 RecipientAction action_reported_by(DsnKind kind);
 
+// Where a recipient of the plan comes from: a recorded row, or the queue.
+enum class RecipientOrigin {
+  recorded,  // a recorded row, at its recorded address
+  followed,  // a recorded row the MTA rewrote (canonical maps, an alias): it takes the queued
+             // address
+  expanded,  // a new row: another ETRN recipient the recorded one was expanded into
+  adopted    // a new row: an ETRN recipient the message gained after the milter saw it
+};
+std::string_view to_string(RecipientOrigin o);
+
 struct RecipientPlan {
-  std::int64_t id = 0;  // 0 for a recipient being adopted
-  std::string address;
+  std::int64_t id = 0;  // 0 for a recipient being adopted (until the executor records it)
+  std::string address;  // as queued
   std::string domain;
   RecipientDsnParams dsn;
   RecipientState state = RecipientState::queued;  // as recorded (before this plan)
@@ -52,6 +62,9 @@ struct RecipientPlan {
   bool deadlines_changed = false;  // differ from the recorded ones
   std::string policy;              // where the deadlines came from, for DSN text
   std::string why;                 // e.g. "no DSN: null sender"
+  RecipientOrigin origin = RecipientOrigin::recorded;
+  std::string recorded_address;  // followed, expanded: the address the milter recorded
+  bool reopened = false;         // see RecordedRecipient::reopened
 
   // Expired (now or in an earlier run): taken out of the queue, with the
   // whole message or split off it.
@@ -84,7 +97,8 @@ struct MessagePlan {
   const QueuedMessage* queued = nullptr;
   bool record_mta_arrival = false;  // first match: store queued->arrival_time
   bool adopt = false;
-  bool done = false;  // the sweeper has nothing left to do with this row
+  bool reopen = false;  // see RecordedMessage::reopened
+  bool done = false;    // the sweeper has nothing left to do with this row
   // The sweeper put it on hold (now, or in a run that died before removing
   // or releasing it): a hold to finish or undo, never an admin's.
   bool held_by_sweeper = false;

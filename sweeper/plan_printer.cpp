@@ -11,6 +11,7 @@ namespace {
 std::string message_verb(const MessagePlan& m) {
   std::string verb;
   if (m.adopt) verb += "adopt; ";
+  if (m.reopen) verb += "reopen (listed again after it looked gone); ";
   if (!m.queued) verb += "gone from the queue; ";
   if (!m.left_alone_because.empty()) verb += "left alone: " + m.left_alone_because + "; ";
   if (m.needs_person) verb += "kept on hold for a person; ";
@@ -23,6 +24,16 @@ std::string message_verb(const MessagePlan& m) {
   if (m.removal == Removal::none && m.acts_on_queue()) verb += "hold, then put back; ";
   if (verb.empty()) verb = "update; ";
   return verb.substr(0, verb.size() - 2);
+}
+
+// How the recipient came to be planned, when not simply as recorded.
+std::string origin_note(const RecipientPlan& r) {
+  std::string note;
+  if (r.origin == RecipientOrigin::followed || r.origin == RecipientOrigin::expanded)
+    note += " (queued by the MTA for recorded " + r.recorded_address + ")";
+  if (r.origin == RecipientOrigin::adopted && r.id == 0) note += " (adopted)";
+  if (r.reopened) note += " (reopened)";
+  return note;
 }
 
 std::string recipient_line(const RecipientPlan& r) {
@@ -43,7 +54,7 @@ std::string recipient_line(const RecipientPlan& r) {
         line += " until " + format_iso8601(r.deadlines.expires_at);
   }
   if (r.deadlines_changed) line += " (deadlines recomputed: " + r.policy + ")";
-  return line + "\n";
+  return line + origin_note(r) + "\n";
 }
 
 }  // namespace

@@ -1,17 +1,7 @@
 // planner.cpp - the sweep plan (pure; see planner.hpp for the rules).
-//
-// ETRN-only in the queue (for adoption): a recipient whose domain matches
-// etrn_domains, or, when etrn_transports is set, whose delay reason is
-// "deferred transport" - the text Postfix gives for mail held back by
-// defer_transports, which is how ETRN_README parks an ETRN site's mail.
-// The queue listing does not name the transport, so this is a heuristic:
-// any other transport listed in defer_transports looks the same. Sendmail's
-// listing names each recipient's mailer (QueuedRecipient::mailer), which is
-// matched against etrn_transports directly.
 #include "sweeper/planner.hpp"
 
 #include <algorithm>
-#include <map>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,10 +14,14 @@ namespace etrn {
 
 namespace {
 
-bool is_etrn_in_queue(const Config& config, const EtrnMatcher& matcher, const QueuedRecipient& r) {
-  if (matcher.domain_is_etrn(domain_of(r.address))) return true;
-  if (!r.mailer.empty()) return matcher.is_etrn_only(r.address, r.mailer);  // Sendmail: dsmtp
-  return !config.etrn_transports.empty() && r.delay_reason == "deferred transport";
+bool waits_for_etrn(const EtrnMatcher& matcher, const QueuedRecipient& r) {
+  return matcher.is_etrn_only(r.address, r.mailer);
+}
+
+// Only the MTA's transport for it can tell whether it waits for ETRN.
+bool needs_route(const Config& config, const EtrnMatcher& matcher, const QueuedRecipient& r) {
+  return !config.etrn_transports.empty() && r.mailer.empty() &&
+         !matcher.domain_is_etrn(domain_of(r.address));
 }
 
 bool matches(const RecordedMessage& r, const QueuedMessage& q) {
@@ -118,6 +112,7 @@ MessagePlan message_from(const RecordedMessage& r) {
   m.arrival_time = r.arrival_time;
   m.envelope = r.envelope;
   m.priority = r.priority;
+  m.reopen = r.reopened;
   return m;
 }
 
@@ -129,27 +124,136 @@ RecipientPlan recipient_from(const RecordedRecipient& r) {
   p.dsn = r.dsn;
   p.state = r.state;
   p.deadlines = r.deadlines;
+  p.reopened = r.reopened;
   return p;
 }
 
-// `left_alone`: the message waits for a DSN in flight or a person, so
-// nothing is warned, expired or removed; departures and deadlines go on.
-void plan_recipient(const Config& config, const PlanInput& input, MessagePlan& m,
-                    const RecordedRecipient& rec, bool left_alone) {
-  RecipientPlan p = recipient_from(rec);
-  if (is_still_queued(rec.state)) {
-    if (!queued_for(*m.queued, rec.address)) {
-      p.action = RecipientAction::depart;
-    } else if (is_waiting(rec.state)) {
-      apply_timing(config, input.now, m, rec.state, p);
-      p.deadlines_changed = p.deadlines != rec.deadlines;
-      if (left_alone) p.action = RecipientAction::none;
-    }
-  } else if (rec.state == RecipientState::expired && queued_for(*m.queued, rec.address) &&
-             !left_alone) {
-    p.action = RecipientAction::already_expired;
+// Does the record follow this queued address (a row for it that has not departed)?
+bool follows(const RecordedMessage& r, std::string_view address) {
+  return std::any_of(r.recipients.begin(), r.recipients.end(), [address](const auto& rec) {
+    return rec.state != RecipientState::departed && iequals(rec.address, address);
+  });
+}
+
+// What the queued envelope says about the recipients the record does not
+// follow: which waiting recorded recipient each ETRN one was expanded from
+// (by original_recipient), and the ones the message gained.
+struct Unfollowed {
+  std::vector<std::vector<const QueuedRecipient*>> expanded;  // per recorded recipient
+  std::vector<const QueuedRecipient*> gained;
+};
+
+const QueuedEnvelope::Recipient* in_envelope(const QueuedEnvelope& e, std::string_view address) {
+  for (const QueuedEnvelope::Recipient& r : e.recipients) {
+    if (iequals(r.address, address)) return &r;
   }
+  return nullptr;
+}
+
+Unfollowed map_unfollowed(const EtrnMatcher& matcher, const RecordedMessage& r,
+                          const QueuedMessage& q, const QueuedEnvelope& envelope) {
+  Unfollowed out;
+  out.expanded.resize(r.recipients.size());
+  for (const QueuedRecipient& qr : q.recipients) {
+    if (follows(r, qr.address) || !waits_for_etrn(matcher, qr)) continue;
+    const QueuedEnvelope::Recipient* e = in_envelope(envelope, qr.address);
+    const std::string_view original = e ? std::string_view(e->original_recipient) : "";
+    const auto from = std::find_if(r.recipients.begin(), r.recipients.end(), [&](const auto& rec) {
+      return is_waiting(rec.state) && !original.empty() && iequals(rec.address, original);
+    });
+    if (from == r.recipients.end()) {
+      out.gained.push_back(&qr);
+    } else {
+      out.expanded[from - r.recipients.begin()].push_back(&qr);
+    }
+  }
+  return out;
+}
+
+// The DSN parameters a recipient the MTA made of `rec` reports: rec's
+// NOTIFY, and its ORCPT or else its own address as the original recipient.
+RecipientDsnParams dsn_made_from(const RecordedRecipient& rec) {
+  RecipientDsnParams dsn = rec.dsn;
+  if (dsn.orcpt.empty()) dsn.orcpt = "rfc822;" + rec.address;
+  return dsn;
+}
+
+// `rec` as the MTA queued it: its own row at the queued address.
+RecipientPlan followed(const RecordedRecipient& rec, const QueuedRecipient& as) {
+  RecipientPlan p = recipient_from(rec);
+  p.origin = RecipientOrigin::followed;
+  p.recorded_address = rec.address;
+  p.address = as.address;
+  p.domain = domain_of(as.address);
+  p.dsn = dsn_made_from(rec);
+  return p;
+}
+
+// Another recipient `rec` was expanded into: a new row with rec's state.
+RecipientPlan expanded(const RecordedRecipient& rec, const QueuedRecipient& as) {
+  RecipientPlan p = followed(rec, as);
+  p.id = 0;
+  p.origin = RecipientOrigin::expanded;
+  p.reopened = false;
+  return p;
+}
+
+void time_recipient(const Config& config, const PlanInput& input, const MessagePlan& m,
+                    const Deadlines& recorded, RecipientPlan& p) {
+  apply_timing(config, input.now, m, p.state, p);
+  p.deadlines_changed = p.deadlines != recorded;
+}
+
+// A recorded recipient the listing does not show: followed as what the MTA
+// made of it, departed when the envelope shows nothing, or (the envelope
+// unread) left for the next run.
+void plan_unlisted(const Config& config, const PlanInput& input, MessagePlan& m,
+                   const RecordedRecipient& rec, const QueuedEnvelope* envelope,
+                   const std::vector<const QueuedRecipient*>& made_of_it) {
+  if (made_of_it.empty()) {
+    RecipientPlan p = recipient_from(rec);
+    if (envelope != nullptr) p.action = RecipientAction::depart;
+    m.recipients.push_back(std::move(p));
+    return;
+  }
+  RecipientPlan p = followed(rec, *made_of_it.front());
+  time_recipient(config, input, m, rec.deadlines, p);
   m.recipients.push_back(std::move(p));
+}
+
+void plan_recipient(const Config& config, const PlanInput& input, MessagePlan& m,
+                    const RecordedRecipient& rec, const QueuedEnvelope* envelope,
+                    const std::vector<const QueuedRecipient*>& made_of_it) {
+  const bool listed = queued_for(*m.queued, rec.address);
+  if (is_waiting(rec.state) && !listed) {
+    plan_unlisted(config, input, m, rec, envelope, made_of_it);
+  } else {
+    RecipientPlan p = recipient_from(rec);
+    if (is_still_queued(rec.state) && !listed) {
+      p.action = RecipientAction::depart;  // in attention, and gone from the held copy
+    } else if (is_waiting(rec.state)) {
+      time_recipient(config, input, m, rec.deadlines, p);
+    } else if (rec.state == RecipientState::expired && listed) {
+      p.action = RecipientAction::already_expired;
+    }
+    m.recipients.push_back(std::move(p));
+  }
+  // The others it was expanded into (all of them when it is still listed itself).
+  for (std::size_t i = listed ? 0 : 1; i < made_of_it.size(); ++i) {
+    RecipientPlan p = expanded(rec, *made_of_it[i]);
+    time_recipient(config, input, m, rec.deadlines, p);
+    m.recipients.push_back(std::move(p));
+  }
+}
+
+// An ETRN recipient the recorded message gained after the milter saw it.
+RecipientPlan gained(const QueuedRecipient& qr, const QueuedEnvelope& envelope) {
+  RecipientPlan p;
+  p.origin = RecipientOrigin::adopted;
+  p.address = qr.address;
+  p.domain = domain_of(qr.address);
+  p.dsn = envelope.dsn_for(qr.address);
+  return p;
 }
 
 // Why a message is left alone this run, or "" when it is not.
@@ -172,6 +276,14 @@ void settle_hold(const RecordedMessage& r, const QueuedMessage& q, MessagePlan& 
   }
   m.held_by_sweeper = true;
   m.release = m.left_alone_because.empty() && !m.acts_on_queue();
+}
+
+// The message waits for a DSN in flight or a person: nothing is warned,
+// expired or removed; departures, adoptions and new deadlines go on.
+void leave_alone(MessagePlan& m) {
+  for (RecipientPlan& p : m.recipients) {
+    if (p.action != RecipientAction::depart) p.action = RecipientAction::none;
+  }
 }
 
 // A recorded message that is no longer queued: its waiting recipients departed.
@@ -199,11 +311,28 @@ MessagePlan plan_queued(const Config& config, const PlanInput& input, const Reco
   MessagePlan m = message_from(r);
   m.queued = &q;
   m.record_mta_arrival = !r.mta_arrival_time.has_value();
+  const auto read = input.envelopes.find(&q);
+  const QueuedEnvelope* envelope = read == input.envelopes.end() ? nullptr : &read->second;
+  Unfollowed unfollowed;
+  if (envelope != nullptr) {
+    const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
+    unfollowed = map_unfollowed(matcher, r, q, *envelope);
+  }
+  for (std::size_t i = 0; i < r.recipients.size(); ++i) {
+    static const std::vector<const QueuedRecipient*> kNone;
+    plan_recipient(config, input, m, r.recipients[i], envelope,
+                   envelope != nullptr ? unfollowed.expanded[i] : kNone);
+  }
+  for (const QueuedRecipient* qr : unfollowed.gained) {
+    RecipientPlan p = gained(*qr, *envelope);
+    apply_timing(config, input.now, m, RecipientState::queued, p);
+    m.recipients.push_back(std::move(p));
+  }
   m.left_alone_because = left_alone_because(input, r);
-  const bool left_alone = !m.left_alone_because.empty();
-  for (const RecordedRecipient& rec : r.recipients)
-    plan_recipient(config, input, m, rec, left_alone);
-  if (!left_alone) m.decide_removal(addresses_of(q));
+  if (m.left_alone_because.empty())
+    m.decide_removal(addresses_of(q));
+  else
+    leave_alone(m);
   find_copy_candidates(m, input.queue);
   settle_hold(r, q, m);
   m.needs_person =
@@ -227,11 +356,8 @@ MessagePlan plan_adoption(const Config& config, const PlanInput& input, const Ad
   m.queued = &q;
   m.record_mta_arrival = true;
   for (const QueuedRecipient& qr : q.recipients) {
-    if (!is_etrn_in_queue(config, matcher, qr)) continue;
-    RecipientPlan p;
-    p.address = qr.address;
-    p.domain = domain_of(qr.address);
-    p.dsn = a.envelope.dsn_for(qr.address);
+    if (!waits_for_etrn(matcher, qr)) continue;
+    RecipientPlan p = gained(qr, a.envelope);
     apply_timing(config, input.now, m, RecipientState::queued, p);
     m.recipients.push_back(std::move(p));
   }
@@ -240,9 +366,10 @@ MessagePlan plan_adoption(const Config& config, const PlanInput& input, const Ad
   return m;
 }
 
-// Which recorded row each queue entry belongs to; extra rows for the same entry are merged.
+// Which recorded row each queue entry belongs to; extra rows for the same
+// entry are merged. Unordered: a 100k-message sweep looks every entry up.
 struct Matching {
-  std::map<const QueuedMessage*, const RecordedMessage*> owner;
+  std::unordered_map<const QueuedMessage*, const RecordedMessage*> owner;
   std::vector<const RecordedMessage*> gone;
   std::vector<Merge> merges;
 };
@@ -250,6 +377,7 @@ struct Matching {
 Matching match_all(const std::vector<RecordedMessage>& recorded,
                    const std::vector<QueuedMessage>& queue) {
   Matching result;
+  result.owner.reserve(recorded.size());
   const QueueIndex index = index_queue(queue);
   for (const RecordedMessage& r : recorded) {
     const QueuedMessage* q = find_match(r, index);
@@ -279,29 +407,81 @@ bool copy_of_a_split(const Plan& plan, const Adoption& a) {
   });
 }
 
-}  // namespace
+// The same addresses, spelt the same, in the same order, none departed.
+bool listed_as_recorded(const RecordedMessage& r, const QueuedMessage& q) {
+  if (r.recipients.size() != q.recipients.size()) return false;
+  for (std::size_t i = 0; i < q.recipients.size(); ++i) {
+    const RecordedRecipient& rec = r.recipients[i];
+    if (rec.state == RecipientState::departed || rec.address != q.recipients[i].address)
+      return false;
+  }
+  return true;
+}
 
-std::vector<const QueuedMessage*> adoption_candidates(const Config& config,
-                                                      const std::vector<RecordedMessage>& recorded,
-                                                      const std::vector<QueuedMessage>& queue) {
-  const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
-  const QueueIndex index = index_queue(queue);
-  std::unordered_set<const QueuedMessage*> known;
-  for (const RecordedMessage& r : recorded) {
-    auto [begin, end] = index.equal_range(r.queue_id);
-    for (auto it = begin; it != end; ++it) {
-      if (matches(r, *it->second)) known.insert(it->second);
+// Do the listed recipients of `q` differ from what `r` follows? Addresses
+// that only their transport can judge go to `unrouted` first.
+bool recipients_differ(const Config& config, const EtrnMatcher& matcher, const RecordedMessage& r,
+                       const QueuedMessage& q, std::unordered_set<std::string>& unrouted) {
+  if (listed_as_recorded(r, q)) return false;  // nearly every message, every run: keep it cheap
+  bool differ = std::any_of(r.recipients.begin(), r.recipients.end(), [&q](const auto& rec) {
+    return is_waiting(rec.state) && !queued_for(q, rec.address);
+  });
+  for (const QueuedRecipient& qr : q.recipients) {
+    if (follows(r, qr.address)) continue;
+    if (needs_route(config, matcher, qr)) {
+      unrouted.insert(qr.address);
+    } else {
+      differ = differ || waits_for_etrn(matcher, qr);
     }
   }
-  std::vector<const QueuedMessage*> candidates;
-  for (const QueuedMessage& q : queue) {
-    if (q.busy || known.contains(&q)) continue;  // busy: the MTA is working on it, next run
-    const bool etrn =
-        std::any_of(q.recipients.begin(), q.recipients.end(),
-                    [&](const QueuedRecipient& r) { return is_etrn_in_queue(config, matcher, r); });
-    if (etrn) candidates.push_back(&q);
+  return differ;
+}
+
+// Does unrecorded `q` wait for ETRN? Addresses only a transport can judge go to `unrouted`.
+bool unrecorded_waits(const Config& config, const EtrnMatcher& matcher, const QueuedMessage& q,
+                      std::unordered_set<std::string>& unrouted) {
+  bool waits = false;
+  for (const QueuedRecipient& qr : q.recipients) {
+    if (needs_route(config, matcher, qr)) {
+      unrouted.insert(qr.address);
+    } else {
+      waits = waits || waits_for_etrn(matcher, qr);
+    }
   }
-  return candidates;
+  return waits;
+}
+
+}  // namespace
+
+QueueReview review_queue(const Config& config, const PlanInput& input) {
+  const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
+  const Matching matching = match_all(input.recorded, input.queue);
+  QueueReview review;
+  for (const RecordedMessage* r : matching.gone) {
+    if (r->recorded_at <= input.real_now - kDepartureGrace) review.absent.push_back(r);
+  }
+  std::unordered_set<std::string> unrouted;
+  for (const QueuedMessage& q : input.queue) {
+    if (q.busy) continue;  // the MTA is working on it: next run
+    const auto owner = matching.owner.find(&q);
+    if (owner == matching.owner.end()) {
+      if (unrecorded_waits(config, matcher, q, unrouted)) review.unrecorded.push_back(&q);
+    } else if (recipients_differ(config, matcher, *owner->second, q, unrouted)) {
+      review.mismatched.push_back(&q);
+    }
+  }
+  review.unrouted.assign(unrouted.begin(), unrouted.end());
+  std::sort(review.unrouted.begin(), review.unrouted.end());
+  return review;
+}
+
+std::vector<QueuedMessage> found_again(const std::vector<const RecordedMessage*>& absent,
+                                       std::vector<QueuedMessage> looked) {
+  std::erase_if(looked, [&absent](const QueuedMessage& q) {
+    return std::none_of(absent.begin(), absent.end(),
+                        [&q](const RecordedMessage* r) { return matches(*r, q); });
+  });
+  return looked;
 }
 
 Plan plan_sweep(const Config& config, const PlanInput& input) {
@@ -312,11 +492,13 @@ Plan plan_sweep(const Config& config, const PlanInput& input) {
   for (const RecordedMessage* r : matching.gone) {
     if (auto m = plan_gone(input, *r)) plan.messages.push_back(std::move(*m));
   }
-  for (const auto& [q, r] : matching.owner) {
-    if (q->busy) continue;  // still queued (not gone), but the MTA holds it: next run
+  for (const QueuedMessage& q : input.queue) {
+    const auto owner = matching.owner.find(&q);
+    if (owner == matching.owner.end() || q.busy)
+      continue;  // busy: still queued, not gone; next run
     // Most queued messages need nothing this run; keeping their plans
     // (each with a copy of its queue entry) was a third of the peak memory.
-    MessagePlan m = plan_queued(config, input, *r, *q);
+    MessagePlan m = plan_queued(config, input, *owner->second, q);
     if (m.changes_something()) plan.messages.push_back(std::move(m));
   }
   for (const Adoption& a : input.adoptions) {

@@ -2,8 +2,11 @@
 //
 // Inputs are the recorded messages the sweeper still follows (with their
 // recipients and states), the MTA's queue listing, the queue entries to
-// adopt with their DSN envelopes, the configuration and the time to act
-// as. The Plan (plan.hpp) is what the executor does and --dry-run prints.
+// adopt with their DSN envelopes, the envelopes of the entries whose
+// recipients differ from their record, the configuration and the time to
+// act as. The Plan (plan.hpp) is what the executor does and --dry-run
+// prints. What must be read from the MTA first is review_queue()'s answer;
+// sweep_command's gather() reads it, so the planner itself does no I/O.
 //
 // Matching a recorded message to a queue entry: same queue ID, and the
 // queue's arrival time equal to the recorded mta_arrival_time once known;
@@ -15,11 +18,33 @@
 // attention is left alone (departures and new deadlines aside). A message
 // the sweeper held in a run that died, with nothing left to do, is
 // released.
+//
+// Matching recorded recipients to queued ones, the way the MTA sees them:
+// by address, and where they differ (the MTA rewrote or expanded an
+// address after the milter saw it, or added recipients) through the
+// original recipient the queue file keeps for each (Postfix's
+// original_recipient, Sendmail's ORCPT). A recorded recipient the MTA
+// expanded into ETRN recipients (virtual_alias_maps team@ -> a@, b@) is
+// followed as those: its row takes the first queued address, the others
+// get rows of their own with its state and deadlines, and all keep its
+// ORCPT (or "rfc822;" + its address) for the DSN's Original-Recipient.
+// An ETRN recipient the message gained (always_bcc, another milter) is
+// adopted into the message's row. A recorded recipient that the envelope
+// shows is no longer queued departs; without the envelope (it could not
+// be read) it waits for the next run.
+//
+// Waiting for ETRN (for adoption and for recipients the record does not
+// follow): the domain matches etrn_domains, or the transport the MTA
+// resolves for the address (QueuedRecipient::mailer; Postfix: its
+// transport_maps, Sendmail: `sendmail -bv`) is in etrn_transports. The
+// delay reason ("deferred transport") decides nothing: any transport in
+// defer_transports gives it.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -35,22 +60,26 @@ namespace etrn {
 
 inline constexpr EpochSeconds kArrivalTolerance = 3600;
 // A message recorded this recently (real clock) and not (yet) in the queue
-// listing is not taken as departed: the milter records it at end of message,
-// a moment before the MTA commits the queue file.
-inline constexpr EpochSeconds kDepartureGrace = 5;
+// listing is not taken as departed: the milter records it at end of
+// message, before the MTA's cleanup has committed the queue file, which
+// can take a while after a slow milter or a slow disk.
+inline constexpr EpochSeconds kDepartureGrace = 60;
 
 // A queue entry to adopt, with what was read from its queue file.
 struct Adoption {
   const QueuedMessage* queued = nullptr;  // its entry in PlanInput::queue
   QueuedEnvelope envelope;
   Priority priority = Priority::normal;  // from its headers (priority_from_headers)
-  std::string reinjected_from;           // a split's copy: the original's queue ID
+  std::string reinjected_from = {};      // a split's copy: the original's queue ID
 };
 
 struct PlanInput {
   EpochSeconds now = 0;       // the time to act as (--now)
   EpochSeconds real_now = 0;  // the clock, for kDepartureGrace
+  // The open recorded messages, and closed ones to reopen (RecordedMessage::reopened).
   std::vector<RecordedMessage> recorded;
+  // The listing, and the entries a second look found of QueueReview::absent.
+  // A recorded message that no entry matches has been looked for twice.
   std::vector<QueuedMessage> queue;
   // The adoption candidates whose queue files could be read.
   std::vector<Adoption> adoptions;
@@ -58,14 +87,37 @@ struct PlanInput {
   // no other DSN is planned for them, and their message is left as it is
   // until it went out.
   std::unordered_set<std::int64_t> in_flight;
+  // The envelopes of QueueReview::mismatched that could be read.
+  std::unordered_map<const QueuedMessage*, QueuedEnvelope> envelopes;
 };
 
-// Queue entries with ETRN-only recipients that no recorded message
-// matches, in queue order (pointers into `queue`): their envelopes and
-// headers must be read (postcat -e) to make the Adoptions of PlanInput.
-std::vector<const QueuedMessage*> adoption_candidates(const Config& config,
-                                                      const std::vector<RecordedMessage>& recorded,
-                                                      const std::vector<QueuedMessage>& queue);
+// What the sweep must learn from the MTA before it can plan (pointers into
+// the PlanInput reviewed; each list in queue or record order). gather()
+// asks the MTA, adds the answers to the PlanInput and reviews it again.
+struct QueueReview {
+  // Recorded messages no entry matches, recorded before kDepartureGrace:
+  // a second look (Mta::look_again) decides whether they are gone.
+  std::vector<const RecordedMessage*> absent;
+  // Addresses whose transport decides whether they wait for ETRN
+  // (etrn_transports is set, the domain is not in etrn_domains, the
+  // listing named no mailer), in entries that no record matches or whose
+  // recipients the record does not follow. Each address once.
+  std::vector<std::string> unrouted;
+  // Entries no record matches with recipients that wait for ETRN: a
+  // departed record to reopen, or mail to adopt. Busy entries wait.
+  std::vector<const QueuedMessage*> unrecorded;
+  // Matched entries whose recipients differ from the record's (a waiting
+  // recorded recipient not listed, a listed ETRN recipient not recorded):
+  // their envelopes (original_recipient) tie them together.
+  std::vector<const QueuedMessage*> mismatched;
+};
+
+QueueReview review_queue(const Config& config, const PlanInput& input);
+
+// The entries of a second look that are the absent messages (same queue
+// ID and arrival time); any other entry is another message.
+std::vector<QueuedMessage> found_again(const std::vector<const RecordedMessage*>& absent,
+                                       std::vector<QueuedMessage> looked);
 
 Plan plan_sweep(const Config& config, const PlanInput& input);
 

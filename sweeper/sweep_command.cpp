@@ -3,6 +3,10 @@
 // The recorded messages are read before the queue is listed, so a message
 // the milter records meanwhile is seen in the queue (and adopted at worst,
 // which checks for a row again) rather than missing from it (departed).
+// What else the planner needs from the MTA (a second look for absent
+// messages, transports, envelopes) is read only where the review of
+// records against the listing asks for it, in bulk: a quiet 100k-message
+// queue costs one listing.
 #include "sweeper/sweep_command.hpp"
 
 #include <spdlog/spdlog.h>
@@ -24,6 +28,7 @@
 #include "sweeper/refusal.hpp"
 #include "sweeper/run_lock.hpp"
 #include "sweeper/time_spec.hpp"
+#include "sweeper/unlisted_hook.hpp"
 
 namespace etrn {
 
@@ -38,8 +43,9 @@ EpochSeconds act_time(const SweepOptions& options, EpochSeconds real_now) {
 
 std::vector<QueuedMessage> list_queue(Mta& mta) {
   std::vector<QueuedMessage> queue;
-  Status listed =
-      mta.for_each_queued([&queue](QueuedMessage&& m) { queue.push_back(std::move(m)); });
+  Status listed = mta.for_each_queued([&queue](QueuedMessage&& m) {
+    if (!unlisted_by_test_hook(m.queue_id, QueueLook::listing)) queue.push_back(std::move(m));
+  });
   if (!listed) {
     throw FatalError(ExitCode::temp_fail,
                      "reading the mail queue failed, nothing changed: " + listed.error().message);
@@ -47,6 +53,97 @@ std::vector<QueuedMessage> list_queue(Mta& mta) {
   return queue;
 }
 
+// The absent messages the MTA still has, added to the queue: a listing
+// can miss a message that moves between queues while it runs.
+void look_again(Mta& mta, const std::vector<const RecordedMessage*>& absent,
+                std::vector<QueuedMessage>& queue) {
+  std::vector<std::string> ids;
+  ids.reserve(absent.size());
+  for (const RecordedMessage* r : absent) ids.push_back(r->queue_id);
+  std::vector<QueuedMessage> looked;
+  Status done = mta.look_again(ids, [&looked](QueuedMessage&& m) {
+    if (!unlisted_by_test_hook(m.queue_id, QueueLook::second_look)) looked.push_back(std::move(m));
+  });
+  if (!done) {
+    throw FatalError(ExitCode::temp_fail,
+                     "looking again for messages missing from the queue listing failed, nothing "
+                     "changed: " +
+                         done.error().message);
+  }
+  for (QueuedMessage& m : found_again(absent, std::move(looked))) {
+    spdlog::info("{}: missing from the queue listing, but still queued", m.queue_id);
+    queue.push_back(std::move(m));
+  }
+}
+
+// Fills in the transport the MTA routes each of `addresses` to.
+void route(Mta& mta, const std::vector<std::string>& addresses, std::vector<QueuedMessage>& queue) {
+  auto transports = mta.transports_for(addresses);
+  if (!transports) {
+    spdlog::warn("cannot ask the MTA for the recipients' transports: {}",
+                 transports.error().message);
+    return;
+  }
+  for (QueuedMessage& m : queue) {
+    for (QueuedRecipient& r : m.recipients) {
+      const auto found = r.mailer.empty() ? transports->find(r.address) : transports->end();
+      if (found != transports->end()) r.mailer = found->second;
+    }
+  }
+}
+
+// Departed records of the unrecorded entries, to follow again; true if any.
+bool reopen(Database& db, const std::vector<const QueuedMessage*>& unrecorded,
+            std::vector<RecordedMessage>& recorded) {
+  const std::size_t before = recorded.size();
+  for (const QueuedMessage* q : unrecorded) {
+    if (auto closed = load_reopenable(db, q->queue_id, q->arrival_time))
+      recorded.push_back(std::move(*closed));
+  }
+  return recorded.size() != before;
+}
+
+std::vector<std::string> ids_of(const std::vector<const QueuedMessage*>& entries) {
+  std::vector<std::string> ids;
+  ids.reserve(entries.size());
+  for (const QueuedMessage* q : entries) ids.push_back(q->queue_id);
+  return ids;
+}
+
+// The envelopes that tie queued recipients to recorded ones.
+void read_envelopes(Mta& mta, const std::vector<const QueuedMessage*>& mismatched,
+                    PlanInput& input) {
+  auto envelopes = mta.read_envelopes(ids_of(mismatched));
+  for (std::size_t i = 0; i < mismatched.size(); ++i) {
+    if (envelopes[i]) {
+      input.envelopes.emplace(mismatched[i], std::move(*envelopes[i]));
+    } else {
+      spdlog::warn("{}: its recipients are matched at the next run: {}", mismatched[i]->queue_id,
+                   envelopes[i].error().message);
+    }
+  }
+}
+
+void read_adoptions(Mta& mta, const std::vector<const QueuedMessage*>& unrecorded,
+                    PlanInput& input) {
+  const std::vector<std::string> ids = ids_of(unrecorded);
+  auto envelopes = mta.read_envelopes(ids);
+  for (std::size_t i = 0; i < unrecorded.size(); ++i) {
+    // Mail to adopt is rare: its headers are read one by one.
+    auto headers = envelopes[i] ? mta.read_content(ids[i], ContentPart::headers_only)
+                                : Result<std::string>(envelopes[i].error());
+    if (!headers) {
+      spdlog::warn("{}: not adopted this time: {}", ids[i], headers.error().message);
+      continue;
+    }
+    input.adoptions.push_back({unrecorded[i], std::move(*envelopes[i]),
+                               priority_from_headers(*headers), reinjected_from(*headers)});
+  }
+}
+
+// Everything the planner needs: the records, the queue, and what the
+// review says must be read from the MTA (planner.hpp, QueueReview). Each
+// answer changes the input, so the review is made again after it.
 PlanInput gather(const Config& config, Database* db, Mta& mta, EpochSeconds act_now,
                  EpochSeconds real_now) {
   PlanInput input;
@@ -57,18 +154,20 @@ PlanInput gather(const Config& config, Database* db, Mta& mta, EpochSeconds act_
     for (std::int64_t id : in_flight_recipient_ids(*db)) input.in_flight.insert(id);
   }
   input.queue = list_queue(mta);
-  for (const QueuedMessage* q : adoption_candidates(config, input.recorded, input.queue)) {
-    auto envelope = mta.read_envelope(q->queue_id);
-    auto headers = mta.read_content(q->queue_id, ContentPart::headers_only);
-    if (!envelope || !headers) {
-      spdlog::warn("{}: not adopted this time: {}", q->queue_id,
-                   (envelope ? headers.error() : envelope.error()).message);
-      continue;
-    }
-    input.adoptions.push_back(
-        {q, std::move(*envelope), priority_from_headers(*headers), reinjected_from(*headers)});
+  QueueReview review = review_queue(config, input);
+  if (!review.absent.empty()) {
+    look_again(mta, review.absent, input.queue);
+    review = review_queue(config, input);
   }
-  return input;  // moved or elided: the adoptions' pointers into the queue stay valid
+  if (!review.unrouted.empty()) {
+    route(mta, review.unrouted, input.queue);
+    review = review_queue(config, input);
+  }
+  if (db != nullptr && reopen(*db, review.unrecorded, input.recorded))
+    review = review_queue(config, input);
+  read_envelopes(mta, review.mismatched, input);
+  read_adoptions(mta, review.unrecorded, input);
+  return input;  // moved or elided: the pointers into the queue stay valid
 }
 
 void warn_about_lifetimes(const Config& config, Mta& mta) {

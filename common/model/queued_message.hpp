@@ -19,7 +19,9 @@ namespace etrn {
 struct QueuedRecipient {
   std::string address;
   std::string delay_reason;  // may be empty
-  std::string mailer = {};   // the MTA's mailer/transport for it, when the MTA tells (Sendmail)
+  // The MTA's mailer/transport for it, when known: Sendmail's listing names
+  // it; for Postfix the sweep asks transport_maps where it must judge it.
+  std::string mailer = {};
 };
 
 // One message as the MTA's queue listing shows it.
@@ -50,7 +52,8 @@ struct QueuedEnvelope {
     std::string address;
     RecipientDsnParams dsn;
     // The address the message was first sent to, before the MTA rewrote or
-    // expanded it (Postfix's original_recipient), or "" when the MTA does not say.
+    // expanded it (Postfix's original_recipient; Sendmail's ORCPT or r
+    // line), or "" when the MTA does not say.
     std::string original_recipient = {};
   };
   std::vector<Recipient> recipients;  // recipients still to be delivered

@@ -23,6 +23,9 @@ struct RecordedRecipient {
   RecipientDsnParams dsn;
   RecipientState state = RecipientState::queued;
   Deadlines deadlines;  // as recorded (the configuration may have changed since)
+  // Departed when its message looked gone, and that message is queued
+  // again: `state` is the one it had before (queued or warned).
+  bool reopened = false;
 };
 
 struct RecordedMessage {
@@ -41,6 +44,9 @@ struct RecordedMessage {
   bool held_by_sweeper = false;
   Priority priority = Priority::normal;
   std::vector<RecordedRecipient> recipients;
+  // Closed because it looked gone from the queue, and its queue ID is
+  // listed again with the same arrival time: the sweeper follows it again.
+  bool reopened = false;
 };
 
 }  // namespace etrn

@@ -1,6 +1,9 @@
 // mta.cpp - what all MTAs share: the same-message check, the default
-// advice and the one-by-one DSN submitter.
+// advice, the one-by-one DSN submitter and envelope reads, a second look
+// as a second listing, no transports known.
 #include "common/mta/mta.hpp"
+
+#include <unordered_set>
 
 namespace etrn {
 
@@ -31,6 +34,25 @@ Status check_same_message(const QueuedMessage& listed, const QueuedEnvelope& rea
 
 std::string Mta::how_to_remove_held(const std::string& queue_id) const {
   return "remove " + queue_id + " from the MTA's queue by hand";
+}
+
+Status Mta::look_again(const std::vector<std::string>& queue_ids,
+                       const std::function<void(QueuedMessage&&)>& visit) {
+  const std::unordered_set<std::string> wanted(queue_ids.begin(), queue_ids.end());
+  return for_each_queued([&](QueuedMessage&& m) {
+    if (wanted.contains(m.queue_id)) visit(std::move(m));
+  });
+}
+
+Result<std::map<std::string, std::string>> Mta::transports_for(const std::vector<std::string>&) {
+  return std::map<std::string, std::string>{};
+}
+
+std::vector<Result<QueuedEnvelope>> Mta::read_envelopes(const std::vector<std::string>& queue_ids) {
+  std::vector<Result<QueuedEnvelope>> envelopes;
+  envelopes.reserve(queue_ids.size());
+  for (const std::string& id : queue_ids) envelopes.push_back(read_envelope(id));
+  return envelopes;
 }
 
 std::string Mta::how_to_release_held(const std::string& queue_id) const {

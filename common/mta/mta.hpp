@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -143,6 +144,25 @@ class Mta {
   // `postsuper -H - hold`, confirmed per ID; Sendmail: its quarantine
   // lifted, the lock released).
   virtual std::vector<Status> release_held(const std::vector<std::string>& queue_ids) = 0;
+
+  // A second look for messages a listing did not show: a listing can miss a
+  // message that moves between queues while it runs. Visits those of
+  // `queue_ids` that are queued now (as for_each_queued would), others not.
+  // Default: the whole listing again, only those kept.
+  virtual Status look_again(const std::vector<std::string>& queue_ids,
+                            const std::function<void(QueuedMessage&&)>& visit);
+
+  // The transport (Postfix) or mailer (Sendmail) the MTA routes each
+  // address to, for the addresses it can tell, keyed as given. The
+  // default knows none (Sendmail's listing names the mailers itself).
+  virtual Result<std::map<std::string, std::string>> transports_for(
+      const std::vector<std::string>& addresses);
+
+  // The envelopes of many messages where they are now, in the order given
+  // (read_envelope's meaning for each). The default reads them one by one;
+  // Postfix reads the lot with one postcat.
+  virtual std::vector<Result<QueuedEnvelope>> read_envelopes(
+      const std::vector<std::string>& queue_ids);
 
   // A submitter for many DSNs; it must be used (and destroyed) in the
   // process that opened it. The default submits each with submit_dsn.

@@ -181,6 +181,11 @@ std::pair<std::string_view, std::string_view> marker_parts(std::string_view line
   return {};
 }
 
+// The path is queue/[hash/...]ID: it must end in "/" + the ID we wait for.
+bool names_queue_file(std::string_view path, std::string_view id) {
+  return path.size() > id.size() && path.ends_with(id) && path[path.size() - id.size() - 1] == '/';
+}
+
 }  // namespace
 
 bool looks_like_postcat_marker(std::string_view line) {
@@ -193,13 +198,11 @@ PostcatContentSplitter::PostcatContentSplitter(std::vector<std::string> queue_id
   if (queue_ids_.empty()) expect_ = Expect::done;
 }
 
-// The path is queue/[hash/...]ID: it must end in "/" + the ID we wait for.
 bool PostcatContentSplitter::is_marker_for(std::string_view line, std::string_view kind) const {
   const auto [found_kind, path] = marker_parts(line);
   const std::size_t current = expect_ == Expect::envelope ? contents_.size() : contents_.size() - 1;
   if (found_kind != kind || current >= queue_ids_.size()) return false;
-  const std::string& id = queue_ids_[current];
-  return path.size() > id.size() && path.ends_with(id) && path[path.size() - id.size() - 1] == '/';
+  return names_queue_file(path, queue_ids_[current]);
 }
 
 void PostcatContentSplitter::add_line(std::string_view line) {
@@ -246,6 +249,49 @@ void PostcatContentSplitter::add_line(std::string_view line) {
       error_ = "output after the last message";
       return;
   }
+}
+
+PostcatEnvelopeSplitter::PostcatEnvelopeSplitter(std::vector<std::string> queue_ids)
+    : queue_ids_(std::move(queue_ids)) {
+  envelopes_.reserve(queue_ids_.size());
+}
+
+void PostcatEnvelopeSplitter::add_line(std::string_view line) {
+  if (error_) return;
+  const auto [kind, path] = marker_parts(line);
+  if (!kind.empty()) {
+    ++markers_;
+    const std::size_t at = envelopes_.size();
+    const bool starts = kind == "ENVELOPE RECORDS";
+    if (starts == current_.has_value() || at >= queue_ids_.size() ||
+        !names_queue_file(path, queue_ids_[at])) {
+      error_ = "unexpected \"" + std::string(line) + "\"";
+      return;
+    }
+    if (starts) current_.emplace();
+  } else if (!current_) {
+    error_ = "a record outside a message: \"" + std::string(line) + "\"";
+    return;
+  }
+  current_->add_line(line);
+  if (kind != "MESSAGE FILE END") return;
+  auto envelope = current_->finish();
+  current_.reset();
+  if (!envelope) {
+    error_ = envelope.error().message;
+    return;
+  }
+  envelopes_.push_back(std::move(*envelope));
+}
+
+Result<std::vector<QueuedEnvelope>> PostcatEnvelopeSplitter::finish() {
+  if (error_) return make_error("postcat output: " + *error_);
+  if (current_ || envelopes_.size() != queue_ids_.size())
+    return make_error("postcat output cut short: " + std::to_string(envelopes_.size()) + " of " +
+                      std::to_string(queue_ids_.size()) + " envelopes");
+  if (markers_ != 4 * queue_ids_.size())
+    return make_error("postcat output: more frame marker lines than messages");
+  return std::move(envelopes_);
 }
 
 Result<std::vector<PostcatMessage>> PostcatContentSplitter::finish() {

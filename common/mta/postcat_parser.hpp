@@ -86,6 +86,26 @@ class PostcatContentSplitter {
   std::optional<std::string> error_;
 };
 
+// The envelopes of several messages from one `postcat -e -q ID...`, in
+// the order asked for, each framed by the same four marker lines (its
+// records before MESSAGE CONTENTS and after HEADER EXTRACTED, where the
+// recipients cleanup added at the end are: always_bcc). `-e` prints no
+// content, but the framing is checked as strictly as the content
+// splitter's: any doubt refuses the lot (the caller then reads one by one).
+class PostcatEnvelopeSplitter {
+ public:
+  explicit PostcatEnvelopeSplitter(std::vector<std::string> queue_ids);
+  void add_line(std::string_view line);
+  Result<std::vector<QueuedEnvelope>> finish();
+
+ private:
+  std::vector<std::string> queue_ids_;
+  std::vector<QueuedEnvelope> envelopes_;
+  std::optional<PostcatEnvelopeParser> current_;
+  std::size_t markers_ = 0;
+  std::optional<std::string> error_;
+};
+
 // Is this line one of postcat's four frame markers (for any message)?
 bool looks_like_postcat_marker(std::string_view line);
 

@@ -7,14 +7,18 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
+#include <set>
 #include <unordered_set>
 
 #include "common/mta/postcat_parser.hpp"
 #include "common/mta/postfix_queue_id.hpp"
 #include "common/mta/postfix_time.hpp"
+#include "common/mta/postfix_transport.hpp"
 #include "common/mta/postqueue_parser.hpp"
 #include "common/mta/smtp_submission.hpp"
+#include "common/util/strings.hpp"
 
 namespace etrn {
 
@@ -59,6 +63,11 @@ Status check_is_held_listed_message(const QueuedMessage& listed, const QueuedEnv
     return make_error(listed.queue_id + ": not on hold but in \"" + read.queue_name + "\"",
                       ErrorKind::gone);
   return check_same_message(listed, read);
+}
+
+// Mail outside hold and deferred is being delivered (or not queued yet).
+void mark_in_delivery(QueuedEnvelope& envelope) {
+  envelope.in_delivery = envelope.queue_name != kHoldQueue && envelope.queue_name != "deferred";
 }
 
 Result<RunAs> credentials_of(const std::string& user) {
@@ -115,11 +124,28 @@ Status PostfixMta::available() {
 }
 
 Status PostfixMta::for_each_queued(const std::function<void(QueuedMessage&&)>& visit) {
+  return list_queue(nullptr, visit);
+}
+
+Status PostfixMta::look_again(const std::vector<std::string>& queue_ids,
+                              const std::function<void(QueuedMessage&&)>& visit) {
+  const std::unordered_set<std::string> only(queue_ids.begin(), queue_ids.end());
+  return list_queue(&only, visit);
+}
+
+Status PostfixMta::list_queue(const std::unordered_set<std::string>* only,
+                              const std::function<void(QueuedMessage&&)>& visit) {
   CommandSpec spec = command("postqueue", {"-c", commands_.config_directory, "-j"});
   spec.deliver_unterminated_last_line = false;
   std::size_t skipped = 0;
+  const auto unwanted = [only](std::string_view id) {
+    return only != nullptr && !only->contains(std::string(id));
+  };
   const LineSink sink = [&](std::string_view line) {
     if (line.empty()) return;
+    if (only != nullptr) {  // a cheap look at the ID first: parsing is the cost
+      if (auto id = postqueue_line_queue_id(line); id && unwanted(*id)) return;
+    }
     auto message = parse_postqueue_json_line(line);
     if (!message) {
       ++skipped;
@@ -128,7 +154,7 @@ Status PostfixMta::for_each_queued(const std::function<void(QueuedMessage&&)>& v
     }
     // A maildrop file is not queued mail yet: pickup gives it a new queue
     // ID (seen), so acting on the maildrop name would miss the message.
-    if (message->queue_name == kMaildropQueue) return;
+    if (message->queue_name == kMaildropQueue || unwanted(message->queue_id)) return;
     visit(std::move(*message));
   };
   auto result = run(spec, sink);
@@ -161,7 +187,7 @@ Result<QueuedEnvelope> PostfixMta::read_envelope(const std::string& queue_id) {
   }
   auto envelope = parser.finish();
   if (!envelope) return make_error(*id + ": " + envelope.error().message);
-  envelope->in_delivery = envelope->queue_name != kHoldQueue && envelope->queue_name != "deferred";
+  mark_in_delivery(*envelope);
   return envelope;
 }
 
@@ -265,8 +291,12 @@ Result<std::string> PostfixMta::reinject(const std::string& content, const Envel
       content, queue_id_from_reply);
 }
 
-Result<std::vector<std::string>> PostfixMta::postconf(std::vector<std::string> names) {
-  std::vector<std::string> args{"-c", commands_.config_directory, "-h"};
+// `postconf -h NAME...`: one line per name; with Expand::names (-x), the
+// $names in the values expanded (transport_maps = hash:$config_directory/...).
+Result<std::vector<std::string>> PostfixMta::postconf(std::vector<std::string> names,
+                                                      Expand expand) {
+  std::vector<std::string> args{"-c", commands_.config_directory,
+                                expand == Expand::names ? "-xh" : "-h"};
   args.insert(args.end(), names.begin(), names.end());
   std::vector<std::string> lines;
   auto result =
@@ -282,6 +312,92 @@ Result<QueueLifetimes> PostfixMta::queue_lifetimes() {
   auto lines = postconf({"maximal_queue_lifetime", "bounce_queue_lifetime"});
   if (!lines) return lines.error();
   return parse_queue_lifetimes(joined_lines(*lines));
+}
+
+Result<std::map<std::string, std::string>> PostfixMta::look_up(
+    const std::string& map, const std::vector<std::string>& keys) {
+  std::string keys_on_stdin;
+  for (const std::string& key : keys) keys_on_stdin += key + "\n";
+  CommandSpec spec = command("postmap", {"-c", commands_.config_directory, "-q", "-", map});
+  spec.stdin_source = StdinSource::text(std::move(keys_on_stdin));
+  std::map<std::string, std::string> found;
+  auto result = runner_->run(spec, [&](std::string_view line) {
+    const std::size_t tab = line.find('\t');
+    if (tab != std::string_view::npos)
+      found.emplace(ascii_lower(line.substr(0, tab)), std::string(line.substr(tab + 1)));
+  });
+  if (!result) return result.error();
+  // Exit 1 alone means "none of the keys found"; with stderr, a failure.
+  const bool none_found = result->exit_status == 1 && result->stderr_tail.empty();
+  if (!result->exited_zero() && !none_found)
+    return make_error(spec.describe() + ": " + result->describe());
+  return found;
+}
+
+Result<std::map<std::string, std::string>> PostfixMta::transports_for(
+    const std::vector<std::string>& addresses) {
+  std::vector<std::string> usable;
+  for (const std::string& address : addresses) {
+    if (usable_recipient_argument(address) && address.find_first_of(" \t") == std::string::npos)
+      usable.push_back(address);
+  }
+  if (usable.empty()) return std::map<std::string, std::string>{};
+  auto settings = postconf({"transport_maps", "parent_domain_matches_subdomains"}, Expand::names);
+  if (!settings) return settings.error();
+  const ParentDomainStyle style = parent_domain_style((*settings)[1]);
+  // Per map: its keys asked once, its answers kept.
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> answers;
+  for (const std::string& map : postfix_map_names((*settings)[0])) {
+    std::set<std::string> keys;
+    for (const std::string& address : usable) {
+      for (std::string& key : transport_lookup_keys(address, style, is_pattern_table(map)))
+        keys.insert(std::move(key));
+    }
+    auto found = look_up(map, {keys.begin(), keys.end()});
+    if (!found) return found.error();
+    answers.emplace_back(map, std::move(*found));
+  }
+  std::map<std::string, std::string> transports;
+  for (const std::string& address : usable) {
+    const std::vector<std::string> keys = transport_lookup_keys(address, style, false);
+    for (const std::string& key : keys) {
+      const auto hit = std::find_if(answers.begin(), answers.end(), [&](const auto& answer) {
+        const bool asked = key == keys.front() || !is_pattern_table(answer.first);
+        return asked && answer.second.contains(key);
+      });
+      if (hit == answers.end()) continue;
+      transports.emplace(address, transport_of_entry(hit->second.at(key)));
+      break;
+    }
+  }
+  return transports;
+}
+
+std::vector<Result<QueuedEnvelope>> PostfixMta::read_envelopes(
+    const std::vector<std::string>& queue_ids) {
+  const bool all_valid = std::all_of(queue_ids.begin(), queue_ids.end(), [](const auto& id) {
+    return validate_postfix_queue_id(id).ok();
+  });
+  if (!all_valid || queue_ids.size() < 2) return Mta::read_envelopes(queue_ids);
+  std::vector<std::string> args{"-c", commands_.config_directory, "-e", "-q"};
+  args.insert(args.end(), queue_ids.begin(), queue_ids.end());
+  PostcatEnvelopeSplitter splitter(queue_ids);
+  auto result =
+      run(postcat(std::move(args)), [&](std::string_view line) { splitter.add_line(line); });
+  auto envelopes = result ? splitter.finish() : Result<std::vector<QueuedEnvelope>>(result.error());
+  if (!envelopes) {
+    // E.g. one of them left the queue meanwhile (postcat stops at the first).
+    spdlog::info("reading {} envelopes at once failed, reading them one by one: {}",
+                 queue_ids.size(), envelopes.error().message);
+    return Mta::read_envelopes(queue_ids);
+  }
+  std::vector<Result<QueuedEnvelope>> out;
+  out.reserve(envelopes->size());
+  for (QueuedEnvelope& envelope : *envelopes) {
+    mark_in_delivery(envelope);
+    out.emplace_back(std::move(envelope));
+  }
+  return out;
 }
 
 Result<std::string> PostfixMta::own_host_name() {

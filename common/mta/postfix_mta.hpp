@@ -43,6 +43,9 @@
 // - `postconf -h myhostname` is the Reporting-MTA when none is configured;
 //   `postconf -h smtpd_recipient_limit` (default 1000) bounds the
 //   recipients of one re-injected copy.
+// - `postmap -q - MAP` reads keys from stdin and prints "key<TAB>value" for
+//   each one found; exit 0 when one was found, 1 when none was (or, with
+//   "fatal:" on stderr, when the map cannot be read).
 // - Non-root callers: postqueue/postdrop are set-gid and accept a
 //   non-default MAIL_CONFIG only if it is in alternate_config_directories.
 #pragma once
@@ -50,6 +53,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "common/config/config.hpp"
 #include "common/mta/mta.hpp"
@@ -72,6 +76,10 @@ class PostfixMta : public Mta {
 
   Status available() override;
   Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override;
+  // A second `postqueue -j` in which only the lines of those messages are
+  // parsed (the JSON parse is most of a listing's cost).
+  Status look_again(const std::vector<std::string>& queue_ids,
+                    const std::function<void(QueuedMessage&&)>& visit) override;
   Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override;
   Result<std::string> read_content(const std::string& queue_id, ContentPart part) override;
   Status hold(const std::string& queue_id) override;
@@ -93,6 +101,14 @@ class PostfixMta : public Mta {
                                              ContentPart part) override;
   std::vector<Status> remove_held(const std::vector<std::string>& queue_ids) override;
   std::vector<Status> release_held(const std::vector<std::string>& queue_ids) override;
+  // One `postcat -e -q ID...` (one by one if its output cannot be split safely).
+  std::vector<Result<QueuedEnvelope>> read_envelopes(
+      const std::vector<std::string>& queue_ids) override;
+  // postmap -q - against each map of transport_maps (one run per map, the
+  // keys of every address on its stdin), in trivial-rewrite's order
+  // (postfix_transport.hpp).
+  Result<std::map<std::string, std::string>> transports_for(
+      const std::vector<std::string>& addresses) override;
   // DSNs over one `sendmail -bs` run as mail_owner (like reinject), which
   // hands each to cleanup directly instead of through postdrop and pickup.
   Result<std::unique_ptr<DsnSubmitter>> open_dsn_submitter() override;
@@ -103,12 +119,17 @@ class PostfixMta : public Mta {
   CommandSpec command(const std::string& program, std::vector<std::string> args) const;
   // postcat with TZ=UTC, so its dates read as UTC.
   CommandSpec postcat(std::vector<std::string> args) const;
-  Result<std::vector<std::string>> postconf(std::vector<std::string> names);
+  enum class Expand { none, names };
+  Result<std::vector<std::string>> postconf(std::vector<std::string> names,
+                                            Expand expand = Expand::none);
   std::vector<Result<HeldMessage>> read_many(const std::vector<const QueuedMessage*>& messages,
                                              ContentPart part);
   std::vector<Status> postsuper_each(const std::string& option, const std::string& queue,
                                      const std::vector<std::string>& queue_ids,
                                      std::string_view done);
+  // postqueue -j; `only`: the queue IDs wanted (null: all).
+  Status list_queue(const std::unordered_set<std::string>* only,
+                    const std::function<void(QueuedMessage&&)>& visit);
   Result<CommandResult> run(const CommandSpec& spec, const LineSink& sink);
   // Who runs `sendmail -bs`: mail_owner (as root), else ourselves if we are
   // mail_owner; otherwise an error (see reinject in the .cpp).
@@ -116,6 +137,9 @@ class PostfixMta : public Mta {
   Result<CommandSpec> sendmail_bs();
   Status run_postsuper(const std::string& option, const std::string& queue_id,
                        std::string_view want_stderr);
+  // key -> entry of one map, for the keys it has.
+  Result<std::map<std::string, std::string>> look_up(const std::string& map,
+                                                     const std::vector<std::string>& keys);
 
   PostfixCommands commands_;
   std::shared_ptr<CommandRunner> runner_;

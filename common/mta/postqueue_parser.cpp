@@ -91,4 +91,16 @@ Result<QueuedMessage> parse_postqueue_json_line(std::string_view line) {
   return message_from(object);
 }
 
+std::optional<std::string_view> postqueue_line_queue_id(std::string_view line) {
+  constexpr std::string_view kMember = "\"queue_id\": \"";
+  const std::size_t at = line.find(kMember);
+  if (at == std::string_view::npos) return std::nullopt;
+  const std::string_view rest = line.substr(at + kMember.size());
+  const std::size_t end = rest.find('"');
+  if (end == std::string_view::npos || end == 0) return std::nullopt;
+  const std::string_view id = rest.substr(0, end);
+  if (!validate_postfix_queue_id(id)) return std::nullopt;
+  return id;
+}
+
 }  // namespace etrn

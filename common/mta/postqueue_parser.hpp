@@ -12,6 +12,7 @@
 // so the bare name is unambiguous.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "common/model/queued_message.hpp"
@@ -29,5 +30,12 @@ inline constexpr std::string_view kPostfixDeferredQueue = "deferred";
 // An error names what is wrong (not JSON, a member missing or of the wrong
 // type, an invalid queue ID); the caller logs it and skips the line.
 Result<QueuedMessage> parse_postqueue_json_line(std::string_view line);
+
+// The queue ID of a `postqueue -j` line found without parsing the JSON
+// (its "queue_id": "ID" member), for a second look that wants a few
+// messages of a large queue; none when the line is not so simple, and
+// then only parsing it tells. A string value cannot fake the member: its
+// quotes are escaped.
+std::optional<std::string_view> postqueue_line_queue_id(std::string_view line);
 
 }  // namespace etrn

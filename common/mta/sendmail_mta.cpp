@@ -45,6 +45,19 @@ std::int64_t file_size(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : 0;
 }
 
+// The address of an "rfc822; address" value (ORCPT, the r line), or "".
+std::string rfc822_address(std::string_view typed) {
+  const std::size_t semicolon = typed.find(';');
+  if (semicolon == std::string_view::npos || !iequals(trim(typed.substr(0, semicolon)), "rfc822"))
+    return "";
+  return std::string(strip_angle_brackets(trim(typed.substr(semicolon + 1))));
+}
+
+std::string original_recipient(const SendmailQfRecipient& r) {
+  std::string original = rfc822_address(r.dsn.orcpt);
+  return original.empty() ? rfc822_address(r.final_recipient) : original;
+}
+
 QueuedMessage listed_message(const SendmailQueueFile& file, const SendmailQf& qf, bool busy) {
   QueuedMessage m;
   m.queue_name = std::string(file.quarantined ? kQuarantineQueue : kControlQueue);
@@ -158,6 +171,31 @@ Status SendmailMta::for_each_queued(const std::function<void(QueuedMessage&&)>& 
   });
   if (!scanned) return scanned.error();
   if (damaged > 0) spdlog::warn("{} damaged Sendmail queue file(s) skipped", damaged);
+  visit_with_mailers(listed, visit);
+  return ok_status();
+}
+
+Status SendmailMta::look_again(const std::vector<std::string>& queue_ids,
+                               const std::function<void(QueuedMessage&&)>& visit) {
+  std::vector<QueuedMessage> found;
+  for (const std::string& id : queue_ids) {
+    auto file = find(id);
+    if (!file) continue;  // gone
+    auto control = SendmailQueue::read_control(*file);
+    if (!control) continue;  // gone between finding and opening
+    auto qf = parse_sendmail_qf(control->text);
+    if (!qf) {  // as the listing does: a damaged file is no message to follow
+      spdlog::warn("{}: damaged, left alone: {}", file->control_path, qf.error().message);
+      continue;
+    }
+    found.push_back(listed_message(*file, *qf, control->busy));
+  }
+  visit_with_mailers(found, visit);
+  return ok_status();
+}
+
+void SendmailMta::visit_with_mailers(std::vector<QueuedMessage>& listed,
+                                     const std::function<void(QueuedMessage&&)>& visit) {
   const auto mailers = mailers_by_domain(listed);
   for (QueuedMessage& m : listed) {
     for (QueuedRecipient& r : m.recipients) {
@@ -166,7 +204,6 @@ Status SendmailMta::for_each_queued(const std::function<void(QueuedMessage&&)>& 
     }
     visit(std::move(m));
   }
-  return ok_status();
 }
 
 std::map<std::string, std::string> SendmailMta::mailers_by_domain(
@@ -205,7 +242,7 @@ namespace {
 QueuedEnvelope envelope_of(const SendmailQf& qf, bool quarantined) {
   QueuedEnvelope queued{qf.envelope, {}};
   for (const SendmailQfRecipient& r : qf.recipients)
-    queued.recipients.push_back({r.address, r.dsn});
+    queued.recipients.push_back({r.address, r.dsn, original_recipient(r)});
   queued.queue_name = quarantined ? kQuarantineQueue : kControlQueue;
   queued.arrival_time = qf.creation_time;
   return queued;

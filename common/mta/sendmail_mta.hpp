@@ -29,6 +29,10 @@
 //   before any DSN and kept locked to the unlink; the qf read from the
 //   locked descriptor, its T (creation time) and S (sender) compared with
 //   the listing. Sendmail skips a message whose lock it cannot get.
+// - The qf keeps each recipient as given at RCPT (the R line; Sendmail
+//   parses it again at each delivery attempt), with its ORCPT (a Q line)
+//   when the client gave one and an `r` line "RFC822; address"; either
+//   names the recipient's original address for the sweeper's matching.
 // - Sendmail has no queue lifetime the sweeper can compare per domain
 //   (Timeout.queuereturn is per precedence, in the .cf): queue_lifetimes()
 //   reports none; the README gives the advice instead.
@@ -96,6 +100,9 @@ class SendmailMta : public Mta {
                                              ContentPart part) override;
   std::vector<Status> remove_held(const std::vector<std::string>& queue_ids) override;
   std::vector<Status> release_held(const std::vector<std::string>& queue_ids) override;
+  // A direct look at each message's control file (qf or hf).
+  Status look_again(const std::vector<std::string>& queue_ids,
+                    const std::function<void(QueuedMessage&&)>& visit) override;
 
  private:
   CommandSpec command(std::vector<std::string> args) const;
@@ -108,6 +115,9 @@ class SendmailMta : public Mta {
   Status lift_quarantine(const std::string& queue_id);
   // Mailer per domain for the listed messages (empty when not asked or failed).
   std::map<std::string, std::string> mailers_by_domain(const std::vector<QueuedMessage>& queue);
+  // Visits the messages with their recipients' mailers filled in.
+  void visit_with_mailers(std::vector<QueuedMessage>& listed,
+                          const std::function<void(QueuedMessage&&)>& visit);
 
   SendmailCommands commands_;
   std::shared_ptr<CommandRunner> runner_;

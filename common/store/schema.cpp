@@ -272,6 +272,17 @@ CREATE VIEW etrn_audit AS
   FROM recipients AS r JOIN messages AS m ON m.id = r.message;
 )sql";
 
+// Version 6 (the sweeper, issue 12): a departure it can undo. When a recorded
+// message looks gone from the queue, its recipients still expected there
+// depart and keep here the state they had (queued, warned, or attention:
+// a person was to act on it); if the same queue file is listed again later
+// (same queue ID and arrival time: a listing had missed it), the sweeper
+// reopens them in that state. NULL otherwise.
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE recipients ADD COLUMN departed_from TEXT
+  CHECK (departed_from = 'queued' OR departed_from = 'warned' OR departed_from = 'attention');
+)sql";
+
 const std::vector<MigrationStep>& migration_steps() {
   static const std::vector<MigrationStep> steps = {
       {1, kSchemaV1},
@@ -279,6 +290,7 @@ const std::vector<MigrationStep>& migration_steps() {
       {3, kSchemaV3, ForeignKeys::off_while_rebuilding},
       {4, kSchemaV4},
       {5, kSchemaV5, ForeignKeys::off_while_rebuilding},
+      {6, kSchemaV6},
   };
   return steps;
 }

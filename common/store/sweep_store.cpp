@@ -43,6 +43,28 @@ RecordedRecipient recipient_from_row(Statement& s, int first) {
   return r;
 }
 
+// A recorded message row joined with its recipient rows (message_from_row, recipient_from_row).
+constexpr const char* kRecordedMessages =
+    "SELECT m.id, m.queue_id, m.arrival_time, m.mta_arrival_time, m.sender, m.ret, m.envid,"
+    " m.smtputf8, m.priority, m.source, m.recorded_at, r.id, r.address, r.domain, r.notify,"
+    " r.orcpt, r.state, r.warn_at, r.expires_at, m.held_by_sweeper_at"
+    " FROM messages m LEFT JOIN recipients r ON r.message = m.id";
+
+std::vector<RecordedMessage> messages_from_rows(Statement& s) {
+  std::vector<RecordedMessage> messages;
+  while (s.step()) {
+    if (messages.empty() || messages.back().id != s.column_int(0))
+      messages.push_back(message_from_row(s));
+    if (!s.column_is_null(11)) messages.back().recipients.push_back(recipient_from_row(s, 11));
+  }
+  return messages;
+}
+
+std::optional<std::string> null_if_empty(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
 std::string join_ids(const std::vector<std::int64_t>& ids) {
   std::string out;
   for (std::int64_t id : ids) out += (out.empty() ? "" : ",") + std::to_string(id);
@@ -111,21 +133,39 @@ std::optional<RecipientRef> recipient_ref(Database& db, std::int64_t recipient_i
 }
 
 std::vector<RecordedMessage> load_open_messages(Database& db) {
-  Statement& s = db.prepare(
-      "SELECT m.id, m.queue_id, m.arrival_time, m.mta_arrival_time, m.sender, m.ret, m.envid, "
-      "m.smtputf8,"
-      " m.priority, m.source, m.recorded_at, r.id, r.address, r.domain, r.notify, r.orcpt, "
-      "r.state, r.warn_at,"
-      " r.expires_at, m.held_by_sweeper_at FROM messages m LEFT JOIN recipients r ON r.message = "
-      "m.id"
-      " WHERE m.done_at IS NULL ORDER BY m.id, r.id");
-  std::vector<RecordedMessage> messages;
-  while (s.step()) {
-    if (messages.empty() || messages.back().id != s.column_int(0))
-      messages.push_back(message_from_row(s));
-    if (!s.column_is_null(11)) messages.back().recipients.push_back(recipient_from_row(s, 11));
+  return messages_from_rows(
+      db.prepare(std::string(kRecordedMessages) + " WHERE m.done_at IS NULL ORDER BY m.id, r.id"));
+}
+
+std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& queue_id,
+                                               EpochSeconds mta_arrival_time) {
+  Statement& find = db.prepare(
+      "SELECT m.id FROM messages m WHERE m.queue_id = ?1 AND m.done_at IS NOT NULL AND"
+      " (m.mta_arrival_time = ?2 OR (m.mta_arrival_time IS NULL AND"
+      " abs(m.arrival_time - ?2) <= 3600)) AND EXISTS (SELECT 1 FROM recipients r"
+      " WHERE r.message = m.id AND r.state = 'departed' AND r.departed_from IS NOT NULL)"
+      " ORDER BY m.id DESC LIMIT 1");
+  find.bind(1, queue_id).bind(2, mta_arrival_time);
+  const std::optional<std::int64_t> id =
+      find.step() ? std::optional<std::int64_t>(find.column_int(0)) : std::nullopt;
+  find.reset();
+  if (!id) return std::nullopt;
+  Statement& load = db.prepare(std::string(kRecordedMessages) + " WHERE m.id = ?1 ORDER BY r.id");
+  std::vector<RecordedMessage> found = messages_from_rows(load.bind(1, *id));
+  RecordedMessage m = std::move(found.at(0));
+  m.reopened = true;
+  Statement& departed = db.prepare(
+      "SELECT id, departed_from FROM recipients WHERE message = ?1 AND state = 'departed' AND"
+      " departed_from IS NOT NULL");
+  departed.bind(1, *id);
+  while (departed.step()) {
+    for (RecordedRecipient& r : m.recipients) {
+      if (r.id != departed.column_int(0)) continue;
+      r.state = parse_recipient_state(departed.column_text(1)).value_or(RecipientState::queued);
+      r.reopened = true;
+    }
   }
-  return messages;
+  return m;
 }
 
 void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time) {
@@ -183,6 +223,61 @@ void set_recipient_state(Database& db, const RecipientRef& r, RecipientState sta
       .bind(3, now)
       .run();
   append_event(db, now, r.queue_id, r.address, to_string(state), detail);
+}
+
+void depart_recipient(Database& db, const RecipientRef& r, std::optional<RecipientState> reopen_as,
+                      const std::string& detail, EpochSeconds now) {
+  set_recipient_state(db, r, RecipientState::departed, detail, now);
+  if (!reopen_as) return;
+  db.prepare("UPDATE recipients SET departed_from = ?2 WHERE id = ?1")
+      .bind(1, r.id)
+      .bind(2, to_string(*reopen_as))
+      .run();
+}
+
+void reopen_message(Database& db, std::int64_t message_id) {
+  db.prepare("UPDATE messages SET done_at = NULL WHERE id = ?1").bind(1, message_id).run();
+}
+
+void reopen_recipient(Database& db, const RecipientRef& r, RecipientState state,
+                      const std::string& detail, EpochSeconds now) {
+  db.prepare(
+        "UPDATE recipients SET state = ?2, state_changed_at = ?3, departed_from = NULL"
+        " WHERE id = ?1")
+      .bind(1, r.id)
+      .bind(2, to_string(state))
+      .bind(3, now)
+      .run();
+  append_event(db, now, r.queue_id, r.address, "reopened", detail);
+}
+
+void follow_recipient(Database& db, std::int64_t recipient_id, const RecipientRecord& as) {
+  db.prepare("UPDATE recipients SET address = ?2, domain = ?3, orcpt = ?4 WHERE id = ?1")
+      .bind(1, recipient_id)
+      .bind(2, as.address)
+      .bind(3, as.domain)
+      .bind(4, null_if_empty(as.dsn.orcpt))
+      .run();
+}
+
+std::int64_t add_recipient(Database& db, std::int64_t message_id, const NewRecipient& r,
+                           EpochSeconds now) {
+  const RecipientRecord& rec = r.record;
+  db.prepare(
+        "INSERT INTO recipients (message, address, domain, notify, orcpt, mailer, state, warn_at,"
+        " expires_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+      .bind(1, message_id)
+      .bind(2, rec.address)
+      .bind(3, rec.domain)
+      .bind(4, null_if_empty(rec.dsn.notify.to_string()))
+      .bind(5, null_if_empty(rec.dsn.orcpt))
+      .bind(6, null_if_empty(rec.mailer))
+      .bind(7, to_string(r.state))
+      .bind(8, r.deadlines.warn_at)
+      .bind(9, r.deadlines.expires_at)
+      .bind(10, now)
+      .run();
+  return db.last_insert_rowid();
 }
 
 void mark_removed(Database& db, std::int64_t message_id, const std::string& queue_id,

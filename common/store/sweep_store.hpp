@@ -26,6 +26,14 @@ namespace etrn {
 // Messages with done_at NULL, oldest first, with all their recipients.
 std::vector<RecordedMessage> load_open_messages(Database& db);
 
+// The latest closed message with this queue ID and MTA arrival time (or,
+// while that is unknown, an arrival within an hour) whose recipients
+// departed because it looked gone from the queue (depart_recipient with a
+// state to reopen as), with all its recipients: those back in the state
+// they had, marked reopened. None when there is no such message.
+std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& queue_id,
+                                               EpochSeconds mta_arrival_time);
+
 void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time);
 // The sweeper's own hold (the expiry protocol): marked before it asks the
 // MTA, cleared once it released the message or found it not held.
@@ -46,6 +54,30 @@ void set_recipient_state(Database& db, const RecipientRef& r, RecipientState sta
                          const std::string& detail, EpochSeconds now);
 void append_event(Database& db, EpochSeconds at, const std::string& queue_id,
                   const std::string& recipient, std::string_view kind, const std::string& detail);
+
+// State departed, with its event. `reopen_as`: the message looked gone
+// from the queue, and the state it had is kept so that a reappearance of
+// the message can reopen it (load_reopenable).
+void depart_recipient(Database& db, const RecipientRef& r, std::optional<RecipientState> reopen_as,
+                      const std::string& detail, EpochSeconds now);
+// Undoes such a departure: done_at cleared; each given recipient back in
+// `state`, with a `reopened` event.
+void reopen_message(Database& db, std::int64_t message_id);
+void reopen_recipient(Database& db, const RecipientRef& r, RecipientState state,
+                      const std::string& detail, EpochSeconds now);
+
+// The recorded recipient's row takes the address the MTA queued it as.
+void follow_recipient(Database& db, std::int64_t recipient_id, const RecipientRecord& as);
+
+// A recipient row more for a recorded message (one the MTA expanded a
+// recorded one into, or one the message gained); its id. No event.
+struct NewRecipient {
+  RecipientRecord record;
+  RecipientState state = RecipientState::queued;
+  Deadlines deadlines;
+};
+std::int64_t add_recipient(Database& db, std::int64_t message_id, const NewRecipient& r,
+                           EpochSeconds now);
 
 // Marks the message done and appends a `removed` event per recipient that was removed with it.
 void mark_removed(Database& db, std::int64_t message_id, const std::string& queue_id,

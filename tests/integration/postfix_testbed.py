@@ -26,6 +26,11 @@ API (all paths are pathlib.Path):
     tb.start() / tb.stop()                  postfix -c DIR start|stop
     tb.use_milter("unix:/path/sock")        smtpd_milters + non_smtpd_milters
     tb.main_cf_set(key=value, ...)          postconf -c DIR -e; reloads if running
+    tb.add_deferred_transport(name, domain) one more transport in defer_transports
+                                            (not ETRN: ordinary mail held back,
+                                            as during an outage) for `domain`
+    tb.write_map(name, text) -> str         a texthash map DIR/NAME, as
+                                            "texthash:DIR/NAME" for main.cf
     tb.postconf(*args) -> str               postconf -c DIR ARGS
     tb.postqueue_json() -> [dict]           postqueue -j (one dict per message)
     tb.queue_ids() -> [str]
@@ -216,6 +221,7 @@ class PostfixTestbed:
         self.running = False
         self._sink: subprocess.Popen | None = None
         self._registered = False
+        self._extra_services: list[str] = []  # master.cf lines (add_deferred_transport)
         self._write_instance()
 
     # ---- files -----------------------------------------------------------
@@ -319,6 +325,7 @@ class PostfixTestbed:
             raise RuntimeError(f"{DEFAULT_MASTER_CF} is missing or has no pickup service")
         out.insert(0, f"127.0.0.1:{self.port} inet n - n - - smtpd")
         out.append(f"{ETRN_TRANSPORT} unix - - n - - smtp")
+        out += self._extra_services
         text = "\n".join(out) + "\n"
         # No chroot: the milter socket and the maps live outside the queue.
         text = re.sub(r"^(\S+\s+(?:inet|unix|fifo|pass|unix-dgram)\s+\S+\s+\S+\s+)y(\s)",
@@ -337,6 +344,22 @@ class PostfixTestbed:
             run(["postconf", "-c", str(self.dir), "-e", *args])
         if self.running:
             self.reload()
+
+    def add_deferred_transport(self, name: str, domain: str) -> None:
+        """Mail for `domain` goes through transport `name` (an smtp client to
+        the site port) and waits in the deferred queue like ETRN mail, with
+        the same delay reason ("deferred transport"), though it is not."""
+        self._extra_services.append(f"{name} unix - - n - - smtp")
+        (self.dir / "master.cf").write_text(self._master_cf())
+        with open(self.dir / "transport", "a") as f:
+            f.write(f"{domain} {name}:[127.0.0.1]:{self.site_port}\n")
+        relay = self.postconf("-h", "relay_domains").strip()
+        deferred = self.postconf("-h", "defer_transports").strip()
+        self.main_cf_set(relay_domains=f"{relay}, {domain}", defer_transports=f"{deferred}, {name}")
+
+    def write_map(self, name: str, text: str) -> str:
+        (self.dir / name).write_text(text)
+        return f"texthash:{self.dir / name}"
 
     def use_milter(self, socket: str | None, non_smtpd: bool = True) -> None:
         """Puts a milter (libmilter socket spec) in front of this instance."""

@@ -5,6 +5,8 @@ reading what it did, for the tests/integration/test_sweeper_*.py files.
     judge(message) -> dict      tests/tools/judge_dsn.py's verdict on a DSN
     wait_quiet(testbed)         waits until Postfix has delivered what it can
     dsn_parts(message) -> dict  the delivery-status fields of a DSN
+    age_records(database, seconds) makes the records older (real time), as
+                                if the milter had recorded them that long ago
 """
 
 from __future__ import annotations
@@ -78,5 +80,18 @@ def outbox_rows(database: Path) -> list:
     con = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
     try:
         return con.execute("SELECT id, kind, recipient_ids, sent_at FROM outbox ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+def age_records(database: Path, seconds: int = 120) -> None:
+    """Moves every record's recorded_at back: the sweeper departs a message
+    missing from the queue only a while (kDepartureGrace, 60 s of real
+    time) after it was recorded, and a test should not sleep that long."""
+    import sqlite3
+    con = sqlite3.connect(str(database), timeout=10)
+    try:
+        with con:
+            con.execute("UPDATE messages SET recorded_at = recorded_at - ?", (seconds,))
     finally:
         con.close()

@@ -26,7 +26,7 @@ import pytest
 
 from conftest import MilterProcess, _leave_or_remove, db_rows
 from sendmail_testbed import SendmailTestbed, with_qualified_hostname
-from sweeper_helpers import SENDER, delivery_status_fields, judge
+from sweeper_helpers import SENDER, age_records, delivery_status_fields, judge
 
 BOB = "bob@customer.example"           # in etrn_domains
 TOM = "tom@transport-only.example"     # ETRN only through mailertable -> dsmtp
@@ -59,10 +59,12 @@ class MilterSendmail:
             self.milter.start()
         self.testbed.start()
 
-    def sweep(self, *args: str, want: int = 0) -> subprocess.CompletedProcess:
+    def sweep(self, *args: str, want: int = 0, env_extra: dict | None = None
+              ) -> subprocess.CompletedProcess:
         result = subprocess.run([str(self.bin_dir / "etrn-sweeper"), "-c", str(self.config),
                                  *args], capture_output=True, text=True, timeout=300,
-                                preexec_fn=with_qualified_hostname)
+                                preexec_fn=with_qualified_hostname,
+                                env={**os.environ, **(env_extra or {})})
         assert result.returncode == want, (
             f"etrn-sweeper {' '.join(args)}: exit {result.returncode}, want {want}\n"
             f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}")
@@ -216,13 +218,38 @@ def test_etrn_before_expiry_delivers_to_the_site_and_the_recipient_departs(make_
     code, text = tb.etrn("customer.example")
     assert code == 250, text
     tb.wait_for_queue(lambda files: qid not in files, timeout=30)
-    time.sleep(6)  # past the sweeper's grace for just-recorded mail
+    age_records(env.database)  # past the sweeper's grace for just-recorded mail
 
     env.sweep("sweep", "--now", "+49h")
     assert env.states(qid) == {BOB: "departed"}
     assert len(tb.site_messages()) == 1
     time.sleep(1)
     assert tb.mailbox_messages("alice") == [], "no DSN for delivered mail"
+
+
+def test_a_message_the_listing_misses_is_found_by_its_qf_and_reopened_if_it_departed(
+        make_sendmail):
+    env = make_sendmail()
+    tb = env.testbed
+    qid = tb.send(SENDER, BOB, subject="hide and seek")
+    env.wait_for_states(qid, 1)
+    age_records(env.database)  # past the sweeper's grace for just-recorded mail
+
+    env.sweep("sweep", "--now", "+1h", env_extra={"ETRN_SWEEPER_TEST_UNLISTED": qid})
+    assert env.states(qid) == {BOB: "queued"}, "the direct look at its qf found it"
+    assert env.events("departed") == []
+
+    env.sweep("sweep", "--now", "+2h", env_extra={"ETRN_SWEEPER_TEST_UNLISTED_TWICE": qid})
+    assert env.states(qid) == {BOB: "departed"}
+    env.sweep("sweep", "--now", "+3h")
+    assert env.states(qid) == {BOB: "queued"}
+    assert [e["recipient"] for e in env.events("reopened")] == [BOB]
+    assert env.events("adopted") == [], "reopened, not adopted as new mail"
+
+    env.sweep("sweep", "--now", "+49h")
+    dsns = tb.wait_for_mailbox("alice", 1)
+    assert [a.lower() for a in judge(dsns[0])["permanent"]] == [BOB]
+    assert qid not in tb.queue_files()
 
 
 def test_unrecorded_etrn_mail_is_adopted_by_domain_or_by_its_dsmtp_mailer(make_sendmail):

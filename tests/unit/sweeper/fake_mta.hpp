@@ -5,11 +5,13 @@
 // messages on, as a real MTA may.
 #pragma once
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/mta/mta.hpp"
@@ -35,15 +37,36 @@ class FakeMta : public Mta {
   int reinjections_before_failure = -1;  // -1: never fails
   std::size_t recipient_limit = 0;       // recipients_per_copy
   std::string host_name = "mx.fake.example";
+  std::map<std::string, QueuedEnvelope> envelopes;  // by queue ID, overriding the listing's
+  std::map<std::string, std::string> transports;    // address -> transport
+  std::vector<std::string> unlisted_once;           // left out of the next listing only
+  std::vector<std::string> unlisted;                // left out of every listing
 
   Status for_each_queued(const std::function<void(QueuedMessage&&)>& visit) override {
     log("list");
     if (fail_listing) return make_error("postqueue: cut short");
-    for (QueuedMessage m : queue) visit(std::move(m));
+    const std::vector<std::string> left_out = std::exchange(unlisted_once, {});
+    for (QueuedMessage m : queue) {
+      if (std::find(left_out.begin(), left_out.end(), m.queue_id) != left_out.end() ||
+          std::find(unlisted.begin(), unlisted.end(), m.queue_id) != unlisted.end())
+        continue;
+      visit(std::move(m));
+    }
     return ok_status();
+  }
+  Result<std::map<std::string, std::string>> transports_for(
+      const std::vector<std::string>& addresses) override {
+    log("transports " + std::to_string(addresses.size()));
+    return transports;
+  }
+  std::vector<Result<QueuedEnvelope>> read_envelopes(
+      const std::vector<std::string>& queue_ids) override {
+    if (!queue_ids.empty()) log("read_envelopes " + std::to_string(queue_ids.size()));
+    return Mta::read_envelopes(queue_ids);
   }
   Result<QueuedEnvelope> read_envelope(const std::string& queue_id) override {
     log("envelope " + queue_id);
+    if (auto found = envelopes.find(queue_id); found != envelopes.end()) return found->second;
     const QueuedMessage* m = find(queue_id);
     if (m == nullptr) return make_error(queue_id + ": not in the queue", ErrorKind::gone);
     return envelope_of(*m);

@@ -47,5 +47,37 @@ TEST(PlanPrinter, NamesTheMessageTheRemovalAndEachRecipientsAction) {
   EXPECT_NE(text.find("no DSN: NOTIFY=NEVER"), std::string::npos) << text;
 }
 
+TEST(PlanPrinter, SaysWhichRecipientsTheMtaMadeOfARecordedOneAndWhatIsReopened) {
+  const QueuedMessage queued{"deferred", "4AbC1", 1795942800, 1, "alice@sender.example", false, {}};
+  MessagePlan m;
+  m.id = 1;
+  m.queue_id = "4AbC1";
+  m.queued = &queued;
+  m.reopen = true;
+  RecipientPlan a;
+  a.address = "a@customer.example";
+  a.origin = RecipientOrigin::followed;
+  a.recorded_address = "team@customer.example";
+  RecipientPlan copy;
+  copy.address = "copy@customer.example";
+  copy.origin = RecipientOrigin::adopted;
+  RecipientPlan bob;
+  bob.address = "bob@customer.example";
+  bob.reopened = true;
+  m.recipients = {a, copy, bob};
+  const std::string text = printed(Plan{1796115600, {m}, {}});
+  EXPECT_NE(text.find("reopen (listed again after it looked gone)"), std::string::npos) << text;
+  EXPECT_NE(text.find("a@customer.example: wait until 1970-01-01T00:00:00Z (queued by the MTA for "
+                      "recorded team@customer.example)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("copy@customer.example: wait until 1970-01-01T00:00:00Z (adopted)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("bob@customer.example: wait until 1970-01-01T00:00:00Z (reopened)"),
+            std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace etrn

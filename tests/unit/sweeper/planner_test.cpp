@@ -77,9 +77,11 @@ struct Sweep {
 std::vector<std::string> candidate_ids(const Config& config,
                                        const std::vector<RecordedMessage>& recorded,
                                        const std::vector<QueuedMessage>& queue) {
+  PlanInput input;
+  input.recorded = recorded;
+  input.queue = queue;
   std::vector<std::string> ids;
-  for (const QueuedMessage* q : adoption_candidates(config, recorded, queue))
-    ids.push_back(q->queue_id);
+  for (const QueuedMessage* q : review_queue(config, input).unrecorded) ids.push_back(q->queue_id);
   return ids;
 }
 
@@ -282,11 +284,12 @@ TEST(Planner, ExpiredRecipientsStillQueuedAreRemovedOnTheNextRun) {
   EXPECT_EQ(m.survivors, std::vector<std::string>{"carol@customer.example"});
 }
 
-TEST(Planner, ARecipientNoLongerQueuedDeparts) {
+TEST(Planner, ARecipientTheEnvelopeNoLongerHasDeparts) {
   Sweep s;
   s.input.recorded = {
       recorded({recipient(1, "bob@customer.example"), recipient(2, "carol@customer.example")})};
   s.input.queue = {queued({"carol@customer.example"})};
+  s.input.envelopes[&s.input.queue[0]] = envelope_of(s.input.queue[0]);
   Plan plan = s.at(kArrival + 50 * kHour);
   EXPECT_EQ(action_of(plan, 0), RecipientAction::depart);
   EXPECT_EQ(action_of(plan, 1), RecipientAction::expire_dsn);
@@ -311,10 +314,22 @@ TEST(Planner, AMessageJustRecordedIsNotDepartedBeforeItReachesTheQueue) {
   EXPECT_TRUE(s.at(kArrival).messages.empty());
 }
 
+TEST(Planner, AnUnlistedRecipientWaitsWhenTheEnvelopeCouldNotBeRead) {
+  Sweep s;
+  s.input.recorded = {
+      recorded({recipient(1, "bob@customer.example"), recipient(2, "carol@customer.example")})};
+  s.input.queue = {queued({"carol@customer.example"})};
+  Plan plan = s.at(kArrival + 50 * kHour);
+  EXPECT_EQ(action_of(plan, 0), RecipientAction::none) << "not sure it left: next run";
+  EXPECT_EQ(action_of(plan, 1), RecipientAction::expire_dsn);
+  EXPECT_EQ(only_message(plan).removal, Removal::whole);
+}
+
 TEST(Planner, AllEtrnRecipientsDepartedWhileOthersQueuedIsDone) {
   Sweep s;
   s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
   s.input.queue = {queued({"dave@elsewhere.example"})};
+  s.input.envelopes[&s.input.queue[0]] = envelope_of(s.input.queue[0]);
   const MessagePlan& m = only_message(s.at(kArrival + kHour));
   EXPECT_EQ(m.recipients[0].action, RecipientAction::depart);
   EXPECT_TRUE(m.done);
@@ -366,12 +381,16 @@ TEST(Planner, UnrecordedEtrnMailWithAnEnvelopeIsAdopted) {
   EXPECT_EQ(m.removal, Removal::split);
 }
 
-TEST(Planner, DeferredTransportCountsAsEtrnOnlyWhenTransportsAreConfigured) {
+TEST(Planner, TheDeferredTransportDelayReasonAloneIsNoEtrnMail) {
   Sweep s;
   s.config.etrn_domains.clear();
-  s.input.queue = {queued({"bob@other.example"}, "5XyZ9")};
-  EXPECT_TRUE(candidate_ids(s.config, {}, s.input.queue).empty());
   s.config.etrn_transports = {"etrn-only"};
+  s.input.queue = {queued({"bob@other.example"}, "5XyZ9")};  // "deferred transport"
+  EXPECT_TRUE(candidate_ids(s.config, {}, s.input.queue).empty())
+      << "any transport in defer_transports gives that reason";
+  s.input.queue[0].recipients[0].mailer = "slowlane";
+  EXPECT_TRUE(candidate_ids(s.config, {}, s.input.queue).empty()) << "another deferred transport";
+  s.input.queue[0].recipients[0].mailer = "etrn-only";
   EXPECT_EQ(candidate_ids(s.config, {}, s.input.queue), std::vector<std::string>{"5XyZ9"});
 }
 
@@ -380,7 +399,7 @@ TEST(Planner, OfTwoEntriesWithAReusedQueueIdOnlyTheUnrecordedOneIsACandidate) {
   s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
   s.input.queue = {queued({"bob@customer.example"}, "4AbC1", kArrival + 3 * kHour),
                    queued({"bob@customer.example"})};
-  const auto candidates = adoption_candidates(s.config, s.input.recorded, s.input.queue);
+  const auto candidates = review_queue(s.config, s.input).unrecorded;
   ASSERT_EQ(candidates.size(), 1u);
   EXPECT_EQ(candidates[0], &s.input.queue[0]) << "the entry 3 hours off the recorded arrival";
   s.input.adoptions = {{candidates[0], envelope_of(*candidates[0]), Priority::normal, {}}};
@@ -589,6 +608,333 @@ TEST(PlannerProtocol, AnAdminsHoldIsNeverReleased) {
   const MessagePlan due = only_message(s.at(kArrival + 49 * kHour));
   EXPECT_FALSE(due.held_by_sweeper);
   EXPECT_FALSE(due.release);
+}
+
+}  // namespace
+}  // namespace etrn
+
+// Recipients matched the way the MTA sees them: a matched message whose
+// listed recipients differ from the record's is planned from its queued
+// envelope, where each recipient carries its original_recipient.
+namespace etrn {
+namespace {
+
+constexpr const char* kTeam = "team@customer.example";
+
+struct QueuedAs {
+  std::string address;
+  std::string original;     // original_recipient in the envelope
+  std::string mailer = "";  // the transport the MTA resolves
+};
+
+struct WantRecipient {
+  std::string address;
+  RecipientOrigin origin;
+  RecipientAction action;
+  std::string recorded_address = "";
+  std::int64_t id = 0;
+};
+
+// One recorded message and its queue entry, its recipients queued as given.
+Sweep sweep_of(std::vector<RecordedRecipient> recorded_recipients,
+               const std::vector<QueuedAs>& queued_as) {
+  Sweep s;
+  s.config.etrn_transports = {"etrn-only"};
+  s.input.recorded = {recorded(std::move(recorded_recipients))};
+  std::vector<std::string> addresses;
+  for (const QueuedAs& q : queued_as) addresses.push_back(q.address);
+  s.input.queue = {queued(addresses)};
+  for (std::size_t i = 0; i < queued_as.size(); ++i)
+    s.input.queue[0].recipients[i].mailer = queued_as[i].mailer;
+  return s;
+}
+
+struct MatchingCase {
+  const char* name;
+  std::vector<RecordedRecipient> recorded;
+  std::vector<QueuedAs> queued;
+  bool envelope_read;
+  std::vector<WantRecipient> want;
+};
+
+void PrintTo(const MatchingCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class PlannerMatching : public ::testing::TestWithParam<MatchingCase> {};
+
+TEST_P(PlannerMatching, TiesQueuedRecipientsToRecordedOnesThroughTheirOriginalRecipient) {
+  const MatchingCase& c = GetParam();
+  Sweep s = sweep_of(c.recorded, c.queued);
+  QueuedEnvelope envelope;
+  envelope.envelope.sender = "alice@sender.example";
+  for (const QueuedAs& q : c.queued) envelope.recipients.push_back({q.address, {}, q.original});
+  if (c.envelope_read) s.input.envelopes[&s.input.queue[0]] = envelope;
+  const Plan plan = s.at(kArrival + 49 * kHour);
+  if (c.want.empty()) {
+    EXPECT_TRUE(plan.messages.empty()) << c.name << ": nothing to do this run";
+    return;
+  }
+  const MessagePlan m = only_message(plan);
+  ASSERT_EQ(m.recipients.size(), c.want.size()) << c.name;
+  for (std::size_t i = 0; i < c.want.size(); ++i) {
+    const RecipientPlan& got = m.recipients[i];
+    const WantRecipient& want = c.want[i];
+    EXPECT_EQ(got.address, want.address) << c.name << " #" << i;
+    EXPECT_EQ(got.origin, want.origin)
+        << c.name << " " << got.address << ": got " << to_string(got.origin) << ", want "
+        << to_string(want.origin);
+    EXPECT_EQ(got.action, want.action)
+        << c.name << " " << got.address << ": got " << to_string(got.action) << ", want "
+        << to_string(want.action);
+    EXPECT_EQ(got.recorded_address, want.recorded_address) << c.name << " " << got.address;
+    EXPECT_EQ(got.id, want.id) << c.name << " " << got.address;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, PlannerMatching,
+    ::testing::Values(
+        MatchingCase{"an alias expanded into two ETRN recipients expires as those",
+                     {recipient(1, kTeam)},
+                     {{"a@customer.example", kTeam}, {"b@customer.example", kTeam}},
+                     true,
+                     {{"a@customer.example", RecipientOrigin::followed, RecipientAction::expire_dsn,
+                       kTeam, 1},
+                      {"b@customer.example", RecipientOrigin::expanded, RecipientAction::expire_dsn,
+                       kTeam, 0}}},
+        MatchingCase{"a recipient rewritten by canonical maps is followed",
+                     {recipient(1, "bob@customer.example")},
+                     {{"robert@customer.example", "bob@customer.example"}},
+                     true,
+                     {{"robert@customer.example", RecipientOrigin::followed,
+                       RecipientAction::expire_dsn, "bob@customer.example", 1}}},
+        MatchingCase{"original_recipient is compared without regard to case",
+                     {recipient(1, "Bob@Customer.Example")},
+                     {{"robert@customer.example", "bob@customer.example"}},
+                     true,
+                     {{"robert@customer.example", RecipientOrigin::followed,
+                       RecipientAction::expire_dsn, "Bob@Customer.Example", 1}}},
+        MatchingCase{"an alias also expanded into itself keeps its row and adds the others",
+                     {recipient(1, kTeam)},
+                     {{kTeam, kTeam}, {"b@customer.example", kTeam}},
+                     true,
+                     {{kTeam, RecipientOrigin::recorded, RecipientAction::expire_dsn, "", 1},
+                      {"b@customer.example", RecipientOrigin::expanded, RecipientAction::expire_dsn,
+                       kTeam, 0}}},
+        MatchingCase{
+            "an ETRN recipient the message gained is adopted into it",
+            {recipient(1, "carol@customer.example")},
+            {{"carol@customer.example", "carol@customer.example"},
+             {"archive@transport-only.example", "archive@transport-only.example", "etrn-only"}},
+            true,
+            {{"carol@customer.example", RecipientOrigin::recorded, RecipientAction::expire_dsn, "",
+              1},
+             {"archive@transport-only.example", RecipientOrigin::adopted,
+              RecipientAction::expire_dsn, "", 0}}},
+        MatchingCase{"a gained recipient of another transport is left to the MTA",
+                     {recipient(1, "carol@customer.example")},
+                     {{"carol@customer.example", "carol@customer.example"},
+                      {"x@slow.example", "x@slow.example", "slowlane"}},
+                     true,
+                     {{"carol@customer.example", RecipientOrigin::recorded,
+                       RecipientAction::expire_dsn, "", 1}}},
+        MatchingCase{"an alias expanded only into mail for elsewhere departs",
+                     {recipient(1, kTeam)},
+                     {{"x@elsewhere.example", kTeam, "smtp"}},
+                     true,
+                     {{kTeam, RecipientOrigin::recorded, RecipientAction::depart, "", 1}}},
+        MatchingCase{"an unlisted recipient waits while the envelope is unread",
+                     {recipient(1, kTeam)},
+                     {{"a@customer.example", kTeam}},
+                     false,
+                     {}},
+        MatchingCase{
+            "a departed recipient queued again is adopted anew",
+            {recipient(1, "bob@customer.example", RecipientState::departed)},
+            {{"bob@customer.example", "bob@customer.example"}},
+            true,
+            {{"bob@customer.example", RecipientOrigin::recorded, RecipientAction::none, "", 1},
+             {"bob@customer.example", RecipientOrigin::adopted, RecipientAction::expire_dsn, "",
+              0}}}));
+
+TEST(PlannerMatching, AnExpandedRecipientKeepsTheStateNotifyAndOrcptOfTheRecordedOne) {
+  Sweep s;
+  RecordedRecipient team = recipient(1, kTeam, RecipientState::warned);
+  team.dsn.notify = Notify::parse("FAILURE");
+  s.input.recorded = {recorded({team})};
+  s.input.queue = {queued({"a@customer.example", "b@customer.example"})};
+  QueuedEnvelope envelope = envelope_of(s.input.queue[0]);
+  for (auto& r : envelope.recipients) r.original_recipient = kTeam;
+  s.input.envelopes[&s.input.queue[0]] = envelope;
+  const MessagePlan m = only_message(s.at(kArrival + 5 * kHour));
+  ASSERT_EQ(m.recipients.size(), 2u);
+  for (const RecipientPlan& r : m.recipients) {
+    EXPECT_EQ(r.state, RecipientState::warned) << r.address;
+    EXPECT_EQ(r.action, RecipientAction::none) << r.address << ": warned once, as team@ was";
+    EXPECT_EQ(r.dsn.orcpt, "rfc822;team@customer.example") << r.address;
+    EXPECT_EQ(r.dsn.notify.to_string(), "FAILURE") << r.address;
+    EXPECT_EQ(r.domain, "customer.example");
+  }
+  EXPECT_TRUE(m.changes_something());
+  EXPECT_EQ(m.removal, Removal::none);
+}
+
+TEST(PlannerMatching, ARecordedOrcptIsKeptForTheRecipientsMadeOfIt) {
+  Sweep s;
+  RecordedRecipient team = recipient(1, kTeam);
+  team.dsn.orcpt = "rfc822;Team+40x@customer.example";
+  s.input.recorded = {recorded({team})};
+  s.input.queue = {queued({"a@customer.example"})};
+  QueuedEnvelope envelope = envelope_of(s.input.queue[0]);
+  envelope.recipients[0].original_recipient = kTeam;
+  s.input.envelopes[&s.input.queue[0]] = envelope;
+  EXPECT_EQ(only_message(s.at(kArrival + kHour)).recipients[0].dsn.orcpt,
+            "rfc822;Team+40x@customer.example");
+}
+
+TEST(PlannerMatching, AnAdoptedRecipientTakesItsDsnParametersFromTheEnvelope) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "carol@customer.example")})};
+  s.input.queue = {queued({"carol@customer.example", "copy@customer.example"})};
+  QueuedEnvelope envelope = envelope_of(s.input.queue[0]);
+  envelope.recipients[1].dsn.notify = Notify::parse("NEVER");  // always_bcc
+  s.input.envelopes[&s.input.queue[0]] = envelope;
+  const MessagePlan m = only_message(s.at(kArrival + 49 * kHour));
+  ASSERT_EQ(m.recipients.size(), 2u);
+  EXPECT_EQ(m.recipients[1].action, RecipientAction::expire_silent) << "NOTIFY=NEVER: no DSN";
+  EXPECT_EQ(m.removal, Removal::whole);
+}
+
+struct ReviewCase {
+  const char* name;
+  std::vector<std::string> recorded;  // the record's recipients
+  std::vector<QueuedAs> queued;
+  bool want_mismatched;
+  std::vector<std::string> want_unrouted;
+};
+
+void PrintTo(const ReviewCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
+class PlannerReview : public ::testing::TestWithParam<ReviewCase> {};
+
+TEST_P(PlannerReview, ReadsEnvelopesAndTransportsOnlyWhereTheListingAndTheRecordDisagree) {
+  const ReviewCase& c = GetParam();
+  std::vector<RecordedRecipient> recipients;
+  for (std::size_t i = 0; i < c.recorded.size(); ++i)
+    recipients.push_back(recipient(static_cast<std::int64_t>(i + 1), c.recorded[i]));
+  const Sweep s = sweep_of(recipients, c.queued);
+  const QueueReview review = review_queue(s.config, s.input);
+  EXPECT_EQ(review.mismatched.size(), c.want_mismatched ? 1u : 0u) << c.name;
+  EXPECT_EQ(review.unrouted, c.want_unrouted) << c.name;
+  EXPECT_TRUE(review.absent.empty() && review.unrecorded.empty()) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, PlannerReview,
+    ::testing::Values(ReviewCase{"the same recipients: nothing to read",
+                                 {"bob@customer.example"},
+                                 {{"bob@customer.example", ""}},
+                                 false,
+                                 {}},
+                      ReviewCase{"addresses compared without regard to case",
+                                 {"Bob@Customer.Example"},
+                                 {{"bob@customer.example", ""}},
+                                 false,
+                                 {}},
+                      ReviewCase{"a recorded recipient not listed",
+                                 {"team@customer.example"},
+                                 {{"a@customer.example", ""}},
+                                 true,
+                                 {}},
+                      ReviewCase{"a listed ETRN recipient not recorded",
+                                 {"bob@customer.example"},
+                                 {{"bob@customer.example", ""}, {"copy@customer.example", ""}},
+                                 true,
+                                 {}},
+                      ReviewCase{"another recipient only its transport can judge",
+                                 {"bob@customer.example"},
+                                 {{"bob@customer.example", ""}, {"x@slow.example", ""}},
+                                 false,
+                                 {"x@slow.example"}},
+                      ReviewCase{"its transport is not ETRN",
+                                 {"bob@customer.example"},
+                                 {{"bob@customer.example", ""}, {"x@slow.example", "", "slowlane"}},
+                                 false,
+                                 {}},
+                      ReviewCase{
+                          "its transport is ETRN",
+                          {"bob@customer.example"},
+                          {{"bob@customer.example", ""}, {"x@slow.example", "", "etrn-only"}},
+                          true,
+                          {}}));
+
+TEST(PlannerReview, AMessageMissingFromTheListingIsLookedForAgainAfterTheGrace) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.recorded[0].recorded_at = s.input.real_now - kDepartureGrace;
+  ASSERT_EQ(review_queue(s.config, s.input).absent.size(), 1u);
+  s.input.recorded[0].recorded_at = s.input.real_now - kDepartureGrace + 1;
+  EXPECT_TRUE(review_queue(s.config, s.input).absent.empty())
+      << "recorded less than a minute ago: maybe not queued yet, nothing to confirm";
+  EXPECT_TRUE(s.at(kArrival + 49 * kHour).messages.empty()) << "and not departed";
+}
+
+TEST(PlannerReview, UnrecordedMailIsJudgedByItsTransportOnceKnown) {
+  Sweep s;
+  s.config.etrn_transports = {"etrn-only"};
+  s.input.queue = {queued({"x@slow.example"}, "5XyZ9"), queued({"y@etrn.example"}, "6XyZ9")};
+  QueueReview review = review_queue(s.config, s.input);
+  EXPECT_TRUE(review.unrecorded.empty());
+  EXPECT_EQ(review.unrouted, (std::vector<std::string>{"x@slow.example", "y@etrn.example"}));
+  s.input.queue[0].recipients[0].mailer = "slowlane";
+  s.input.queue[1].recipients[0].mailer = "etrn-only";
+  review = review_queue(s.config, s.input);
+  ASSERT_EQ(review.unrecorded.size(), 1u);
+  EXPECT_EQ(review.unrecorded[0]->queue_id, "6XyZ9");
+  EXPECT_TRUE(review.unrouted.empty());
+}
+
+TEST(PlannerReview, NoTransportIsAskedForWithoutEtrnTransports) {
+  Sweep s;
+  s.input.queue = {queued({"x@slow.example"}, "5XyZ9")};
+  EXPECT_TRUE(review_queue(s.config, s.input).unrouted.empty());
+}
+
+TEST(PlannerReview, BusyEntriesWaitForTheNextRun) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "team@customer.example")})};
+  s.input.queue = {queued({"a@customer.example"}), queued({"c@customer.example"}, "7UnRe")};
+  s.input.queue[0].busy = s.input.queue[1].busy = true;
+  const QueueReview review = review_queue(s.config, s.input);
+  EXPECT_TRUE(review.mismatched.empty() && review.unrecorded.empty());
+}
+
+TEST(PlannerSecondLook, OnlyTheAbsentMessagesFoundAgainAreKept) {
+  const RecordedMessage absent = recorded({recipient(1, "bob@customer.example")});
+  std::vector<QueuedMessage> looked = {queued({"bob@customer.example"}),
+                                       queued({"bob@customer.example"}, "4AbC1", kArrival + 99),
+                                       queued({"x@customer.example"}, "8OthR")};
+  const std::vector<QueuedMessage> kept = found_again({&absent}, looked);
+  ASSERT_EQ(kept.size(), 1u) << "a reused queue ID or another message is not the absent one";
+  EXPECT_EQ(kept[0].arrival_time, kArrival + 1);
+}
+
+TEST(PlannerReopen, AReopenedMessageIsPlannedAsTheRecordWasBeforeItDeparted) {
+  Sweep s;
+  RecordedMessage r = recorded({recipient(1, "bob@customer.example", RecipientState::warned)});
+  r.reopened = true;
+  r.recipients[0].reopened = true;
+  s.input.recorded = {r};
+  s.input.queue = {queued({"bob@customer.example"})};
+  const MessagePlan m = only_message(s.at(kArrival + 5 * kHour));
+  EXPECT_TRUE(m.reopen);
+  EXPECT_TRUE(m.recipients[0].reopened);
+  EXPECT_EQ(m.recipients[0].action, RecipientAction::none) << "warned before: not warned again";
+  EXPECT_FALSE(m.done);
+  EXPECT_EQ(action_of(s.at(kArrival + 49 * kHour)), RecipientAction::expire_dsn);
 }
 
 }  // namespace

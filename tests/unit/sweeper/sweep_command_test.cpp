@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "common/util/sysexits.hpp"
@@ -41,7 +42,7 @@ TEST_F(SweepCommandTest, DryRunCreatesAndWritesNothing) {
   EXPECT_FALSE(std::filesystem::exists(db_path() + ".lock")) << "no lock file";
   for (const std::string& call : mta_->calls()) {
     EXPECT_TRUE(call.rfind("list", 0) == 0 || call.rfind("envelope", 0) == 0 ||
-                call.rfind("content", 0) == 0)
+                call.rfind("content", 0) == 0 || call.rfind("read_", 0) == 0)
         << "dry-run made a changing call: " << call;
   }
 }
@@ -110,6 +111,128 @@ TEST_F(SweepCommandTest, ABadNowIsAUsageError) {
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::usage);
   }
+}
+
+// A run as the cron job makes it, at the real time plus `hours`.
+int sweep_at(const Config& config, Mta& mta, int hours) {
+  return run_sweep(config, mta,
+                   SweepOptions{.dry_run = false,
+                                .verbose = false,
+                                .now = (hours < 0 ? "" : "+") + std::to_string(hours) + "h"});
+}
+
+// As if the records had been written two minutes ago (past kDepartureGrace).
+void age_records(const std::string& db_path) {
+  auto db = Database::open(db_path, OpenMode::read_write_create);
+  ASSERT_TRUE(db);
+  (*db)->exec("UPDATE messages SET recorded_at = recorded_at - 120");
+}
+
+std::int64_t count_calls(const testing::FakeMta& mta, const std::string& prefix) {
+  const auto calls = mta.calls();
+  return std::count_if(calls.begin(), calls.end(),
+                       [&](const std::string& c) { return c.rfind(prefix, 0) == 0; });
+}
+
+TEST_F(SweepCommandTest, AQuietQueueCostsOneListingAndNoReadsOfQueueFiles) {
+  config_.etrn_transports = {"etrn-only"};
+  ASSERT_EQ(sweep_at(config_, *mta_, -99), 0) << "adopted";
+  std::filesystem::remove(dir_ / "calls.log");
+  ASSERT_EQ(sweep_at(config_, *mta_, -98), 0);
+  EXPECT_EQ(mta_->calls(), std::vector<std::string>{"list"})
+      << "recorded and listed alike: no envelope, no transport, no second listing";
+}
+
+TEST_F(SweepCommandTest, AMessageMissedByOneListingIsNotDeparted) {
+  ASSERT_EQ(sweep_at(config_, *mta_, -99), 0);
+  age_records(db_path());
+  std::filesystem::remove(dir_ / "calls.log");
+  mta_->unlisted_once = {"4AbC1"};
+  ASSERT_EQ(sweep_at(config_, *mta_, -98), 0);
+  EXPECT_EQ(count_calls(*mta_, "list"), 2) << "a second look, since something was absent";
+  auto db = open_db();
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE state = 'queued'"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events WHERE kind = 'departed'"), 0);
+}
+
+TEST_F(SweepCommandTest, AMessageMissedTwiceDepartsAndIsReopenedWhenItIsListedAgain) {
+  ASSERT_EQ(sweep_at(config_, *mta_, -99), 0);
+  age_records(db_path());
+  mta_->unlisted = {"4AbC1"};
+  ASSERT_EQ(sweep_at(config_, *mta_, -98), 0);
+  auto db = open_db();
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE state = 'departed'"), 1);
+  mta_->unlisted.clear();
+  ASSERT_EQ(sweep_at(config_, *mta_, -97), 0);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events WHERE kind = 'reopened'"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events WHERE kind = 'adopted'"), 1)
+      << "reopened, not adopted a second time";
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE state = 'queued'"), 1);
+  ASSERT_EQ(sweep_at(config_, *mta_, 0), 0);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE state = 'expired'"), 1)
+      << "and it expires like the rest";
+}
+
+TEST_F(SweepCommandTest, UnrecordedMailIsAdoptedByTheTransportTheMtaResolvesNotByItsDelayReason) {
+  config_.etrn_domains.clear();
+  config_.etrn_transports = {"etrn-only"};
+  mta_->queue[0].recipients[0].address = "x@slow.example";  // "deferred transport"
+  QueuedMessage site = mta_->queue[0];
+  site.queue_id = "5SiTe";
+  site.recipients[0].address = "y@transport-only.example";
+  mta_->queue.push_back(site);
+  mta_->transports = {{"x@slow.example", "slowlane"}, {"y@transport-only.example", "etrn-only"}};
+  ASSERT_EQ(sweep_at(config_, *mta_, -99), 0);
+  EXPECT_EQ(count_calls(*mta_, "transports 2"), 1) << "both asked, at once";
+  auto db = open_db();
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE queue_id = '5SiTe'"), 1);
+  ASSERT_EQ(sweep_at(config_, *mta_, 0), 0);
+  EXPECT_EQ(mta_->queue.size(), 1u) << "the site's mail expired; the other stays the MTA's";
+  EXPECT_EQ(mta_->queue[0].queue_id, "4AbC1");
+}
+
+TEST_F(SweepCommandTest, RecipientsTheMtaExpandedAreFollowedThroughTheEnvelope) {
+  config_.etrn_transports = {"etrn-only"};
+  ASSERT_EQ(sweep_at(config_, *mta_, -99), 0) << "bob adopted";
+  QueuedMessage& q = mta_->queue[0];
+  q.recipients = {{"a@customer.example", "deferred transport"},
+                  {"b@customer.example", "deferred transport"},
+                  {"copy@transport-only.example", "deferred transport"}};
+  QueuedEnvelope e;
+  e.envelope.sender = q.sender;
+  e.recipients = {{"a@customer.example", {}, "bob@customer.example"},
+                  {"b@customer.example", {}, "bob@customer.example"},
+                  {"copy@transport-only.example", {}, "copy@transport-only.example"}};
+  mta_->envelopes[q.queue_id] = e;
+  mta_->transports = {{"copy@transport-only.example", "etrn-only"}};
+  std::filesystem::remove(dir_ / "calls.log");
+  ASSERT_EQ(sweep_at(config_, *mta_, -98), 0);
+  EXPECT_EQ(count_calls(*mta_, "read_envelopes 1"), 1);
+  auto db = open_db();
+  EXPECT_EQ(count_rows(*db,
+                       "SELECT count(*) FROM etrn_audit WHERE recipient = "
+                       "'bob@customer.example'"),
+            0);
+  EXPECT_EQ(count_rows(*db,
+                       "SELECT count(*) FROM recipients WHERE orcpt = "
+                       "'rfc822;bob@customer.example' AND state = 'queued'"),
+            2);
+  EXPECT_EQ(count_rows(*db,
+                       "SELECT count(*) FROM etrn_events WHERE kind = 'expanded' AND "
+                       "detail = 'queued by the MTA as a@customer.example b@customer.example'"),
+            1);
+  EXPECT_EQ(count_rows(*db,
+                       "SELECT count(*) FROM etrn_events WHERE kind = 'adopted' AND "
+                       "recipient = 'copy@transport-only.example'"),
+            1);
+  std::filesystem::remove(dir_ / "calls.log");
+  ASSERT_EQ(sweep_at(config_, *mta_, -97), 0);
+  EXPECT_EQ(count_calls(*mta_, "read_envelopes"), 0) << "they agree now";
+  ASSERT_EQ(sweep_at(config_, *mta_, 0), 0);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE state = 'expired'"), 3);
+  EXPECT_TRUE(mta_->queue.empty());
 }
 
 }  // namespace

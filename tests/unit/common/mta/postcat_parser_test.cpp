@@ -275,3 +275,53 @@ TEST(PostcatContentSplitter, TakesOverlappingStarsForContentNotAMarker) {
 
 }  // namespace
 }  // namespace etrn
+
+// ---- PostcatEnvelopeSplitter: the envelopes of several messages --------
+
+namespace etrn {
+namespace {
+
+const std::vector<std::string> kExpandedIds = {"0181EA72AB0", "0ADFEA72ABD"};
+
+Result<std::vector<QueuedEnvelope>> split_envelopes(const std::string& text,
+                                                    std::vector<std::string> ids) {
+  PostcatEnvelopeSplitter splitter(std::move(ids));
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) splitter.add_line(line);
+  return splitter.finish();
+}
+
+TEST(PostcatEnvelopeSplitter, GivesEachMessageItsRecipientsWithTheirOriginalRecipients) {
+  auto envelopes = split_envelopes(fixture("postcat-e-expanded-two-messages.txt"), kExpandedIds);
+  ASSERT_TRUE(envelopes.ok()) << envelopes.error().message;
+  ASSERT_EQ(envelopes->size(), 2u);
+  const QueuedEnvelope& alias = (*envelopes)[0];
+  ASSERT_EQ(alias.recipients.size(), 3u) << "virtual_alias_maps: a@, b@; recipient_bcc_maps";
+  EXPECT_EQ(alias.recipients[0].address, "a@customer.example");
+  EXPECT_EQ(alias.recipients[0].original_recipient, "team@customer.example");
+  EXPECT_EQ(alias.recipients[1].original_recipient, "team@customer.example");
+  EXPECT_EQ(alias.recipients[1].dsn.notify.to_string(), "FAILURE");
+  EXPECT_EQ(alias.recipients[2].address, "archive@transport-only.example");
+  EXPECT_EQ(alias.recipients[2].dsn.notify.to_string(), "NEVER") << "Postfix's own for a bcc";
+  const QueuedEnvelope& canonical = (*envelopes)[1];
+  ASSERT_EQ(canonical.recipients.size(), 1u);
+  EXPECT_EQ(canonical.recipients[0].address, "robert@customer.example");
+  EXPECT_EQ(canonical.recipients[0].original_recipient, "bob@customer.example");
+  EXPECT_EQ(canonical.recipients[0].dsn.orcpt, "rfc822;Bob@x@customer.example");
+}
+
+TEST(PostcatEnvelopeSplitter, RefusesAnotherOrderOutputCutShortAndStrayFrames) {
+  const std::string text = fixture("postcat-e-expanded-two-messages.txt");
+  EXPECT_FALSE(split_envelopes(text, {kExpandedIds[1], kExpandedIds[0]}).ok()) << "order";
+  EXPECT_FALSE(
+      split_envelopes(text.substr(0, text.rfind("*** MESSAGE FILE END")), kExpandedIds).ok())
+      << "cut short";
+  EXPECT_FALSE(split_envelopes(text, {kExpandedIds[0]}).ok()) << "more than asked for";
+  std::string stray = text;
+  stray.insert(stray.find("*** HEADER EXTRACTED deferred/0/0181EA72AB0"),
+               "*** MESSAGE CONTENTS deferred/0/0181EA72AB0 ***\n");
+  EXPECT_FALSE(split_envelopes(stray, kExpandedIds).ok()) << "a fifth frame line";
+}
+
+}  // namespace
+}  // namespace etrn

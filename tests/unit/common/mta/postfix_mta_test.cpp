@@ -152,6 +152,18 @@ TEST_F(PostfixMtaTest, FailsTheListingWhenTheOutputIsCutShortAndDropsThePiece) {
   EXPECT_EQ(ids, (std::vector<std::string>{"ABCDEF1"}));
 }
 
+TEST_F(PostfixMtaTest, LooksAgainWithASecondListingKeepingOnlyTheMessagesAsked) {
+  runner->outcomes.push_back(
+      {{line_of("ABCDEF1"), line_of("BCDEF12"), "not json", line_of("CDEF123")}});
+  std::vector<std::string> seen;
+  auto status = mta.look_again({"BCDEF12", "XYZ0001"},
+                               [&](QueuedMessage&& m) { seen.push_back(m.queue_id); });
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(seen, std::vector<std::string>{"BCDEF12"});
+  EXPECT_EQ(runner->calls.at(0).argv,
+            (Argv{"/usr/sbin/postqueue", "-c", "/etc/postfix-etrn", "-j"}));
+}
+
 TEST_F(PostfixMtaTest, ReadsTheEnvelopeWithPostcatE) {
   runner->outcomes.push_back({{"*** ENVELOPE RECORDS deferred/ABCDEF1 ***", "sender: a@b",
                                "named_attribute: notify_flags=4", "recipient: c@d",
@@ -440,6 +452,78 @@ TEST_F(PostfixMtaTest, ReadsQueueLifetimesWithPostconf) {
   EXPECT_EQ(got->bounce_queue_lifetime, 3600);
   EXPECT_EQ(runner->calls.at(0).argv, (Argv{"/usr/sbin/postconf", "-c", "/etc/postfix-etrn", "-h",
                                             "maximal_queue_lifetime", "bounce_queue_lifetime"}));
+}
+
+TEST_F(PostfixMtaTest, ReadsManyEnvelopesWithOnePostcatE) {
+  runner->outcomes.push_back({fixture_lines("postcat-e-expanded-two-messages.txt")});
+  auto envelopes = mta.read_envelopes({"0181EA72AB0", "0ADFEA72ABD"});
+  ASSERT_EQ(envelopes.size(), 2u);
+  ASSERT_TRUE(envelopes[0].ok() && envelopes[1].ok());
+  EXPECT_EQ(envelopes[0]->recipients.at(1).original_recipient, "team@customer.example");
+  EXPECT_EQ(envelopes[1]->recipients.at(0).original_recipient, "bob@customer.example");
+  ASSERT_EQ(runner->calls.size(), 1u);
+  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-q",
+                                         "0181EA72AB0", "0ADFEA72ABD"}));
+}
+
+TEST_F(PostfixMtaTest, ReadsEnvelopesOneByOneWhenOneOfThemLeftTheQueue) {
+  runner->outcomes.push_back(
+      {{}, "", FakeOutcome::exited(1, "postcat: fatal: open queue file 0ADFEA72ABD: No such")});
+  runner->outcomes.push_back({fixture_lines("postcat-e-done-recipient.txt")});
+  runner->outcomes.push_back(
+      {{}, "", FakeOutcome::exited(1, "postcat: fatal: open queue file 0ADFEA72ABD: No such")});
+  auto envelopes = mta.read_envelopes({"AB5EDA72013", "0ADFEA72ABD"});
+  ASSERT_EQ(runner->calls.size(), 3u);
+  EXPECT_EQ(runner->calls[1].argv,
+            (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-q", "AB5EDA72013"}));
+  EXPECT_TRUE(envelopes.at(0).ok());
+  EXPECT_FALSE(envelopes.at(1).ok());
+}
+
+TEST_F(PostfixMtaTest, AsksEachTransportMapForTheKeysOfEveryAddressInTrivialRewritesOrder) {
+  runner->outcomes.push_back(
+      {{"hash:/etc/postfix/transport, regexp:/etc/postfix/transport.re", ""}});
+  runner->outcomes.push_back({{"sub.slow.example\tslowlane:", "customer.example\tetrn-only:[h]"}});
+  runner->outcomes.push_back({{"vip@customer.example\tsmtp:[vip]"}});
+  auto got = mta.transports_for({"x@Sub.Slow.Example", "vip@customer.example",
+                                 "bob@customer.example", "nobody@else.example", "-bad"});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(*got, (std::map<std::string, std::string>{{"x@Sub.Slow.Example", "slowlane"},
+                                                      {"vip@customer.example", "smtp"},
+                                                      {"bob@customer.example", "etrn-only"}}))
+      << "the whole address first: vip@ before its domain";
+  ASSERT_EQ(runner->calls.size(), 3u);
+  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postconf", "-c", "/etc/postfix-etrn", "-xh",
+                                         "transport_maps", "parent_domain_matches_subdomains"}));
+  EXPECT_EQ(runner->calls[1].argv, (Argv{"/usr/sbin/postmap", "-c", "/etc/postfix-etrn", "-q", "-",
+                                         "hash:/etc/postfix/transport"}));
+  EXPECT_EQ(runner->calls[1].stdin_source.value,
+            "*\n.example\n.slow.example\nbob@customer.example\ncustomer.example\nelse.example\n"
+            "nobody@else.example\nsub.slow.example\nvip@customer.example\nx@sub.slow.example\n");
+  EXPECT_EQ(runner->calls[2].stdin_source.value,
+            "bob@customer.example\nnobody@else.example\nvip@customer.example\nx@sub.slow.example\n")
+      << "a regexp table is asked the whole address only";
+  expect_mail_config(runner->calls[1]);
+}
+
+TEST_F(PostfixMtaTest, ATransportMapThatCannotBeReadIsAnError) {
+  runner->outcomes.push_back({{"hash:/etc/postfix/transport", ""}});
+  runner->outcomes.push_back(
+      {{}, "", FakeOutcome::exited(1, "postmap: fatal: open database /etc/postfix/transport.db")});
+  auto got = mta.transports_for({"bob@customer.example"});
+  ASSERT_FALSE(got.ok());
+  EXPECT_NE(got.error().message.find("open database"), std::string::npos) << got.error().message;
+}
+
+TEST_F(PostfixMtaTest, NoKeyFoundIsNoTransportAndNothingIsRunForNoAddress) {
+  runner->outcomes.push_back({{"hash:/etc/postfix/transport", ""}});
+  runner->outcomes.push_back({{}, "", FakeOutcome::exited(1, "")});
+  auto got = mta.transports_for({"bob@customer.example"});
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_TRUE(got->empty());
+  runner->calls.clear();
+  EXPECT_TRUE(mta.transports_for({}).ok());
+  EXPECT_TRUE(runner->calls.empty());
 }
 
 TEST_F(PostfixMtaTest, ReinjectsOverSendmailBsAsMailOwner) {

@@ -134,3 +134,24 @@ TEST(PostqueueParser, RejectsMalformedLines) {
 
 }  // namespace
 }  // namespace etrn
+
+namespace etrn {
+namespace {
+
+TEST(PostqueueLineQueueId, FindsTheIdWithoutParsingAndOnlyWhereItIsPlain) {
+  EXPECT_EQ(
+      postqueue_line_queue_id(
+          R"({"queue_name": "deferred", "queue_id": "3F1C2A7225E", "arrival_time": 1, "sender": "a@b"})"),
+      std::optional<std::string_view>("3F1C2A7225E"));
+  EXPECT_EQ(postqueue_line_queue_id(
+                R"({"sender": "x\"queue_id\": \"FAKE1\"", "queue_id": "3F1C2A7225E"})"),
+            std::optional<std::string_view>("3F1C2A7225E"))
+      << "a string value cannot fake the member: its quotes are escaped";
+  EXPECT_FALSE(postqueue_line_queue_id(R"({"queue_id":"3F1C2A7225E"})"))
+      << "not as Postfix prints it";
+  EXPECT_FALSE(postqueue_line_queue_id(R"({"queue_id": "../x"})")) << "not a queue ID";
+  EXPECT_FALSE(postqueue_line_queue_id("garbage"));
+}
+
+}  // namespace
+}  // namespace etrn

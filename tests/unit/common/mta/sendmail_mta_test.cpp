@@ -136,8 +136,26 @@ TEST_F(SendmailMtaTest, ReadsTheEnvelopeFromTheQfFile) {
   EXPECT_EQ(e->envelope.envid, "env+id-1");
   ASSERT_EQ(e->recipients.size(), 3u);
   EXPECT_EQ(e->recipients[0].dsn.orcpt, "rfc822;Bob@customer.example");
+  EXPECT_EQ(e->recipients[0].original_recipient, "Bob@customer.example") << "from its ORCPT";
+  EXPECT_EQ(e->recipients[1].original_recipient, "carol@customer.example") << "from its r line";
   EXPECT_FALSE(m.read_envelope("6AT3XXXX000000").ok()) << "not queued";
   EXPECT_FALSE(m.read_envelope("../../x").ok()) << "not an ID";
+}
+
+TEST_F(SendmailMtaTest, LooksAgainAtTheQueueFilesOfTheMessagesAsked) {
+  runner_->outcomes.push_back(FakeOutcome(
+      {"bob@customer.example... deliverable: mailer dsmtp, host [127.0.0.1], user bob"}));
+  auto m = mta();
+  std::vector<QueuedMessage> found;
+  auto status = m.look_again({kId, "6AT3SGBe016782", "6AT3XXXX000000"},
+                             [&](QueuedMessage&& q) { found.push_back(std::move(q)); });
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  ASSERT_EQ(found.size(), 2u) << "the missing one is not there";
+  EXPECT_EQ(found[0].queue_id, kId);
+  EXPECT_EQ(found[0].arrival_time, 1795922708);
+  EXPECT_EQ(found[0].recipients.at(0).mailer, "dsmtp");
+  EXPECT_TRUE(found[1].held);
+  ASSERT_EQ(runner_->calls.size(), 1u) << "no listing: only the mailer lookup";
 }
 
 TEST_F(SendmailMtaTest, ReadsHeadersAloneOrHeadersAndBody) {

@@ -244,6 +244,69 @@ TEST_F(SchemaTest, AttentionIsAStateAndAnOutboxRowCanBeRetriedOrClosed) {
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE attempts = 0"), 0);
 }
 
+// A database as the programs of `version` left it (its scripts applied),
+// with one message, one warned recipient and an outbox row; at version 5
+// (the expiry protocol) the message is also held and a recipient is in
+// attention.
+void make_database_at(const std::string& path, int version) {
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+  raw_exec(raw, "PRAGMA journal_mode=WAL");
+  for (int v = 1; v <= version; ++v) raw_exec(raw, migration_script(v));
+  raw_exec(raw,
+           "INSERT INTO messages (id, queue_id, arrival_time, sender, ret, smtputf8, priority,"
+           " source, recorded_at) VALUES (7, 'Q7', 100, 'a@s', 'FULL', 0, 'normal', 'milter', 101);"
+           "INSERT INTO recipients (id, message, address, domain, state, warn_at, expires_at,"
+           " state_changed_at) VALUES (11, 7, 'b@c.example', 'c.example', 'warned', 5, 9, 102),"
+           " (12, 7, 'd@c.example', 'c.example', 'queued', NULL, 9, 101);"
+           "INSERT INTO outbox (message, kind, recipient_ids, dsn_message_id, spool_path,"
+           " created_at, dsn_text) VALUES (7, 'delayed', '11', '<dsn@x>', '', 103, 'text');");
+  if (version >= 5) {
+    raw_exec(raw,
+             "UPDATE messages SET held_by_sweeper_at = 104 WHERE id = 7;"
+             "UPDATE recipients SET state = 'attention' WHERE id = 12;"
+             "UPDATE outbox SET attempts = 2, dsn_recipient = 'a@s.example';");
+  }
+  raw_exec(raw, ("PRAGMA user_version = " + std::to_string(version)).c_str());
+  sqlite3_close(raw);
+}
+
+// Version 4 is the last release's; version 5 the expiry protocol's (issue
+// 12), on which version 6 (a departure that can be undone) builds.
+TEST_F(SchemaTest, Version4And5DatabasesMigrateToVersion6KeepingTheirRows) {
+  ASSERT_EQ(current_schema_version(), 6);
+  for (int version : {4, 5}) {
+    SCOPED_TRACE("from version " + std::to_string(version));
+    const std::string path = db_path() + ".v" + std::to_string(version);
+    make_database_at(path, version);
+    auto opened = Database::open(path, OpenMode::read_write);
+    ASSERT_TRUE(opened) << opened.error().message;
+    Database& db = **opened;
+    EXPECT_EQ(db.schema_version(), 6);
+    EXPECT_EQ(testing::count_rows(db,
+                                  "SELECT count(*) FROM recipients WHERE message = 7"
+                                  " AND departed_from IS NULL"),
+              2);
+    EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM outbox WHERE dsn_text = 'text'"), 1);
+    const std::string attention = version >= 5 ? "attention" : "queued";
+    EXPECT_EQ(testing::count_rows(db,
+                                  "SELECT count(*) FROM etrn_audit WHERE recipient ="
+                                  " 'd@c.example' AND state = '" +
+                                      attention + "'"),
+              1);
+    EXPECT_EQ(testing::count_rows(db,
+                                  "SELECT count(*) FROM messages WHERE held_by_sweeper_at"
+                                  " IS NOT NULL"),
+              version >= 5 ? 1 : 0);
+    EXPECT_EQ(testing::count_rows(db, "SELECT sum(attempts) FROM outbox"), version >= 5 ? 2 : 0);
+    db.exec("UPDATE recipients SET state = 'departed', departed_from = 'warned' WHERE id = 11");
+    db.exec("UPDATE recipients SET departed_from = 'attention' WHERE id = 11");
+    EXPECT_THROW(db.exec("UPDATE recipients SET departed_from = 'expired' WHERE id = 11"),
+                 DatabaseError)
+        << "departed_from keeps only a state a record can be reopened in";
+  }
+}
+
 // An IN list in a CHECK makes SQLite build a temporary b-tree on every
 // INSERT (OpenEphemeral); the milter inserts a message and its recipients
 // for every mail, so the constraints must not need one.

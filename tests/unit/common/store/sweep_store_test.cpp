@@ -162,5 +162,84 @@ TEST_F(SweepStore, WaitingRecipientsAreQueuedOrWarned) {
   EXPECT_EQ(waiting[0].arrival_time, kArrival);
 }
 
+TEST_F(SweepStore, AMessageThatLeftTheQueueIsReopenedInTheStatesItHad) {
+  const std::int64_t id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
+  set_mta_arrival(*db_, id, kArrival + 1);
+  const auto rids = recipient_ids(*db_, id);
+  set_recipient_state(*db_, {rids.at("carol@customer.example"), "4AbC1", "carol@customer.example"},
+                      RecipientState::warned, "", kArrival + 5);
+  depart_recipient(*db_, {rids.at("bob@customer.example"), "4AbC1", "bob@customer.example"},
+                   RecipientState::queued, "left the queue", kArrival + 9);
+  depart_recipient(*db_, {rids.at("carol@customer.example"), "4AbC1", "carol@customer.example"},
+                   RecipientState::warned, "left the queue", kArrival + 9);
+  mark_done(*db_, id, kArrival + 9);
+
+  EXPECT_FALSE(load_reopenable(*db_, "4AbC1", kArrival + 2)) << "another arrival time";
+  EXPECT_FALSE(load_reopenable(*db_, "5OthR", kArrival + 1)) << "another queue ID";
+  auto m = load_reopenable(*db_, "4AbC1", kArrival + 1);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->reopened);
+  ASSERT_EQ(m->recipients.size(), 2u);
+  EXPECT_EQ(m->recipients[0].state, RecipientState::queued);
+  EXPECT_EQ(m->recipients[1].state, RecipientState::warned) << "the state before it departed";
+  EXPECT_TRUE(m->recipients[0].reopened && m->recipients[1].reopened);
+
+  reopen_message(*db_, id);
+  reopen_recipient(*db_, {rids.at("carol@customer.example"), "4AbC1", "carol@customer.example"},
+                   RecipientState::warned, "queued again", kArrival + 20);
+  EXPECT_EQ(load_open_messages(*db_).size(), 1u);
+  EXPECT_EQ(events("reopened"), 1);
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM recipients WHERE departed_from IS NOT NULL"), 1)
+      << "bob not reopened yet";
+}
+
+// A message kept on hold for a person (attention) that a listing missed
+// comes back in attention: reopened as queued it would be bounced again.
+TEST_F(SweepStore, ARecipientInAttentionIsReopenedInAttention) {
+  const std::int64_t id = record("4AbC1", {"bob@customer.example"});
+  set_mta_arrival(*db_, id, kArrival + 1);
+  const RecipientRef bob{recipient_ids(*db_, id).at("bob@customer.example"), "4AbC1",
+                         "bob@customer.example"};
+  set_recipient_state(*db_, bob, RecipientState::attention, "DSN refused", kArrival + 5);
+  depart_recipient(*db_, bob, RecipientState::attention, "left the queue", kArrival + 9);
+  mark_done(*db_, id, kArrival + 9);
+  auto m = load_reopenable(*db_, "4AbC1", kArrival + 1);
+  ASSERT_TRUE(m);
+  ASSERT_EQ(m->recipients.size(), 1u);
+  EXPECT_EQ(m->recipients[0].state, RecipientState::attention);
+}
+
+TEST_F(SweepStore, ARecipientThatLeftItsQueuedMessageIsNotReopened) {
+  const std::int64_t id = record("4AbC1", {"bob@customer.example"});
+  set_mta_arrival(*db_, id, kArrival + 1);
+  const std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
+  depart_recipient(*db_, {rid, "4AbC1", "bob@customer.example"}, std::nullopt,
+                   "no longer queued for this recipient", kArrival + 9);
+  mark_done(*db_, id, kArrival + 9);
+  EXPECT_FALSE(load_reopenable(*db_, "4AbC1", kArrival + 1))
+      << "the queue file itself said it was delivered: sure";
+}
+
+TEST_F(SweepStore, ARecipientFollowsItsQueuedAddressAndMoreRowsJoinItsMessage) {
+  const std::int64_t id = record("4AbC1", {"team@customer.example"});
+  const std::int64_t rid = recipient_ids(*db_, id).at("team@customer.example");
+  RecipientDsnParams dsn{Notify::parse("FAILURE"), "rfc822;team@customer.example"};
+  follow_recipient(*db_, rid, RecipientRecord{"a@customer.example", "customer.example", dsn, ""});
+  const std::int64_t added =
+      add_recipient(*db_, id,
+                    NewRecipient{RecipientRecord{"b@customer.example", "customer.example", dsn, ""},
+                                 RecipientState::warned, Deadlines{std::nullopt, kArrival + 99}},
+                    kArrival + 5);
+  const auto m = load_open_messages(*db_).at(0);
+  ASSERT_EQ(m.recipients.size(), 2u);
+  EXPECT_EQ(m.recipients[0].id, rid);
+  EXPECT_EQ(m.recipients[0].address, "a@customer.example");
+  EXPECT_EQ(m.recipients[0].dsn.orcpt, "rfc822;team@customer.example");
+  EXPECT_EQ(m.recipients[1].id, added);
+  EXPECT_EQ(m.recipients[1].state, RecipientState::warned);
+  EXPECT_EQ(m.recipients[1].deadlines.expires_at, kArrival + 99);
+  EXPECT_EQ(m.recipients[1].dsn.notify.to_string(), "FAILURE");
+}
+
 }  // namespace
 }  // namespace etrn
