@@ -166,10 +166,12 @@ class Soak:
             proc.wait()
         return kill, delay
 
-    def rerun_to_completion(self, trial: int) -> int | None:
+    def rerun_to_completion(self, trial: int, after_kill: bool) -> int | None:
         """Runs the sweeper until it exits 0 (75, another run's lock or
         something left for the next run, is retried); returns the number of
-        runs, or None when it never completed (a stuck rerun)."""
+        runs, or None when it never completed (a stuck rerun). A first
+        rerun after a kill counts as a complete run (after an early kill it
+        does everything); one after a run that finished does nothing."""
         for attempt in range(1, RERUN_ATTEMPTS + 1):
             started = time.monotonic()
             result = subprocess.run([str(self.sweeper), "-c", str(self.env.config), "sweep",
@@ -177,7 +179,7 @@ class Soak:
             (self.runs / f"trial-{trial}-rerun-{attempt}.log").write_text(
                 f"exit {result.returncode}\n{result.stdout}{result.stderr}")
             if result.returncode == 0:
-                if attempt == 1:
+                if attempt == 1 and after_kill:
                     self.full_run_seconds.append(time.monotonic() - started)
                 return attempt
             if result.returncode != 75:
@@ -217,7 +219,7 @@ class Soak:
         recipients = self.queue_batch(trial)
         full_run = self.full_run()
         kill, delay = self.sweep_and_kill(trial)
-        reruns = self.rerun_to_completion(trial)
+        reruns = self.rerun_to_completion(trial, after_kill=kill != "none")
         queue_left = self.deliver_everything()
         verdict = judge(recipients, Outcome.collect(self.tb), queue_left)
         verdict.records = judge_records(recipients, self.record_states(trial))
