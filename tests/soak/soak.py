@@ -47,6 +47,8 @@ from soak_mail import DOMAIN_POLICY, KINDS, NOW, queue_message  # noqa: E402
 
 KILL_KINDS = ("process", "group")
 RERUN_ATTEMPTS = 6
+HOOK_STEPS = ("outbox-written", "submitting", "dsn-submitted", "finalized", "held", "reinjected",
+              "child-submitted")
 
 
 def parse_args(argv):
@@ -55,6 +57,9 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=None, help="default: from the clock (printed)")
     p.add_argument("--messages", type=int, default=16, help="messages queued per trial")
     p.add_argument("--keep", action="store_true", help="keep the instance directory")
+    p.add_argument("--kill-after", choices=HOOK_STEPS, default=None,
+                   help="instead of a random moment, let the sweeper kill itself right after "
+                        "this step (ETRN_SWEEPER_TEST_KILL_AFTER); counts as a process-only kill")
     p.add_argument("--bin-dir", type=Path, default=None,
                    help="default: $ETRN_BIN_DIR, else $ETRN_SOURCE_DIR/build/bin")
     args = p.parse_args(argv)
@@ -71,7 +76,7 @@ class Totals:
 
     def __init__(self):
         self.trials = 0
-        self.kills = Counter()  # process / group / none (the run finished first)
+        self.kills = Counter()  # process / group / hook / none (the run finished first)
         self.recipients = Counter()  # expired / survived
         self.violations = Counter()
         self.duplicate_dsns = Counter()  # by kill kind
@@ -80,8 +85,10 @@ class Totals:
         self.violating_trials: list[int] = []
 
     def print(self, seed: int) -> None:
+        hooks = f", {self.kills['hook']} by the test hook" if self.kills["hook"] else ""
         print(f"\nsummary: seed {seed}, {self.trials} trials "
-              f"(killed: {self.kills['process']} process only, {self.kills['group']} process group; "
+              f"(killed: {self.kills['process']} process only, {self.kills['group']} process "
+              f"group{hooks}; "
               f"{self.kills['none']} finished before the kill)")
         print(f"  recipients: {sum(self.recipients.values())} "
               f"({self.recipients['expired']} expired, {self.recipients['survived']} survived)")
@@ -92,6 +99,7 @@ class Totals:
               f"{self.violations['duplicate_deliveries']}")
         print(f"  duplicate DSNs: {self.duplicate_dsns['group']} after process-group kills "
               f"(known window), {self.duplicate_dsns['process']} after process-only kills, "
+              f"{self.duplicate_dsns['hook']} after test-hook kills, "
               f"{self.duplicate_dsns['none']} without a kill")
         print(f"  left in queue: {self.violations['left_in_queue']}, records disagreeing: "
               f"{self.violations['records']}, stuck reruns: {self.stuck_reruns}, "
@@ -145,26 +153,33 @@ class Soak:
         return recent[int(0.9 * (len(recent) - 1))] if recent else 2.0
 
     def sweep_and_kill(self, trial: int) -> tuple[str, float]:
+        """Runs the sweep and kills it; returns the kill kind (process,
+        group, hook, or none when the run finished first) and the moment."""
         kill, delay = self.rng.choice(KILL_KINDS), self.rng.uniform(0, 1.1 * self.full_run())
+        env = dict(os.environ)
+        if self.args.kill_after:
+            kill, delay = "hook", 300
+            env["ETRN_SWEEPER_TEST_KILL_AFTER"] = self.args.kill_after
         with open(self.runs / f"trial-{trial}-killed.log", "wb") as log:
             started = time.monotonic()
             proc = subprocess.Popen([str(self.sweeper), "-c", str(self.env.config), "sweep",
                                      "--now", NOW], stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+                                    start_new_session=True, env=env)
             try:
                 rc = proc.wait(timeout=delay)
-                self.full_run_seconds.append(time.monotonic() - started)
-                if rc != 0:
-                    raise RuntimeError(f"trial {trial}: an unkilled sweep exited {rc}")
-                return "none", delay
             except subprocess.TimeoutExpired:
-                pass
-            if kill == "group":
-                os.killpg(proc.pid, signal.SIGKILL)
-            else:
-                proc.kill()
-            proc.wait()
-        return kill, delay
+                if kill == "group":
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+                proc.wait()
+                return kill, delay
+        if kill == "hook" and rc == -signal.SIGKILL:
+            return kill, time.monotonic() - started
+        if rc != 0:
+            raise RuntimeError(f"trial {trial}: an unkilled sweep exited {rc}")
+        self.full_run_seconds.append(time.monotonic() - started)
+        return "none", delay
 
     def rerun_to_completion(self, trial: int, after_kill: bool) -> int | None:
         """Runs the sweeper until it exits 0 (75, another run's lock or
