@@ -449,7 +449,13 @@ void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
       std::string(delayed ? "delay" : "failure") + " DSN <" + row.dsn_message_id + ">";
   for (std::int64_t id : row.recipient_ids) {
     std::optional<RecipientRef> ref = recipient_ref(db, id);
-    if (!ref) continue;
+    if (!ref) {
+      // The row went (merged into another record) after the DSN was
+      // planned: the DSN went out all the same, and the history says so.
+      append_event(db, now, row.queue_id, "", "bounce_sent",
+                   detail + " for recipient row " + std::to_string(id) + ", no longer recorded");
+      continue;
+    }
     append_event(db, now, ref->queue_id, ref->address, "bounce_sent", detail);
     set_recipient_state(db, *ref, delayed ? RecipientState::warned : RecipientState::expired,
                         detail, now);

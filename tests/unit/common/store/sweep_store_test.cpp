@@ -151,6 +151,28 @@ TEST_F(SweepStore, FinalizingAnOutboxRowChangesStatesOnce) {
   EXPECT_TRUE(audit_rows(*db_, RecipientState::queued).empty());
 }
 
+// Issue 15: a DSN whose recipient row went before it was finalized (a merge)
+// still leaves its bounce_sent event: the history never hides a DSN sent.
+TEST_F(SweepStore, AnOutboxRowWhoseRecipientRowWentStillLeavesAnEvent) {
+  std::int64_t id = record("4AbC1", {"bob@customer.example"});
+  OutboxRow row;
+  {
+    Transaction t(*db_);
+    row.id = next_outbox_id(*db_);
+    row.message_id = id;
+    row.kind = DsnKind::delayed;
+    row.recipient_ids = {9999};  // no such recipient row
+    row.dsn_message_id = "etrn-delayed-1.4AbC1@mx.example";
+    insert_outbox(*db_, row);
+    t.commit();
+  }
+  auto unsent = unsent_outbox(*db_);
+  ASSERT_EQ(unsent.size(), 1u);
+  finalize_outbox(*db_, unsent[0], kArrival + 100);
+  EXPECT_EQ(events("bounce_sent"), 1);
+  EXPECT_EQ(events("warned"), 0) << "no recipient row to change";
+}
+
 TEST_F(SweepStore, WaitingRecipientsAreQueuedOrWarned) {
   std::int64_t id = record("4AbC1", {"bob@customer.example", "carol@x.example"});
   std::int64_t carol = recipient_ids(*db_, id).at("carol@x.example");
