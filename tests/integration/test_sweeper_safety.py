@@ -11,6 +11,7 @@ import fcntl
 import os
 import signal
 import sqlite3
+import subprocess
 
 import pytest
 
@@ -177,3 +178,33 @@ def test_a_split_killed_after_reinjection_warns_the_survivor_once_and_records_ev
         con.close()
     assert events == [("expired", BOB), ("warned", erin)], \
         f"every DSN sent leaves one event: {events}"
+
+
+def test_recovery_does_not_send_a_failure_dsn_for_mail_that_left_the_queue(milter_postfix, bin_dir):
+    """Issue 12: a run killed with a failure DSN in its outbox, then the
+    message leaves the queue (here an admin deletes it; delivery on ETRN is
+    the same to the sweeper). The rerun must not tell the sender it failed:
+    the row is closed as dsn_dropped and no DSN goes out."""
+    env, tb = milter_postfix, milter_postfix.testbed
+    qid = tb.send(SENDER, [BOB], subject="gone before the DSN")
+    env.wait_for_audit(qid)
+    tb.wait_until_deferred(qid)
+
+    killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
+                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": "outbox-written"})
+    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    assert [row for row in outbox_rows(env.database) if row[3] is None], "a DSN waits in the outbox"
+    subprocess.run(["postsuper", "-c", str(tb.dir), "-d", qid], check=True, capture_output=True)
+    assert qid not in tb.queue_ids()
+
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
+    settle(tb)
+    assert mailbox_count(tb) == 0, "no DSN for mail that left the queue"
+    con = sqlite3.connect(f"file:{env.database}?mode=ro", uri=True, timeout=10)
+    try:
+        dropped = con.execute("SELECT queue_id FROM etrn_events WHERE kind = 'dsn_dropped'").fetchall()
+        sent = con.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
+    finally:
+        con.close()
+    assert dropped == [(qid,)], f"dsn_dropped events: {dropped}"
+    assert sent == 0
