@@ -16,6 +16,12 @@ assert(mt.conninfo(conn, "client.example", "192.0.2.7") == nil)
 assert(mt.mailfrom(conn, "<a@sender.example>") == nil)
 assert(mt.macro(conn, SMFIC_RCPT, "i", "TERM000001") == nil)
 assert(mt.rcptto(conn, "<bob@customer.example>") == nil)
+-- MAIL and RCPT get no reply (SMFIP_NR_*): the milter may not have read
+-- them yet. DATA is answered, so after its reply the message is open in
+-- the milter for sure when SIGTERM arrives (under load the signal could
+-- otherwise come first, and an idle milter rightly exits at once).
+assert(mt.data(conn) == nil)
+assert(mt.getreply(conn) == SMFIR_CONTINUE, "DATA: want continue")
 
 assert(os.execute("kill -TERM " .. os.getenv("MILTER_PID")), "kill -TERM failed")
 mt.sleep(0.5)
