@@ -127,17 +127,16 @@ void read_envelopes(Mta& mta, const std::vector<const QueuedMessage*>& mismatche
 void read_adoptions(Mta& mta, const std::vector<const QueuedMessage*>& unrecorded,
                     PlanInput& input) {
   const std::vector<std::string> ids = ids_of(unrecorded);
-  auto envelopes = mta.read_envelopes(ids);
+  // In bulk: after a milter outage there may be thousands.
+  auto read = mta.read_headers(ids);
   for (std::size_t i = 0; i < unrecorded.size(); ++i) {
-    // Mail to adopt is rare: its headers are read one by one.
-    auto headers = envelopes[i] ? mta.read_content(ids[i], ContentPart::headers_only)
-                                : Result<std::string>(envelopes[i].error());
-    if (!headers) {
-      spdlog::warn("{}: not adopted this time: {}", ids[i], headers.error().message);
+    if (!read[i]) {
+      spdlog::warn("{}: not adopted this time: {}", ids[i], read[i].error().message);
       continue;
     }
-    input.adoptions.push_back({unrecorded[i], std::move(*envelopes[i]),
-                               priority_from_headers(*headers), reinjected_from(*headers)});
+    const std::string& headers = read[i]->content;
+    input.adoptions.push_back({unrecorded[i], std::move(read[i]->envelope),
+                               priority_from_headers(headers), reinjected_from(headers)});
   }
 }
 

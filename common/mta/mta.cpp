@@ -55,6 +55,21 @@ std::vector<Result<QueuedEnvelope>> Mta::read_envelopes(const std::vector<std::s
   return envelopes;
 }
 
+std::vector<Result<HeldMessage>> Mta::read_headers(const std::vector<std::string>& queue_ids) {
+  std::vector<Result<HeldMessage>> out;
+  out.reserve(queue_ids.size());
+  for (const std::string& id : queue_ids) {
+    auto envelope = read_envelope(id);
+    auto headers =
+        envelope ? read_content(id, ContentPart::headers_only) : Result<std::string>(envelope.error());
+    if (headers)
+      out.emplace_back(HeldMessage{std::move(*envelope), std::move(*headers)});
+    else
+      out.emplace_back(headers.error());
+  }
+  return out;
+}
+
 std::string Mta::how_to_release_held(const std::string& queue_id) const {
   return "put " + queue_id + " back into delivery with the MTA's own tools";
 }

@@ -163,6 +163,11 @@ class Mta {
   // Postfix reads the lot with one postcat.
   virtual std::vector<Result<QueuedEnvelope>> read_envelopes(
       const std::vector<std::string>& queue_ids);
+  // The envelopes and header sections of many messages where they are now,
+  // in the order given (read_envelope and read_content(headers_only) for
+  // each): what adopting them needs. The default reads them one by one;
+  // Postfix reads them with one postcat per few hundred.
+  virtual std::vector<Result<HeldMessage>> read_headers(const std::vector<std::string>& queue_ids);
 
   // A submitter for many DSNs; it must be used (and destroyed) in the
   // process that opened it. The default submits each with submit_dsn.

@@ -40,6 +40,10 @@ std::string joined_lines(const std::vector<std::string>& lines) {
   return out;
 }
 
+// Messages read by one postcat when many are read (adoption): a bounded
+// command line and output, and a message that left the queue meanwhile
+// sends only its batch the slow way.
+constexpr std::size_t kPostcatBatch = 250;
 // The queue of mail on hold, where the expiry protocol puts what it acts on.
 constexpr const char* kHoldQueue = "hold";
 // postcat prints dates in its time zone; this one is what the parser reads.
@@ -470,7 +474,10 @@ std::vector<Result<HeldMessage>> PostfixMta::read_held(
     const std::vector<const QueuedMessage*>& messages, ContentPart part) {
   std::vector<Result<HeldMessage>> held;
   held.reserve(messages.size());
-  auto read = read_many(messages, part);
+  std::vector<std::string> ids;
+  ids.reserve(messages.size());
+  for (const QueuedMessage* m : messages) ids.push_back(m->queue_id);
+  auto read = read_many(ids, part);
   for (std::size_t i = 0; i < messages.size(); ++i) {
     if (read[i]) {
       if (Status same = check_is_held_listed_message(*messages[i], read[i]->envelope); !same)
@@ -484,12 +491,12 @@ std::vector<Result<HeldMessage>> PostfixMta::read_held(
 // One `postcat -e -h [-b] -q ID...`; one by one when its output cannot be
 // split safely (a content with lines like postcat's frame, or a message that
 // is gone: postcat stops at the first it cannot open).
-std::vector<Result<HeldMessage>> PostfixMta::read_many(
-    const std::vector<const QueuedMessage*>& messages, ContentPart part) {
-  std::vector<std::string> ids;
-  ids.reserve(messages.size());
-  for (const QueuedMessage* m : messages) ids.push_back(m->queue_id);
-  if (ids.size() >= 2) {
+std::vector<Result<HeldMessage>> PostfixMta::read_many(const std::vector<std::string>& ids,
+                                                      ContentPart part) {
+  const bool all_valid = std::all_of(ids.begin(), ids.end(), [](const std::string& id) {
+    return validate_postfix_queue_id(id).ok();
+  });
+  if (ids.size() >= 2 && all_valid) {
     std::vector<std::string> args{"-c", commands_.config_directory, "-e", "-h"};
     if (part == ContentPart::whole_message) args.emplace_back("-b");
     args.emplace_back("-q");
@@ -519,6 +526,23 @@ std::vector<Result<HeldMessage>> PostfixMta::read_many(
       out.emplace_back(content.error());
     else
       out.emplace_back(HeldMessage{std::move(*envelope), std::move(*content)});
+  }
+  return out;
+}
+
+std::vector<Result<HeldMessage>> PostfixMta::read_headers(
+    const std::vector<std::string>& queue_ids) {
+  std::vector<Result<HeldMessage>> out;
+  out.reserve(queue_ids.size());
+  for (std::size_t start = 0; start < queue_ids.size(); start += kPostcatBatch) {
+    const auto end = queue_ids.begin() + static_cast<std::ptrdiff_t>(
+                                             std::min(queue_ids.size(), start + kPostcatBatch));
+    const std::vector<std::string> chunk(queue_ids.begin() + static_cast<std::ptrdiff_t>(start),
+                                         end);
+    for (Result<HeldMessage>& m : read_many(chunk, ContentPart::headers_only)) {
+      if (m) mark_in_delivery(m->envelope);
+      out.push_back(std::move(m));
+    }
   }
   return out;
 }

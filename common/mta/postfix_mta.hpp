@@ -104,6 +104,9 @@ class PostfixMta : public Mta {
   // One `postcat -e -q ID...` (one by one if its output cannot be split safely).
   std::vector<Result<QueuedEnvelope>> read_envelopes(
       const std::vector<std::string>& queue_ids) override;
+  // One `postcat -e -h -q ID...` per kPostcatBatch messages (one by one
+  // where its output cannot be split safely).
+  std::vector<Result<HeldMessage>> read_headers(const std::vector<std::string>& queue_ids) override;
   // postmap -q - against each map of transport_maps (one run per map, the
   // keys of every address on its stdin), in trivial-rewrite's order
   // (postfix_transport.hpp).
@@ -122,7 +125,7 @@ class PostfixMta : public Mta {
   enum class Expand { none, names };
   Result<std::vector<std::string>> postconf(std::vector<std::string> names,
                                             Expand expand = Expand::none);
-  std::vector<Result<HeldMessage>> read_many(const std::vector<const QueuedMessage*>& messages,
+  std::vector<Result<HeldMessage>> read_many(const std::vector<std::string>& ids,
                                              ContentPart part);
   std::vector<Status> postsuper_each(const std::string& option, const std::string& queue,
                                      const std::vector<std::string>& queue_ids,

@@ -431,6 +431,34 @@ TEST_F(PostfixMtaTest, ReadsHeldCopiesOneByOneWhenTheBulkOutputCannotBeSplit) {
   EXPECT_EQ(held[1].error().kind, ErrorKind::gone);
 }
 
+// Adoption after a milter outage: thousands of messages, one postcat per
+// batch instead of two per message (issue 15).
+TEST_F(PostfixMtaTest, ReadsManyEnvelopesAndHeadersWithOnePostcat) {
+  runner->outcomes.push_back({fixture_lines("postcat-eh-two-messages.txt")});
+  const std::vector<std::string> ids = {"B6400A76115", "B9DAEA76116"};
+  auto read = mta.read_headers(ids);
+  ASSERT_EQ(runner->calls.size(), 1u);
+  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e",
+                                         "-h", "-q", ids[0], ids[1]}));
+  expect_utc(runner->calls[0]);
+  ASSERT_EQ(read.size(), 2u);
+  for (const auto& m : read) {
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    EXPECT_EQ(m->envelope.envelope.sender, "sender@sender.example");
+    EXPECT_FALSE(m->envelope.in_delivery) << "read in the deferred queue";
+    EXPECT_NE(m->content.find("Received: from"), std::string::npos);
+  }
+}
+
+TEST_F(PostfixMtaTest, ReadsHeadersOneByOneForAnInvalidQueueId) {
+  auto read = mta.read_headers({"B6400A76115", "-x;rm"});
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_FALSE(read[1].ok()) << "an invalid ID is refused";
+  for (const auto& call : runner->calls)
+    EXPECT_EQ(std::find(call.argv.begin(), call.argv.end(), "-x;rm"), call.argv.end())
+        << "the invalid ID reaches no command";
+}
+
 TEST_F(PostfixMtaTest, AsksPostconfForItsHostNameAndRecipientLimit) {
   runner->outcomes.push_back({{"mx.provider.example"}});
   runner->outcomes.push_back({{"1000"}});
