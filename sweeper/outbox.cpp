@@ -291,8 +291,11 @@ std::vector<std::size_t> Outbox::deliver_round(std::vector<OutboxRow>& rows,
       fates[i] = {DsnFate::sent, ""};
       continue;
     }
-    std::string why =
-        "not submitted: " + (log ? std::string("the child ended early") : log.error().message);
+    // A child that ended without a word about this DSN may have died after
+    // the MTA took it: the retry can be a duplicate, and the history says so.
+    std::string why = log ? std::string("its submission child ended before it logged whether the "
+                                        "MTA took it (if it did, the retry is a duplicate)")
+                          : "not submitted: " + log.error().message;
     const bool refused = log && log->refused.contains(row.id);
     if (refused) why = log->refused.at(row.id);
     if (log && log->failed.contains(row.id)) why = log->failed.at(row.id);
@@ -409,6 +412,19 @@ Status Outbox::still_queued(const OutboxRow& row) {
   return ok_status();
 }
 
+void Outbox::note_resubmission(const OutboxRow& row, EpochSeconds now) {
+  const std::string detail =
+      std::string(row.kind == DsnKind::delayed ? "delay" : "failure") + " DSN <" +
+      row.dsn_message_id + "> of an interrupted run submitted again (a copy may have been " +
+      "accepted already if the run was killed while submitting it: then the sender gets two)";
+  Transaction transaction(db_);
+  for (std::int64_t id : row.recipient_ids) {
+    if (auto ref = recipient_ref(db_, id))
+      append_event(db_, now, ref->queue_id, ref->address, "dsn_resubmitted", detail);
+  }
+  transaction.commit();
+}
+
 void Outbox::drop(const OutboxRow& row, const std::string& why, EpochSeconds now) {
   const std::string detail = std::string(row.kind == DsnKind::delayed ? "delay" : "failure") +
                              " DSN <" + row.dsn_message_id + "> not sent: the message left the " +
@@ -456,6 +472,10 @@ Recovery Outbox::recover(EpochSeconds now) {
     }
     spdlog::info("outbox {}: DSN {} was never accepted; submitting it again", row.id,
                  row.dsn_message_id);
+    // Not retried after a refusal: its run died while it waited or while a
+    // child submitted it. In the second case the MTA may have taken it
+    // before the child could log that: the history says so.
+    if (!row.next_attempt_at) note_resubmission(row, now);
     again.push_back(row);
   }
   finalize_all(done, now);

@@ -146,6 +146,8 @@ class Outbox {
   // Is the message of an unsent row still queued, so that its DSN may go?
   Status still_queued(const OutboxRow& row);
   void drop(const OutboxRow& row, const std::string& why, EpochSeconds now);
+  // Event dsn_resubmitted for each recipient of a DSN recovery submits again.
+  void note_resubmission(const OutboxRow& row, EpochSeconds now);
   void finalize_all(const std::vector<const OutboxRow*>& rows, EpochSeconds now);
   void remove_orphans();
 

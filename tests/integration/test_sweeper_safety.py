@@ -74,6 +74,14 @@ def test_a_run_killed_at_any_step_and_run_again_sends_each_dsn_once(milter_postf
     assert qid not in tb.queue_ids()
     assert {r["state"] for r in env.audit_for(qid)} == {"expired"}
     assert [row[3] is not None for row in outbox_rows(env.database)] == [True]
+    # A DSN that recovery submitted again is in the history as such (had the
+    # children been killed in the middle of its submission, it could be a
+    # duplicate); one the sent log shows as accepted is only finalized.
+    resubmitted = env.rows("SELECT recipient FROM etrn_events WHERE kind = 'dsn_resubmitted' "
+                           "ORDER BY recipient")
+    # ("submitting": the parent dies, its children finish and log.)
+    want = [BOB, CAROL] if step == "outbox-written" else []
+    assert [r["recipient"] for r in resubmitted] == want, f"killed after {step}"
     spool = env.database.parent / "outgoing"
     assert not (spool.exists() and list(spool.iterdir())), "sent logs and spool files are cleaned up"
 
@@ -208,3 +216,30 @@ def test_recovery_does_not_send_a_failure_dsn_for_mail_that_left_the_queue(milte
         con.close()
     assert dropped == [(qid,)], f"dsn_dropped events: {dropped}"
     assert sent == 0
+
+
+def test_a_dsn_taken_by_the_mta_before_its_child_died_is_resent_and_the_history_says_so(
+        milter_postfix, bin_dir):
+    """The window README's guarantees name: a submission child killed after
+    the MTA accepted a DSN and before it logged that. The DSN goes out
+    again (a duplicate with the same Message-ID, never a loss), and the
+    history shows the resubmission."""
+    env, tb = milter_postfix, milter_postfix.testbed
+    qid = tb.send(SENDER, [BOB], subject="child killed after the MTA took the DSN")
+    env.wait_for_audit(qid)
+    tb.wait_until_deferred(qid)
+
+    run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
+                env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": "child-submitted"})
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+50h")
+    tb.wait_for_mailbox("alice", 2)
+    settle(tb)
+    dsns = tb.mailbox_messages("alice")
+    assert len(dsns) == 2, f"got {len(dsns)} DSNs: the first copy and the resent one"
+    assert dsns[0]["Message-ID"] == dsns[1]["Message-ID"], "the same DSN, sent twice"
+    assert qid not in tb.queue_ids()
+    events = env.rows("SELECT kind, detail FROM etrn_events WHERE recipient = ? AND kind IN "
+                      "('dsn_deferred', 'bounce_sent') ORDER BY at, rowid", (BOB,))
+    assert [e["kind"] for e in events] == ["dsn_deferred", "bounce_sent"], [tuple(e) for e in events]
+    assert "if it did, the retry is a duplicate" in events[0]["detail"], events[0]["detail"]
