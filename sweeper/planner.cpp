@@ -324,6 +324,12 @@ MessagePlan plan_queued(const Config& config, const PlanInput& input, const Reco
                    envelope != nullptr ? unfollowed.expanded[i] : kNone);
   }
   for (const QueuedRecipient* qr : unfollowed.gained) {
+    // In the middle of the expiry protocol, the recipients of the held
+    // original that its record no longer follows are the survivors whose
+    // rows a split already moved to their copy (a run killed after
+    // recording the copies): adopting them here again would warn them twice.
+    // Anything the message really gained is re-injected with the survivors.
+    if (r.held_by_sweeper) continue;
     RecipientPlan p = gained(*qr, *envelope);
     apply_timing(config, input.now, m, RecipientState::queued, p);
     m.recipients.push_back(std::move(p));

@@ -149,23 +149,27 @@ def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(milte
     assert len(site) == 1, f"got {len(site)} deliveries of the survivor, want 1"
 
 
-def test_a_split_killed_after_reinjection_warns_the_survivor_once_and_records_every_dsn(
-        milter_postfix, bin_dir):
+@pytest.mark.parametrize("step", ["held", "reinjected", "outbox-written", "submitting",
+                                  "dsn-submitted", "finalized"])
+def test_a_split_killed_midway_warns_the_survivor_once_and_records_every_dsn(
+        milter_postfix, bin_dir, step):
     """Issue 15's split duplicate: the survivor's warning is due at the rerun
-    of a run killed between re-injection and recording. The rerun must send
-    one delay DSN for the survivor and one failure DSN for the expired
-    recipient, and each DSN sent must leave an event."""
+    of a run killed anywhere in a split. Killed before recording the copy,
+    the rerun must not adopt the copy; killed after, it must not adopt the
+    survivor into the held original again (the soak found that one). The
+    rerun sends one delay DSN for the survivor and one failure DSN for the
+    expired recipient, and each DSN sent leaves an event."""
     env, tb = milter_postfix, milter_postfix.testbed
     # erin's domain expires later: at +49h bob expires and erin is only warned.
     env.config.write_text(env.config.read_text().replace(
         "etrn_domains =", "domain_policy = transport-only.example expire_after=5d\netrn_domains =", 1))
     erin = "erin@transport-only.example"
-    qid = tb.send(SENDER, [BOB, erin], subject="split killed after re-injection, warning due")
+    qid = tb.send(SENDER, [BOB, erin], subject=f"split killed at {step}, warning due")
     env.wait_for_audit(qid, 2)
     tb.wait_until_deferred(qid)
 
     killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
-                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": "reinjected"})
+                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})
     assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")  # and nothing more after that

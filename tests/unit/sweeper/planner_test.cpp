@@ -780,6 +780,25 @@ TEST(PlannerMatching, AnExpandedRecipientKeepsTheStateNotifyAndOrcptOfTheRecorde
   EXPECT_EQ(m.removal, Removal::none);
 }
 
+// A run killed after a split recorded its copies: the held original still
+// lists the survivor, whose row now belongs to the copy. Adopting it into
+// the original again gave the survivor a second delay DSN (found by the soak).
+TEST(PlannerMatching, TheSweepersHeldOriginalGainsNoRecipient) {
+  Sweep s;
+  s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
+  s.input.recorded[0].held_by_sweeper = true;
+  s.input.queue = {queued({"bob@customer.example", "erin@customer.example"}, "4AbC1",
+                          kArrival + 1, "hold")};
+  s.input.envelopes[&s.input.queue[0]] = envelope_of(s.input.queue[0]);
+  const MessagePlan m = only_message(s.at(kArrival + 49 * kHour));
+  ASSERT_EQ(m.recipients.size(), 1u) << "erin is not adopted into the original";
+  EXPECT_EQ(m.recipients[0].address, "bob@customer.example");
+  EXPECT_EQ(m.removal, Removal::split) << "erin stays queued: a survivor, in her copy";
+
+  s.input.recorded[0].held_by_sweeper = false;  // not the sweeper's hold: adopted as before
+  EXPECT_EQ(only_message(s.at(kArrival + 49 * kHour)).recipients.size(), 2u);
+}
+
 TEST(PlannerMatching, ARecordedOrcptIsKeptForTheRecipientsMadeOfIt) {
   Sweep s;
   RecordedRecipient team = recipient(1, kTeam);
