@@ -293,8 +293,9 @@ std::vector<std::size_t> Outbox::deliver_round(std::vector<OutboxRow>& rows,
     }
     // A child that ended without a word about this DSN may have died after
     // the MTA took it: the retry can be a duplicate, and the history says so.
-    std::string why = log ? std::string("its submission child ended before it logged whether the "
-                                        "MTA took it (if it did, the retry is a duplicate)")
+    std::string why = log ? std::string(
+                                "its submission child ended before it logged whether the "
+                                "MTA took it (if it did, the retry is a duplicate)")
                           : "not submitted: " + log.error().message;
     const bool refused = log && log->refused.contains(row.id);
     if (refused) why = log->refused.at(row.id);

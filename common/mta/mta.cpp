@@ -60,8 +60,8 @@ std::vector<Result<HeldMessage>> Mta::read_headers(const std::vector<std::string
   out.reserve(queue_ids.size());
   for (const std::string& id : queue_ids) {
     auto envelope = read_envelope(id);
-    auto headers =
-        envelope ? read_content(id, ContentPart::headers_only) : Result<std::string>(envelope.error());
+    auto headers = envelope ? read_content(id, ContentPart::headers_only)
+                            : Result<std::string>(envelope.error());
     if (headers)
       out.emplace_back(HeldMessage{std::move(*envelope), std::move(*headers)});
     else

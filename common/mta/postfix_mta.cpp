@@ -492,7 +492,7 @@ std::vector<Result<HeldMessage>> PostfixMta::read_held(
 // split safely (a content with lines like postcat's frame, or a message that
 // is gone: postcat stops at the first it cannot open).
 std::vector<Result<HeldMessage>> PostfixMta::read_many(const std::vector<std::string>& ids,
-                                                      ContentPart part) {
+                                                       ContentPart part) {
   const bool all_valid = std::all_of(ids.begin(), ids.end(), [](const std::string& id) {
     return validate_postfix_queue_id(id).ok();
   });
@@ -535,8 +535,8 @@ std::vector<Result<HeldMessage>> PostfixMta::read_headers(
   std::vector<Result<HeldMessage>> out;
   out.reserve(queue_ids.size());
   for (std::size_t start = 0; start < queue_ids.size(); start += kPostcatBatch) {
-    const auto end = queue_ids.begin() + static_cast<std::ptrdiff_t>(
-                                             std::min(queue_ids.size(), start + kPostcatBatch));
+    const auto end = queue_ids.begin() +
+                     static_cast<std::ptrdiff_t>(std::min(queue_ids.size(), start + kPostcatBatch));
     const std::vector<std::string> chunk(queue_ids.begin() + static_cast<std::ptrdiff_t>(start),
                                          end);
     for (Result<HeldMessage>& m : read_many(chunk, ContentPart::headers_only)) {

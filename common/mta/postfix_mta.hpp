@@ -125,8 +125,7 @@ class PostfixMta : public Mta {
   enum class Expand { none, names };
   Result<std::vector<std::string>> postconf(std::vector<std::string> names,
                                             Expand expand = Expand::none);
-  std::vector<Result<HeldMessage>> read_many(const std::vector<std::string>& ids,
-                                             ContentPart part);
+  std::vector<Result<HeldMessage>> read_many(const std::vector<std::string>& ids, ContentPart part);
   std::vector<Status> postsuper_each(const std::string& option, const std::string& queue,
                                      const std::vector<std::string>& queue_ids,
                                      std::string_view done);

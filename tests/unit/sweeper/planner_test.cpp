@@ -503,8 +503,8 @@ TEST(PlannerCopies, ACopyNamingASplitPlannedThisRunIsNotAdopted) {
   // erin's domain expires later: at 49h bob expires and erin stays.
   s.config.domain_policies = {DomainPolicy{"later.example", Seconds(120 * kHour), {}}};
   s.config.etrn_domains.push_back("later.example");
-  s.input.recorded = {recorded(
-      {recipient(1, "bob@customer.example"), recipient(2, "erin@later.example")})};
+  s.input.recorded = {
+      recorded({recipient(1, "bob@customer.example"), recipient(2, "erin@later.example")})};
   s.input.queue = {queued({"bob@customer.example", "erin@later.example"}),
                    queued({"erin@later.example"}, "7CoPy1", kArrival + 49 * kHour)};
   Adoption copy{&s.input.queue[1], envelope_of(s.input.queue[1]), Priority::normal, "4AbC1"};
@@ -787,8 +787,8 @@ TEST(PlannerMatching, TheSweepersHeldOriginalGainsNoRecipient) {
   Sweep s;
   s.input.recorded = {recorded({recipient(1, "bob@customer.example")})};
   s.input.recorded[0].held_by_sweeper = true;
-  s.input.queue = {queued({"bob@customer.example", "erin@customer.example"}, "4AbC1",
-                          kArrival + 1, "hold")};
+  s.input.queue = {
+      queued({"bob@customer.example", "erin@customer.example"}, "4AbC1", kArrival + 1, "hold")};
   s.input.envelopes[&s.input.queue[0]] = envelope_of(s.input.queue[0]);
   const MessagePlan m = only_message(s.at(kArrival + 49 * kHour));
   ASSERT_EQ(m.recipients.size(), 1u) << "erin is not adopted into the original";

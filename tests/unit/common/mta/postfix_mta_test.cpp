@@ -438,8 +438,8 @@ TEST_F(PostfixMtaTest, ReadsManyEnvelopesAndHeadersWithOnePostcat) {
   const std::vector<std::string> ids = {"B6400A76115", "B9DAEA76116"};
   auto read = mta.read_headers(ids);
   ASSERT_EQ(runner->calls.size(), 1u);
-  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e",
-                                         "-h", "-q", ids[0], ids[1]}));
+  EXPECT_EQ(runner->calls[0].argv, (Argv{"/usr/sbin/postcat", "-c", "/etc/postfix-etrn", "-e", "-h",
+                                         "-q", ids[0], ids[1]}));
   expect_utc(runner->calls[0]);
   ASSERT_EQ(read.size(), 2u);
   for (const auto& m : read) {
