@@ -342,14 +342,10 @@ void Outbox::reschedule(const OutboxRow& row, const std::string& why, EpochSecon
   const EpochSeconds next = now + retry_delay(attempt);
   Transaction transaction(db_);
   reschedule_outbox(db_, row, next, why);
-  for (std::int64_t id : row.recipient_ids) {
-    if (auto ref = recipient_ref(db_, id)) {
-      append_event(db_, now, ref->queue_id, ref->address, "dsn_deferred",
-                   "DSN <" + row.dsn_message_id + "> not accepted (attempt " +
-                       std::to_string(attempt) + "): " + why + "; next attempt " +
-                       format_iso8601(next));
-    }
-  }
+  append_outbox_events(db_, row, now, "dsn_deferred",
+                       "DSN <" + row.dsn_message_id + "> not accepted (attempt " +
+                           std::to_string(attempt) + "): " + why + "; next attempt " +
+                           format_iso8601(next));
   transaction.commit();
 }
 
@@ -414,29 +410,22 @@ Status Outbox::still_queued(const OutboxRow& row) {
 }
 
 void Outbox::note_resubmission(const OutboxRow& row, EpochSeconds now) {
-  const std::string detail =
-      std::string(row.kind == DsnKind::delayed ? "delay" : "failure") + " DSN <" +
-      row.dsn_message_id + "> of an interrupted run submitted again (a copy may have been " +
-      "accepted already if the run was killed while submitting it: then the sender gets two)";
   Transaction transaction(db_);
-  for (std::int64_t id : row.recipient_ids) {
-    if (auto ref = recipient_ref(db_, id))
-      append_event(db_, now, ref->queue_id, ref->address, "dsn_resubmitted", detail);
-  }
+  append_outbox_events(db_, row, now, "dsn_resubmitted",
+                       dsn_label(row) +
+                           " of an interrupted run submitted again (a copy may have been "
+                           "accepted already if the run was killed while submitting it: then "
+                           "the sender gets two)");
   transaction.commit();
 }
 
 void Outbox::drop(const OutboxRow& row, const std::string& why, EpochSeconds now) {
-  const std::string detail = std::string(row.kind == DsnKind::delayed ? "delay" : "failure") +
-                             " DSN <" + row.dsn_message_id + "> not sent: the message left the " +
-                             "queue first (" + why + ")";
+  const std::string detail =
+      dsn_label(row) + " not sent: the message left the queue first (" + why + ")";
   spdlog::info("{}: {}", row.queue_id, detail);
   Transaction transaction(db_);
   close_outbox(db_, row.id, now, detail);
-  for (std::int64_t id : row.recipient_ids) {
-    if (auto ref = recipient_ref(db_, id))
-      append_event(db_, now, ref->queue_id, ref->address, "dsn_dropped", detail);
-  }
+  append_outbox_events(db_, row, now, "dsn_dropped", detail);
   transaction.commit();
 }
 

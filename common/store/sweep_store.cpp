@@ -438,6 +438,19 @@ void close_outbox(Database& db, std::int64_t row_id, EpochSeconds now, const std
       .run();
 }
 
+std::string dsn_label(const OutboxRow& row) {
+  return std::string(row.kind == DsnKind::delayed ? "delay" : "failure") + " DSN <" +
+         row.dsn_message_id + ">";
+}
+
+void append_outbox_events(Database& db, const OutboxRow& row, EpochSeconds now,
+                          std::string_view kind, const std::string& detail) {
+  for (std::int64_t id : row.recipient_ids) {
+    if (auto ref = recipient_ref(db, id))
+      append_event(db, now, ref->queue_id, ref->address, kind, detail);
+  }
+}
+
 void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
   Transaction transaction(db);
   Statement& mark = db.prepare(
@@ -445,8 +458,7 @@ void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
   mark.bind(1, row.id).bind(2, now).run();
   if (db.changes() == 0) return;  // finalized before
   const bool delayed = row.kind == DsnKind::delayed;
-  const std::string detail =
-      std::string(delayed ? "delay" : "failure") + " DSN <" + row.dsn_message_id + ">";
+  const std::string detail = dsn_label(row);
   for (std::int64_t id : row.recipient_ids) {
     std::optional<RecipientRef> ref = recipient_ref(db, id);
     if (!ref) {

@@ -135,6 +135,11 @@ void insert_outbox(Database& db, const OutboxRow& row);
 std::vector<OutboxRow> unsent_outbox(Database& db);
 // The recipients of those rows: their DSN is in flight.
 std::vector<std::int64_t> in_flight_recipient_ids(Database& db);
+// How the history names a row's DSN: "delay DSN <id>" or "failure DSN <id>".
+std::string dsn_label(const OutboxRow& row);
+// Event `kind` for each recipient of the row that is still recorded.
+void append_outbox_events(Database& db, const OutboxRow& row, EpochSeconds now,
+                          std::string_view kind, const std::string& detail);
 // In one transaction: sent_at, recipient states (warned / expired) and the
 // events bounce_sent plus warned / expired. Idempotent.
 void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now);
