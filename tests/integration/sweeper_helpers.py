@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -27,6 +28,25 @@ def run_sweeper(bin_dir: Path, config: Path, *args: str, env_extra: dict | None 
     env.update(env_extra or {})
     return subprocess.run([str(bin_dir / "etrn-sweeper"), "-c", str(config), *args],
                           capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def sweep_killed_after(bin_dir: Path, config: Path, step: str, when: str = "+49h") -> None:
+    """`sweep --now WHEN` SIGKILLed by the test hook right after `step`."""
+    killed = run_sweeper(bin_dir, config, "sweep", "--now", when,
+                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})
+    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+
+
+def queued_and_recorded(env, recipients, subject: str, recorded: int | None = None) -> str:
+    """Sends a message through env's Postfix and milter; returns its queue ID
+    once it is deferred and `recorded` of its recipients (default: all) are
+    recorded."""
+    tb = env.testbed
+    recipients = [recipients] if isinstance(recipients, str) else list(recipients)
+    qid = tb.send(SENDER, recipients, subject=subject)
+    env.wait_for_audit(qid, len(recipients) if recorded is None else recorded)
+    tb.wait_until_deferred(qid)
+    return qid
 
 
 def sweep_ok(bin_dir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 import sqlite3
 import subprocess
 
 import pytest
 
-from sweeper_helpers import (SENDER, judge, mailbox_count, outbox_rows, run_sweeper, settle,
-                             sweep_ok)
+from sweeper_helpers import (SENDER, judge, mailbox_count, outbox_rows, queued_and_recorded,
+                             run_sweeper, settle, sweep_killed_after, sweep_ok)
 
 BOB = "bob@customer.example"
 CAROL = "carol@customer.example"
@@ -55,13 +54,9 @@ def test_mail_queued_while_the_milter_was_down_is_adopted_and_expires(postfix, b
 @pytest.mark.parametrize("step", ["outbox-written", "submitting", "dsn-submitted", "finalized"])
 def test_a_run_killed_at_any_step_and_run_again_sends_each_dsn_once(milter_postfix, bin_dir, step):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, [BOB, CAROL], subject=f"killed at {step}")
-    env.wait_for_audit(qid, 2)
-    tb.wait_until_deferred(qid)
+    qid = queued_and_recorded(env, [BOB, CAROL], f"killed at {step}")
 
-    killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
-                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})
-    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    sweep_killed_after(bin_dir, env.config, step)
     if step in ("outbox-written", "submitting", "dsn-submitted"):
         assert qid in tb.queue_ids(), "nothing is removed before the DSN is recorded as sent"
 
@@ -97,9 +92,7 @@ def test_a_concurrent_run_exits_75_and_says_why(milter_postfix, bin_dir):
 
 def test_dry_run_prints_the_plan_and_changes_nothing(milter_postfix, bin_dir):
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, BOB, subject="only a forecast")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queued_and_recorded(env, BOB, "only a forecast")
     before = snapshot(env.database)
 
     result = sweep_ok(bin_dir, env.config, "sweep", "--dry-run", "--now", "+49h")
@@ -128,13 +121,9 @@ def test_report_and_shape_show_the_recorded_mail(milter_postfix, bin_dir):
 def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(milter_postfix, bin_dir, step):
     env, tb = milter_postfix, milter_postfix.testbed
     dave = "dave@elsewhere.example"
-    qid = tb.send(SENDER, [BOB, dave], subject=f"split killed at {step}")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queued_and_recorded(env, [BOB, dave], f"split killed at {step}", recorded=1)
 
-    killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
-                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})
-    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    sweep_killed_after(bin_dir, env.config, step)
     assert any(m["queue_id"] == qid and m["queue_name"] == "hold" for m in tb.postqueue_json()), \
         "the original waits in the hold queue"
 
@@ -164,13 +153,9 @@ def test_a_split_killed_midway_warns_the_survivor_once_and_records_every_dsn(
     env.config.write_text(env.config.read_text().replace(
         "etrn_domains =", "domain_policy = transport-only.example expire_after=5d\netrn_domains =", 1))
     erin = "erin@transport-only.example"
-    qid = tb.send(SENDER, [BOB, erin], subject=f"split killed at {step}, warning due")
-    env.wait_for_audit(qid, 2)
-    tb.wait_until_deferred(qid)
+    queued_and_recorded(env, [BOB, erin], f"split killed at {step}, warning due")
 
-    killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
-                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": step})
-    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    sweep_killed_after(bin_dir, env.config, step)
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
     sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")  # and nothing more after that
     settle(tb)
@@ -198,13 +183,9 @@ def test_recovery_does_not_send_a_failure_dsn_for_mail_that_left_the_queue(milte
     the same to the sweeper). The rerun must not tell the sender it failed:
     the row is closed as dsn_dropped and no DSN goes out."""
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, [BOB], subject="gone before the DSN")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queued_and_recorded(env, [BOB], "gone before the DSN")
 
-    killed = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
-                         env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": "outbox-written"})
-    assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
+    sweep_killed_after(bin_dir, env.config, "outbox-written")
     assert [row for row in outbox_rows(env.database) if row[3] is None], "a DSN waits in the outbox"
     subprocess.run(["postsuper", "-c", str(tb.dir), "-d", qid], check=True, capture_output=True)
     assert qid not in tb.queue_ids()
@@ -229,9 +210,7 @@ def test_a_dsn_taken_by_the_mta_before_its_child_died_is_resent_and_the_history_
     again (a duplicate with the same Message-ID, never a loss), and the
     history shows the resubmission."""
     env, tb = milter_postfix, milter_postfix.testbed
-    qid = tb.send(SENDER, [BOB], subject="child killed after the MTA took the DSN")
-    env.wait_for_audit(qid)
-    tb.wait_until_deferred(qid)
+    qid = queued_and_recorded(env, [BOB], "child killed after the MTA took the DSN")
 
     run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h",
                 env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": "child-submitted"})
