@@ -8,7 +8,10 @@
 // yet removed), held (a batch taken out of delivery, its hold recorded),
 // reinjected (a split's survivors re-injected, not yet recorded), child-submitted (in a
 // submission child: the MTA accepted a DSN, its id not yet in the sent
-// log). Unset in production; it has no other effect.
+// log). With ETRN_SWEEPER_TEST_KILL_SIGNAL=TERM-group it sends SIGTERM to
+// its whole process group instead (as systemctl stop or Ctrl-C would) and
+// goes on; the sweeper must lead that group. Unset in production; it has
+// no other effect.
 #pragma once
 
 #include <string_view>

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <csignal>
 #include <filesystem>
 #include <sstream>
 #include <unordered_map>
@@ -76,11 +77,36 @@ std::string log_line(std::string_view mark, std::int64_t id, std::string reason)
   return std::string(mark) + std::to_string(id) + " " + reason + "\n";
 }
 
+constexpr std::string_view kStoppedReason = "not submitted: the sweeper was stopped";
+
+// The signals that ask a program to stop (systemctl stop and shutdown,
+// Ctrl-C, a hangup), unlike SIGKILL.
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
+  return set;
+}
+
+bool stop_requested(const sigset_t& stops) {
+  sigset_t pending;
+  if (::sigpending(&pending) != 0) return false;
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    if (sigismember(&stops, sig) && sigismember(&pending, sig)) return true;
+  }
+  return false;
+}
+
 // The child: one submitter for its share; each accepted DSN's id goes to
 // the log (inherited, locked) before the next is submitted, and so does
 // each refusal or failure, with why. Never returns; touches no database.
+// A stop signal waits (blocked) until the DSN in hand is submitted and
+// logged; the rest of the share is then logged as not submitted, so only
+// SIGKILL can end a child between the MTA's acceptance and its log line.
 [[noreturn]] void run_submission_child(Mta& mta, const std::vector<const OutboxRow*>& share,
                                        const Fd& log) {
+  const sigset_t stops = stop_signals();
+  ::sigprocmask(SIG_BLOCK, &stops, nullptr);
   bool all = true;
   {
     auto submitter = mta.open_dsn_submitter();
@@ -91,6 +117,12 @@ std::string log_line(std::string_view mark, std::int64_t id, std::string reason)
       _exit(1);
     }
     for (const OutboxRow* row : share) {
+      if (stop_requested(stops)) {
+        (void)write_all(log, log_line(kFailedMark, row->id, std::string(kStoppedReason)),
+                        "sent log");
+        all = false;
+        continue;
+      }
       Status submitted = (*submitter)->submit(row->dsn_text, row->sender);
       if (!submitted) {
         spdlog::error("outbox {}: submitting DSN {}: {}", row->id, row->dsn_message_id,
@@ -151,6 +183,14 @@ struct Outbox::SubmissionLog {
   std::unordered_set<std::int64_t> accepted;
   std::unordered_map<std::int64_t, std::string> refused;
   std::unordered_map<std::int64_t, std::string> failed;
+
+  void add(const std::string& text) {
+    add_logged_ids(text, accepted);
+    add_logged_reasons(text, kRefusedMark, refused);
+    add_logged_reasons(text, kFailedMark, failed);
+  }
+  // The child's last word on it was that the MTA did not take it.
+  bool not_taken(std::int64_t id) const { return refused.contains(id) || failed.contains(id); }
 };
 
 Outbox::Outbox(Database& db, Mta& mta, std::string spool_directory, RefusalHandler& refusals)
@@ -237,11 +277,7 @@ Result<Outbox::SubmissionLog> Outbox::submit_in_children(const std::vector<const
   if (pids.empty()) return make_error("cannot start a submission child: " + errno_text());
   SubmissionLog report;
   for (const std::string& log : logs) {
-    auto text = read_file(log);
-    if (!text) continue;
-    add_logged_ids(*text, report.accepted);
-    add_logged_reasons(*text, kRefusedMark, report.refused);
-    add_logged_reasons(*text, kFailedMark, report.failed);
+    if (auto text = read_file(log)) report.add(*text);
   }
   return report;
 }
@@ -355,8 +391,8 @@ void Outbox::remove_finished_files() {
 }
 
 // Waits for each log's lock (a child of a killed run may still be at work).
-Result<std::unordered_set<std::int64_t>> Outbox::read_sent_logs() {
-  std::unordered_set<std::int64_t> accepted;
+Result<Outbox::SubmissionLog> Outbox::read_sent_logs() {
+  SubmissionLog logged;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(spool_directory_, ec)) {
     if (!is_sent_log(entry.path())) continue;
@@ -367,9 +403,9 @@ Result<std::unordered_set<std::int64_t>> Outbox::read_sent_logs() {
     if (!locked) return locked.error();
     if (*locked == LockOutcome::busy)
       return make_error("sent log " + log + " stays locked; is a submission hanging?");
-    if (auto text = read_all(*fd, log)) add_logged_ids(*text, accepted);
+    if (auto text = read_all(*fd, log)) logged.add(*text);
   }
-  return accepted;
+  return logged;
 }
 
 // A row from schema v3 or older: its text is in its spool file.
@@ -409,13 +445,14 @@ Status Outbox::still_queued(const OutboxRow& row) {
   return ok_status();
 }
 
-void Outbox::note_resubmission(const OutboxRow& row, EpochSeconds now) {
+void Outbox::note_resubmission(const OutboxRow& row, bool logged_not_taken, EpochSeconds now) {
   Transaction transaction(db_);
-  append_outbox_events(db_, row, now, "dsn_resubmitted",
-                       dsn_label(row) +
-                           " of an interrupted run submitted again (a copy may have been "
-                           "accepted already if the run was killed while submitting it: then "
-                           "the sender gets two)");
+  append_outbox_events(
+      db_, row, now, "dsn_resubmitted",
+      dsn_label(row) + " of an interrupted run submitted again " +
+          (logged_not_taken ? "(its submission child logged that the MTA had not taken it)"
+                            : "(a copy may have been accepted already if the run was killed "
+                              "while submitting it: then the sender gets two)"));
   transaction.commit();
 }
 
@@ -431,10 +468,10 @@ void Outbox::drop(const OutboxRow& row, const std::string& why, EpochSeconds now
 
 Recovery Outbox::recover(EpochSeconds now) {
   Recovery report;
-  auto accepted = read_sent_logs();
-  if (!accepted) {
+  auto logged = read_sent_logs();
+  if (!logged) {
     report.problems.push_back("DSNs of an interrupted run wait for the next run: " +
-                              accepted.error().message);
+                              logged.error().message);
     return report;
   }
   std::vector<OutboxRow> rows = unsent_outbox(db_);
@@ -442,7 +479,7 @@ Recovery Outbox::recover(EpochSeconds now) {
   std::vector<OutboxRow> again;
   for (OutboxRow& row : rows) {
     const bool legacy = !row.spool_path.empty();
-    if (accepted->contains(row.id) || (legacy && exists(sent_path(row.spool_path)))) {
+    if (logged->accepted.contains(row.id) || (legacy && exists(sent_path(row.spool_path)))) {
       spdlog::info("outbox {}: DSN {} was accepted before a crash; recording it", row.id,
                    row.dsn_message_id);
       done.push_back(&row);
@@ -464,8 +501,9 @@ Recovery Outbox::recover(EpochSeconds now) {
                  row.dsn_message_id);
     // Not retried after a refusal: its run died while it waited or while a
     // child submitted it. In the second case the MTA may have taken it
-    // before the child could log that: the history says so.
-    if (!row.next_attempt_at) note_resubmission(row, now);
+    // before the child could log that (unless the child logged otherwise):
+    // the history says so.
+    if (!row.next_attempt_at) note_resubmission(row, logged->not_taken(row.id), now);
     again.push_back(row);
   }
   finalize_all(done, now);

@@ -39,8 +39,10 @@
 //    for the next run; nothing here stops the run. Rows of schema v3 and
 //    older have a spool file instead of a text, and a <file>.sent marker
 //    once accepted; recovery reads both.
-// Exactly once holds whatever kills the sweeper or a child, except in the
-// instant between the MTA's acceptance and the log write. A power failure
+// Exactly once holds whatever kills the sweeper or a child, except a
+// SIGKILL of a child between the MTA's acceptance and the log write: a
+// child holds back SIGTERM, SIGINT and SIGHUP until the DSN in hand is
+// logged, then logs the rest of its share as not submitted. A power failure
 // can lose log lines not yet fsynced: those DSNs are sent a second time by
 // recovery: at least once, never lost.
 #pragma once
@@ -141,13 +143,14 @@ class Outbox {
   DsnDelivery handle_unaccepted(OutboxRow& row, const std::string& why, bool refused,
                                 EpochSeconds now);
   void reschedule(const OutboxRow& row, const std::string& why, EpochSeconds now);
-  Result<std::unordered_set<std::int64_t>> read_sent_logs();
+  Result<SubmissionLog> read_sent_logs();
   Status load_legacy_text(OutboxRow& row);
   // Is the message of an unsent row still queued, so that its DSN may go?
   Status still_queued(const OutboxRow& row);
   void drop(const OutboxRow& row, const std::string& why, EpochSeconds now);
-  // Event dsn_resubmitted for each recipient of a DSN recovery submits again.
-  void note_resubmission(const OutboxRow& row, EpochSeconds now);
+  // Event dsn_resubmitted for each recipient of a DSN recovery submits
+  // again, saying whether a copy may have gone out already.
+  void note_resubmission(const OutboxRow& row, bool logged_not_taken, EpochSeconds now);
   void finalize_all(const std::vector<const OutboxRow*>& rows, EpochSeconds now);
   void remove_orphans();
 

@@ -23,11 +23,13 @@ SENDER = "alice@sender.example"
 
 
 def run_sweeper(bin_dir: Path, config: Path, *args: str, env_extra: dict | None = None,
-                timeout: float = 180) -> subprocess.CompletedProcess:
+                timeout: float = 180, own_group: bool = False) -> subprocess.CompletedProcess:
+    """Runs etrn-sweeper; own_group: as the leader of a process group of its own."""
     env = dict(os.environ)
     env.update(env_extra or {})
     return subprocess.run([str(bin_dir / "etrn-sweeper"), "-c", str(config), *args],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+                          capture_output=True, text=True, timeout=timeout, env=env,
+                          start_new_session=own_group)
 
 
 def sweep_killed_after(bin_dir: Path, config: Path, step: str, when: str = "+49h") -> None:

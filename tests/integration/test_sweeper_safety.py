@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import sqlite3
 import subprocess
 
@@ -226,3 +227,33 @@ def test_a_dsn_taken_by_the_mta_before_its_child_died_is_resent_and_the_history_
                       "('dsn_deferred', 'bounce_sent') ORDER BY at, rowid", (BOB,))
     assert [e["kind"] for e in events] == ["dsn_deferred", "bounce_sent"], [tuple(e) for e in events]
     assert "if it did, the retry is a duplicate" in events[0]["detail"], events[0]["detail"]
+
+
+def test_sigterm_to_the_whole_group_while_dsns_go_out_sends_each_dsn_once(milter_postfix, bin_dir):
+    """What systemctl stop, a shutdown or Ctrl-C does: SIGTERM to the sweeper
+    and its submission children at once, here right after the MTA accepted
+    the first of two DSNs (the moment a SIGKILL makes a duplicate). The
+    child holds the signal back until that DSN is logged and submits
+    nothing more; the rerun finishes the logged one and submits the other,
+    saying no copy of it went out: one DSN per message."""
+    env, tb = milter_postfix, milter_postfix.testbed
+    first = queued_and_recorded(env, [BOB], "stopped while its DSN goes out")
+    second = queued_and_recorded(env, [CAROL], "stopped before its DSN goes out")
+
+    stopped = run_sweeper(bin_dir, env.config, "sweep", "--now", "+49h", own_group=True,
+                          env_extra={"ETRN_SWEEPER_TEST_KILL_AFTER": "child-submitted",
+                                     "ETRN_SWEEPER_TEST_KILL_SIGNAL": "TERM-group"})
+    assert stopped.returncode == -signal.SIGTERM, f"exit {stopped.returncode}: {stopped.stderr}"
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
+    tb.wait_for_mailbox("alice", 2)
+    settle(tb)
+    dsns = tb.mailbox_messages("alice")
+    assert len(dsns) == 2, f"got {len(dsns)} DSNs, want one per message"
+    assert len({d["Message-ID"] for d in dsns}) == 2, [d["Message-ID"] for d in dsns]
+    assert first not in tb.queue_ids() and second not in tb.queue_ids()
+    resubmitted = env.rows("SELECT recipient, detail FROM etrn_events WHERE kind = 'dsn_resubmitted'")
+    assert len(resubmitted) == 1, [tuple(r) for r in resubmitted]
+    assert "logged that the MTA had not taken it" in resubmitted[0]["detail"], \
+        resubmitted[0]["detail"]
+    sent = env.rows("SELECT recipient FROM etrn_events WHERE kind = 'bounce_sent' ORDER BY recipient")
+    assert [r["recipient"] for r in sent] == [BOB, CAROL]

@@ -46,7 +46,7 @@ class Outcome:
 @dataclass
 class Verdict:
     """Counts of one trial. Violations fail the soak; duplicates after a
-    process-group kill are the known window and are only reported."""
+    SIGKILL of the process group are the known window and are only reported."""
     lost: list = field(default_factory=list)  # a survivor never delivered
     removed_without_dsn: list = field(default_factory=list)  # expired, gone, no failure DSN
     missing_warning: list = field(default_factory=list)  # a due delay DSN never sent
@@ -59,7 +59,7 @@ class Verdict:
 
     def violations(self, kill: str) -> list[str]:
         """Everything wrong with the trial; a duplicate DSN only counts when
-        the kill was not of the whole process group (the known window)."""
+        the kill was not a SIGKILL of the whole process group (the known window)."""
         found = [(name, getattr(self, name)) for name in (
             "lost", "removed_without_dsn", "missing_warning", "unexpected",
             "duplicate_deliveries", "left_in_queue", "records", "foreign")]
