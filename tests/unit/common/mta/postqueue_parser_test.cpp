@@ -106,6 +106,25 @@ TEST(PostqueueParser, ReadsForcedExpire) {
   EXPECT_TRUE(m->forced_expire);
 }
 
+TEST(PostqueueParser, ReadsAMemberGivenTwiceAsItsLastValueAndSkipsNestedUnknowns) {
+  // As a document read gives them (the reader streams; the fuzz target
+  // postqueue_json compares it with a document reader on any input).
+  auto m = parse_postqueue_json_line(
+      R"({"queue_name":"active","queue_name":"deferred","queue_id":"ABCDEF12",)"
+      R"("arrival_time":"x","arrival_time":7,"sender":"a@b","forced_expire":true,)"
+      R"("forced_expire":1,"extra":[{"recipients":[{"address":"no@no"}]},[[]]],)"
+      R"("recipients":[{"address":"old@d"}],)"
+      R"("recipients":[{"address":"x@d","address":"c@d","deep":{"address":"no@no"},)"
+      R"("delay_reason":"r"}]})");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(m->queue_name, "deferred");
+  EXPECT_EQ(m->arrival_time, 7);
+  EXPECT_FALSE(m->forced_expire) << "the last forced_expire is not a boolean";
+  ASSERT_EQ(m->recipients.size(), 1u);
+  EXPECT_EQ(m->recipients[0].address, "c@d");
+  EXPECT_EQ(m->recipients[0].delay_reason, "r");
+}
+
 TEST(PostqueueParser, RejectsMalformedLines) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"not json", "not valid JSON"},
@@ -120,6 +139,17 @@ TEST(PostqueueParser, RejectsMalformedLines) {
        "recipients"},
       {R"({"queue_name":"deferred","queue_id":"ABCDEF12","arrival_time":5,"sender":"","recipients":[{}]})",
        "address"},
+      {R"({"queue_name":"deferred","queue_id":"ABCDEF12","arrival_time":5,"sender":""})",
+       "recipients"},
+      {R"({"queue_name":"deferred","queue_id":"ABCDEF12","arrival_time":5,"sender":"",)"
+       R"("recipients":[{"address":"a@b"},7]})",
+       "a recipient is not an object"},
+      {R"({"queue_name":{"x":1},"queue_id":"ABCDEF12","arrival_time":5,"sender":"","recipients":[]})",
+       "queue_name"},
+      {R"({"queue_name":"deferred","queue_id":"ABCDEF12","arrival_time":5,"sender":"",)"
+       R"("recipients":[]} trailing)",
+       "not valid JSON"},
+      {"\"a string\"", "not a JSON object"},
       {"{\"queue_name\":\"d\",\"queue_id\":\"ABCDEF12\",\"arrival_time\":5,\"sender\":\"\xff\","
        "\"recipients\":[]}",
        "not valid JSON"},
