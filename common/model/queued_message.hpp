@@ -18,7 +18,6 @@ namespace etrn {
 
 struct QueuedRecipient {
   std::string address;
-  std::string delay_reason;  // may be empty
   // The MTA's mailer/transport for it, when known: Sendmail's listing names
   // it; for Postfix the sweep asks transport_maps where it must judge it.
   std::string mailer = {};

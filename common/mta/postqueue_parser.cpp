@@ -89,7 +89,7 @@ class LineReader final : public nlohmann::json_sax<json> {
         fail_recipients(not_a("address", "a string"));
       } else if (recipients_error_.empty()) {
         message_.recipients.push_back(
-            QueuedRecipient{std::move(*recipient_.address), std::move(recipient_.delay_reason)});
+            QueuedRecipient{std::move(*recipient_.address)});
       }
     } else if (where_ == Where::top) {
       where_ = Where::done;
@@ -134,7 +134,6 @@ class LineReader final : public nlohmann::json_sax<json> {
   };
   struct Recipient {
     std::optional<std::string> address;
-    std::string delay_reason;
   };
 
   static void take_text(const Value& v, std::optional<std::string>& into) {
@@ -155,7 +154,6 @@ class LineReader final : public nlohmann::json_sax<json> {
         return true;
       case Where::recipient:
         if (key_ == "address") take_text(v, recipient_.address);
-        if (key_ == "delay_reason") recipient_.delay_reason = v.text ? *v.text : "";
         return true;
       case Where::done:
         return true;

@@ -4,7 +4,9 @@
 // queue_name, queue_id, arrival_time, message_size, forced_expire (3.5+),
 // sender, recipients[{address, delay_reason?}]; a message in the hold queue
 // is `held`, one in any queue but deferred and hold (incoming, active,
-// maildrop, corrupt) is `busy`. Unknown members are ignored, a missing delay_reason is "".
+// maildrop, corrupt) is `busy`. Unknown members are ignored, and so is
+// delay_reason: nothing the sweeper decides depends on it, and it was the
+// largest string kept per queued recipient.
 // showq prints the null sender as
 // "MAILER-DAEMON" (seen on 3.7: a message sent with MAIL FROM:<> is listed
 // so); it is mapped back to "" here. A real envelope sender spelled

@@ -67,7 +67,7 @@ QueuedMessage listed_message(const SendmailQueueFile& file, const SendmailQf& qf
   m.sender = qf.envelope.sender;
   m.busy = busy;
   m.held = file.quarantined;
-  for (const SendmailQfRecipient& r : qf.recipients) m.recipients.push_back({r.address, "", ""});
+  for (const SendmailQfRecipient& r : qf.recipients) m.recipients.push_back({r.address, ""});
   return m;
 }
 

@@ -21,7 +21,6 @@ bool same_recipients(const etrn::QueuedMessage& a, const etrn::QueuedMessage& b)
   if (a.recipients.size() != b.recipients.size()) return false;
   for (std::size_t i = 0; i < a.recipients.size(); ++i) {
     if (a.recipients[i].address != b.recipients[i].address ||
-        a.recipients[i].delay_reason != b.recipients[i].delay_reason ||
         a.recipients[i].mailer != b.recipients[i].mailer)
       return false;
   }

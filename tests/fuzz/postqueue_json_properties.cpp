@@ -36,11 +36,7 @@ Result<QueuedRecipient> parse_recipient(const json& entry) {
   if (!entry.is_object()) return make_error("a recipient is not an object");
   auto address = string_member(entry, "address");
   if (!address) return address.error();
-  QueuedRecipient recipient{std::move(*address), ""};
-  if (const auto it = entry.find("delay_reason"); it != entry.end() && it->is_string()) {
-    recipient.delay_reason = it->get<std::string>();
-  }
-  return recipient;
+  return QueuedRecipient{std::move(*address)};
 }
 
 Status parse_recipients(const json& object, QueuedMessage& message) {

@@ -43,7 +43,7 @@ class ExecutorTest : public testing::TempDirTest {
     ASSERT_TRUE(record_messages(*db_, std::span<const MessageToRecord>(&item, 1),
                                 RecordSource::milter, kArrival));
     QueuedMessage q{"deferred", "4AbC1", kArrival + 1, 500, "alice@sender.example", false, {}};
-    for (const auto& a : etrn) q.recipients.push_back({a, "deferred transport"});
+    for (const auto& a : etrn) q.recipients.push_back({a});
     for (const auto& a : others) q.recipients.push_back({a, ""});
     mta_->queue.push_back(q);
   }
@@ -204,7 +204,7 @@ TEST_F(ExecutorTest, ManyExpiredMessagesGoInBatchesAndAFailingDsnKeepsOnlyItsMes
     items.back().message.envelope.sender = "s" + std::to_string(i) + "@sender.example";
     QueuedMessage q{"deferred", qid, kArrival + 1, 500, items.back().message.envelope.sender,
                     false,      {}};
-    q.recipients.push_back({"bob@customer.example", "deferred transport"});
+    q.recipients.push_back({"bob@customer.example"});
     mta_->queue.push_back(q);
   }
   ASSERT_TRUE(record_messages(*db_, items, RecordSource::milter, kArrival));
@@ -301,7 +301,7 @@ TEST_F(ExecutorTest, ADsnRefusedWithTheWholeOriginalGoesOutWithItsHeadersOnly) {
 TEST_F(ExecutorTest, ADsnRefusedEvenAsHeadersOnlyKeepsItsMessageOnHoldForAPerson) {
   record_and_queue({"bob@customer.example"});
   QueuedMessage other{"deferred", "6OtHeR", kArrival + 1, 500, "dave@sender.example", false, {}};
-  other.recipients.push_back({"carol@customer.example", "deferred transport"});
+  other.recipients.push_back({"carol@customer.example"});
   mta_->queue.push_back(other);
   MessageToRecord item = testing::sample_message("6OtHeR", kArrival, {"carol@customer.example"});
   item.message.envelope.sender = "dave@sender.example";

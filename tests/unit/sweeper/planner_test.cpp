@@ -51,7 +51,7 @@ QueuedMessage queued(std::vector<std::string> addresses, std::string queue_id = 
   q.queue_id = std::move(queue_id);
   q.arrival_time = arrival;
   q.sender = "alice@sender.example";
-  for (auto& a : addresses) q.recipients.push_back({std::move(a), "deferred transport"});
+  for (auto& a : addresses) q.recipients.push_back({std::move(a)});
   return q;
 }
 

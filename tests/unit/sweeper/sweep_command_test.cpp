@@ -27,7 +27,7 @@ class SweepCommandTest : public testing::TempDirTest {
     mta_ = std::make_unique<testing::FakeMta>((dir_ / "calls.log").string());
     const EpochSeconds arrival = std::time(nullptr) - 100 * 3600;
     QueuedMessage q{"deferred", "4AbC1", arrival, 500, "alice@sender.example", false, {}};
-    q.recipients.push_back({"bob@customer.example", "deferred transport"});
+    q.recipients.push_back({"bob@customer.example"});
     mta_->queue.push_back(q);
   }
   Config config_;
@@ -197,9 +197,9 @@ TEST_F(SweepCommandTest, RecipientsTheMtaExpandedAreFollowedThroughTheEnvelope) 
   config_.etrn_transports = {"etrn-only"};
   ASSERT_EQ(sweep_at(config_, *mta_, -99), 0) << "bob adopted";
   QueuedMessage& q = mta_->queue[0];
-  q.recipients = {{"a@customer.example", "deferred transport"},
-                  {"b@customer.example", "deferred transport"},
-                  {"copy@transport-only.example", "deferred transport"}};
+  q.recipients = {{"a@customer.example"},
+                  {"b@customer.example"},
+                  {"copy@transport-only.example"}};
   QueuedEnvelope e;
   e.envelope.sender = q.sender;
   e.recipients = {{"a@customer.example", {}, "bob@customer.example"},
