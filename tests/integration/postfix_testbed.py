@@ -18,6 +18,8 @@ mail (e.g. a DSN) to `alice@sender.example` lands in DIR/mail/alice/new/
 (for the local parts in MAILBOX_LOCALPARTS; any other in DIR/mail/other/).
 `elsewhere.example` is relayed (not ETRN) to SITEPORT over the normal
 `smtp` transport, so it leaves the queue as soon as the site sink runs.
+`discard.example` goes to Postfix's `discard:` transport: accepted and
+dropped at once (the benchmark's ordinary, non-ETRN mail).
 
 API (all paths are pathlib.Path):
 
@@ -100,6 +102,7 @@ ETRN_DOMAIN = "customer.example"
 TRANSPORT_ONLY_DOMAIN = "transport-only.example"
 SENDER_DOMAIN = "sender.example"
 ELSEWHERE_DOMAIN = "elsewhere.example"
+DISCARD_DOMAIN = "discard.example"  # discard: at once (the benchmark's non-ETRN mail)
 ETRN_TRANSPORT = "etrn-only"
 MAILBOX_LOCALPARTS = ("alice", "bob", "carol", "dave", "erin", "frank", "sender",
                       "postmaster", "bounces", "test")
@@ -242,7 +245,8 @@ class PostfixTestbed:
         (self.dir / "transport").write_text(
             f"{ETRN_DOMAIN} {ETRN_TRANSPORT}:[127.0.0.1]:{self.site_port}\n"
             f"{TRANSPORT_ONLY_DOMAIN} {ETRN_TRANSPORT}:[127.0.0.1]:{self.site_port}\n"
-            f"{ELSEWHERE_DOMAIN} smtp:[127.0.0.1]:{self.site_port}\n")
+            f"{ELSEWHERE_DOMAIN} smtp:[127.0.0.1]:{self.site_port}\n"
+            f"{DISCARD_DOMAIN} discard:\n")
         # One mailbox per known local part: alice@sender.example ->
         # DIR/mail/alice/ (virtual(8) forbids regexp substitution, so the
         # names are listed); any other local part lands in DIR/mail/other/.
@@ -286,7 +290,8 @@ class PostfixTestbed:
             "smtpd_peername_lookup = no",
             f"maillog_file = {d}/maillog",
             f"maillog_file_prefixes = {d}",
-            f"relay_domains = {ETRN_DOMAIN}, {TRANSPORT_ONLY_DOMAIN}, {ELSEWHERE_DOMAIN}",
+            f"relay_domains = {ETRN_DOMAIN}, {TRANSPORT_ONLY_DOMAIN}, {ELSEWHERE_DOMAIN}, "
+            f"{DISCARD_DOMAIN}",
             f"transport_maps = texthash:{d}/transport",
             f"defer_transports = {ETRN_TRANSPORT}",
             f"virtual_mailbox_domains = {SENDER_DOMAIN}",
