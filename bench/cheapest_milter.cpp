@@ -20,8 +20,8 @@
 namespace {
 
 constexpr unsigned long kStepsNotWanted = SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOMAIL |
-                                          SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOHDRS |
-                                          SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN;
+                                          SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOHDRS | SMFIP_NOEOH |
+                                          SMFIP_NOBODY | SMFIP_NOUNKNOWN;
 
 sfsistat on_negotiate(SMFICTX*, unsigned long, unsigned long f1, unsigned long, unsigned long,
                       unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,

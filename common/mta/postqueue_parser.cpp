@@ -88,8 +88,7 @@ class LineReader final : public nlohmann::json_sax<json> {
       if (!recipient_.address) {
         fail_recipients(not_a("address", "a string"));
       } else if (recipients_error_.empty()) {
-        message_.recipients.push_back(
-            QueuedRecipient{std::move(*recipient_.address)});
+        message_.recipients.push_back(QueuedRecipient{std::move(*recipient_.address)});
       }
     } else if (where_ == Where::top) {
       where_ = Where::done;

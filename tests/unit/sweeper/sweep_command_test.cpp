@@ -197,9 +197,7 @@ TEST_F(SweepCommandTest, RecipientsTheMtaExpandedAreFollowedThroughTheEnvelope) 
   config_.etrn_transports = {"etrn-only"};
   ASSERT_EQ(sweep_at(config_, *mta_, -99), 0) << "bob adopted";
   QueuedMessage& q = mta_->queue[0];
-  q.recipients = {{"a@customer.example"},
-                  {"b@customer.example"},
-                  {"copy@transport-only.example"}};
+  q.recipients = {{"a@customer.example"}, {"b@customer.example"}, {"copy@transport-only.example"}};
   QueuedEnvelope e;
   e.envelope.sender = q.sender;
   e.recipients = {{"a@customer.example", {}, "bob@customer.example"},
