@@ -12,15 +12,10 @@
 //
 //   etrn-bench-noop-milter unix:/path/to.sock
 //
-// Runs in the foreground until SIGTERM/SIGINT (libmilter's own handling).
-// The socket is made mode 0666 so Postfix's smtpd (user postfix) can
-// connect to it while this runs as root.
+// Runs in the foreground until SIGTERM/SIGINT (serve_milter.hpp).
 #include <libmilter/mfapi.h>
-#include <sys/stat.h>
 
-#include <cstdio>
-#include <cstring>
-#include <string>
+#include "serve_milter.hpp"
 
 namespace {
 
@@ -135,17 +130,5 @@ smfiDesc description() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 || std::strncmp(argv[1], "unix:", 5) != 0) {
-    std::fprintf(stderr, "usage: etrn-bench-noop-milter unix:/path/to.sock\n");
-    return 64;
-  }
-  smfiDesc d = description();
-  if (smfi_register(d) != MI_SUCCESS || smfi_setconn(argv[1]) != MI_SUCCESS ||
-      smfi_opensocket(true) != MI_SUCCESS) {
-    std::fprintf(stderr, "etrn-bench-noop-milter: cannot listen on %s\n", argv[1]);
-    return 71;
-  }
-  const std::string path = argv[1] + 5;
-  chmod(path.c_str(), 0666);
-  return smfi_main() == MI_SUCCESS ? 0 : 70;
+  return etrn::bench::serve_milter(description(), argc, argv);
 }
