@@ -164,7 +164,9 @@ class ReadOnly:
     files = ("etrn.db", "etrn.db-wal", "etrn.db-shm")
 
     def start(self, env) -> None:
-        assert env.milter.stop() == 0
+        rc = env.milter.stop()
+        # The log's end holds a sanitizer's report when one ended the milter.
+        assert rc == 0, f"etrn-milter exited {rc}; its log ends:\n{env.milter.log()[-6000:]}"
         for name in self.files:
             if (env.db_dir / name).exists():
                 (env.db_dir / name).chmod(0o444)
