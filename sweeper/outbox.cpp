@@ -81,18 +81,21 @@ constexpr std::string_view kStoppedReason = "not submitted: the sweeper was stop
 
 // The signals that ask a program to stop (systemctl stop and shutdown,
 // Ctrl-C, a hangup), unlike SIGKILL.
-sigset_t stop_signals() {
+constexpr int kStopSignals[] = {SIGTERM, SIGINT, SIGHUP};
+
+// Blocks the stop signals: they wait, pending, until stop_requested() looks.
+void hold_stop_signals() {
   sigset_t set;
   sigemptyset(&set);
-  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&set, sig);
-  return set;
+  for (const int sig : kStopSignals) sigaddset(&set, sig);
+  ::sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
-bool stop_requested(const sigset_t& stops) {
+bool stop_requested() {
   sigset_t pending;
   if (::sigpending(&pending) != 0) return false;
-  for (const int sig : {SIGTERM, SIGINT, SIGHUP}) {
-    if (sigismember(&stops, sig) && sigismember(&pending, sig)) return true;
+  for (const int sig : kStopSignals) {
+    if (sigismember(&pending, sig)) return true;
   }
   return false;
 }
@@ -105,8 +108,7 @@ bool stop_requested(const sigset_t& stops) {
 // SIGKILL can end a child between the MTA's acceptance and its log line.
 [[noreturn]] void run_submission_child(Mta& mta, const std::vector<const OutboxRow*>& share,
                                        const Fd& log) {
-  const sigset_t stops = stop_signals();
-  ::sigprocmask(SIG_BLOCK, &stops, nullptr);
+  hold_stop_signals();
   bool all = true;
   {
     auto submitter = mta.open_dsn_submitter();
@@ -117,7 +119,7 @@ bool stop_requested(const sigset_t& stops) {
       _exit(1);
     }
     for (const OutboxRow* row : share) {
-      if (stop_requested(stops)) {
+      if (stop_requested()) {
         (void)write_all(log, log_line(kFailedMark, row->id, std::string(kStoppedReason)),
                         "sent log");
         all = false;
