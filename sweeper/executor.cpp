@@ -117,6 +117,7 @@ void Executor::reconcile(Plan& plan) {
   for (const Merge& merge : plan.merges)
     merge_messages(db_, merge.keep, merge.drop, clock_.act_now);
   for (MessagePlan& m : plan.messages) reconcile_message(m);
+  for (const ArrivalToStore& a : plan.arrivals) set_mta_arrival(db_, a.id, a.mta_arrival_time);
   transaction.commit();
 }
 

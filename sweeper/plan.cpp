@@ -113,6 +113,11 @@ void MessagePlan::decide_removal(const std::vector<std::string>& queued_addresse
   removal = survivors.empty() ? Removal::whole : Removal::split;
 }
 
+bool Plan::has_split() const {
+  return std::any_of(messages.begin(), messages.end(),
+                     [](const MessagePlan& m) { return m.removal == Removal::split; });
+}
+
 void fit_to_held(MessagePlan& m, const QueuedEnvelope& held) {
   m.envelope.sender = held.envelope.sender;
   std::vector<std::string> addresses;

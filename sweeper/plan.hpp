@@ -146,10 +146,22 @@ struct Merge {
   std::int64_t drop = 0;
 };
 
+// A record matched for the first time by an entry the sweep left out
+// (PlanInput::arrivals): the MTA's arrival time to store.
+struct ArrivalToStore {
+  std::int64_t id = 0;
+  EpochSeconds mta_arrival_time = 0;
+  bool operator==(const ArrivalToStore&) const = default;
+};
+
 struct Plan {
   EpochSeconds now = 0;
   std::vector<MessagePlan> messages;
   std::vector<Merge> merges;
+  std::vector<ArrivalToStore> arrivals;
+
+  // Does a message split (which looks for copies among all queue entries)?
+  bool has_split() const;
 };
 
 // The original queue ID a re-injected copy names in its kReinjectedHeader

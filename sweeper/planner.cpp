@@ -25,10 +25,8 @@ bool needs_route(const Config& config, const EtrnMatcher& matcher, const QueuedR
 }
 
 bool matches(const RecordedMessage& r, const QueuedMessage& q) {
-  if (r.queue_id != q.queue_id) return false;
-  if (r.mta_arrival_time) return *r.mta_arrival_time == q.arrival_time;
-  EpochSeconds distance = q.arrival_time - r.match_reference;
-  return distance <= kArrivalTolerance && distance >= -kArrivalTolerance;
+  return r.queue_id == q.queue_id &&
+         arrival_matches(r.mta_arrival_time, r.match_reference, q.arrival_time);
 }
 
 // Queue entries by queue ID, so that matching a recorded message is a
@@ -459,6 +457,29 @@ bool unrecorded_waits(const Config& config, const EtrnMatcher& matcher, const Qu
 
 }  // namespace
 
+bool arrival_matches(const std::optional<EpochSeconds>& mta_arrival_time,
+                     EpochSeconds match_reference, EpochSeconds queued_arrival_time) {
+  if (mta_arrival_time) return *mta_arrival_time == queued_arrival_time;
+  const EpochSeconds distance = queued_arrival_time - match_reference;
+  return distance <= kArrivalTolerance && distance >= -kArrivalTolerance;
+}
+
+bool quiet_if_listed_as_recorded(const Config& config, const PlanInput& input,
+                                 const RecordedMessage& r) {
+  if (r.reopened || r.held_by_sweeper) return false;
+  QueuedMessage as_recorded;
+  as_recorded.queue_id = r.queue_id;
+  as_recorded.arrival_time = r.mta_arrival_time.value_or(r.match_reference);
+  as_recorded.sender = r.envelope.sender;
+  for (const RecordedRecipient& rec : r.recipients) {
+    if (rec.state == RecipientState::departed) return false;  // listed_as_recorded would not hold
+    as_recorded.recipients.push_back(QueuedRecipient{rec.address});
+  }
+  MessagePlan m = plan_queued(config, input, r, as_recorded);
+  m.record_mta_arrival = false;  // stored from the arrivals list instead
+  return !m.changes_something();
+}
+
 QueueReview review_queue(const Config& config, const PlanInput& input) {
   const EtrnMatcher matcher(config.etrn_domains, config.etrn_transports);
   const Matching matching = match_all(input.recorded, input.queue);
@@ -511,6 +532,7 @@ Plan plan_sweep(const Config& config, const PlanInput& input) {
     if (!a.reinjected_from.empty() && copy_of_a_split(plan, a)) continue;
     plan.messages.push_back(plan_adoption(config, input, a));
   }
+  plan.arrivals = input.arrivals;
   return plan;
 }
 

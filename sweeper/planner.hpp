@@ -42,6 +42,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -89,6 +90,11 @@ struct PlanInput {
   std::unordered_set<std::int64_t> in_flight;
   // The envelopes of QueueReview::mismatched that could be read.
   std::unordered_map<const QueuedMessage*, QueuedEnvelope> envelopes;
+  // Quiet records (quiet_if_listed_as_recorded) whose entry the listing
+  // showed as recorded: neither they nor their entries are above, since
+  // the plan would change nothing for them but their MTA arrival time.
+  std::vector<ArrivalToStore> arrivals;  // of those whose MTA arrival time is not stored yet
+  std::size_t left_out = 0;              // how many entries were left out
 };
 
 // What the sweep must learn from the MTA before it can plan (pointers into
@@ -113,6 +119,18 @@ struct QueueReview {
 };
 
 QueueReview review_queue(const Config& config, const PlanInput& input);
+
+// Does a queue entry's arrival time match a record's (planner.hpp's first rule)?
+bool arrival_matches(const std::optional<EpochSeconds>& mta_arrival_time,
+                     EpochSeconds match_reference, EpochSeconds queued_arrival_time);
+
+// Would plan_sweep change nothing for `r` but its MTA arrival time, if the
+// listing showed exactly one entry for it, with its queue ID, a matching
+// arrival time and the record's recipient addresses in the record's order,
+// neither busy nor held? Such a record and its entry can be left out of
+// the PlanInput (quiet_records.hpp): a quiet queue costs little memory.
+bool quiet_if_listed_as_recorded(const Config& config, const PlanInput& input,
+                                 const RecordedMessage& r);
 
 // The entries of a second look that are the absent messages (same queue
 // ID and arrival time); any other entry is another message.

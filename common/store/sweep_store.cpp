@@ -50,13 +50,22 @@ constexpr const char* kRecordedMessages =
     " r.orcpt, r.state, r.warn_at, r.expires_at, m.held_by_sweeper_at"
     " FROM messages m LEFT JOIN recipients r ON r.message = m.id";
 
+// The rows of kRecordedMessages, ordered by message, as messages one at a time.
+void each_message_of_rows(Statement& s, const std::function<void(RecordedMessage&&)>& each) {
+  std::optional<RecordedMessage> current;
+  while (s.step()) {
+    if (!current || current->id != s.column_int(0)) {
+      if (current) each(std::move(*current));
+      current = message_from_row(s);
+    }
+    if (!s.column_is_null(11)) current->recipients.push_back(recipient_from_row(s, 11));
+  }
+  if (current) each(std::move(*current));
+}
+
 std::vector<RecordedMessage> messages_from_rows(Statement& s) {
   std::vector<RecordedMessage> messages;
-  while (s.step()) {
-    if (messages.empty() || messages.back().id != s.column_int(0))
-      messages.push_back(message_from_row(s));
-    if (!s.column_is_null(11)) messages.back().recipients.push_back(recipient_from_row(s, 11));
-  }
+  each_message_of_rows(s, [&messages](RecordedMessage&& m) { messages.push_back(std::move(m)); });
   return messages;
 }
 
@@ -133,8 +142,32 @@ std::optional<RecipientRef> recipient_ref(Database& db, std::int64_t recipient_i
 }
 
 std::vector<RecordedMessage> load_open_messages(Database& db) {
-  return messages_from_rows(
-      db.prepare(std::string(kRecordedMessages) + " WHERE m.done_at IS NULL ORDER BY m.id, r.id"));
+  std::vector<RecordedMessage> messages;
+  for_each_open_message(db, [&messages](RecordedMessage&& m) { messages.push_back(std::move(m)); });
+  return messages;
+}
+
+void for_each_open_message(Database& db, const std::function<void(RecordedMessage&&)>& each) {
+  each_message_of_rows(
+      db.prepare(std::string(kRecordedMessages) + " WHERE m.done_at IS NULL ORDER BY m.id, r.id"),
+      each);
+}
+
+std::int64_t count_open_messages(Database& db) {
+  Statement& s = db.prepare("SELECT count(*) FROM messages WHERE done_at IS NULL");
+  const std::int64_t count = s.step() ? s.column_int(0) : 0;
+  s.reset();
+  return count;
+}
+
+std::vector<RecordedMessage> load_messages(Database& db, std::vector<std::int64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  std::string list = "[";  // one bound JSON array, one prepared statement for any number
+  for (std::int64_t id : ids) list += (list.size() == 1 ? "" : ",") + std::to_string(id);
+  list += "]";
+  Statement& s = db.prepare(std::string(kRecordedMessages) +
+                            " WHERE m.id IN (SELECT value FROM json_each(?1)) ORDER BY m.id, r.id");
+  return messages_from_rows(s.bind(1, list));
 }
 
 std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& queue_id,

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +26,12 @@ namespace etrn {
 
 // Messages with done_at NULL, oldest first, with all their recipients.
 std::vector<RecordedMessage> load_open_messages(Database& db);
+// The same, one at a time: a large queue's records need not all be in memory.
+void for_each_open_message(Database& db, const std::function<void(RecordedMessage&&)>& each);
+// How many messages are open (to size what holds them).
+std::int64_t count_open_messages(Database& db);
+// The messages with these ids (open or not), oldest first, with all their recipients.
+std::vector<RecordedMessage> load_messages(Database& db, std::vector<std::int64_t> ids);
 
 // The latest closed message with this queue ID and MTA arrival time (or,
 // while that is unknown, an arrival within an hour) whose recipients

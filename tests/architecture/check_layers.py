@@ -47,7 +47,8 @@ PURE: tuple[str, ...] = (
     "common/util/epoch_seconds.hpp", "common/util/result.hpp",
     "common/model/*", "common/policy/*", "common/dsn/*",
     "milter/message_collector.*",
-    "sweeper/planner.*", "sweeper/plan.*", "sweeper/plan_printer.*", "sweeper/time_spec.*",
+    "sweeper/planner.*", "sweeper/plan.*", "sweeper/plan_printer.*", "sweeper/quiet_records.*",
+    "sweeper/time_spec.*",
 )
 PURE_MAY_INCLUDE: tuple[str, ...] = (
     "common/util/strings.hpp", "common/util/xtext.hpp", "common/util/time_format.hpp",

@@ -151,6 +151,36 @@ def test_a_recorded_survivor_keeps_its_clock_in_the_reinjected_copy(make_milter_
     assert erin_rows[0]["queue_id"] not in tb.queue_ids()
 
 
+def test_a_split_beside_quiet_mail_is_planned_from_every_record_and_entry(make_milter_postfix,
+                                                                          bin_dir):
+    """A sweep leaves quiet messages (nothing due) out of its memory; a split
+    looks for copies among every queue entry, so a run with one plans again
+    from everything, and the quiet message is still left as it was."""
+    env = make_milter_postfix(before_start=lambda e: e.testbed.write_etrn_config(
+        e.config, database=e.database, socket=e.socket, user="postfix",
+        extra_top={"domain_policy": "transport-only.example expire_after=5d"}))
+    tb = env.testbed
+    erin = "erin@transport-only.example"
+    splitting = tb.send(SENDER, [BOB, erin], subject="splits at 49h")
+    quiet = tb.send(SENDER, [erin], subject="quiet at 49h")
+    env.wait_for_audit(splitting, 2)
+    env.wait_for_audit(quiet, 1)
+    tb.wait_until_deferred(splitting)
+    tb.wait_until_deferred(quiet)
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+5h")  # every recipient warned
+    tb.wait_for_mailbox("alice", 2)  # one delay DSN per message
+
+    result = sweep_ok(bin_dir, env.config, "--verbose", "sweep", "--now", "+49h")
+    assert "planning again with every record and entry" in result.stderr, result.stderr
+    assert "expired 1" in result.stdout and "split 1" in result.stdout, result.stdout
+    verdicts = [judge(m) for m in tb.wait_for_mailbox("alice", 3)]
+    assert [BOB] in [v["permanent"] for v in verdicts], f"got {verdicts}"
+    settle(tb)
+    assert mailbox_count(tb) == 3, "one failure DSN, nothing for the quiet message"
+    assert states(env, quiet) == {erin: "warned"}
+    assert quiet in tb.queue_ids() and splitting not in tb.queue_ids()
+
+
 @pytest.mark.parametrize("mail_options,rcpt_options,why", [
     ((), ("NOTIFY=NEVER",), "NOTIFY=NEVER"),
     (("NULL",), (), "null sender"),

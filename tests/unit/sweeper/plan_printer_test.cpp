@@ -15,7 +15,7 @@ std::string printed(const Plan& plan) {
 }
 
 TEST(PlanPrinter, SaysNothingToDoForAnEmptyPlan) {
-  EXPECT_EQ(printed(Plan{1796115600, {}, {}}),
+  EXPECT_EQ(printed(Plan{1796115600, {}, {}, {}}),
             "sweep plan as of 2026-12-01T09:00:00Z\nnothing to do\n");
 }
 
@@ -37,7 +37,7 @@ TEST(PlanPrinter, NamesTheMessageTheRemovalAndEachRecipientsAction) {
   carol.action = RecipientAction::expire_silent;
   carol.why = "no DSN: NOTIFY=NEVER";
   m.recipients = {bob, carol};
-  const std::string text = printed(Plan{1796115600, {m}, {}});
+  const std::string text = printed(Plan{1796115600, {m}, {}, {}});
   EXPECT_NE(text.find("4AbC1 (from <alice@sender.example>"), std::string::npos) << text;
   EXPECT_NE(text.find("remove from the queue"), std::string::npos) << text;
   EXPECT_NE(text.find("bob@customer.example: expired 2026-12-01T09:00:00Z, failure DSN (5.4.7)"),
@@ -65,7 +65,7 @@ TEST(PlanPrinter, SaysWhichRecipientsTheMtaMadeOfARecordedOneAndWhatIsReopened) 
   bob.address = "bob@customer.example";
   bob.reopened = true;
   m.recipients = {a, copy, bob};
-  const std::string text = printed(Plan{1796115600, {m}, {}});
+  const std::string text = printed(Plan{1796115600, {m}, {}, {}});
   EXPECT_NE(text.find("reopen (listed again after it looked gone)"), std::string::npos) << text;
   EXPECT_NE(text.find("a@customer.example: wait until 1970-01-01T00:00:00Z (queued by the MTA for "
                       "recorded team@customer.example)"),
