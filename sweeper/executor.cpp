@@ -117,7 +117,10 @@ void Executor::reconcile(Plan& plan) {
   for (const Merge& merge : plan.merges)
     merge_messages(db_, merge.keep, merge.drop, clock_.act_now);
   for (MessagePlan& m : plan.messages) reconcile_message(m);
-  for (const ArrivalToStore& a : plan.arrivals) set_mta_arrival(db_, a.id, a.mta_arrival_time);
+  std::vector<std::pair<std::int64_t, EpochSeconds>> arrivals;
+  arrivals.reserve(plan.arrivals.size());
+  for (const ArrivalToStore& a : plan.arrivals) arrivals.emplace_back(a.id, a.mta_arrival_time);
+  set_mta_arrivals(db_, arrivals);
   transaction.commit();
 }
 

@@ -208,6 +208,26 @@ void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arr
       .run();
 }
 
+void set_mta_arrivals(Database& db,
+                      const std::vector<std::pair<std::int64_t, EpochSeconds>>& arrivals) {
+  // A few thousand a statement, as a JSON array of integers: [[id,time],...].
+  constexpr std::size_t kChunk = 5000;
+  for (std::size_t start = 0; start < arrivals.size(); start += kChunk) {
+    std::string pairs = "[";
+    for (std::size_t i = start; i < std::min(arrivals.size(), start + kChunk); ++i) {
+      if (pairs.size() > 1) pairs += ',';
+      pairs +=
+          '[' + std::to_string(arrivals[i].first) + ',' + std::to_string(arrivals[i].second) + ']';
+    }
+    pairs += ']';
+    db.prepare(
+          "UPDATE messages SET mta_arrival_time = json_extract(a.value, '$[1]')"
+          " FROM json_each(?1) AS a WHERE messages.id = json_extract(a.value, '$[0]')")
+        .bind(1, pairs)
+        .run();
+  }
+}
+
 void mark_held_by_sweeper(Database& db, std::int64_t message_id, EpochSeconds now) {
   db.prepare("UPDATE messages SET held_by_sweeper_at = ?2 WHERE id = ?1")
       .bind(1, message_id)

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/model/deadlines.hpp"
@@ -42,6 +43,9 @@ std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& 
                                                EpochSeconds mta_arrival_time);
 
 void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time);
+// The same for many messages at once: (id, MTA arrival time) pairs, one statement.
+void set_mta_arrivals(Database& db,
+                      const std::vector<std::pair<std::int64_t, EpochSeconds>>& arrivals);
 // The sweeper's own hold (the expiry protocol): marked before it asks the
 // MTA, cleared once it released the message or found it not held.
 void mark_held_by_sweeper(Database& db, std::int64_t message_id, EpochSeconds now);

@@ -134,6 +134,16 @@ TEST(QuietRecords, ASecondEntryForADroppedRecordMeansStartingAgain) {
   EXPECT_TRUE(quiet.must_start_again());
 }
 
+TEST(QuietRecords, MakesRoomBeyondWhatItExpected) {
+  QuietRecords quiet(0);
+  for (int i = 1; i <= 1000; ++i)
+    quiet.add(record(i, "4Q" + std::to_string(i), {"a@customer.example"}));
+  for (int i = 1000; i >= 2; --i)
+    EXPECT_TRUE(quiet.drop(entry("4Q" + std::to_string(i), {"a@customer.example"}))) << i;
+  EXPECT_EQ(quiet.dropped(), 999u);
+  EXPECT_EQ(quiet.to_load(), std::vector<std::int64_t>{1});
+}
+
 // ---- the plan without the quiet messages is the plan with everything ----
 
 // What a message's plan decides, without pointers into one input or the other.

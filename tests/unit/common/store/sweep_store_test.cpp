@@ -49,6 +49,34 @@ TEST_F(SweepStore, LoadsOpenMessagesWithTheirRecipients) {
   EXPECT_TRUE(load_open_messages(*db_).empty()) << "a done message is not loaded";
 }
 
+TEST_F(SweepStore, StreamsCountsAndLoadsByIdWhatLoadOpenMessagesLoads) {
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(record("4AbC" + std::to_string(i), {"bob@customer.example"}));
+  mark_done(*db_, ids[1], kArrival + 10);
+  std::vector<std::int64_t> streamed;
+  for_each_open_message(*db_, [&](RecordedMessage&& m) { streamed.push_back(m.id); });
+  EXPECT_EQ(streamed, (std::vector<std::int64_t>{ids[0], ids[2]}));
+  EXPECT_EQ(count_open_messages(*db_), 2);
+  const auto loaded = load_messages(*db_, {ids[2], ids[1]});  // done or not, in id order
+  ASSERT_EQ(loaded.size(), 2u);
+  EXPECT_EQ(loaded[0].id, ids[1]);
+  EXPECT_EQ(loaded[1].queue_id, "4AbC2");
+  EXPECT_EQ(loaded[1].recipients.at(0).address, "bob@customer.example");
+  EXPECT_TRUE(load_messages(*db_, {}).empty());
+}
+
+TEST_F(SweepStore, StoresManyMtaArrivalTimesAtOnce) {
+  std::vector<std::pair<std::int64_t, EpochSeconds>> arrivals;
+  for (int i = 0; i < 5001; ++i)  // more than one statement's share
+    arrivals.emplace_back(record("4Q" + std::to_string(i), {"bob@customer.example"}), kArrival + i);
+  set_mta_arrivals(*db_, arrivals);
+  const auto messages = load_open_messages(*db_);
+  ASSERT_EQ(messages.size(), arrivals.size());
+  for (std::size_t i = 0; i < messages.size(); ++i)
+    ASSERT_EQ(messages[i].mta_arrival_time, kArrival + static_cast<EpochSeconds>(i)) << i;
+}
+
 TEST_F(SweepStore, NewDeadlinesReplaceTheRecordedOnes) {
   std::int64_t id = record("4AbC1", {"bob@customer.example"});
   std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
