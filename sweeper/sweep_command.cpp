@@ -15,10 +15,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <iostream>
+#include <mutex>
 
 #include "common/config/config_values.hpp"
 #include "common/mta/postfix_mta.hpp"
@@ -161,13 +164,87 @@ void read_everything(Database* db, Mta& mta, PlanInput& input) {
   if (db != nullptr) input.recorded = recorded.get();
 }
 
+// The listing, read on a thread of its own while the records load: at
+// most `room` entries ahead of the reader, so that a large queue overlaps
+// the two without holding all of its entries (drain() takes them, and
+// rethrows what the listing threw).
+class ListingAhead {
+ public:
+  ListingAhead(Mta& mta, std::size_t room) : room_(room) {
+    lister_ = std::async(std::launch::async, [this, &mta] {
+      try {
+        for_each_listed(mta, [this](QueuedMessage&& m) { put(std::move(m)); });
+      } catch (...) {
+        finish();
+        throw;
+      }
+      finish();
+    });
+  }
+  ~ListingAhead() {
+    if (!lister_.valid()) return;
+    {
+      const std::lock_guard lock(mutex_);
+      abandoned_ = true;  // the lister reads on to its end and keeps nothing
+    }
+    changed_.notify_all();
+    lister_.wait();
+  }
+  ListingAhead(const ListingAhead&) = delete;
+  ListingAhead& operator=(const ListingAhead&) = delete;
+
+  void drain(const std::function<void(QueuedMessage&&)>& each) {
+    for (;;) {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [this] { return !entries_.empty() || done_; });
+      if (entries_.empty()) break;
+      QueuedMessage m = std::move(entries_.front());
+      entries_.pop_front();
+      lock.unlock();
+      changed_.notify_all();
+      each(std::move(m));
+    }
+    lister_.get();  // the listing's failure, if any
+  }
+
+ private:
+  void put(QueuedMessage&& m) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return entries_.size() < room_ || abandoned_; });
+    if (abandoned_) return;
+    entries_.push_back(std::move(m));
+    lock.unlock();
+    changed_.notify_all();
+  }
+  void finish() {
+    {
+      const std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    changed_.notify_all();
+  }
+
+  const std::size_t room_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<QueuedMessage> entries_;
+  bool done_ = false;
+  bool abandoned_ = false;
+  std::future<void> lister_;
+};
+
+// Entries the listing may read ahead of the quiet check: a tenth of a
+// million-message queue, some 30 MB.
+constexpr std::size_t kListingAhead = 100'000;
+
 // The records and the listing without the quiet ones (quiet_records.hpp);
 // false when the listing made that impossible (nothing is kept then).
 bool read_all_but_the_quiet(const Config& config, Database& db, Mta& mta, PlanInput& input) {
   QuietSources from;
   from.open_records = static_cast<std::size_t>(count_open_messages(db));
+  ListingAhead listing(mta, kListingAhead);
   from.records = [&db](const auto& each) { for_each_open_message(db, each); };
-  from.listing = [&mta](const auto& each) { for_each_listed(mta, each); };
+  from.listing = [&listing](const auto& each) { listing.drain(each); };
   from.load = [&db](std::vector<std::int64_t> ids) { return load_messages(db, std::move(ids)); };
   if (read_all_but_the_quiet(config, input, from)) return true;
   spdlog::info("the listing showed a queue ID twice: reading every record and entry");
