@@ -119,12 +119,20 @@ def test_partial_expiry_bounces_the_expired_and_delivers_the_others(milter_postf
     assert states(env, qid) == {BOB: "expired"}
 
 
-def test_a_recorded_survivor_keeps_its_clock_in_the_reinjected_copy(make_milter_postfix, bin_dir):
-    env = make_milter_postfix(before_start=lambda e: e.testbed.write_etrn_config(
+ERIN = "erin@transport-only.example"
+
+
+def with_erin_expiring_after_5d(make_milter_postfix):
+    """An instance where erin's domain (routed by transport) expires after
+    5 days: at +49h bob expires and erin survives, warned."""
+    return make_milter_postfix(before_start=lambda e: e.testbed.write_etrn_config(
         e.config, database=e.database, socket=e.socket, user="postfix",
         extra_top={"domain_policy": "transport-only.example expire_after=5d"}))
-    tb = env.testbed
-    erin = "erin@transport-only.example"
+
+
+def test_a_recorded_survivor_keeps_its_clock_in_the_reinjected_copy(make_milter_postfix, bin_dir):
+    env = with_erin_expiring_after_5d(make_milter_postfix)
+    tb, erin = env.testbed, ERIN
     qid = tb.send(SENDER, [BOB, erin], subject="one expires, one waits")
     rows = env.wait_for_audit(qid, 2)
     arrival = rows[0]["arrival_time"]
@@ -156,11 +164,8 @@ def test_a_split_beside_quiet_mail_is_planned_from_every_record_and_entry(make_m
     """A sweep leaves quiet messages (nothing due) out of its memory; a split
     looks for copies among every queue entry, so a run with one plans again
     from everything, and the quiet message is still left as it was."""
-    env = make_milter_postfix(before_start=lambda e: e.testbed.write_etrn_config(
-        e.config, database=e.database, socket=e.socket, user="postfix",
-        extra_top={"domain_policy": "transport-only.example expire_after=5d"}))
-    tb = env.testbed
-    erin = "erin@transport-only.example"
+    env = with_erin_expiring_after_5d(make_milter_postfix)
+    tb, erin = env.testbed, ERIN
     splitting = tb.send(SENDER, [BOB, erin], subject="splits at 49h")
     quiet = tb.send(SENDER, [erin], subject="quiet at 49h")
     env.wait_for_audit(splitting, 2)
