@@ -1,8 +1,12 @@
 // sweep_command.cpp - the `sweep` command (see sweep_command.hpp).
 //
-// The recorded messages are read before the queue is listed, so a message
-// the milter records meanwhile is seen in the queue (and adopted at worst,
-// which checks for a row again) rather than missing from it (departed).
+// The recorded messages are read while the queue is listed (each is about
+// half of a large reconcile). A message the milter records meanwhile is
+// either in neither (the next run sees both), or listed without its record
+// (adopted at worst, which checks for a row again), or recorded but not
+// yet listed: the milter records at end of message, before the MTA has
+// committed its queue file, and a record younger than kDepartureGrace that
+// the listing does not show is not taken as departed.
 // What else the planner needs from the MTA (a second look for absent
 // messages, transports, envelopes) is read only where the review of
 // records against the listing asks for it, in bulk: a quiet 100k-message
