@@ -116,18 +116,19 @@ void Executor::reconcile(Plan& plan) {
   Transaction transaction(db_);
   for (const Merge& merge : plan.merges)
     merge_messages(db_, merge.keep, merge.drop, clock_.act_now);
-  for (MessagePlan& m : plan.messages) reconcile_message(m);
   std::vector<std::pair<std::int64_t, EpochSeconds>> arrivals;
   arrivals.reserve(plan.arrivals.size());
+  for (MessagePlan& m : plan.messages) reconcile_message(m, arrivals);
   for (const ArrivalToStore& a : plan.arrivals) arrivals.emplace_back(a.id, a.mta_arrival_time);
   set_mta_arrivals(db_, arrivals);
   transaction.commit();
 }
 
-void Executor::reconcile_message(MessagePlan& m) {
+void Executor::reconcile_message(MessagePlan& m,
+                                 std::vector<std::pair<std::int64_t, EpochSeconds>>& arrivals) {
   if (m.adopt && !adopt(m)) return;
   if (m.reopen) reopen_message(db_, m.id);
-  if (m.record_mta_arrival && m.queued) set_mta_arrival(db_, m.id, m.queued->arrival_time);
+  if (m.record_mta_arrival && m.queued) arrivals.emplace_back(m.id, m.queued->arrival_time);
   if (m.forget_hold) clear_held_by_sweeper(db_, m.id);
   if (!m.adopt) follow_the_queue(m);
   for (const RecipientPlan& r : m.recipients) {

@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/config/config.hpp"
@@ -93,7 +94,10 @@ class Executor {
   };
 
   void reconcile(Plan& plan);
-  void reconcile_message(MessagePlan& m);
+  // `arrivals` gets the MTA arrival time to store for m, if any (stored
+  // in bulk with the plan's own, Plan::arrivals).
+  void reconcile_message(MessagePlan& m,
+                         std::vector<std::pair<std::int64_t, EpochSeconds>>& arrivals);
   void follow_the_queue(MessagePlan& m);
   bool adopt(MessagePlan& m);
   void release_idle(std::vector<MessagePlan>& messages);
