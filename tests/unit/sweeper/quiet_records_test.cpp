@@ -178,12 +178,18 @@ Compared compare(const Config& config, EpochSeconds now, std::vector<RecordedMes
   full.in_flight = in_flight;
   full.recorded = records;
   full.queue = listing;
-  for (const MessagePlan& m : plan_sweep(config, full).messages) {
-    MessagePlan without_arrival = m;
-    without_arrival.record_mta_arrival = false;
-    if (m.record_mta_arrival) c.full_arrivals.push_back({m.id, m.queued->arrival_time});
-    if (without_arrival.changes_something()) c.full.push_back(summary_of(m));
-  }
+  // The arrivals a plan stores and the summaries of its other changes.
+  const auto split_up = [](const Plan& plan, std::vector<std::string>& changes,
+                           std::vector<ArrivalToStore>& arrivals) {
+    for (const MessagePlan& m : plan.messages) {
+      MessagePlan without_arrival = m;
+      without_arrival.record_mta_arrival = false;
+      if (m.record_mta_arrival) arrivals.push_back({m.id, m.queued->arrival_time});
+      if (without_arrival.changes_something()) changes.push_back(summary_of(m));
+    }
+    for (const ArrivalToStore& a : plan.arrivals) arrivals.push_back(a);
+  };
+  split_up(plan_sweep(config, full), c.full, c.full_arrivals);
   PlanInput reduced;
   reduced.now = now;
   reduced.real_now = now;
@@ -206,14 +212,7 @@ Compared compare(const Config& config, EpochSeconds now, std::vector<RecordedMes
   const bool left_out = read_all_but_the_quiet(config, reduced, from);
   if (started_again) *started_again = !left_out;
   if (!left_out) return c;
-  const Plan plan = plan_sweep(config, reduced);
-  for (const MessagePlan& m : plan.messages) {
-    MessagePlan without_arrival = m;
-    without_arrival.record_mta_arrival = false;
-    if (m.record_mta_arrival) c.reduced_arrivals.push_back({m.id, m.queued->arrival_time});
-    if (without_arrival.changes_something()) c.reduced.push_back(summary_of(m));
-  }
-  for (const ArrivalToStore& a : plan.arrivals) c.reduced_arrivals.push_back(a);
+  split_up(plan_sweep(config, reduced), c.reduced, c.reduced_arrivals);
   const auto by_id = [](const ArrivalToStore& a, const ArrivalToStore& b) { return a.id < b.id; };
   std::sort(c.full_arrivals.begin(), c.full_arrivals.end(), by_id);
   std::sort(c.reduced_arrivals.begin(), c.reduced_arrivals.end(), by_id);
