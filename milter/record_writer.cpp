@@ -3,6 +3,8 @@
 #include "milter/record_writer.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ctime>
@@ -17,6 +19,12 @@ namespace etrn {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Linux takes a thread ID where POSIX says process: this lowers only the
+// calling thread. Failure only leaves it at the process's priority.
+void lower_this_threads_priority() {
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), RecordWriter::kThreadNice);
+}
 
 // How long one commit waits for another connection's lock before it
 // counts as failed (and is tried again): short, so that stop() and new
@@ -148,6 +156,7 @@ WriterCounts RecordWriter::counts() const {
 // ---- the writer thread --------------------------------------------------
 
 void RecordWriter::writer_loop() {
+  lower_this_threads_priority();
   std::unique_lock lock(mutex_);
   for (;;) {
     if (open_wanted_) {
@@ -360,6 +369,7 @@ void RecordWriter::on_wal_commit(int wal_pages) {
 // and only while the path names the file the writer has open (opening a
 // new database beside the old -wal file would mix the two).
 void RecordWriter::checkpoint_loop() {
+  lower_this_threads_priority();
   std::unique_lock lock(checkpoint_mutex_);
   for (;;) {
     checkpoint_wake_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_wanted_; });

@@ -37,6 +37,12 @@
 // WAL checkpoints run in another thread with a connection of its own,
 // opened for each checkpoint (every kCheckpointFrames WAL pages), so that
 // copying the log into the database and its fsync never delay a commit.
+//
+// Both threads run at nice kThreadNice: a commit of a thousand records
+// takes a core for several milliseconds, and the threads answering the
+// MTA must not wait behind it. Nothing is late for it: records wait in
+// memory, and a writer that still falls behind makes submit() refuse as
+// above (bench/README.md, benchmark 2, has the figures).
 #pragma once
 
 #include <chrono>
@@ -89,6 +95,8 @@ class RecordWriter {
   static constexpr std::size_t kCapacity = 50000;
   // WAL size (frames = pages, 16 MiB) that starts a checkpoint.
   static constexpr int kCheckpointFrames = 4000;
+  // The writer and checkpoint threads' nice value (the callbacks keep 0).
+  static constexpr int kThreadNice = 10;
 
   // Starts the writer and checkpoint threads (create it with the signals
   // blocked that the threads should not take). The database is opened by

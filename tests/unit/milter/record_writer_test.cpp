@@ -7,11 +7,15 @@
 #include "milter/record_writer.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -109,6 +113,35 @@ TEST_F(RecordWriterTest, ConcurrentSubmittersAreAllRecorded) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(refused.load(), 0);
   EXPECT_TRUE(eventually([&] { return messages_in(db_path()) == kThreads * kPerThread; }));
+}
+
+// How many of this process's threads run at `nice` (/proc/self/task/*/stat,
+// field 19).
+int threads_at_nice(int nice) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream after_name(stat.substr(stat.rfind(')') + 1));
+    std::string field;
+    for (int i = 3; i <= 19 && after_name >> field; ++i) {
+    }
+    if (field == std::to_string(nice)) ++n;
+  }
+  return n;
+}
+
+TEST_F(RecordWriterTest, TheWriterAndCheckpointThreadsRunBelowTheCallbacks) {
+  ASSERT_EQ(threads_at_nice(RecordWriter::kThreadNice), 0);
+  {
+    RecordWriter writer(db_path(), kQuick);
+    ASSERT_TRUE(writer.open_now());
+    EXPECT_TRUE(eventually([] { return threads_at_nice(RecordWriter::kThreadNice) == 2; }));
+    EXPECT_EQ(getpriority(PRIO_PROCESS, 0), 0);  // the calling thread is untouched
+    EXPECT_EQ(writer.submit(message("NICE1")), Submission::queued);
+    EXPECT_TRUE(eventually([&] { return messages_in(db_path()) == 1; }));
+  }
+  EXPECT_EQ(threads_at_nice(RecordWriter::kThreadNice), 0);
 }
 
 TEST_F(RecordWriterTest, SubmitDoesNotWaitForALockedDatabaseWhichGetsTheRecordsLater) {
