@@ -10,6 +10,7 @@
 #include "common/log/log.hpp"
 #include "common/store/database.hpp"
 #include "common/util/sysexits.hpp"
+#include "sweeper/check_command.hpp"
 #include "sweeper/report_command.hpp"
 #include "sweeper/shape_command.hpp"
 #include "sweeper/sweep_command.hpp"
@@ -51,17 +52,35 @@ int run_configured(const Options& options, const Config& config) {
         return run_shape(config);
       case Command::sweep:
       case Command::check_config:
+      case Command::check:
         break;
     }
     auto mta = make_mta(config);
-    return run_sweep(
-        config, *mta,
-        SweepOptions{.dry_run = options.dry_run, .verbose = options.verbose, .now = options.now});
+    return run_sweep(config, *mta,
+                     SweepOptions{.dry_run = options.dry_run,
+                                  .verbose = options.verbose,
+                                  .now = options.now,
+                                  .metrics_file = options.metrics_file});
   } catch (const DatabaseError& e) {
     if (e.is_busy())
       throw FatalError(ExitCode::temp_fail, std::string("database busy: ") + e.what());
     throw FatalError(ExitCode::io_error, std::string("database error: ") + e.what());
   }
+}
+
+// A monitoring plugin says UNKNOWN (3) for what keeps it from looking,
+// bad arguments and configuration included, and logs nothing.
+int check(const Options& options, const ConfigParse& parse) {
+  if (!parse.ok()) {
+    std::cout << unknown_health("configuration: " + parse.errors.front().to_string()).line << "\n";
+    return static_cast<int>(CheckState::unknown);
+  }
+  auto thresholds = parse_thresholds(options.check_thresholds);
+  if (!thresholds) {
+    std::cout << unknown_health(thresholds.error().message).line << "\n";
+    return static_cast<int>(CheckState::unknown);
+  }
+  return run_check(parse.config, CheckOptions{*thresholds, options.check_milter});
 }
 
 // syslog gets what the sweep did (log_level); stderr only problems, so cron
@@ -87,6 +106,7 @@ int run_command(const Options& options) {
   }
   const ConfigParse parse = load_with_overrides(options);
   if (options.command == Command::check_config) return check_config(parse);
+  if (options.command == Command::check) return check(options, parse);
   if (!parse.ok()) {
     print_errors(parse);
     return to_int(ExitCode::config);

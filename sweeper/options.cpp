@@ -15,6 +15,21 @@ namespace etrn {
 
 namespace {
 
+// check's thresholds: (option, help). check_command.cpp reads the values.
+constexpr std::pair<const char*, const char*> kCheckThresholdOptions[] = {
+    {"age-warning", "last successful sweep older than this: WARNING (default 1h)"},
+    {"age-critical", "... CRITICAL (default 3h)"},
+    {"failed-warning", "runs in a row that failed: WARNING (default 2)"},
+    {"failed-critical", "... CRITICAL (default 4)"},
+    {"outbox-warning", "DSNs waiting in the outbox: WARNING (default 1)"},
+    {"outbox-critical", "... CRITICAL (default 50)"},
+    {"attention-warning", "recipients that need a person: WARNING (default 1)"},
+    {"attention-critical", "... CRITICAL (default 20)"},
+    {"overdue-warning",
+     "recipients an hour past their deadline, still queued: WARNING (default 1)"},
+    {"overdue-critical", "... CRITICAL (default 100)"},
+};
+
 po::options_description described_options() {
   po::options_description global("Options");
   static const std::string config_help =
@@ -26,12 +41,18 @@ po::options_description described_options() {
   po::options_description sweep("sweep");
   sweep.add_options()("dry-run,n", "print the plan; change nothing")(
       "now", po::value<std::string>(),
-      "act as of TIME: epoch seconds, 2026-12-01T09:00:00Z, +49h, +3d");
+      "act as of TIME: epoch seconds, 2026-12-01T09:00:00Z, +49h, +3d")(
+      "metrics-file", po::value<std::string>(),
+      "write a Prometheus textfile there after the sweep (over metrics_file)");
   po::options_description report("report");
   report.add_options()("json", "one JSON object per line")(
       "state", po::value<std::string>(), "only queued, warned, expired, departed or attention");
+  po::options_description check("check (a value at or above a threshold raises the state)");
+  for (const auto& [name, help] : kCheckThresholdOptions)
+    check.add_options()(name, po::value<std::string>(), help);
+  check.add_options()("no-milter", "do not look for the milter on its socket");
   po::options_description all;
-  all.add(global).add(sweep).add(report);
+  all.add(global).add(sweep).add(report).add(check);
   return all;
 }
 
@@ -40,8 +61,9 @@ Command command_named(const std::string& name) {
   if (name == "report") return Command::report;
   if (name == "shape") return Command::shape;
   if (name == "check-config") return Command::check_config;
-  throw FatalError(ExitCode::usage,
-                   "unknown command '" + name + "' (want sweep, report, shape or check-config)");
+  if (name == "check") return Command::check;
+  throw FatalError(ExitCode::usage, "unknown command '" + name +
+                                        "' (want sweep, report, shape, check or check-config)");
 }
 
 void refuse_foreign(const po::variables_map& vm, Command command) {
@@ -55,6 +77,9 @@ void refuse_foreign(const po::variables_map& vm, Command command) {
   only_for("now", Command::sweep, "sweep");
   only_for("json", Command::report, "report");
   only_for("state", Command::report, "report");
+  only_for("metrics-file", Command::sweep, "sweep");
+  only_for("no-milter", Command::check, "check");
+  for (const auto& [name, help] : kCheckThresholdOptions) only_for(name, Command::check, "check");
 }
 
 template <typename T>
@@ -71,7 +96,10 @@ std::string usage_text() {
          "  sweep  [--dry-run] [--now TIME]   reconcile, warn, expire, bounce (default)\n"
          "  report [--json] [--state S]       the audit records, one line each\n"
          "  shape                             pending ETRN mail per domain by age\n"
-         "  check-config                      check the configuration\n\n"
+         "  check-config                      check the configuration\n"
+         "  check  [thresholds] [--no-milter]  monitoring plugin: exit 0 OK, 1 WARNING, 2 "
+         "CRITICAL, 3 "
+         "UNKNOWN\n\n"
       << described_options();
   return out.str();
 }
@@ -106,6 +134,10 @@ Options parse_options(const std::vector<std::string>& args) {
   o.now = optional_value<std::string>(vm, "now");
   o.report_format = vm.count("json") > 0 ? ReportFormat::json : ReportFormat::text;
   o.state = optional_value<std::string>(vm, "state");
+  o.metrics_file = optional_value<std::string>(vm, "metrics-file");
+  for (const auto& [name, help] : kCheckThresholdOptions)
+    if (vm.count(name)) o.check_thresholds.emplace_back(name, vm[name].as<std::string>());
+  o.check_milter = vm.count("no-milter") == 0;
   return o;
 }
 

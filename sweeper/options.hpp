@@ -5,11 +5,12 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace etrn {
 
-enum class Command { sweep, report, shape, check_config };
+enum class Command { sweep, report, shape, check_config, check };
 enum class ReportFormat { text, json };
 
 struct Options {
@@ -23,9 +24,13 @@ struct Options {
   // sweep
   bool dry_run = false;
   std::optional<std::string> now;
+  std::optional<std::string> metrics_file;
   // report
   ReportFormat report_format = ReportFormat::text;  // --json
   std::optional<std::string> state;
+  // check: thresholds (durations as text, checked by the command), --no-milter
+  std::vector<std::pair<std::string, std::string>> check_thresholds;  // (option, value)
+  bool check_milter = true;
 };
 
 Options parse_options(const std::vector<std::string>& args);  // args without argv[0]

@@ -38,6 +38,7 @@
 #include "sweeper/planner.hpp"
 #include "sweeper/quiet_records.hpp"
 #include "sweeper/refusal.hpp"
+#include "sweeper/run_journal.hpp"
 #include "sweeper/run_lock.hpp"
 #include "sweeper/time_spec.hpp"
 #include "sweeper/unlisted_hook.hpp"
@@ -364,8 +365,25 @@ int exit_status_of(const RunSummary& summary) {
   return to_int(ExitCode::temp_fail);
 }
 
-int sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeconds act_now,
-          EpochSeconds real_now) {
+RunCounts counts_of(const RunSummary& summary) {
+  return RunCounts{.departed = summary.departed,
+                   .adopted = summary.adopted,
+                   .warned = summary.warned,
+                   .expired = summary.expired,
+                   .dsns_sent = summary.dsns_sent,
+                   .removed = summary.removed,
+                   .split = summary.split,
+                   .errors = static_cast<int>(summary.errors.size()),
+                   .need_a_person = static_cast<int>(summary.need_a_person.size())};
+}
+
+struct Swept {
+  int exit_status = 0;
+  RunCounts counts;
+};
+
+Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeconds act_now,
+            EpochSeconds real_now) {
   RunLock lock(config.database + ".lock");
   auto db = open_for_writing(config.database);
   const std::string reporting_mta = reporting_mta_for(config, mta);
@@ -384,7 +402,28 @@ int sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeco
     summary.errors.push_back(problem);
   }
   if (options.verbose) std::cout << summary.to_string() << "\n";
-  return exit_status_of(summary);
+  return {exit_status_of(summary), counts_of(summary)};
+}
+
+// The sweep, recorded in the runs table whatever its outcome (the
+// exceptions go on to the command dispatcher, which maps them to exit codes).
+int recorded_sweep(const Config& config, Mta& mta, const SweepOptions& options,
+                   EpochSeconds act_now, EpochSeconds real_now) {
+  RunJournal journal(config.database, options.metrics_file.value_or(config.metrics_file), real_now,
+                     act_now);
+  try {
+    if (Status there = mta.available(); !there)
+      throw FatalError(ExitCode::unavailable, there.error().message);
+    const Swept swept = sweep(config, mta, options, act_now, real_now);
+    journal.finish(swept.exit_status, swept.counts, "");
+    return swept.exit_status;
+  } catch (const FatalError& e) {
+    journal.finish(to_int(e.code()), {}, e.what());
+    throw;
+  } catch (const DatabaseError& e) {
+    journal.finish(to_int(e.is_busy() ? ExitCode::temp_fail : ExitCode::io_error), {}, e.what());
+    throw;
+  }
 }
 
 }  // namespace
@@ -412,10 +451,10 @@ std::string reporting_mta_for(const Config& config, Mta& mta) {
 int run_sweep(const Config& config, Mta& mta, const SweepOptions& options) {
   const EpochSeconds real_now = std::time(nullptr);
   const EpochSeconds act_now = act_time(options, real_now);
+  if (!options.dry_run) return recorded_sweep(config, mta, options, act_now, real_now);
   if (Status there = mta.available(); !there)
     throw FatalError(ExitCode::unavailable, there.error().message);
-  if (options.dry_run) return dry_run(config, mta, act_now, real_now);
-  return sweep(config, mta, options, act_now, real_now);
+  return dry_run(config, mta, act_now, real_now);
 }
 
 }  // namespace etrn

@@ -15,7 +15,8 @@ namespace etrn {
 struct SweepOptions {
   bool dry_run = false;
   bool verbose = false;
-  std::optional<std::string> now;  // --now TIME
+  std::optional<std::string> now;           // --now TIME
+  std::optional<std::string> metrics_file;  // --metrics-file PATH (over the configuration's)
 };
 
 // The MTA adapter the configuration names; FatalError(69) when it is not available.

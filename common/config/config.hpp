@@ -61,6 +61,7 @@ struct Config {
   std::string reporting_mta;               // a host name; empty: the MTA's own (myhostname, $j)
   std::string postmaster = "postmaster";   // who is told when a DSN cannot be delivered
   std::int64_t bounce_size_limit = 50000;  // bytes of the original returned in full in a DSN
+  std::string metrics_file;                // Prometheus textfile written after each sweep; "": none
 
   // Where the file came from, for messages ("" = built-in defaults only).
   std::string source_path;

@@ -182,6 +182,19 @@ std::vector<ConfigKey> make_sweeper_keys() {
        "bytes of the original message returned in full in a DSN (k, M)", Repeat::once,
        [](Config& c, std::string_view v) { return store(parse_byte_size(v), c.bounce_size_limit); },
        [](const Config& c) { return Values{std::to_string(c.bounce_size_limit)}; }},
+      {"metrics_file", S::sweeper, "",
+       "a Prometheus textfile written after each sweep, e.g. in node_exporter's textfile "
+       "directory (empty: none)",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         const std::string path(trim(v));
+         if (!path.empty() && path.front() != '/')
+           return Status(make_error("want an absolute path, not '" + path + "'"));
+         c.metrics_file = path;
+         return ok_status();
+       },
+       [](const Config& c) { return Values{c.metrics_file}; },
+       "/var/lib/prometheus/node-exporter/etrn-sweeper.prom"},
   };
 }
 

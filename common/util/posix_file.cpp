@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -100,6 +101,21 @@ Status write_durably(const std::string& path, std::string_view text) {
   ETRN_TRY(write_all(fd, text, path));
   if (::fsync(fd.get()) != 0) return call_failed("fsync", path);
   return fsync_directory(directory_of(path));
+}
+
+Status replace_file(const std::string& path, std::string_view text, mode_t mode) {
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  Status written = [&]() -> Status {
+    Fd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+    if (!fd.is_open()) return call_failed("create", temporary);
+    ETRN_TRY(write_all(fd, text, temporary));
+    if (::fchmod(fd.get(), mode) != 0) return call_failed("chmod", temporary);
+    if (::fsync(fd.get()) != 0) return call_failed("fsync", temporary);
+    if (::rename(temporary.c_str(), path.c_str()) != 0) return call_failed("rename", temporary);
+    return ok_status();
+  }();
+  if (!written) ::unlink(temporary.c_str());
+  return written;
 }
 
 Result<LockOutcome> try_lock(const Fd& fd, LockMode mode, std::string_view name) {

@@ -57,6 +57,10 @@ Result<std::string> read_file(const std::string& path);
 // file and then its directory: once this returns, a crash or power failure
 // leaves the whole file under that name.
 Status write_durably(const std::string& path, std::string_view text);
+// Replaces `path` whole: writes `text` to a temporary name beside it
+// (`path`.tmp.PID), fsyncs it, gives it `mode` and renames it over `path`.
+// A reader sees the old file or the new one, never a part.
+Status replace_file(const std::string& path, std::string_view text, mode_t mode);
 // Makes the creation, renaming or removal of entries in `directory` durable.
 Status fsync_directory(const std::string& directory);
 

@@ -48,7 +48,7 @@ PURE: tuple[str, ...] = (
     "common/model/*", "common/policy/*", "common/dsn/*",
     "milter/message_collector.*",
     "sweeper/planner.*", "sweeper/plan.*", "sweeper/plan_printer.*", "sweeper/quiet_records.*",
-    "sweeper/time_spec.*",
+    "sweeper/time_spec.*", "sweeper/health.*",
 )
 PURE_MAY_INCLUDE: tuple[str, ...] = (
     "common/util/strings.hpp", "common/util/xtext.hpp", "common/util/time_format.hpp",

@@ -36,7 +36,10 @@ class SweepCommandTest : public testing::TempDirTest {
 
 TEST_F(SweepCommandTest, DryRunCreatesAndWritesNothing) {
   EXPECT_EQ(run_sweep(config_, *mta_,
-                      SweepOptions{.dry_run = true, .verbose = false, .now = std::nullopt}),
+                      SweepOptions{.dry_run = true,
+                                   .verbose = false,
+                                   .now = std::nullopt,
+                                   .metrics_file = std::nullopt}),
             0);
   EXPECT_FALSE(std::filesystem::exists(db_path())) << "no database created";
   EXPECT_FALSE(std::filesystem::exists(db_path() + ".lock")) << "no lock file";
@@ -49,13 +52,19 @@ TEST_F(SweepCommandTest, DryRunCreatesAndWritesNothing) {
 
 TEST_F(SweepCommandTest, AFailedQueueListingChangesNothingAndExits75) {
   ASSERT_EQ(
-      run_sweep(config_, *mta_, SweepOptions{.dry_run = false, .verbose = false, .now = "-99h"}), 0)
+      run_sweep(
+          config_, *mta_,
+          SweepOptions{
+              .dry_run = false, .verbose = false, .now = "-99h", .metrics_file = std::nullopt}),
+      0)
       << "an hour after arrival: adopted, nothing due";
   auto db = open_db();
   const auto events_before = count_rows(*db, "SELECT count(*) FROM events");
   mta_->fail_listing = true;
   try {
-    run_sweep(config_, *mta_, SweepOptions{.dry_run = false, .verbose = false, .now = "+49h"});
+    run_sweep(config_, *mta_,
+              SweepOptions{
+                  .dry_run = false, .verbose = false, .now = "+49h", .metrics_file = std::nullopt});
     FAIL() << "got success, want FatalError(75)";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::temp_fail);
@@ -106,7 +115,10 @@ TEST(ReportingMta, IsTheConfiguredNameElseTheMtasOwnNeverThisMachinesShortName) 
 
 TEST_F(SweepCommandTest, ABadNowIsAUsageError) {
   try {
-    run_sweep(config_, *mta_, SweepOptions{.dry_run = true, .verbose = false, .now = "yesterday"});
+    run_sweep(
+        config_, *mta_,
+        SweepOptions{
+            .dry_run = true, .verbose = false, .now = "yesterday", .metrics_file = std::nullopt});
     FAIL() << "got success";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::usage);
@@ -118,7 +130,8 @@ int sweep_at(const Config& config, Mta& mta, int hours) {
   return run_sweep(config, mta,
                    SweepOptions{.dry_run = false,
                                 .verbose = false,
-                                .now = (hours < 0 ? "" : "+") + std::to_string(hours) + "h"});
+                                .now = (hours < 0 ? "" : "+") + std::to_string(hours) + "h",
+                                .metrics_file = std::nullopt});
 }
 
 // As if the records had been written two minutes ago (past kDepartureGrace).

@@ -1,0 +1,96 @@
+// runs.cpp - the runs table and the monitoring counts (see runs.hpp).
+#include "common/store/runs.hpp"
+
+namespace etrn {
+
+namespace {
+
+RunRow read_run(const Statement& s) {
+  RunRow r;
+  r.id = s.column_int(0);
+  r.started_at = s.column_int(1);
+  r.acted_as = s.column_int(2);
+  if (!s.column_is_null(3)) r.finished_at = s.column_int(3);
+  if (!s.column_is_null(4)) r.exit_status = static_cast<int>(s.column_int(4));
+  RunCounts& c = r.counts;
+  int column = 5;
+  for (int* count : {&c.departed, &c.adopted, &c.warned, &c.expired, &c.dsns_sent, &c.removed,
+                     &c.split, &c.errors, &c.need_a_person})
+    *count = static_cast<int>(s.column_int(column++));
+  r.error = s.column_text(column);
+  return r;
+}
+
+constexpr const char* kRunColumns =
+    "SELECT id, started_at, acted_as, finished_at, exit_status, departed, adopted, warned,"
+    " expired, dsns_sent, removed, split, errors, need_a_person, error FROM runs";
+
+std::int64_t count_of(Database& db, const char* sql, std::optional<EpochSeconds> bound = {}) {
+  Statement& s = db.prepare(sql);
+  if (bound) s.bind(1, *bound);
+  const std::int64_t n = s.step() ? s.column_int(0) : 0;
+  s.reset();
+  return n;
+}
+
+}  // namespace
+
+std::int64_t begin_run(Database& db, EpochSeconds started_at, EpochSeconds acted_as) {
+  db.prepare("INSERT INTO runs (started_at, acted_as) VALUES (?1, ?2)")
+      .bind(1, started_at)
+      .bind(2, acted_as)
+      .run();
+  return db.last_insert_rowid();
+}
+
+void finish_run(Database& db, std::int64_t id, EpochSeconds finished_at, int exit_status,
+                const RunCounts& c, const std::string& error) {
+  Statement& s = db.prepare(
+      "UPDATE runs SET finished_at = ?2, exit_status = ?3, departed = ?4, adopted = ?5,"
+      " warned = ?6, expired = ?7, dsns_sent = ?8, removed = ?9, split = ?10, errors = ?11,"
+      " need_a_person = ?12, error = ?13 WHERE id = ?1");
+  s.bind(1, id).bind(2, finished_at).bind(3, std::int64_t{exit_status});
+  int index = 4;
+  for (int count : {c.departed, c.adopted, c.warned, c.expired, c.dsns_sent, c.removed, c.split,
+                    c.errors, c.need_a_person})
+    s.bind(index++, std::int64_t{count});
+  s.bind(13, error.empty() ? std::optional<std::string>() : std::optional<std::string>(error));
+  s.run();
+}
+
+std::vector<RunRow> recent_runs(Database& db, int limit) {
+  Statement& s = db.prepare(std::string(kRunColumns) + " ORDER BY id DESC LIMIT ?1");
+  s.bind(1, std::int64_t{limit});
+  std::vector<RunRow> rows;
+  while (s.step()) rows.push_back(read_run(s));
+  return rows;
+}
+
+std::optional<RunRow> last_successful_run(Database& db) {
+  Statement& s = db.prepare(std::string(kRunColumns) +
+                            " WHERE exit_status IN (0, 1) ORDER BY id DESC LIMIT 1");
+  std::optional<RunRow> row;
+  if (s.step()) row = read_run(s);
+  s.reset();
+  return row;
+}
+
+RecordCounts record_counts(Database& db, EpochSeconds overdue_before) {
+  RecordCounts counts;
+  Statement& by_state =
+      db.prepare("SELECT domain, state, count(*) FROM recipients GROUP BY domain, state");
+  while (by_state.step())
+    counts.recipients[{by_state.column_text(0), by_state.column_text(1)}] = by_state.column_int(2);
+  counts.outbox_backlog =
+      count_of(db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND closed_at IS NULL");
+  counts.overdue = count_of(db,
+                            "SELECT count(*) FROM recipients WHERE state IN ('queued', 'warned')"
+                            " AND expires_at < ?1",
+                            overdue_before);
+  Statement& sent =
+      db.prepare("SELECT kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind");
+  while (sent.step()) counts.dsns_sent[sent.column_text(0)] = sent.column_int(1);
+  return counts;
+}
+
+}  // namespace etrn
