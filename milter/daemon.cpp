@@ -21,6 +21,7 @@
 #include "common/util/sysexits.hpp"
 #include "milter/milter_glue.hpp"
 #include "milter/record_writer.hpp"
+#include "milter/service_manager.hpp"
 
 namespace etrn {
 
@@ -216,10 +217,13 @@ bool signal_loop(int pipe_read, const DaemonOptions& options, ConfigHolder& conf
     if (n <= 0) return false;
     if (byte == kMilterEnded) return false;
     if (byte == SIGHUP) {
+      notify_reloading();
       reload(options, configs, writer);
+      notify_ready("listening; configuration reloaded");
       continue;
     }
     spdlog::info("{}: stopping", byte == SIGTERM ? "SIGTERM" : "SIGINT");
+    notify_stopping("committing what is queued, then stopping");
     return true;
   }
 }
@@ -306,6 +310,7 @@ int serve(const DaemonOptions& options, Config config, int& report_fd) {
       ETRN_VERSION, socket_spec, database, format_interval(timing.commit_interval),
       format_duration(std::chrono::duration_cast<Seconds>(timing.record_timeout)));
   report_startup(report_fd, ExitCode::ok);
+  notify_ready("listening on " + socket_spec);
 
   const bool requested = signal_loop(pipe_read, options, configs, *writer);
   stop(socket_spec, requested, *writer);

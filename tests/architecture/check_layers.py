@@ -58,7 +58,7 @@ PURE_MAY_INCLUDE: tuple[str, ...] = (
 )
 IO_HEADERS: tuple[str, ...] = (
     "fstream", "filesystem", "iostream", "unistd.h", "fcntl.h", "sys/*",
-    "spdlog/*", "sqlite3.h", "libpq-fe.h", "libmilter/*", "thread", "mutex",
+    "spdlog/*", "sqlite3.h", "libpq-fe.h", "libmilter/*", "systemd/*", "thread", "mutex",
 )
 
 # A system library's header, and the only files that may include it.
@@ -66,6 +66,7 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "sqlite3.h": ("common/store/*",),
     "libpq-fe.h": ("common/store/*",),
     "libmilter/*": ("milter/milter_glue.*", "bench/*"),
+    "systemd/*": ("milter/service_manager.*",),
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

@@ -235,3 +235,41 @@ def test_an_inet_socket_works_and_sigterm_stops_it_quickly(milter, workdir):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     assert time.time() - started < 2, "SIGTERM must not wait for libmilter's 5 s poll"
+
+
+def test_it_tells_systemd_when_ready_reloading_and_stopping(milter, workdir):
+    """Type=notify: sd_notify's datagrams on $NOTIFY_SOCKET, as systemd gets
+    them. READY=1 only once the milter socket takes connections; the milter
+    has dropped to user postfix by then, so the notify socket is open to it."""
+    postfix = pwd.getpwnam("postfix")
+    os.chown(workdir, postfix.pw_uid, postfix.pw_gid)
+    conf = write_config(workdir / "etrn.conf", user="postfix")
+    notify_path = workdir / "notify.sock"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(notify_path))
+    os.chmod(notify_path, 0o666)
+    notify.settimeout(10)
+    env = dict(os.environ, NOTIFY_SOCKET=str(notify_path))
+    proc = subprocess.Popen([str(milter), "-c", str(conf), "--foreground"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    def next_message() -> dict:
+        lines = notify.recv(4096).decode().splitlines()
+        return dict(line.split("=", 1) for line in lines)
+
+    try:
+        ready = next_message()
+        assert ready["READY"] == "1" and ready["STATUS"].startswith("listening on unix:"), ready
+        probe = socket.socket(socket.AF_UNIX)
+        probe.connect(str(workdir / "milter.sock"))  # ready means connectable now
+        probe.close()
+        proc.send_signal(signal.SIGHUP)
+        assert next_message().get("RELOADING") == "1"
+        assert next_message().get("READY") == "1"
+        proc.send_signal(signal.SIGTERM)
+        assert next_message().get("STOPPING") == "1"
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        notify.close()
