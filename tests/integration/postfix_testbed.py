@@ -313,9 +313,12 @@ class PostfixTestbed:
             "in_flow_delay = 0",
         ]
         if self.milter_socket:
-            lines += [f"smtpd_milters = {self.milter_socket}",
-                      f"non_smtpd_milters = {self.milter_socket if self.non_smtpd_milter else ''}",
-                      "milter_default_action = accept"]
+            # The form the README recommends: default_action for this milter
+            # alone, not the global milter_default_action that would change
+            # every other milter's failure behaviour.
+            milter = f"{{ {self.milter_socket}, default_action=accept }}"
+            lines += [f"smtpd_milters = {milter}",
+                      f"non_smtpd_milters = {milter if self.non_smtpd_milter else ''}"]
         return "\n".join(lines) + "\n"
 
     def _master_cf(self) -> str:

@@ -275,7 +275,7 @@ def test_sigkill_loses_only_records_and_the_next_sweep_adopts_exactly_those(
     load = start_load_and_wait_for_records(env, minimum=50)
     env.milter.proc.kill()
     env.milter.proc.wait()
-    time.sleep(0.5)  # mail goes on meanwhile: milter_default_action = accept
+    time.sleep(0.5)  # mail goes on meanwhile: default_action=accept
     restart_milter(env)
     all_load_accepted(env, load)
     time.sleep(1)  # the restarted milter's last commit

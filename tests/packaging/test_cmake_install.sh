@@ -35,6 +35,15 @@ ls "$DEST"/"$PREFIX"/lib/systemd/system/etrn-milter.service >/dev/null 2>&1 ||
 grep -q "ExecStart=$SBIN/etrn-milter -c $ETC/etrn-sweeper/etrn-sweeper.conf --foreground" \
 	"$DEST"/{"$PREFIX"/,}lib/systemd/system/etrn-milter.service 2>/dev/null ||
 	fail "etrn-milter.service does not run $SBIN/etrn-milter with $ETC/etrn-sweeper/etrn-sweeper.conf"
+# The templates for Postfix instances: each reads its own NAME.conf.
+for unit in etrn-milter@.service etrn-sweeper@.service etrn-sweeper@.timer; do
+	file=$(ls "$DEST"/{"$PREFIX"/,}lib/systemd/system/"$unit" 2>/dev/null | head -1 || true)
+	[ -n "$file" ] || fail "$unit was not installed"
+	case $unit in *.timer) continue ;; esac
+	grep -q -- "-c $ETC/etrn-sweeper/%i.conf" "$file" || fail "$unit does not read $ETC/etrn-sweeper/%i.conf"
+done
+grep -q '^Before=postfix@%i.service$' "$DEST"/{"$PREFIX"/,}lib/systemd/system/etrn-milter@.service 2>/dev/null ||
+	fail "etrn-milter@.service is not ordered before its Postfix instance"
 out=$("$DEST$SBIN/etrn-sweeper" -c "$CONF" check-config 2>&1) || fail "check-config on the installed file: $out"
 
 echo "expire_after = 5d" >>"$CONF"

@@ -158,6 +158,20 @@ check_milter_as_the_unit_runs_it() {
 	MILTER_PID=
 }
 
+# Postfix installed after the package: the unit's root ExecStartPre makes
+# the socket directory in its spool as postinst would have.
+check_unit_makes_the_socket_dir() {
+	getent group postfix >/dev/null || return 0
+	local unit=/lib/systemd/system/etrn-milter.service command
+	grep -q '^Type=notify$' "$unit" || fail "$unit is not Type=notify"
+	grep -q '^Before=.*postfix@-.service' "$unit" || fail "$unit is not ordered before postfix@-.service"
+	command=$(sed -n 's/^ExecStartPre=+//p' "$unit")
+	[ -n "$command" ] || fail "$unit has no root ExecStartPre"
+	rm -rf "$SOCKET_DIR"
+	eval "$command" || fail "the unit's ExecStartPre failed: $command"
+	expect_eq "$SOCKET_DIR made by the unit" "$(stat -c '%U:%G %a' "$SOCKET_DIR")" "etrn-sweeper:postfix 2750"
+}
+
 # The cron entry's command, with "report" for "sweep" so that it does not
 # act on this machine's real queue: runs as root with group etrn-sweeper.
 check_cron_entry() {
@@ -183,6 +197,13 @@ check_remove_keeps_state() {
 	[ -f "$CONF" ] || fail "dpkg -r removed $CONF, want it kept"
 	[ -d "$STATE_DIR" ] || fail "dpkg -r removed $STATE_DIR, want it kept"
 	getent passwd etrn-sweeper >/dev/null || fail "dpkg -r removed the user, want it kept"
+	# The cron entry stays (a conffile) and must stay silent without the program.
+	local line command out
+	line=$(grep -E '^\*/15 ' /etc/cron.d/etrn-sweeper) || fail "dpkg -r removed the cron entry"
+	command=$(printf '%s\n' "$line" | sed -E 's/^([^[:space:]]+[[:space:]]+){6}//')
+	command=${command/\[ -d \/run\/systemd\/system \] || /}
+	out=$(sh -c "$command" 2>&1) || fail "the cron entry fails after dpkg -r: $out"
+	[ -z "$out" ] || fail "the cron entry prints after dpkg -r (cron would mail it): $out"
 }
 
 check_purge_leaves_nothing() {
@@ -195,8 +216,10 @@ check_purge_leaves_nothing() {
 	for path in /etc/etrn-sweeper "$STATE_DIR" "$SOCKET_DIR" /run/etrn-sweeper; do
 		expect_gone "$path" "purge"
 	done
-	getent passwd etrn-sweeper >/dev/null && fail "user etrn-sweeper is still there after purge"
-	getent group etrn-sweeper >/dev/null && fail "group etrn-sweeper is still there after purge"
+	# Locked, not deleted (Debian practice: its UID is not reused).
+	getent passwd etrn-sweeper >/dev/null || fail "purge deleted user etrn-sweeper, want it locked"
+	passwd -S etrn-sweeper | grep -q ' L ' || fail "user etrn-sweeper is not locked after purge: $(passwd -S etrn-sweeper)"
+	[ "$(getent shadow etrn-sweeper | cut -d: -f8)" = 1 ] || fail "user etrn-sweeper does not expire after purge"
 	local leftovers
 	leftovers=$(find /etc/systemd /var/lib/systemd -name '*etrn*' 2>/dev/null || true)
 	[ -z "$leftovers" ] || fail "systemd state left after purge: $leftovers"
@@ -216,6 +239,7 @@ main() {
 	check_installed_files
 	check_config_commands
 	check_milter_as_the_unit_runs_it
+	check_unit_makes_the_socket_dir
 	check_cron_entry
 	run_end_to_end
 	check_remove_keeps_state
