@@ -205,17 +205,32 @@ std::vector<ConfigKey> make_config_keys() {
   return keys;
 }
 
-void render_section(std::string& out, const Config& config, ConfigSection section) {
-  if (section != ConfigSection::top) out += "\n[" + std::string(section_name(section)) + "]\n";
+// Whether `key` holds its built-in default in `config`.
+bool at_default(const ConfigKey& key, const Config& config) {
+  static const Config defaults;
+  return key.render(config) == key.render(defaults);
+}
+
+void render_section(std::string& out, const Config& config, ConfigSection section,
+                    ConfigRender how) {
+  std::string body;
   for (const auto& key : config_keys()) {
     if (key.section != section) continue;
-    out += "\n# " + std::string(key.description) + "\n";
+    const bool is_default = at_default(key, config);
+    if (how == ConfigRender::changed && is_default) continue;
+    const std::string name(key.name);
+    const std::string comment = how == ConfigRender::file && is_default ? "#" : "";
+    if (how == ConfigRender::file) body += "\n# " + std::string(key.description) + "\n";
     const auto values = key.render(config);
     if (values.empty())
-      out += "#" + std::string(key.name) + " = " + std::string(key.example) + "\n";
-    for (const auto& v : values)
-      out += std::string(key.name) + (v.empty() ? " =\n" : " = " + v + "\n");
+      body += (how == ConfigRender::file ? "#" + name + " = " + std::string(key.example)
+                                         : name + " =") +
+              "\n";
+    for (const auto& v : values) body += comment + name + (v.empty() ? " =\n" : " = " + v + "\n");
   }
+  if (body.empty() && how == ConfigRender::changed) return;
+  if (section != ConfigSection::top) out += "\n[" + std::string(section_name(section)) + "]\n";
+  out += body;
 }
 
 }  // namespace
@@ -254,11 +269,11 @@ std::string qualified_name(const ConfigKey& key) {
   return std::string(section_name(key.section)) + "." + std::string(key.name);
 }
 
-std::string render_config(const Config& config) {
+std::string render_config(const Config& config, ConfigRender how) {
   std::string out;
-  render_section(out, config, ConfigSection::top);
-  render_section(out, config, ConfigSection::milter);
-  render_section(out, config, ConfigSection::sweeper);
+  render_section(out, config, ConfigSection::top, how);
+  render_section(out, config, ConfigSection::milter, how);
+  render_section(out, config, ConfigSection::sweeper, how);
   return out;
 }
 
@@ -266,9 +281,11 @@ std::string render_default_config() {
   std::string out =
       "# etrn-sweeper.conf - the configuration of etrn-milter and etrn-sweeper.\n"
       "#\n"
-      "# Every key is shown with its built-in default. Durations take the units\n"
-      "# s m h d w (48h, 2d, 90m); a bare number is seconds. '#' starts a comment.\n";
-  out += render_config(Config{});
+      "# Every key is shown commented out with its built-in default: uncomment\n"
+      "# and change what this host needs, and a later version's new defaults\n"
+      "# reach the others. Durations take the units s m h d w (48h, 2d, 90m); a\n"
+      "# bare number is seconds. '#' starts a comment.\n";
+  out += render_config(Config{}, ConfigRender::file);
   return out;
 }
 

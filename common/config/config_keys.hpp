@@ -45,9 +45,17 @@ const ConfigKey* find_config_key(ConfigSection section, std::string_view name);
 // "database", "milter.socket": the name used for command-line overrides.
 std::string qualified_name(const ConfigKey& key);
 
-// A configuration file holding `config`: every key, each after a comment
-// with its description (postconf -n style, for --check-config output).
-std::string render_config(const Config& config);
+enum class ConfigRender {
+  // A configuration file: every key after a comment with its description,
+  // those at their built-in default commented out (the installed file).
+  file,
+  // Every key as `key = value` under its section (show-config, postconf).
+  effective,
+  // Only the keys not at their default (show-config -n, postconf -n).
+  changed,
+};
+// `config` as configuration text that parses back to it.
+std::string render_config(const Config& config, ConfigRender how);
 // The built-in defaults as a commented configuration file (parses cleanly).
 std::string render_default_config();
 

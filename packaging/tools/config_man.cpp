@@ -142,7 +142,7 @@ Result<std::string> render_installed_config(
   for (const auto& [key, value] : overrides) note += "#   " + key + " = " + value + "\n";
   for (const auto& line : split_lines(reason)) note += "# " + line + "\n";
   std::string head = out.substr(0, defaults_end + 1) + note;
-  return head + render_config(parse.config);
+  return head + render_config(parse.config, ConfigRender::file);
 }
 
 }  // namespace etrn

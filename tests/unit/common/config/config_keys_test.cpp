@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <sstream>
+#include <string>
 
 namespace etrn {
 namespace {
@@ -100,7 +102,18 @@ TEST(RenderDefaultConfig, ShowsAnExampleForAKeyWithoutDefault) {
 TEST(RenderDefaultConfig, ParsesWithoutErrorsToTheDefaults) {
   const auto parse = parse_config(render_default_config(), "default.conf");
   for (const auto& e : parse.errors) ADD_FAILURE() << e.to_string();
-  EXPECT_EQ(render_config(parse.config), render_config(Config{}));
+  EXPECT_EQ(render_config(parse.config, ConfigRender::effective),
+            render_config(Config{}, ConfigRender::effective));
+}
+
+// New defaults of a later version reach hosts whose file only shows them.
+TEST(RenderDefaultConfig, ShowsEveryDefaultCommentedOut) {
+  std::istringstream text(render_default_config());
+  for (std::string line; std::getline(text, line);) {
+    if (line.empty() || line.front() == '#' || line.front() == '[') continue;
+    ADD_FAILURE() << "an active line in the default file: " << line;
+  }
+  EXPECT_NE(render_default_config().find("\n#expire_after = 2d\n"), std::string::npos);
 }
 
 TEST(RenderConfig, RoundTripsAConfigWithEveryKindOfValue) {
@@ -114,11 +127,24 @@ TEST(RenderConfig, RoundTripsAConfigWithEveryKindOfValue) {
   c.mta = MtaKind::sendmail;
   c.reporting_mta = "mx.provider.example";
   c.bounce_size_limit = 1234;
-  const auto text = render_config(c);
-  const auto parse = parse_config(text, "rendered.conf");
-  for (const auto& e : parse.errors) ADD_FAILURE() << e.to_string();
-  EXPECT_EQ(render_config(parse.config), text);
-  EXPECT_EQ(parse.config.domain_policies.size(), 2U);
+  for (ConfigRender how : {ConfigRender::file, ConfigRender::effective, ConfigRender::changed}) {
+    const auto text = render_config(c, how);
+    const auto parse = parse_config(text, "rendered.conf");
+    for (const auto& e : parse.errors) ADD_FAILURE() << e.to_string();
+    EXPECT_EQ(render_config(parse.config, ConfigRender::effective),
+              render_config(c, ConfigRender::effective))
+        << text;
+    EXPECT_EQ(parse.config.domain_policies.size(), 2U);
+  }
+}
+
+TEST(RenderConfig, ChangedShowsOnlyWhatDiffersFromTheDefaults) {
+  Config c;
+  c.expire_after = Seconds{5400};
+  c.postmaster = "hostmaster";
+  EXPECT_EQ(render_config(c, ConfigRender::changed),
+            "expire_after = 90m\n\n[sweeper]\npostmaster = hostmaster\n");
+  EXPECT_EQ(render_config(Config{}, ConfigRender::changed), "");
 }
 
 }  // namespace
