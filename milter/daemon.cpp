@@ -98,17 +98,26 @@ bool directory_sets_group(const std::string& path) {
   return stat(dir.c_str(), &st) == 0 && (st.st_mode & S_ISGID) != 0;
 }
 
-// 0660, owned by the milter's user; the group is the user's own group,
-// unless the directory is set-group-ID (then the directory's group stays).
-// The MTA's user must be in that group.
-void secure_socket(const std::string& path, const std::optional<Account>& account) {
+// [milter] socket_mode (0660), owned by the milter's user; the group is
+// socket_group, else the directory's if it is set-group-ID, else the
+// user's own group. The MTA's user must be in that group.
+void secure_socket(const std::string& path, const std::optional<Account>& account,
+                   const Config& config) {
   if (path.empty()) return;
-  if (account) {
-    const gid_t group = directory_sets_group(path) ? static_cast<gid_t>(-1) : account->gid;
-    if (chown(path.c_str(), account->uid, group) != 0)
-      throw FatalError(ExitCode::cant_create, "cannot chown socket " + path + ": " + errno_text());
+  gid_t gid = static_cast<gid_t>(-1);  // unchanged
+  if (!config.milter_socket_group.empty()) {
+    const struct group* g = getgrnam(config.milter_socket_group.c_str());
+    if (!g)
+      throw FatalError(ExitCode::config, "[milter] socket_group: unknown group \"" +
+                                             config.milter_socket_group + "\"");
+    gid = g->gr_gid;
+  } else if (account && !directory_sets_group(path)) {
+    gid = account->gid;
   }
-  if (chmod(path.c_str(), 0660) != 0)
+  const uid_t owner = account ? account->uid : static_cast<uid_t>(-1);
+  if (chown(path.c_str(), owner, gid) != 0)
+    throw FatalError(ExitCode::cant_create, "cannot chown socket " + path + ": " + errno_text());
+  if (chmod(path.c_str(), static_cast<mode_t>(config.milter_socket_mode)) != 0)
     throw FatalError(ExitCode::cant_create, "cannot chmod socket " + path + ": " + errno_text());
 }
 
@@ -247,11 +256,14 @@ std::size_t record_queue_capacity() {
 ConfigParse load_milter_config(const DaemonOptions& options) {
   ConfigParse parse = load_config_file(options.config_path);
   for (const auto& [key, value] : options.overrides) apply_config_override(parse, key, value);
+  const std::string file =
+      parse.config.source_path.empty() ? options.config_path : parse.config.source_path;
   const std::string& user = parse.config.milter_user;
   if (parse.ok() && !user.empty() && getpwnam(user.c_str()) == nullptr)
-    parse.errors.push_back(
-        {parse.config.source_path.empty() ? options.config_path : parse.config.source_path, 0,
-         "user", "unknown user \"" + user + "\""});
+    parse.errors.push_back({file, 0, "user", "unknown user \"" + user + "\""});
+  const std::string& group = parse.config.milter_socket_group;
+  if (parse.ok() && !group.empty() && getgrnam(group.c_str()) == nullptr)
+    parse.errors.push_back({file, 0, "socket_group", "unknown group \"" + group + "\""});
   return parse;
 }
 
@@ -290,7 +302,7 @@ int serve(const DaemonOptions& options, Config config, int& report_fd) {
   MilterServices services{configs, *writer, now};
   if (Status opened = open_milter_socket(services, socket_spec); !opened)
     throw FatalError(ExitCode::cant_create, opened.error().message);
-  secure_socket(socket_path, account);
+  secure_socket(socket_path, account, configs.current()->config);
   if (account) drop_privileges(*account);
   if (Status db = writer->open_now(); !db)
     spdlog::error("{} (mail still flows; retrying with the next message)", db.error().message);

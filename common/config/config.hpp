@@ -44,6 +44,8 @@ struct Config {
   std::string milter_socket = "unix:/run/etrn-sweeper/milter.sock";
   OnError on_error = OnError::accept;
   std::string milter_user = "etrn-sweeper";
+  int milter_socket_mode = 0660;    // a unix socket's permissions
+  std::string milter_socket_group;  // "": the directory's if set-group-ID, else the user's
   // A record is committed within this time of end of message (group commit).
   std::chrono::milliseconds milter_commit_interval{100};
   // How long records may stay uncommitted past their commit_interval (the

@@ -104,6 +104,20 @@ std::vector<ConfigKey> make_milter_keys() {
        Repeat::once,
        [](Config& c, std::string_view v) { return store(parse_required_text(v), c.milter_user); },
        [](const Config& c) { return Values{c.milter_user}; }},
+      {"socket_mode", S::milter, "0660", "a unix socket's permissions (octal)", Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_socket_mode(v), c.milter_socket_mode);
+       },
+       [](const Config& c) { return Values{format_socket_mode(c.milter_socket_mode)}; }},
+      {"socket_group", S::milter, "",
+       "a unix socket's group (empty: the directory's when it is set-group-ID, as Postfix's "
+       "spool directory is made, else the user's own)",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         c.milter_socket_group = std::string(trim(v));
+         return ok_status();
+       },
+       [](const Config& c) { return Values{c.milter_socket_group}; }, "postfix"},
       {"commit_interval", S::milter, "100ms",
        "a record is committed within this time of end of message (group commit; a crash loses "
        "at most this interval's records, which the next sweep adopts from the queue)",

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cstdio>
 #include <limits>
 #include <utility>
 
@@ -358,6 +360,26 @@ Result<std::string> parse_notice_address(std::string_view text) {
   if (address.front() == '-' || address.front() == '@' || address.back() == '@')
     return make_error("\"" + address + "\" is not one plain address");
   return address;
+}
+
+Result<int> parse_socket_mode(std::string_view text) {
+  const auto t = trim(text);
+  int mode = 0;
+  const auto [end, error] = std::from_chars(t.data(), t.data() + t.size(), mode, 8);
+  if (t.empty() || error != std::errc() || end != t.data() + t.size())
+    return make_error("want an octal mode such as 0660, not '" + std::string(t) + "'");
+  if ((mode & ~0666) != 0 || (mode & 0600) != 0600)
+    return make_error(
+        "want read and write for the owner and no execute or special bits (0600, "
+        "0660, 0666), not " +
+        format_socket_mode(mode));
+  return mode;
+}
+
+std::string format_socket_mode(int mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
+  return text;
 }
 
 Result<std::string> parse_required_text(std::string_view text) {

@@ -57,6 +57,11 @@ Result<std::string> parse_host_name(std::string_view text);
 // "user@domain"; no spaces, angle brackets or control characters.
 Result<std::string> parse_notice_address(std::string_view text);
 
+// A unix socket's permissions in octal, "0660": read and write for its
+// owner, nothing more than read and write for anyone, no other bits.
+Result<int> parse_socket_mode(std::string_view text);
+std::string format_socket_mode(int mode);
+
 // A value that must not be empty (paths, names).
 Result<std::string> parse_required_text(std::string_view text);
 

@@ -273,3 +273,29 @@ def test_it_tells_systemd_when_ready_reloading_and_stopping(milter, workdir):
         if proc.poll() is None:
             proc.kill()
         notify.close()
+
+
+def test_socket_mode_and_group_come_from_the_configuration(milter, workdir):
+    postfix = pwd.getpwnam("postfix")
+    os.chown(workdir, postfix.pw_uid, postfix.pw_gid)
+    import grp
+    group = grp.getgrnam("mail")
+    conf = write_config(workdir / "etrn.conf", user="postfix")
+    conf.write_text(conf.read_text() + "socket_mode = 0600\nsocket_group = mail\n")
+    proc = subprocess.Popen([str(milter), "-c", str(conf), "--foreground"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 10
+        while not (workdir / "etrn.db").exists():
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.time() < deadline
+            time.sleep(0.05)
+        st = (workdir / "milter.sock").stat()
+        assert (st.st_uid, st.st_gid, st.st_mode & 0o7777) == (postfix.pw_uid, group.gr_gid, 0o600)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+
+    conf.write_text(conf.read_text().replace("socket_group = mail", "socket_group = no-such-group"))
+    got = run([milter, "-c", conf, "--check-config"])
+    assert got.returncode == 78 and 'unknown group "no-such-group"' in got.stdout + got.stderr, got

@@ -238,6 +238,10 @@ TEST(ParseConfigErrors, BadEnumsAndTexts) {
   expect_one_error("[milter]\non_error = reject\n", 2, "on_error", "unknown action");
   expect_one_error("[milter]\nsocket = tcp:25\n", 2, "socket", "not unix:/PATH");
   expect_one_error("[milter]\nuser =\n", 2, "user", "must not be empty");
+  expect_one_error("[milter]\nsocket_mode = 0777\n", 2, "socket_mode", "not 0777");
+  expect_one_error("[milter]\nsocket_mode = 0440\n", 2, "socket_mode",
+                   "read and write for the owner");
+  expect_one_error("[milter]\n\nsocket_mode = rw\n", 3, "socket_mode", "octal");
   expect_one_error("[sweeper]\nmta = exim\n", 2, "mta", "unknown MTA");
   expect_one_error("[sweeper]\nbounce_size_limit = 5G\n", 2, "bounce_size_limit",
                    "unknown size suffix");
