@@ -27,7 +27,7 @@ DESTDIR=$DEST cmake --install "$BUILD_DIR" >"$DEST.log" 2>&1 || fail "cmake --in
 rm -f "$DEST.log"
 for f in "$SBIN/etrn-milter" "$SBIN/etrn-sweeper" "$MAN/man5/etrn-sweeper.conf.5" \
 	"$ETC/cron.d/etrn-sweeper" "$PREFIX/lib/tmpfiles.d/etrn-sweeper.conf" \
-	"$PREFIX/lib/sysusers.d/etrn-sweeper.conf"; do
+	"$PREFIX/lib/sysusers.d/etrn-sweeper.conf" "$PREFIX/lib/etrn-sweeper/postfix-socket-dir"; do
 	[ -e "$DEST$f" ] || fail "$f was not installed"
 done
 ls "$DEST"/"$PREFIX"/lib/systemd/system/etrn-milter.service >/dev/null 2>&1 ||

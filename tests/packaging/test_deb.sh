@@ -23,6 +23,8 @@ PKG=etrn-sweeper
 CONF=/etc/etrn-sweeper/etrn-sweeper.conf
 STATE_DIR=/var/lib/etrn-sweeper
 SOCKET_DIR=/var/spool/postfix/etrn-sweeper
+# The same directory as smtpd sees the full path from inside its chroot.
+SOCKET_LINK=/var/spool/postfix/var/spool/postfix/etrn-sweeper
 SKIP=77
 START=$(date +%s)
 
@@ -41,7 +43,7 @@ skip() {
 # expect_eq WHAT GOT WANT
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
 expect_file() { [ -e "$1" ] || fail "$1 is missing after install"; }
-expect_gone() { [ ! -e "$1" ] || fail "$1 is still there after $2"; }
+expect_gone() { [ ! -e "$1" ] && [ ! -L "$1" ] || fail "$1 is still there after $2"; }
 installed() { dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q 'install ok installed'; }
 known_after_purge() { dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -qv 'not-installed'; }
 
@@ -120,6 +122,7 @@ check_installed_files() {
 	expect_eq "$STATE_DIR owner and mode" "$(stat -c '%U:%G %a' "$STATE_DIR")" "etrn-sweeper:etrn-sweeper 750"
 	if getent group postfix >/dev/null; then
 		expect_eq "$SOCKET_DIR owner and mode" "$(stat -c '%U:%G %a' "$SOCKET_DIR")" "etrn-sweeper:postfix 2750"
+		expect_eq "$SOCKET_LINK" "$(readlink "$SOCKET_LINK")" "/etrn-sweeper"
 	fi
 	for page in etrn-milter.8 etrn-sweeper.8 etrn-sweeper.conf.5; do
 		man -l "/usr/share/man/man${page##*.}/$page.gz" 2>/dev/null | grep -q 'SEE ALSO' ||
@@ -168,9 +171,10 @@ check_unit_makes_the_socket_dir() {
 	grep -q '^Before=.*postfix@-.service' "$unit" || fail "$unit is not ordered before postfix@-.service"
 	command=$(sed -n 's/^ExecStartPre=+//p' "$unit")
 	[ -n "$command" ] || fail "$unit has no root ExecStartPre"
-	rm -rf "$SOCKET_DIR"
+	rm -rf "$SOCKET_DIR" "$SOCKET_LINK"
 	eval "$command" || fail "the unit's ExecStartPre failed: $command"
 	expect_eq "$SOCKET_DIR made by the unit" "$(stat -c '%U:%G %a' "$SOCKET_DIR")" "etrn-sweeper:postfix 2750"
+	expect_eq "$SOCKET_LINK made by the unit" "$(readlink "$SOCKET_LINK")" "/etrn-sweeper"
 }
 
 # The cron entry's command, with "report" for "sweep" so that it does not
@@ -214,7 +218,7 @@ check_purge_leaves_nothing() {
 		case "$path" in *etrn*) ;; *) [ -d "$path" ] && continue ;; esac
 		expect_gone "$path" "purge"
 	done <"$WORK/files.txt"
-	for path in /etc/etrn-sweeper "$STATE_DIR" "$SOCKET_DIR" /run/etrn-sweeper; do
+	for path in /etc/etrn-sweeper "$STATE_DIR" "$SOCKET_DIR" "$SOCKET_LINK" /run/etrn-sweeper; do
 		expect_gone "$path" "purge"
 	done
 	# Locked, not deleted (Debian practice: its UID is not reused).

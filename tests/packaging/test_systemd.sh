@@ -7,8 +7,8 @@
 #     with READY=1 given (Type=notify: its status line), ordered before
 #     postfix@-.service, which is active too;
 #   - the socket is in Postfix's chroot, and mail through the chrooted
-#     smtpd (smtpd_milters = { unix:/etrn-sweeper/milter.sock,
-#     default_action=accept }) is recorded;
+#     smtpd (smtpd_milters = { unix:/var/spool/postfix/etrn-sweeper/milter.sock,
+#     default_action=accept }, as the README says) is recorded;
 #   - etrn-sweeper.timer is scheduled; its service sweeps (the run is in the
 #     runs table, the journal has the unit finishing) and `etrn-sweeper
 #     check` then says OK.
@@ -93,8 +93,8 @@ configure() {
 		relay_domains = customer.example
 		transport_maps = inline:{ customer.example=etrn-only: }
 		defer_transports = etrn-only
-		smtpd_milters = { unix:/etrn-sweeper/milter.sock, default_action=accept }
-		non_smtpd_milters = { unix:/etrn-sweeper/milter.sock, default_action=accept }
+		smtpd_milters = { unix:/var/spool/postfix/etrn-sweeper/milter.sock, default_action=accept }
+		non_smtpd_milters = { unix:/var/spool/postfix/etrn-sweeper/milter.sock, default_action=accept }
 	EOF
 	printf 'etrn-only unix - - y - - smtp\n' >>"$ROOT/etc/postfix/master.cf"
 	sed -i 's/^#\{0,1\}etrn_domains =.*/etrn_domains = customer.example/' \
@@ -191,10 +191,26 @@ check_the_timers_sweep() {
 	say "the timer's service swept; check: ${line%% |*}"
 }
 
+# The DSN goes through Postfix's sendmail -bs, which runs as the sweeper's
+# child outside smtpd's chroot: the milter's socket path must work there
+# too (no "Milter service" warning from any Postfix program).
+check_an_expiry_through_sendmail_bs() {
+	local out
+	out=$(in_root etrn-sweeper sweep --now +49h 2>&1) || fail "sweep --now +49h: $out"
+	in_root etrn-sweeper report --state expired | grep -q 'bob@customer.example' ||
+		fail "bob@customer.example did not expire: $(in_root etrn-sweeper report)"
+	local warnings
+	warnings=$(in_root journalctl --no-pager -t postfix/smtpd -t postfix/cleanup -t postfix/sendmail \
+		-t postfix/pickup | grep -i 'milter' || true)
+	[ -z "$warnings" ] || fail "Postfix could not reach the milter:\n$warnings"
+	say "expired with a DSN through sendmail -bs; no Postfix program missed the milter"
+}
+
 make_root
 configure
 boot
 check_units
 check_mail_is_recorded
 check_the_timers_sweep
+check_an_expiry_through_sendmail_bs
 say "PASS"
