@@ -108,6 +108,7 @@ def test_one_message_is_followed_by_its_queue_id_from_record_to_dsn(make_milter_
 
     # Postfix's own lines carry the same queue ID: one grep follows both.
     assert f"{qid}: from=<{SENDER}>" in tb.maillog(), "Postfix's qmgr line"
+    print("\n" + "\n".join([recorded[0], *warned, *about]))
 
 
 def test_a_split_names_the_copy_of_the_survivors(milter_postfix, bin_dir):
