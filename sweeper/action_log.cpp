@@ -70,6 +70,13 @@ std::string departed_line(const MessagePlan& m, const RecipientPlan& r, EpochSec
   return line.str();
 }
 
+std::string adopted_recipient_line(const MessagePlan& m, const RecipientPlan& r) {
+  LogLine line(m.queue_id);
+  line.address("to", r.address).field("expires", format_iso8601(r.deadlines.expires_at));
+  line.status("adopted", "added to the message after the milter saw it");
+  return line.str();
+}
+
 std::string split_line(std::string_view queue_id, const std::vector<std::string>& copies) {
   std::string ids;
   for (const std::string& id : copies) ids += (ids.empty() ? "" : ", ") + id;

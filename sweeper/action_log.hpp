@@ -9,6 +9,8 @@
 //        delay=176400, dsn=5.4.7, status=expired (customer.example did not
 //        collect its mail with ETRN within 2d), returned to sender <DSN Message-ID>
 //   QID: to=<bob@customer.example>, delay=3600, status=departed (left the queue)
+//   QID: to=<archive@customer.example>, expires=2026-12-04T05:00:01Z,
+//        status=adopted (added to the message after the milter saw it)
 //   QID: split, survivors requeued as NEWQID
 //   QID: removed (expired)
 //   QID: to=<bob@customer.example>, relay=none, dsn=5.4.7, status=attention
@@ -35,6 +37,8 @@ std::string recipient_action_line(const MessagePlan& m, const RecipientPlan& r, 
 // A recipient that left the queue (delivered after ETRN, or removed by someone).
 std::string departed_line(const MessagePlan& m, const RecipientPlan& r, EpochSeconds now,
                           std::string_view why);
+// A recipient the message gained after the milter saw it (recipient_bcc_maps, ...).
+std::string adopted_recipient_line(const MessagePlan& m, const RecipientPlan& r);
 // The survivors of a split re-injected as `copies` (their queue IDs).
 std::string split_line(std::string_view queue_id, const std::vector<std::string>& copies);
 // The message taken out of the queue (postsuper -d).

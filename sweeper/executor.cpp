@@ -167,6 +167,7 @@ void Executor::follow_the_queue(MessagePlan& m) {
       append_event(db_, clock_.act_now, m.queue_id, r.address, "adopted",
                    "added to the message after the milter saw it; expires_at=" +
                        std::to_string(r.deadlines.expires_at));
+      spdlog::info("{}", adopted_recipient_line(m, r));
     }
   }
   for (const auto& [recorded, queued] : expansions) {

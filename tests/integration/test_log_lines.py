@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-from sweeper_helpers import SENDER, run_sweeper
+from sweeper_helpers import SENDER, age_records, run_sweeper
 
 BOB = "bob@customer.example"
 ORIGINAL_BOB = "bob@old.example"
@@ -126,3 +126,34 @@ def test_a_split_names_the_copy_of_the_survivors(milter_postfix, bin_dir):
     assert about[-1] == f"{qid}: removed (split: its expired recipients returned)", f"got {about}"
     assert any(line.startswith(f"{qid}: to=<{BOB}>, relay=none, ") and ", status=expired (" in line
                for line in about), f"got {about}"
+
+
+def test_mail_fetched_by_etrn_departs_with_a_line(milter_postfix, bin_dir):
+    env, tb = milter_postfix, milter_postfix.testbed
+    qid = tb.send(SENDER, BOB, subject="fetched in time")
+    env.wait_for_audit(qid)
+    tb.wait_until_deferred(qid)
+    tb.start_site_sink()
+    assert tb.etrn("customer.example")[0] == 250
+    tb.wait_for_queue(lambda q: all(m["queue_id"] != qid for m in q), timeout=30)
+    age_records(env.database)  # past the sweeper's grace for just-recorded mail
+
+    about = lines_about(sweep(bin_dir, env, "+1h"), qid)
+    assert len(about) == 1, f"got {about}"
+    assert about[0] == f"{qid}: to=<{BOB}>, delay={delay_of(about[0])}, status=departed (left the queue)"
+
+
+def test_mail_nobody_recorded_is_adopted_with_a_line(postfix, bin_dir):
+    tb = postfix
+    (tb.dir / "db").mkdir()
+    config = tb.write_etrn_config(tb.dir / "etrn-sweeper.conf", database=tb.dir / "db" / "etrn.db")
+    qid = tb.send(SENDER, BOB, subject="nobody recorded me", mail_options=["SIZE=999"])
+    tb.wait_until_deferred(qid)
+
+    result = run_sweeper(bin_dir, config, "--verbose", "sweep", "--now", "+1h")
+    assert result.returncode == 0, result.stderr
+    about = lines_about(sweeper_messages(result.stderr), qid)
+    assert len(about) == 1, f"got {about}"
+    want = re.compile(rf"{qid}: adopted, from=<{re.escape(SENDER)}>, size=\d+, nrcpt=1, "
+                      rf"to=<{re.escape(BOB)}>, priority=normal, expires=\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+    assert want.fullmatch(about[0]), f"got {about[0]!r}"

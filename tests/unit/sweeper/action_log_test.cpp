@@ -97,6 +97,14 @@ TEST(DepartedLineTest, NamesTheRecipientTheTimeQueuedAndWhy) {
             "4Xyz1abc: to=<bob@customer.example>, delay=3600, status=departed (left the queue)");
 }
 
+TEST(AdoptedRecipientLineTest, NamesTheRecipientAndItsDeadline) {
+  RecipientPlan r = recipient(RecipientAction::none);
+  r.address = "archive@customer.example";
+  EXPECT_EQ(adopted_recipient_line(message(), r),
+            "4Xyz1abc: to=<archive@customer.example>, expires=2026-11-20T11:06:40Z, "
+            "status=adopted (added to the message after the milter saw it)");
+}
+
 TEST(SplitLineTest, NamesEveryCopy) {
   EXPECT_EQ(split_line("4Xyz1abc", {"4Abc2def"}),
             "4Xyz1abc: split, survivors requeued as 4Abc2def");
