@@ -1,6 +1,8 @@
 // action_log.cpp - see action_log.hpp.
 #include "sweeper/action_log.hpp"
 
+#include <algorithm>
+
 #include "common/config/config.hpp"
 #include "common/util/log_line.hpp"
 #include "common/util/strings.hpp"
@@ -20,6 +22,11 @@ std::string_view original_address(std::string_view orcpt) {
   return semicolon == std::string_view::npos ? orcpt : orcpt.substr(semicolon + 1);
 }
 
+// Postfix's delay=: seconds since the message arrived.
+std::string seconds_queued(const MessagePlan& m, EpochSeconds now) {
+  return std::to_string(std::max<EpochSeconds>(0, seconds_between(m.arrival_time, now)));
+}
+
 // to=, orig_to= (when ORCPT names another address), relay=none, delay=.
 LogLine delivery_line(const MessagePlan& m, const RecipientPlan& r, EpochSeconds now) {
   LogLine line(m.queue_id);
@@ -27,8 +34,7 @@ LogLine delivery_line(const MessagePlan& m, const RecipientPlan& r, EpochSeconds
   const std::string_view original = original_address(r.dsn.orcpt);
   if (!original.empty() && !iequals(original, r.address)) line.address("orig_to", original);
   line.field("relay", "none");
-  line.field("delay",
-             std::to_string(std::max<EpochSeconds>(0, seconds_between(m.arrival_time, now))));
+  line.field("delay", seconds_queued(m, now));
   return line;
 }
 
@@ -64,8 +70,7 @@ std::string departed_line(const MessagePlan& m, const RecipientPlan& r, EpochSec
                           std::string_view why) {
   LogLine line(m.queue_id);
   line.address("to", r.address);
-  line.field("delay",
-             std::to_string(std::max<EpochSeconds>(0, seconds_between(m.arrival_time, now))));
+  line.field("delay", seconds_queued(m, now));
   line.status("departed", why);
   return line.str();
 }

@@ -131,7 +131,9 @@ void setup_logging(const std::string& program, const LogSinks& wanted) {
     lowest = std::min(lowest, parsed);
     sinks.push_back(std::move(sink));
   };
-  if (wanted.stderr_level) add(stderr_sink(), *wanted.stderr_level);
+  // Under systemd syslog's lines reach the journal too: not twice.
+  const bool twice = wanted.syslog_level && stderr_is_the_journal();
+  if (wanted.stderr_level && !twice) add(stderr_sink(), *wanted.stderr_level);
   if (wanted.syslog_level) add(syslog_sink(program), *wanted.syslog_level);
   auto logger = std::make_shared<spdlog::logger>(program, sinks.begin(), sinks.end());
   logger->set_level(lowest);

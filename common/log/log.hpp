@@ -17,7 +17,8 @@ enum class LogTarget { stderr_only, syslog_only, stderr_and_syslog };
 
 void setup_logging(const std::string& program, LogTarget target, const std::string& level);
 
-// Each sink with its own level; std::nullopt: no such sink. (The sweeper
+// Each sink with its own level; std::nullopt: no such sink. When stderr is
+// the journal, syslog's lines land there already: no stderr sink then. (The sweeper
 // logs what it did to syslog but prints only problems, so cron stays quiet.)
 struct LogSinks {
   std::optional<std::string> stderr_level;

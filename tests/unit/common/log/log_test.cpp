@@ -95,6 +95,20 @@ TEST(SetupLoggingTest, StderrThatIsTheJournalGetsThePriorityAndNoTimestamp) {
   EXPECT_EQ(got, want);
 }
 
+TEST(SetupLoggingTest, StderrThatIsTheJournalIsNotASecondCopyOfSyslog) {
+  ::testing::internal::CaptureStderr();
+  struct stat st {};
+  ASSERT_EQ(::fstat(STDERR_FILENO, &st), 0);
+  const std::string stream = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+  setup_logging("etrn-test", LogTarget::stderr_and_syslog, "error");
+  const std::size_t got_sinks = spdlog::default_logger()->sinks().size();
+  (void)::testing::internal::GetCapturedStderr();
+  ::unsetenv("JOURNAL_STREAM");
+  setup_logging("etrn-test", LogTarget::stderr_only, "info");
+  EXPECT_EQ(got_sinks, 1u) << "syslog only";
+}
+
 TEST(SetupLoggingTest, StderrElsewhereKeepsItsTimestamp) {
   ::setenv("JOURNAL_STREAM", "0:0", 1);  // inherited, but stderr is not the journal
   setup_logging("etrn-test", LogTarget::stderr_only, "info");
