@@ -61,6 +61,14 @@ TEST(SetupLoggingTest, AnUnknownLevelIsRejected) {
   setup_logging("etrn-test", LogTarget::stderr_only, "info");
 }
 
+// What systemd does: JOURNAL_STREAM names stderr (here gtest's capture file).
+void as_if_stderr_were_the_journal() {
+  struct stat st {};
+  ASSERT_EQ(::fstat(STDERR_FILENO, &st), 0);
+  const std::string stream = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+}
+
 TEST(NamesThisStreamTest, MatchesOnlyTheDeviceAndInodeSystemdGave) {
   EXPECT_TRUE(names_this_stream("8:1234", 8, 1234));
   EXPECT_FALSE(names_this_stream("8:1234", 8, 1235)) << "stderr redirected after systemd set it";
@@ -76,10 +84,7 @@ TEST(NamesThisStreamTest, MatchesOnlyTheDeviceAndInodeSystemdGave) {
 // journald takes the priority from it, and adds the only timestamp.
 TEST(SetupLoggingTest, StderrThatIsTheJournalGetsThePriorityAndNoTimestamp) {
   ::testing::internal::CaptureStderr();
-  struct stat st {};
-  ASSERT_EQ(::fstat(STDERR_FILENO, &st), 0);
-  const std::string stream = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
-  ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+  as_if_stderr_were_the_journal();
   setup_logging("etrn-milter", LogTarget::stderr_only, "info");
   spdlog::info("4Xyz1abc: recorded, from=<a@b.example>");
   spdlog::warn("4Xyz1abc: to=<c@d.example>, status=attention");
@@ -97,10 +102,7 @@ TEST(SetupLoggingTest, StderrThatIsTheJournalGetsThePriorityAndNoTimestamp) {
 
 TEST(SetupLoggingTest, StderrThatIsTheJournalIsNotASecondCopyOfSyslog) {
   ::testing::internal::CaptureStderr();
-  struct stat st {};
-  ASSERT_EQ(::fstat(STDERR_FILENO, &st), 0);
-  const std::string stream = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
-  ::setenv("JOURNAL_STREAM", stream.c_str(), 1);
+  as_if_stderr_were_the_journal();
   setup_logging("etrn-test", LogTarget::stderr_and_syslog, "error");
   const std::size_t got_sinks = spdlog::default_logger()->sinks().size();
   (void)::testing::internal::GetCapturedStderr();
