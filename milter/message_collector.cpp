@@ -182,41 +182,4 @@ MessageToRecord with_deadlines(const Config& config, MessageRecord message) {
   return out;
 }
 
-namespace {
-
-// Appends envelope text for a log line: control bytes become '?', so an
-// address cannot forge or break a log line.
-void append_loggable(std::string& line, std::string_view text) {
-  const std::size_t start = line.size();
-  line += text;
-  for (std::size_t i = start; i < line.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(line[i]);
-    if (byte < 0x20 || byte == 0x7f) line[i] = '?';
-  }
-}
-
-}  // namespace
-
-// Built in one string (this runs for every recorded message).
-std::string describe_record(const MessageRecord& message) {
-  std::string line;
-  line.reserve(96 + message.queue_id.size() + message.envelope.sender.size() +
-               40 * message.recipients.size());
-  append_loggable(line, message.queue_id);
-  line += ": from=<";
-  append_loggable(line, message.envelope.sender);
-  line += "> etrn_rcpts=";
-  line += std::to_string(message.recipients.size());
-  line += " (";
-  for (std::size_t i = 0; i < message.recipients.size(); ++i) {
-    if (i > 0) line += ", ";
-    append_loggable(line, message.recipients[i].address);
-  }
-  line += ") size=";
-  line += std::to_string(message.size);
-  line += " priority=";
-  line += to_string(message.priority);
-  return line;
-}
-
 }  // namespace etrn

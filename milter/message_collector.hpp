@@ -94,7 +94,4 @@ class MessageCollector {
 // Adds each recipient's deadlines (warn and expiry) under `config`.
 MessageToRecord with_deadlines(const Config& config, MessageRecord message);
 
-// "ID: from=<s> etrn_rcpts=N (a, b) size=N priority=P": the one log line per recorded message.
-std::string describe_record(const MessageRecord& message);
-
 }  // namespace etrn

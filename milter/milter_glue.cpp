@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/config/config_values.hpp"
+#include "common/model/record_log_line.hpp"
 #include "common/util/posix_file.hpp"
 #include "common/util/strings.hpp"
 #include "milter/message_collector.hpp"
@@ -295,10 +296,10 @@ sfsistat on_eom(SMFICTX* ctx) {
     state.end_message();
     if (!record) return SMFIS_CONTINUE;
     if (record->queue_id.empty()) {
-      spdlog::warn(
-          "message from <{}> with {} ETRN-only recipient(s) has no queue ID (macro i): "
-          "not recorded",
-          record->envelope.sender, record->recipients.size());
+      record->queue_id = "NOQUEUE";  // Postfix's word for mail with no queue ID
+      spdlog::warn("{}", record_log_line("NOT recorded", {std::move(*record), {}})
+                             .phrase("no queue ID (macro i)")
+                             .str());
       return SMFIS_CONTINUE;
     }
     return record_at_end(state, std::move(*record));

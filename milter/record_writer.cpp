@@ -12,6 +12,7 @@
 #include <iterator>
 #include <utility>
 
+#include "common/model/record_log_line.hpp"
 #include "milter/message_collector.hpp"
 
 namespace etrn {
@@ -339,9 +340,10 @@ void RecordWriter::report_commit(const Batch& batch, const Attempt& attempt, Tim
       last_error_.clear();
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
-      spdlog::info("recorded {}, committed {:.1f} ms after end of message",
-                   describe_record(batch.records[i].message),
-                   milliseconds_between(batch.handed_over[i], finished));
+      LogLine line = record_log_line("recorded", batch.records[i]);
+      line.field("commit_ms",
+                 fmt::format("{:.1f}", milliseconds_between(batch.handed_over[i], finished)));
+      spdlog::info("{}", line.str());
     }
     return;
   }

@@ -10,8 +10,10 @@
 
 #include "common/dsn/dsn.hpp"
 #include "common/dsn/mime_parts.hpp"
+#include "common/model/record_log_line.hpp"
 #include "common/store/sweep_store.hpp"
 #include "common/util/strings.hpp"
+#include "sweeper/action_log.hpp"
 #include "sweeper/kill_point.hpp"
 
 namespace etrn {
@@ -136,9 +138,10 @@ void Executor::reconcile_message(MessagePlan& m,
     if (r.action != RecipientAction::depart) continue;
     // Gone with its whole message: a listing may show it again (reopen).
     const auto reopen_as = m.queued ? std::nullopt : std::optional<RecipientState>(r.state);
-    depart_recipient(db_, RecipientRef{r.id, m.queue_id, r.address}, reopen_as,
-                     m.queued ? "no longer queued for this recipient" : "left the queue",
+    const std::string why = m.queued ? "no longer queued for this recipient" : "left the queue";
+    depart_recipient(db_, RecipientRef{r.id, m.queue_id, r.address}, reopen_as, why,
                      clock_.act_now);
+    spdlog::info("{}", departed_line(m, r, clock_.act_now, why));
     ++summary_.departed;
   }
   if (m.done) mark_done(db_, m.id, clock_.act_now);
@@ -164,6 +167,7 @@ void Executor::follow_the_queue(MessagePlan& m) {
       append_event(db_, clock_.act_now, m.queue_id, r.address, "adopted",
                    "added to the message after the milter saw it; expires_at=" +
                        std::to_string(r.deadlines.expires_at));
+      spdlog::info("{}", adopted_recipient_line(m, r));
     }
   }
   for (const auto& [recorded, queued] : expansions) {
@@ -175,7 +179,8 @@ void Executor::follow_the_queue(MessagePlan& m) {
 
 // Records an adopted message; false (and nothing to act on) when a row for it turned up meanwhile.
 bool Executor::adopt(MessagePlan& m) {
-  std::optional<std::int64_t> id = adopt_message(db_, adoption_record(m), clock_.real_now);
+  const MessageToRecord record = adoption_record(m);
+  std::optional<std::int64_t> id = adopt_message(db_, record, clock_.real_now);
   if (!id) {
     m.id = 0;
     return false;
@@ -187,6 +192,7 @@ bool Executor::adopt(MessagePlan& m) {
     auto found = ids.find(r.address);
     r.id = found == ids.end() ? 0 : found->second;
   }
+  spdlog::info("{}", record_log_line("adopted", record).str());
   ++summary_.adopted;
   return true;
 }
@@ -381,19 +387,30 @@ std::vector<DsnFate> Executor::send_dsns(const std::vector<DsnWant>& wants) {
     fates[i] = DsnFate::given_up;
   }
   std::vector<std::size_t> counts;
+  std::vector<std::string> dsn_message_ids;
   counts.reserve(spooled.size());
-  for (const OutboxRow& row : spooled) counts.push_back(row.recipient_ids.size());
+  for (const OutboxRow& row : spooled) {
+    counts.push_back(row.recipient_ids.size());
+    dsn_message_ids.push_back(row.dsn_message_id);
+  }
   const std::vector<DsnDelivery> delivered =
       outbox_.deliver_all(std::move(spooled), clock_.act_now);
   for (std::size_t k = 0; k < delivered.size(); ++k) {
     const std::size_t i = spooled_want[k];
     fates[i] = delivered[k].fate;
     if (fates[i] != DsnFate::sent) continue;
+    log_reported(*wants[i].held->m, wants[i].kind, dsn_message_ids[k]);
     ++summary_.dsns_sent;
     int& counter = wants[i].kind == DsnKind::delayed ? summary_.warned : summary_.expired;
     counter += static_cast<int>(counts[k]);
   }
   return fates;
+}
+
+// A line for each recipient the DSN the MTA accepted reports on.
+void Executor::log_reported(const MessagePlan& m, DsnKind kind, const std::string& dsn_message_id) {
+  for (const RecipientPlan* r : with_action(m, action_reported_by(kind)))
+    spdlog::info("{}", recipient_action_line(m, *r, clock_.act_now, dsn_message_id));
 }
 
 // The outbox job of one DSN. An error of kind refused from its builder
@@ -444,7 +461,7 @@ void Executor::expire_silently(const std::vector<MessagePlan*>& messages) {
     for (const RecipientPlan* r : with_action(*m, RecipientAction::expire_silent)) {
       set_recipient_state(db_, RecipientRef{r->id, m->queue_id, r->address},
                           RecipientState::expired, r->why, clock_.act_now);
-      spdlog::info("{}: {} expired, {}", m->queue_id, r->address, r->why);
+      spdlog::info("{}", recipient_action_line(*m, *r, clock_.act_now, ""));
       ++summary_.expired;
     }
   }
@@ -473,6 +490,7 @@ void Executor::remove_from_hold(const std::vector<MessagePlan*>& messages,
       if (r.leaves_queue()) addresses.push_back(r.address);
     }
     mark_removed(db_, m.id, m.queue_id, addresses, detail, clock_.act_now);
+    spdlog::info("{}", removed_line(m));
     ++summary_.removed;
   }
   transaction.commit();
@@ -492,6 +510,9 @@ Status Executor::split(Held& h) {
   }
   kill_point("reinjected");
   record_copies(m, *copies);
+  std::vector<std::string> copy_ids;
+  for (const Copy& c : *copies) copy_ids.push_back(c.queue_id);
+  spdlog::info("{}", split_line(m.queue_id, copy_ids));
   ++summary_.split;
   std::vector<DsnWant> wants;
   for (DsnKind kind : {DsnKind::delayed, DsnKind::failed}) {
@@ -504,9 +525,7 @@ Status Executor::split(Held& h) {
     return make_error("survivors re-injected; its failure DSN is not sent yet: it stays on hold");
   }
   expire_silently({&m});
-  std::vector<std::string> ids;
-  for (const Copy& c : *copies) ids.push_back(c.queue_id);
-  remove_from_hold({&m}, "expired; the other recipients re-injected as " + joined(ids));
+  remove_from_hold({&m}, "expired; the other recipients re-injected as " + joined(copy_ids));
   return ok_status();
 }
 
@@ -566,7 +585,7 @@ Result<std::vector<Executor::Copy>> Executor::reinject_in_chunks(
       return make_error("re-injecting " + std::to_string(recipients.size()) +
                         " survivor(s): " + id.error().message);
     }
-    spdlog::info("{}: {} survivor(s) re-injected as {}", h.m->queue_id, recipients.size(), *id);
+    spdlog::debug("{}: {} survivor(s) re-injected as {}", h.m->queue_id, recipients.size(), *id);
     copy.queue_id = *id;
     made.push_back(std::move(copy));
   }

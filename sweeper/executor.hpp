@@ -107,6 +107,7 @@ class Executor {
   void put_back(const std::vector<MessagePlan*>& messages);
   void report_and_remove(const std::vector<Held*>& together);
   std::vector<DsnFate> send_dsns(const std::vector<DsnWant>& wants);
+  void log_reported(const MessagePlan& m, DsnKind kind, const std::string& dsn_message_id);
   DsnJob job_for(const DsnWant& want);
   Result<std::string> build(const Held& h, DsnKind kind, const std::string& dsn_message_id,
                             bool headers_only) const;

@@ -127,8 +127,8 @@ bool stop_requested() {
       }
       Status submitted = (*submitter)->submit(row->dsn_text, row->sender);
       if (!submitted) {
-        spdlog::error("outbox {}: submitting DSN {}: {}", row->id, row->dsn_message_id,
-                      submitted.error().message);
+        spdlog::error("{}: submitting DSN {} (outbox {}): {}", row->queue_id, row->dsn_message_id,
+                      row->id, submitted.error().message);
         const bool refused = submitted.error().kind == ErrorKind::refused;
         (void)write_all(
             log, log_line(refused ? kRefusedMark : kFailedMark, row->id, submitted.error().message),
@@ -482,8 +482,8 @@ Recovery Outbox::recover(EpochSeconds now) {
   for (OutboxRow& row : rows) {
     const bool legacy = !row.spool_path.empty();
     if (logged->accepted.contains(row.id) || (legacy && exists(sent_path(row.spool_path)))) {
-      spdlog::info("outbox {}: DSN {} was accepted before a crash; recording it", row.id,
-                   row.dsn_message_id);
+      spdlog::info("{}: DSN {} (outbox {}) was accepted before a crash; recording it", row.queue_id,
+                   row.dsn_message_id, row.id);
       done.push_back(&row);
       continue;
     }
@@ -499,8 +499,8 @@ Recovery Outbox::recover(EpochSeconds now) {
       report.problems.push_back(row.queue_id + ": its DSN waits: " + ready.error().message);
       continue;
     }
-    spdlog::info("outbox {}: DSN {} was never accepted; submitting it again", row.id,
-                 row.dsn_message_id);
+    spdlog::info("{}: DSN {} (outbox {}) was never accepted; submitting it again", row.queue_id,
+                 row.dsn_message_id, row.id);
     // Not retried after a refusal: its run died while it waited or while a
     // child submitted it. In the second case the MTA may have taken it
     // before the child could log that (unless the child logged otherwise):

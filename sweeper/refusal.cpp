@@ -6,6 +6,7 @@
 #include "common/dsn/mime_parts.hpp"
 #include "common/dsn/postmaster_notice.hpp"
 #include "common/store/sweep_store.hpp"
+#include "sweeper/action_log.hpp"
 
 namespace etrn {
 
@@ -44,13 +45,15 @@ void RefusalHandler::give_up(const UndeliverableDsn& undeliverable, EpochSeconds
     transaction.commit();
   }
   if (!failed) {
-    spdlog::warn("{}: {}{}; the warning is given up", dsn.queue_id, what, reason);
+    spdlog::warn("{}", attention_line(dsn.queue_id, recipients, dsn.kind, what + reason,
+                                      "the warning is given up"));
     return;
   }
   attention_.push_back(dsn.queue_id);
-  spdlog::warn("{}: {}{}; the message is kept on hold for a person: {}, or {}", dsn.queue_id, what,
-               reason, mta_.how_to_release_held(dsn.queue_id),
-               mta_.how_to_remove_held(dsn.queue_id));
+  spdlog::warn(
+      "{}", attention_line(dsn.queue_id, recipients, dsn.kind, what + reason,
+                           "kept on hold for a person: " + mta_.how_to_release_held(dsn.queue_id) +
+                               ", or " + mta_.how_to_remove_held(dsn.queue_id)));
   notify_postmaster(undeliverable, recipients, now);
 }
 

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/model/record_log_line.hpp"
 #include "common/util/xtext.hpp"
 #include "milter/message_collector.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
@@ -100,7 +101,7 @@ void check_collector(FuzzedDataProvider& in) {
   for (const etrn::RecipientRecord& r : record->recipients) {
     FUZZ_CHECK(matcher.is_etrn_only(r.address, r.mailer), "only ETRN-only recipients are recorded");
   }
-  for (const char c : etrn::describe_record(*record)) {
+  for (const char c : etrn::record_log_line("recorded", {*record, {}}).str()) {
     const auto u = static_cast<unsigned char>(c);
     FUZZ_CHECK(u >= 0x20 && u != 0x7f, "the log line holds no control byte");
   }

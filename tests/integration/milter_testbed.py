@@ -44,12 +44,20 @@ class MilterProcess:
         self.binary, self.config, self.log_path, self.socket_path = binary, config, log, socket_path
         self.extra_args = tuple(extra_args)
         self.proc: subprocess.Popen | None = None
+        # As under systemd: JOURNAL_STREAM names the log file, so the milter
+        # writes its lines as journald reads them ("<priority>message").
+        self.as_journal_stream = False
 
     def start(self, timeout: float = 10) -> None:
         self._log = open(self.log_path, "ab")
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        if self.as_journal_stream:
+            st = os.fstat(self._log.fileno())
+            env["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
         self.proc = subprocess.Popen(
             [str(self.binary), "--foreground", "-c", str(self.config), *self.extra_args],
-            stdout=self._log, stderr=subprocess.STDOUT)
+            stdout=self._log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + timeout
         while not self.socket_path.exists():
             if self.proc.poll() is not None:

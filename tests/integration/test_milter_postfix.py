@@ -52,7 +52,9 @@ def test_etrn_mail_is_recorded_with_the_queue_id_postqueue_shows(milter_postfix)
     assert m["size"] == 4321, "the milter never sees the body: the size is the client's SIZE="
     events = env.rows("SELECT kind FROM etrn_events WHERE queue_id = ?", (qid,))
     assert [e["kind"] for e in events] == ["recorded"]
-    assert f"recorded {qid}" in env.milter.log(), "one log line per recorded message, with the queue ID"
+    assert f"{qid}: recorded, from=<alice@sender.example>, size=4321, nrcpt=1, " \
+        f"to=<bob@customer.example>, priority=non-urgent, " in env.milter.log(), \
+        "one log line per recorded message, the queue ID first"
 
 
 def milter_warnings(testbed) -> list[str]:
@@ -298,7 +300,7 @@ def test_twenty_concurrent_sessions_are_all_recorded(milter_postfix):
     recorded = {r["queue_id"] for r in env.rows("SELECT queue_id FROM messages")}
     assert recorded == set(qids), f"{len(set(qids) - recorded)} messages not recorded"
 
-    delays = sorted(float(m) for m in re.findall(r"committed ([0-9.]+) ms after end of message",
+    delays = sorted(float(m) for m in re.findall(r"commit_ms=([0-9.]+)",
                                                  env.milter.log()))
     assert len(delays) == 200, f"{len(delays)} 'recorded' log lines, want 200"
     p50, p99 = delays[len(delays) // 2], delays[int(len(delays) * 0.99)]

@@ -264,6 +264,14 @@ def test_a_dsn_refused_even_as_headers_keeps_its_message_on_hold_for_a_person(mi
     first = sweep(bin_dir, env.config, "sweep", "--now", "+49h", want=1)
 
     assert qid in first.stderr and "kept on hold" in first.stderr, first.stderr
+    attention = re.search(rf"etrn-sweeper\[\d+\]: warning: ({qid}: .*status=attention.*)", first.stderr)
+    assert attention, first.stderr
+    assert attention.group(1).startswith(
+        f"{qid}: to=<{BOB}>, relay=none, dsn=5.4.7, status=attention (failure DSN not deliverable: "), \
+        attention.group(1)
+    assert attention.group(1).endswith(
+        f"kept on hold for a person: release it with postsuper -H {qid}, "
+        f"or remove it with postsuper -d {qid} hold"), attention.group(1)
     assert queue_names(tb).get(qid) == "hold", "never removed without a DSN"
     assert states(env, qid) == {BOB: "attention"}
     assert {"dsn_refused", "attention", "postmaster_notified"} <= set(kinds(env, qid))

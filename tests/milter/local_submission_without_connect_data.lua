@@ -6,7 +6,7 @@
 --
 -- expect-sql: SELECT queue_id, sender, recipient FROM etrn_audit => 5E5E5E5E5E|root@mx.provider.example|bob@customer.example
 -- expect-sql: SELECT coalesce(auth_user, 'NULL'), client_addr FROM messages => NULL|127.0.0.1
--- expect-log: has no queue ID
+-- expect-log: NOQUEUE: NOT recorded, from=<root@mx.provider.example>, size=0, nrcpt=1, to=<carol@customer.example>, priority=normal, no queue ID (macro i)
 
 local conn = mt.connect(os.getenv("MILTER_SOCKET"), 40, 0.05)
 assert(conn, "cannot connect to the milter")

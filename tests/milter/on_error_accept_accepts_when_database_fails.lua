@@ -11,7 +11,7 @@
 -- expect-log: cannot record 1 message(s) yet (retrying)
 -- expect-log: 7A7A7A7A7A: NOT recorded, accepting (on_error = accept): the database has not taken records for longer than record_timeout
 -- expect-log: the database takes records again
--- expect-log: recorded 9C9C9C9C9C
+-- expect-log: 9C9C9C9C9C: recorded
 -- expect-sql: SELECT queue_id, recipient FROM etrn_audit ORDER BY queue_id => 8B8B8B8B8B|bob@customer.example;9C9C9C9C9C|carol@customer.example
 
 local function send(conn, queue_id, rcpt)

@@ -7,7 +7,7 @@
 -- expect-sql: SELECT ret, envid, smtputf8, message_id, subject, client_addr, client_name, helo, auth_user, size FROM messages => HDRS|env+id 1|0|<m1@sender.example>|Hello there|192.0.2.7|client.example|helo.client.example|alice|100
 -- expect-sql: SELECT address, notify, orcpt, mailer FROM recipients ORDER BY address => bob@customer.example|SUCCESS,DELAY|rfc822;Bob+X@customer.example|etrn-only;carol@transport-only.example|NEVER||etrn-only;dave@a.dialup.example|||smtp
 -- expect-sql: SELECT count(*) FROM etrn_events WHERE kind = 'recorded' => 3
--- expect-log: recorded 4A1B2C3D4E
+-- expect-log: 4A1B2C3D4E: recorded
 
 local conn = mt.connect(os.getenv("MILTER_SOCKET"), 40, 0.05)
 assert(conn, "cannot connect to the milter")

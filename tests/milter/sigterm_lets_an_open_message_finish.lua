@@ -5,7 +5,7 @@
 --
 -- expect-sql: SELECT queue_id, recipient FROM etrn_audit => TERM000001|bob@customer.example
 -- expect-log: SIGTERM: stopping
--- expect-log: recorded TERM000001
+-- expect-log: TERM000001: recorded
 -- expect-no-log: stopping anyway
 -- expect-no-log: still in progress
 

@@ -271,25 +271,5 @@ TEST(WithDeadlines, GivesEachRecipientItsDomainPolicy) {
   EXPECT_EQ(got.message.recipients.size(), 2u);
 }
 
-TEST(DescribeRecord, NamesTheQueueIdSenderAndRecipients) {
-  MessageRecord message;
-  message.queue_id = "4A1B";
-  message.envelope.sender = "a@sender.example";
-  message.recipients.push_back({"b@customer.example", "customer.example", {}, ""});
-  const std::string got = describe_record(message);
-  EXPECT_EQ(got.rfind("4A1B: from=<a@sender.example> etrn_rcpts=1 (b@customer.example)", 0), 0u)
-      << "got " << got;
-}
-
-TEST(DescribeRecord, ControlCharactersCannotBreakTheLogLine) {
-  MessageRecord message;
-  message.queue_id = "4A1B";
-  message.envelope.sender = "evil\r\nFAKE: line@sender.example";
-  message.recipients.push_back({"b\x01@customer.example", "customer.example", {}, ""});
-  const std::string got = describe_record(message);
-  EXPECT_EQ(got.find_first_of("\r\n\x01"), std::string::npos) << "got " << got;
-  EXPECT_NE(got.find("evil??FAKE: line@sender.example"), std::string::npos) << "got " << got;
-}
-
 }  // namespace
 }  // namespace etrn
