@@ -30,8 +30,13 @@ po::options_description described_options() {
   po::options_description report("report");
   report.add_options()("json", "one JSON object per line")(
       "state", po::value<std::string>(), "only queued, warned, expired, departed or attention");
+  po::options_description prune("prune (and --dry-run)");
+  prune.add_options()("before", po::value<std::string>(),
+                      "prune what was last changed before TIME, not history_retention ago")(
+      "address", po::value<std::string>(),
+      "erase this address's closed history, whatever its age (a privacy request)");
   po::options_description all;
-  all.add(global).add(sweep).add(report);
+  all.add(global).add(sweep).add(report).add(prune);
   return all;
 }
 
@@ -40,8 +45,9 @@ Command command_named(const std::string& name) {
   if (name == "report") return Command::report;
   if (name == "shape") return Command::shape;
   if (name == "check-config") return Command::check_config;
-  throw FatalError(ExitCode::usage,
-                   "unknown command '" + name + "' (want sweep, report, shape or check-config)");
+  if (name == "prune") return Command::prune;
+  throw FatalError(ExitCode::usage, "unknown command '" + name +
+                                        "' (want sweep, report, shape, check-config or prune)");
 }
 
 void refuse_foreign(const po::variables_map& vm, Command command) {
@@ -51,10 +57,12 @@ void refuse_foreign(const po::variables_map& vm, Command command) {
                        std::string("--") + option + " applies only to " + owner_name);
     }
   };
-  only_for("dry-run", Command::sweep, "sweep");
+  if (command != Command::prune) only_for("dry-run", Command::sweep, "sweep and prune");
   only_for("now", Command::sweep, "sweep");
   only_for("json", Command::report, "report");
   only_for("state", Command::report, "report");
+  only_for("before", Command::prune, "prune");
+  only_for("address", Command::prune, "prune");
 }
 
 template <typename T>
@@ -71,7 +79,10 @@ std::string usage_text() {
          "  sweep  [--dry-run] [--now TIME]   reconcile, warn, expire, bounce (default)\n"
          "  report [--json] [--state S]       the audit records, one line each\n"
          "  shape                             pending ETRN mail per domain by age\n"
-         "  check-config                      check the configuration\n\n"
+         "  check-config                      check the configuration\n"
+         "  prune  [--dry-run] [--before TIME | --address ADDR]\n"
+         "                                    delete closed history older than "
+         "history_retention\n\n"
       << described_options();
   return out.str();
 }
@@ -106,6 +117,8 @@ Options parse_options(const std::vector<std::string>& args) {
   o.now = optional_value<std::string>(vm, "now");
   o.report_format = vm.count("json") > 0 ? ReportFormat::json : ReportFormat::text;
   o.state = optional_value<std::string>(vm, "state");
+  o.before = optional_value<std::string>(vm, "before");
+  o.address = optional_value<std::string>(vm, "address");
   return o;
 }
 

@@ -9,7 +9,7 @@
 
 namespace etrn {
 
-enum class Command { sweep, report, shape, check_config };
+enum class Command { sweep, report, shape, check_config, prune };
 enum class ReportFormat { text, json };
 
 struct Options {
@@ -23,6 +23,9 @@ struct Options {
   // sweep
   bool dry_run = false;
   std::optional<std::string> now;
+  // prune (and --dry-run)
+  std::optional<std::string> before;
+  std::optional<std::string> address;
   // report
   ReportFormat report_format = ReportFormat::text;  // --json
   std::optional<std::string> state;

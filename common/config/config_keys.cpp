@@ -182,6 +182,13 @@ std::vector<ConfigKey> make_sweeper_keys() {
        "bytes of the original message returned in full in a DSN (k, M)", Repeat::once,
        [](Config& c, std::string_view v) { return store(parse_byte_size(v), c.bounce_size_limit); },
        [](const Config& c) { return Values{std::to_string(c.bounce_size_limit)}; }},
+      {"history_retention", S::sweeper, "400d",
+       "closed history (messages all of whose recipients expired or departed, and their events) "
+       "last changed longer ago than this is deleted by `prune` and at the end of each sweep; 0: "
+       "keep it forever",
+       Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_retention(v), c.history_retention); },
+       [](const Config& c) { return Values{format_duration(c.history_retention)}; }},
   };
 }
 

@@ -33,7 +33,7 @@ TEST_F(DatabaseTest, OpenCreatesTheFileWithTheCurrentSchema) {
   ASSERT_TRUE(db);
   EXPECT_TRUE(std::filesystem::exists(db_path()));
   EXPECT_EQ(db->schema_version(), current_schema_version());
-  EXPECT_EQ(current_schema_version(), 7)
+  EXPECT_EQ(current_schema_version(), 8)
       << "v7: cheaper indexes (v6: a departure keeps the state to reopen)";
   for (const char* name :
        {"messages", "recipients", "events", "outbox", "etrn_audit", "etrn_events"}) {
