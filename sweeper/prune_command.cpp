@@ -60,7 +60,7 @@ int prune_by_age(Database& db, const Config& config, const PruneOptions& options
   return 0;
 }
 
-int erase(Database& db, const std::string& address, bool dry_run, EpochSeconds now) {
+int erase_history(Database& db, const std::string& address, bool dry_run, EpochSeconds now) {
   const ErasureResult result = erase_address(db, address, now, dry_run);
   std::cout << (dry_run ? "would erase " : "erased ") << "the closed history of " << address << ": "
             << to_string(result.deleted) << "\n";
@@ -84,7 +84,7 @@ int run_prune(const Config& config, const PruneOptions& options) {
   RunLock lock(config.database + ".lock");
   auto db = open_existing(config.database);
   const EpochSeconds now = std::time(nullptr);
-  if (options.address) return erase(*db, *options.address, options.dry_run, now);
+  if (options.address) return erase_history(*db, *options.address, options.dry_run, now);
   return prune_by_age(*db, config, options, now);
 }
 

@@ -4,6 +4,7 @@
 // prune at the end of every sweep.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 
