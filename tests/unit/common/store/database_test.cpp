@@ -34,7 +34,7 @@ TEST_F(DatabaseTest, OpenCreatesTheFileWithTheCurrentSchema) {
   EXPECT_TRUE(std::filesystem::exists(db_path()));
   EXPECT_EQ(db->schema_version(), current_schema_version());
   EXPECT_EQ(current_schema_version(), 8)
-      << "v7: cheaper indexes (v6: a departure keeps the state to reopen)";
+      << "v8: closed history can be pruned (v7: cheaper indexes)";
   for (const char* name :
        {"messages", "recipients", "events", "outbox", "etrn_audit", "etrn_events"}) {
     Statement& find = db->prepare("SELECT count(*) FROM sqlite_schema WHERE name = ?1");

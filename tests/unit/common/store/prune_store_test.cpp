@@ -137,7 +137,8 @@ TEST_F(PruneStore, WorksInBatchesAndStopsWhenItsTimeIsUp) {
   EXPECT_TRUE(out_of_time.deleted.empty());
   EXPECT_EQ(count_closed_history(*db_, kCutoff).messages, 5);
   EXPECT_EQ(rows("SELECT count(*) FROM messages"), 5) << "counting deletes nothing";
-  const PruneResult all = prune_closed_history(*db_, kCutoff, PruneLimits{.batch = 2}, kCutoff);
+  const PruneResult all = prune_closed_history(
+      *db_, kCutoff, PruneLimits{.batch = 2, .time_budget = std::nullopt}, kCutoff);
   EXPECT_TRUE(all.finished);
   EXPECT_EQ(all.deleted.messages, 5);
   EXPECT_EQ(rows("SELECT count(*) FROM messages"), 0);
