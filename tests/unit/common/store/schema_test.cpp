@@ -319,7 +319,7 @@ TEST_F(SchemaTest, Version4And5DatabasesMigrateToTheCurrentVersionKeepingTheirRo
     auto opened = Database::open(path, OpenMode::read_write);
     ASSERT_TRUE(opened) << opened.error().message;
     Database& db = **opened;
-    EXPECT_EQ(db.schema_version(), 7);
+    EXPECT_EQ(db.schema_version(), current_schema_version());
     EXPECT_EQ(testing::count_rows(db,
                                   "SELECT count(*) FROM recipients WHERE message = 7"
                                   " AND departed_from IS NULL"),
