@@ -33,7 +33,7 @@ std::int64_t run_counted(Database& db, Statement& statement) {
   return db.changes();
 }
 
-// The messages of this batch: id, queue ID, and when its history can begin.
+// The messages of this batch, by id with their queue ID.
 void clear_batch(Database& db) {
   db.exec(
       "CREATE TEMP TABLE IF NOT EXISTS prune_batch"
@@ -86,6 +86,35 @@ PruneCounts delete_batch(Database& db, EpochSeconds events_before) {
 PruneCounts prune_one_batch(Database& db, EpochSeconds cutoff, std::int64_t limit) {
   if (select_aged(db, cutoff, limit) == 0) return {};
   return delete_batch(db, cutoff);
+}
+
+// Events from before the cutoff whose queue ID no recorded message has any
+// more: left by a message pruned while another with its reused ID was still
+// recorded, or written after its message's last change.
+std::int64_t delete_orphan_events(Database& db, EpochSeconds cutoff, std::int64_t limit) {
+  return run_counted(
+      db, db.prepare("DELETE FROM events WHERE id IN (SELECT e.id FROM events AS e"
+                     " WHERE e.at < ?1 AND e.queue_id <> ''"
+                     " AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = e.queue_id)"
+                     " LIMIT ?2)")
+              .bind(1, cutoff)
+              .bind(2, limit));
+}
+
+// Runs `step` (it deletes up to limits.batch rows and says how many) in a
+// transaction of its own under a permit, again and again until it deletes
+// less than a batch; false when the time budget ran out first.
+template <typename Step>
+bool in_batches(Database& db, EpochSeconds cutoff, const PruneLimits& limits,
+                std::chrono::steady_clock::time_point started, Step&& step) {
+  for (;;) {
+    if (limits.time_budget && std::chrono::steady_clock::now() - started >= *limits.time_budget)
+      return false;
+    Transaction transaction(db);
+    const std::int64_t deleted = under_permit(db, cutoff, std::nullopt, step);
+    transaction.commit();
+    if (deleted < limits.batch) return true;
+  }
 }
 
 // --- erasure ---------------------------------------------------------------
@@ -187,18 +216,18 @@ PruneResult prune_closed_history(Database& db, EpochSeconds cutoff, const PruneL
                                  EpochSeconds now) {
   const auto started = std::chrono::steady_clock::now();
   PruneResult result;
-  for (;;) {
-    if (limits.time_budget && std::chrono::steady_clock::now() - started >= *limits.time_budget) {
-      result.finished = false;
-      break;
-    }
-    Transaction transaction(db);
-    const PruneCounts batch = under_permit(
-        db, cutoff, std::nullopt, [&] { return prune_one_batch(db, cutoff, limits.batch); });
-    transaction.commit();
-    result.deleted += batch;
-    if (batch.messages < limits.batch) break;
-  }
+  result.finished = in_batches(db, cutoff, limits, started,
+                               [&] {
+                                 const PruneCounts batch =
+                                     prune_one_batch(db, cutoff, limits.batch);
+                                 result.deleted += batch;
+                                 return batch.messages;
+                               }) &&
+                    in_batches(db, cutoff, limits, started, [&] {
+                      const std::int64_t events = delete_orphan_events(db, cutoff, limits.batch);
+                      result.deleted.events += events;
+                      return events;
+                    });
   if (!result.deleted.empty()) {
     Transaction transaction(db);
     append_event(db, now, "", "", "pruned",
@@ -214,6 +243,7 @@ PruneCounts count_closed_history(Database& db, EpochSeconds cutoff) {
   return under_permit(db, cutoff, std::nullopt, [&] {
     PruneCounts all;
     for (PruneCounts batch; !(batch = prune_one_batch(db, cutoff, 1000)).empty();) all += batch;
+    all.events += delete_orphan_events(db, cutoff, kAnyAge);
     return all;
   });
 }

@@ -6,7 +6,9 @@
 // is the latest of done_at, its recipients' state_changed_at and its
 // outbox rows' sent_at / closed_at. Its events are those with its queue ID
 // from its arrival on that no other recorded message of that queue ID
-// (Postfix reuses short IDs) could own. Open records are never touched:
+// (Postfix reuses short IDs) could own; events from before the cutoff whose
+// queue ID no recorded message has any more go too (those a reused ID kept
+// back, or written after the last change). Open records are never touched:
 // they still protect mail in the queue.
 //
 // Each deleting transaction holds a permit in prune_permit, which the
@@ -48,7 +50,7 @@ struct PruneResult {
 };
 
 // Deletes the closed history last changed before `cutoff`, one batch of
-// messages per transaction, and appends one `pruned` event saying how much
+// messages (then of orphaned events) per transaction, and appends one `pruned` event saying how much
 // (none when nothing was deleted).
 PruneResult prune_closed_history(Database& db, EpochSeconds cutoff, const PruneLimits& limits,
                                  EpochSeconds now);

@@ -128,6 +128,22 @@ TEST_F(PruneStore, EventsOfAReusedQueueIdStayWithTheMessageThatOwnsThem) {
   EXPECT_EQ(events_of("Q1"), 0);
 }
 
+TEST_F(PruneStore, EventsOlderThanTheCutoffOfNoRecordedMessageGoToo) {
+  record("Open", kT0, {"bob@customer.example"});
+  for (const auto& [queue_id, at] : std::vector<std::pair<std::string, EpochSeconds>>{
+           {"Gone", kT0}, {"GoneYoung", kCutoff}, {"Open", kT0 - 10}}) {
+    append_event(*db_, at, queue_id, "bob@customer.example", "departed", "");
+  }
+  EXPECT_EQ(count_closed_history(*db_, kCutoff).events, 1);
+  const PruneResult result = prune_closed_history(
+      *db_, kCutoff, PruneLimits{.batch = 1, .time_budget = std::nullopt}, kCutoff);
+  EXPECT_TRUE(result.finished);
+  EXPECT_EQ(result.deleted.events, 1);
+  EXPECT_EQ(events_of("Gone"), 0);
+  EXPECT_EQ(events_of("GoneYoung"), 1) << "younger than the cutoff";
+  EXPECT_EQ(events_of("Open"), 2) << "an open message's queue ID";
+}
+
 TEST_F(PruneStore, WorksInBatchesAndStopsWhenItsTimeIsUp) {
   for (int i = 0; i < 5; ++i)
     expire_all(record("Q" + std::to_string(i), kT0, {"bob@customer.example"}), kT0 + 10);
