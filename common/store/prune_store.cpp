@@ -90,11 +90,13 @@ PruneCounts prune_one_batch(Database& db, EpochSeconds cutoff, std::int64_t limi
 
 // Events from before the cutoff whose queue ID no recorded message has any
 // more: left by a message pruned while another with its reused ID was still
-// recorded, or written after its message's last change.
+// recorded, or written after its message's last change; and earlier
+// prunes' own `pruned` events (the latest ones still say where the history
+// was cut). An `erased` event stays: it answers for an erasure.
 std::int64_t delete_orphan_events(Database& db, EpochSeconds cutoff, std::int64_t limit) {
   return run_counted(
       db, db.prepare("DELETE FROM events WHERE id IN (SELECT e.id FROM events AS e"
-                     " WHERE e.at < ?1 AND e.queue_id <> ''"
+                     " WHERE e.at < ?1 AND (e.queue_id <> '' OR e.kind = 'pruned')"
                      " AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = e.queue_id)"
                      " LIMIT ?2)")
               .bind(1, cutoff)

@@ -124,22 +124,28 @@ TEST_F(PruneStore, EventsOfAReusedQueueIdStayWithTheMessageThatOwnsThem) {
             3)
       << "the pruned message's events wait for the reused ID's message to go";
   EXPECT_EQ(prune_closed_history(*db_, kCutoff + 100, PruneLimits{}, kCutoff + 200).deleted.events,
-            6);
+            7)
+      << "both messages' three each, and the first prune's `pruned` event";
   EXPECT_EQ(events_of("Q1"), 0);
 }
 
-TEST_F(PruneStore, EventsOlderThanTheCutoffOfNoRecordedMessageGoToo) {
+TEST_F(PruneStore, EventsOlderThanTheCutoffOfNoRecordedMessageGoTooButNotAnErasuresRecord) {
   record("Open", kT0, {"bob@customer.example"});
   for (const auto& [queue_id, at] : std::vector<std::pair<std::string, EpochSeconds>>{
            {"Gone", kT0}, {"GoneYoung", kCutoff}, {"Open", kT0 - 10}}) {
     append_event(*db_, at, queue_id, "bob@customer.example", "departed", "");
   }
-  EXPECT_EQ(count_closed_history(*db_, kCutoff).events, 1);
+  append_event(*db_, kT0, "", "", "pruned", "an earlier prune");
+  append_event(*db_, kT0, "", "", "erased", "an erasure");
+  EXPECT_EQ(count_closed_history(*db_, kCutoff).events, 2);
   const PruneResult result = prune_closed_history(
       *db_, kCutoff, PruneLimits{.batch = 1, .time_budget = std::nullopt}, kCutoff);
   EXPECT_TRUE(result.finished);
-  EXPECT_EQ(result.deleted.events, 1);
+  EXPECT_EQ(result.deleted.events, 2);
   EXPECT_EQ(events_of("Gone"), 0);
+  EXPECT_EQ(rows("SELECT count(*) FROM events WHERE kind = 'erased'"), 1) << "kept for good";
+  EXPECT_EQ(
+      rows("SELECT count(*) FROM events WHERE kind = 'pruned' AND at = " + std::to_string(kT0)), 0);
   EXPECT_EQ(events_of("GoneYoung"), 1) << "younger than the cutoff";
   EXPECT_EQ(events_of("Open"), 2) << "an open message's queue ID";
 }
