@@ -28,6 +28,13 @@ auto under_permit(Database& db, EpochSeconds cutoff, const std::optional<std::st
   return result;
 }
 
+std::int64_t count_of(Statement& query) {
+  query.step();
+  const std::int64_t n = query.column_int(0);
+  query.reset();
+  return n;
+}
+
 std::int64_t run_counted(Database& db, Statement& statement) {
   statement.run();
   return db.changes();
@@ -130,16 +137,14 @@ constexpr const char* kClosed =
     "   AND o.sent_at IS NULL AND o.closed_at IS NULL)";
 
 std::int64_t count_kept_open(Database& db, const std::string& address) {
-  Statement& s = db.prepare(
-      std::string("SELECT count(*) FROM recipients AS k JOIN messages AS mk ON mk.id = k.message"
-                  " WHERE (k.address = ?1 COLLATE NOCASE OR mk.sender = ?1 COLLATE NOCASE)"
-                  " AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.id = mk.id AND") +
-      kClosed + ")");
-  s.bind(1, address);
-  s.step();
-  const std::int64_t n = s.column_int(0);
-  s.reset();
-  return n;
+  return count_of(
+      db.prepare(
+            std::string("SELECT count(*) FROM recipients AS k JOIN messages AS mk"
+                        " ON mk.id = k.message"
+                        " WHERE (k.address = ?1 COLLATE NOCASE OR mk.sender = ?1 COLLATE NOCASE)"
+                        " AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.id = mk.id AND") +
+            kClosed + ")")
+          .bind(1, address));
 }
 
 // The address's recipient rows on closed messages of other senders, and
@@ -241,13 +246,31 @@ PruneResult prune_closed_history(Database& db, EpochSeconds cutoff, const PruneL
 }
 
 PruneCounts count_closed_history(Database& db, EpochSeconds cutoff) {
-  Transaction transaction(db);  // never committed: rolled back when it goes
-  return under_permit(db, cutoff, std::nullopt, [&] {
-    PruneCounts all;
-    for (PruneCounts batch; !(batch = prune_one_batch(db, cutoff, 1000)).empty();) all += batch;
-    all.events += delete_orphan_events(db, cutoff, kAnyAge);
-    return all;
-  });
+  select_aged(db, cutoff, kAnyAge);  // the temporary table only: the milter is not held up
+  PruneCounts n;
+  n.messages = count_of(db.prepare("SELECT count(*) FROM temp.prune_batch"));
+  n.recipients =
+      count_of(db.prepare("SELECT count(*) FROM recipients WHERE message IN"
+                          " (SELECT id FROM temp.prune_batch)"));
+  n.outbox =
+      count_of(db.prepare("SELECT count(*) FROM outbox WHERE message IN"
+                          " (SELECT id FROM temp.prune_batch)"));
+  // As delete_batch, batch after batch, and then delete_orphan_events would leave it.
+  n.events =
+      count_of(db.prepare("SELECT count(*) FROM (SELECT DISTINCT queue_id FROM temp.prune_batch)"
+                          " AS b JOIN events AS e ON e.queue_id = b.queue_id WHERE e.at < ?1"
+                          " AND NOT EXISTS (SELECT 1 FROM messages AS m"
+                          "   WHERE m.queue_id = e.queue_id"
+                          "   AND m.id NOT IN (SELECT id FROM temp.prune_batch)"
+                          "   AND (m.done_at IS NULL"
+                          "        OR MIN(m.arrival_time, m.recorded_at) <= e.at))")
+                   .bind(1, cutoff)) +
+      count_of(db.prepare("SELECT count(*) FROM events AS e"
+                          " WHERE e.at < ?1 AND (e.queue_id <> '' OR e.kind = 'pruned')"
+                          " AND NOT EXISTS (SELECT 1 FROM messages AS m"
+                          "   WHERE m.queue_id = e.queue_id)")
+                   .bind(1, cutoff));
+  return n;
 }
 
 ErasureResult erase_address(Database& db, const std::string& address, EpochSeconds now,

@@ -54,8 +54,8 @@ struct PruneResult {
 // (none when nothing was deleted).
 PruneResult prune_closed_history(Database& db, EpochSeconds cutoff, const PruneLimits& limits,
                                  EpochSeconds now);
-// What prune_closed_history would delete, with no limit: done in one
-// transaction that is rolled back.
+// What prune_closed_history would delete, with no limit, found by reading
+// only: no write lock on the database (the milter is never held up).
 PruneCounts count_closed_history(Database& db, EpochSeconds cutoff);
 
 struct ErasureResult {

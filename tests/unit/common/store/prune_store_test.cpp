@@ -59,12 +59,14 @@ TEST_F(PruneStore, DeletesAClosedMessageOlderThanTheCutoffWithEverythingOfIt) {
   const std::int64_t id = record("Q1", kT0, {"bob@customer.example", "carol@customer.example"});
   expire_all(id, kT0 + 10);
   ASSERT_GE(events_of("Q1"), 4) << "recorded, bounce_sent, expired per recipient";
+  const PruneCounts counted = count_closed_history(*db_, kCutoff);
   const PruneResult result = prune_closed_history(*db_, kCutoff, PruneLimits{}, kCutoff + 5);
   EXPECT_TRUE(result.finished);
   EXPECT_EQ(result.deleted.messages, 1);
   EXPECT_EQ(result.deleted.recipients, 2);
   EXPECT_EQ(result.deleted.outbox, 1);
   EXPECT_EQ(result.deleted.events, 6);
+  EXPECT_EQ(to_string(counted), to_string(result.deleted)) << "the dry run's count";
   EXPECT_EQ(rows("SELECT count(*) FROM messages"), 0);
   EXPECT_EQ(rows("SELECT count(*) FROM recipients"), 0);
   EXPECT_EQ(rows("SELECT count(*) FROM outbox"), 0);
@@ -123,6 +125,7 @@ TEST_F(PruneStore, EventsOfAReusedQueueIdStayWithTheMessageThatOwnsThem) {
                  std::to_string(kT0 + 100)),
             3)
       << "the pruned message's events wait for the reused ID's message to go";
+  EXPECT_EQ(count_closed_history(*db_, kCutoff + 100).events, 7);
   EXPECT_EQ(prune_closed_history(*db_, kCutoff + 100, PruneLimits{}, kCutoff + 200).deleted.events,
             7)
       << "both messages' three each, and the first prune's `pruned` event";
