@@ -4,9 +4,9 @@
 // Closed: a message done (done_at set) whose recipients all expired or
 // departed and whose outbox rows were all sent or given up. Its last change
 // is the latest of done_at, its recipients' state_changed_at and its
-// outbox rows' sent_at / closed_at. Its events are those with its queue ID
-// from its arrival on that no other recorded message of that queue ID
-// (Postfix reuses short IDs) could own; events from before the cutoff whose
+// outbox rows' sent_at / closed_at. Its events are those of its queue ID
+// that no other recorded message of that ID (Postfix reuses short IDs)
+// could own: none open, none arrived by then; events from before the cutoff whose
 // queue ID no recorded message has any more go too (those a reused ID kept
 // back, or written after the last change). Open records are never touched:
 // they still protect mail in the queue.
@@ -50,8 +50,8 @@ struct PruneResult {
 };
 
 // Deletes the closed history last changed before `cutoff`, one batch of
-// messages (then of orphaned events) per transaction, and appends one `pruned` event saying how much
-// (none when nothing was deleted).
+// messages (then of orphaned events) per transaction, and appends one `pruned` event saying how
+// much (none when nothing was deleted).
 PruneResult prune_closed_history(Database& db, EpochSeconds cutoff, const PruneLimits& limits,
                                  EpochSeconds now);
 // What prune_closed_history would delete, with no limit, found by reading
