@@ -11,6 +11,7 @@
 #include "common/store/database.hpp"
 #include "common/util/sysexits.hpp"
 #include "sweeper/check_command.hpp"
+#include "sweeper/prune_command.hpp"
 #include "sweeper/report_command.hpp"
 #include "sweeper/shape_command.hpp"
 #include "sweeper/sweep_command.hpp"
@@ -50,6 +51,10 @@ int run_configured(const Options& options, const Config& config) {
         return run_report(config, options.report_format, options.state);
       case Command::shape:
         return run_shape(config);
+      case Command::prune:
+        return run_prune(config, PruneOptions{.dry_run = options.dry_run,
+                                              .before = options.before,
+                                              .address = options.address});
       case Command::sweep:
       case Command::check_config:
       case Command::check:

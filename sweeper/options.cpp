@@ -51,8 +51,13 @@ po::options_description described_options() {
   for (const auto& [name, help] : kCheckThresholdOptions)
     check.add_options()(name, po::value<std::string>(), help);
   check.add_options()("no-milter", "do not look for the milter on its socket");
+  po::options_description prune("prune (and --dry-run)");
+  prune.add_options()("before", po::value<std::string>(),
+                      "prune what was last changed before TIME, not history_retention ago")(
+      "address", po::value<std::string>(),
+      "erase this address's closed history, whatever its age (a privacy request)");
   po::options_description all;
-  all.add(global).add(sweep).add(report).add(check);
+  all.add(global).add(sweep).add(report).add(check).add(prune);
   return all;
 }
 
@@ -62,8 +67,10 @@ Command command_named(const std::string& name) {
   if (name == "shape") return Command::shape;
   if (name == "check-config") return Command::check_config;
   if (name == "check") return Command::check;
-  throw FatalError(ExitCode::usage, "unknown command '" + name +
-                                        "' (want sweep, report, shape, check or check-config)");
+  if (name == "prune") return Command::prune;
+  throw FatalError(ExitCode::usage,
+                   "unknown command '" + name +
+                       "' (want sweep, report, shape, check, check-config or prune)");
 }
 
 void refuse_foreign(const po::variables_map& vm, Command command) {
@@ -73,13 +80,15 @@ void refuse_foreign(const po::variables_map& vm, Command command) {
                        std::string("--") + option + " applies only to " + owner_name);
     }
   };
-  only_for("dry-run", Command::sweep, "sweep");
+  if (command != Command::prune) only_for("dry-run", Command::sweep, "sweep and prune");
   only_for("now", Command::sweep, "sweep");
   only_for("json", Command::report, "report");
   only_for("state", Command::report, "report");
   only_for("metrics-file", Command::sweep, "sweep");
   only_for("no-milter", Command::check, "check");
   for (const auto& [name, help] : kCheckThresholdOptions) only_for(name, Command::check, "check");
+  only_for("before", Command::prune, "prune");
+  only_for("address", Command::prune, "prune");
 }
 
 template <typename T>
@@ -98,8 +107,10 @@ std::string usage_text() {
          "  shape                             pending ETRN mail per domain by age\n"
          "  check-config                      check the configuration\n"
          "  check  [thresholds] [--no-milter]  monitoring plugin: exit 0 OK, 1 WARNING, 2 "
-         "CRITICAL, 3 "
-         "UNKNOWN\n\n"
+         "CRITICAL, 3 UNKNOWN\n"
+         "  prune  [--dry-run] [--before TIME | --address ADDR]\n"
+         "                                    delete closed history older than "
+         "history_retention\n\n"
       << described_options();
   return out.str();
 }
@@ -138,6 +149,8 @@ Options parse_options(const std::vector<std::string>& args) {
   for (const auto& [name, help] : kCheckThresholdOptions)
     if (vm.count(name)) o.check_thresholds.emplace_back(name, vm[name].as<std::string>());
   o.check_milter = vm.count("no-milter") == 0;
+  o.before = optional_value<std::string>(vm, "before");
+  o.address = optional_value<std::string>(vm, "address");
   return o;
 }
 

@@ -10,7 +10,7 @@
 
 namespace etrn {
 
-enum class Command { sweep, report, shape, check_config, check };
+enum class Command { sweep, report, shape, check_config, check, prune };
 enum class ReportFormat { text, json };
 
 struct Options {
@@ -25,6 +25,9 @@ struct Options {
   bool dry_run = false;
   std::optional<std::string> now;
   std::optional<std::string> metrics_file;
+  // prune (and --dry-run)
+  std::optional<std::string> before;
+  std::optional<std::string> address;
   // report
   ReportFormat report_format = ReportFormat::text;  // --json
   std::optional<std::string> state;

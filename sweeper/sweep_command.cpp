@@ -36,6 +36,7 @@
 #include "sweeper/outbox.hpp"
 #include "sweeper/plan_printer.hpp"
 #include "sweeper/planner.hpp"
+#include "sweeper/prune_command.hpp"
 #include "sweeper/quiet_records.hpp"
 #include "sweeper/refusal.hpp"
 #include "sweeper/run_journal.hpp"
@@ -396,6 +397,7 @@ Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSe
                     ExecutorClock{act_now, real_now});
   RunSummary summary = executor.execute(std::move(planned.plan));
   outbox.remove_finished_files();
+  prune_after_sweep(config, *db, real_now);
   summary.recovered = recovered.finished;
   for (const std::string& problem : recovered.problems) {
     spdlog::warn("{}", problem);

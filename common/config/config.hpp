@@ -64,6 +64,8 @@ struct Config {
   std::string postmaster = "postmaster";   // who is told when a DSN cannot be delivered
   std::int64_t bounce_size_limit = 50000;  // bytes of the original returned in full in a DSN
   std::string metrics_file;                // Prometheus textfile written after each sweep; "": none
+  // Closed history last changed longer ago than this is pruned; 0: kept forever.
+  Seconds history_retention{400 * 24 * 3600};
 
   // Where the file came from, for messages ("" = built-in defaults only).
   std::string source_path;

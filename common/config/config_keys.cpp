@@ -209,6 +209,13 @@ std::vector<ConfigKey> make_sweeper_keys() {
        },
        [](const Config& c) { return Values{c.metrics_file}; },
        "/var/lib/prometheus/node-exporter/etrn-sweeper.prom"},
+      {"history_retention", S::sweeper, "400d",
+       "closed history (messages all of whose recipients expired or departed, and their events) "
+       "last changed longer ago than this is deleted by `prune` and at the end of each sweep; 0: "
+       "keep it forever",
+       Repeat::once,
+       [](Config& c, std::string_view v) { return store(parse_retention(v), c.history_retention); },
+       [](const Config& c) { return Values{format_duration(c.history_retention)}; }},
   };
 }
 

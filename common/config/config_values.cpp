@@ -165,6 +165,16 @@ Result<Seconds> parse_nonnegative_duration(std::string_view text) {
   return parse_duration(text);
 }
 
+// Under a day, a departure the next run could still undo (a listing that
+// missed a message) might already be pruned.
+Result<Seconds> parse_retention(std::string_view text) {
+  auto retention = parse_duration(text);
+  if (retention && retention->count() != 0 && *retention < kShortestRetention)
+    return make_error("history_retention must be 0 (keep forever) or at least " +
+                      format_duration(kShortestRetention));
+  return retention;
+}
+
 Result<std::string> parse_domain_pattern(std::string_view text) {
   auto name = ascii_lower(trim(text));
   if (name == ".")

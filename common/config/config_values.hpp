@@ -18,6 +18,9 @@ namespace etrn {
 // parse_duration with a range check: > 0, or >= 0.
 Result<Seconds> parse_positive_duration(std::string_view text);
 Result<Seconds> parse_nonnegative_duration(std::string_view text);
+// history_retention: 0 (keep forever) or at least kShortestRetention.
+inline constexpr Seconds kShortestRetention{24 * 3600};
+Result<Seconds> parse_retention(std::string_view text);
 
 // One etrn_domains entry: "name" or ".name" (strict subdomains of name).
 // Lower-cases ASCII, strips one trailing dot; UTF-8 bytes are kept as is.

@@ -323,6 +323,77 @@ CREATE TABLE runs (
 );
 )sql";
 
+// Version 9 (retention, issue 14): closed history can be deleted, by a
+// prune and by nothing else. A prune writes its permit into prune_permit
+// inside its own transaction and deletes it again before committing, so a
+// committed database never holds one (and an erasure's address is never
+// committed). The triggers let a row go only while a permit is there, and
+// only a closed one:
+// - messages: done (done_at set), and done before the cutoff or an erasure
+//   is running (foreign keys keep a message with recipients or outbox rows);
+// - recipients of a done message (those of open messages stay the
+//   sweeper's, which merges duplicates): expired or departed, and older
+//   than the cutoff or of the erased address, as recipient or as sender;
+// - outbox rows: sent or closed, of a done message;
+// - events: of no open message, and older than the cutoff or of the
+//   erased address or of no message still recorded that had arrived by then.
+// Events stay append-only otherwise: no UPDATE at all. These triggers
+// guard against mistakes and bugs, not against the file's owner, who can
+// write a permit or drop a trigger with sqlite3 (README, "Retention").
+// messages_done finds the closed messages by age without a scan.
+constexpr const char* kSchemaV9 = R"sql(
+CREATE TABLE prune_permit (
+  cutoff  INTEGER NOT NULL,  -- closed history last changed before this may go
+  address TEXT               -- an erasure: this address's closed history may go, whatever its age
+);
+
+CREATE INDEX messages_done ON messages (done_at) WHERE done_at IS NOT NULL;
+
+CREATE TRIGGER messages_no_delete BEFORE DELETE ON messages
+WHEN NOT EXISTS (SELECT 1 FROM prune_permit AS p
+                 WHERE OLD.done_at IS NOT NULL
+                   AND (OLD.done_at < p.cutoff OR p.address IS NOT NULL))
+BEGIN
+  SELECT RAISE(ABORT, 'a message record is deleted only by a prune, once closed');
+END;
+
+CREATE TRIGGER recipients_no_delete_closed BEFORE DELETE ON recipients
+WHEN (SELECT done_at FROM messages WHERE id = OLD.message) IS NOT NULL
+ AND NOT EXISTS (
+   SELECT 1 FROM prune_permit AS p, messages AS m
+   WHERE m.id = OLD.message
+     AND (OLD.state = 'expired' OR OLD.state = 'departed')
+     AND ((OLD.state_changed_at < p.cutoff AND m.done_at < p.cutoff)
+          OR OLD.address = p.address COLLATE NOCASE
+          OR m.sender = p.address COLLATE NOCASE))
+BEGIN
+  SELECT RAISE(ABORT, 'a closed record is deleted only by a prune');
+END;
+
+CREATE TRIGGER outbox_no_delete BEFORE DELETE ON outbox
+WHEN NOT EXISTS (SELECT 1 FROM prune_permit AS p, messages AS m
+                 WHERE m.id = OLD.message AND m.done_at IS NOT NULL
+                   AND (OLD.sent_at IS NOT NULL OR OLD.closed_at IS NOT NULL))
+BEGIN
+  SELECT RAISE(ABORT, 'an outbox row is deleted only by a prune, once finished');
+END;
+
+DROP TRIGGER events_no_delete;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+WHEN NOT EXISTS (
+  SELECT 1 FROM prune_permit AS p
+  WHERE NOT EXISTS (SELECT 1 FROM messages AS m
+                    WHERE m.queue_id = OLD.queue_id AND m.done_at IS NULL)
+    AND (OLD.at < p.cutoff
+         OR OLD.recipient = p.address COLLATE NOCASE
+         OR (p.address IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = OLD.queue_id
+                             AND MIN(m.arrival_time, m.recorded_at) <= OLD.at))))
+BEGIN
+  SELECT RAISE(ABORT, 'etrn_events is append-only; only a prune deletes closed history');
+END;
+)sql";
+
 const std::vector<MigrationStep>& migration_steps() {
   static const std::vector<MigrationStep> steps = {
       {1, kSchemaV1},
@@ -333,6 +404,7 @@ const std::vector<MigrationStep>& migration_steps() {
       {6, kSchemaV6},
       {7, kSchemaV7},
       {8, kSchemaV8},
+      {9, kSchemaV9},
   };
   return steps;
 }

@@ -65,5 +65,17 @@ TEST(Options, UsageNamesEveryCommand) {
   }
 }
 
+TEST(Options, PruneTakesDryRunBeforeAndAddressAndOnlyPruneTakesThem) {
+  Options o = parse_options({"prune", "--dry-run", "--before", "-30d"});
+  EXPECT_EQ(o.command, Command::prune);
+  EXPECT_TRUE(o.dry_run);
+  EXPECT_EQ(o.before.value_or(""), "-30d");
+  EXPECT_EQ(parse_options({"prune", "--address", "bob@x.example"}).address.value_or(""),
+            "bob@x.example");
+  EXPECT_EQ(usage_error({"sweep", "--before", "-30d"}), ExitCode::usage);
+  EXPECT_EQ(usage_error({"report", "--address", "bob@x.example"}), ExitCode::usage);
+  EXPECT_NE(usage_text().find("--address"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace etrn

@@ -254,6 +254,19 @@ TEST_F(SchemaTest, TheSweepsLoadNeedsNoSortAndShapeUsesThePendingIndex) {
   EXPECT_NE(shape.find("recipients_pending"), std::string::npos) << "got plan:\n" << shape;
 }
 
+// Version 9: a prune finds the closed messages by age through messages_done,
+// on a migrated database too, and a migration leaves no permit behind.
+TEST_F(SchemaTest, APruneFindsClosedMessagesByAgeThroughAnIndex) {
+  make_version_2_database(db_path());
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  const std::string plan =
+      query_plan(*db, "SELECT id FROM messages WHERE done_at < 1800000000 ORDER BY done_at");
+  EXPECT_NE(plan.find("messages_done"), std::string::npos) << "got plan:\n" << plan;
+  EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM prune_permit"), 0);
+  EXPECT_THROW(db->exec("DELETE FROM messages"), DatabaseError) << "outside a prune";
+}
+
 TEST_F(SchemaTest, AttentionIsAStateAndAnOutboxRowCanBeRetriedOrClosed) {
   make_version_2_database(db_path());
   auto db = open_db();
