@@ -31,11 +31,12 @@ struct PruneCounts {
   std::int64_t recipients = 0;
   std::int64_t events = 0;
   std::int64_t outbox = 0;
-  bool empty() const { return messages + recipients + events + outbox == 0; }
+  std::int64_t runs = 0;  // sweep runs (the runs table) that started before the cutoff
+  bool empty() const { return messages + recipients + events + outbox + runs == 0; }
   PruneCounts& operator+=(const PruneCounts& more);
 };
 
-// "3 message(s), 5 recipient(s), 12 event(s), 1 outbox row(s)".
+// "3 message(s), 5 recipient(s), 12 event(s), 1 outbox row(s), 96 run(s)".
 std::string to_string(const PruneCounts& counts);
 
 struct PruneLimits {
@@ -50,8 +51,9 @@ struct PruneResult {
 };
 
 // Deletes the closed history last changed before `cutoff`, one batch of
-// messages (then of orphaned events) per transaction, and appends one `pruned` event saying how
-// much (none when nothing was deleted).
+// messages (then of orphaned events) per transaction, then the sweep runs
+// that started before it (monitoring data, not audit), and appends one
+// `pruned` event saying how much (none when nothing was deleted).
 PruneResult prune_closed_history(Database& db, EpochSeconds cutoff, const PruneLimits& limits,
                                  EpochSeconds now);
 // What prune_closed_history would delete, with no limit, found by reading

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/store/runs.hpp"
 #include "common/store/sweep_store.hpp"
 #include "tests/unit/common/store/test_database.hpp"
 
@@ -76,6 +77,19 @@ TEST_F(PruneStore, DeletesAClosedMessageOlderThanTheCutoffWithEverythingOfIt) {
             1)
       << "the prune itself is in the history";
   EXPECT_EQ(rows("SELECT count(*) FROM prune_permit"), 0) << "no permit is ever committed";
+}
+
+// The runs table (check, metrics) is monitoring data: runs that started
+// before the cutoff go with the history, the later ones stay.
+TEST_F(PruneStore, RunsThatStartedBeforeTheCutoffGoToo) {
+  finish_run(*db_, begin_run(*db_, kCutoff - 100, kCutoff - 100), kCutoff - 90, 0, {}, "");
+  begin_run(*db_, kCutoff - 50, kCutoff - 50);  // killed: no end
+  finish_run(*db_, begin_run(*db_, kCutoff + 10, kCutoff + 10), kCutoff + 20, 75, {}, "busy");
+  EXPECT_EQ(count_closed_history(*db_, kCutoff).runs, 2);
+  const PruneResult result = prune_closed_history(*db_, kCutoff, PruneLimits{}, kCutoff + 30);
+  EXPECT_EQ(result.deleted.runs, 2);
+  EXPECT_EQ(rows("SELECT count(*) FROM runs WHERE started_at > " + std::to_string(kCutoff)), 1);
+  EXPECT_NE(to_string(result.deleted).find("2 run(s)"), std::string::npos);
 }
 
 TEST_F(PruneStore, KeepsWhatIsYoungerThanTheCutoffOrStillOpen) {
