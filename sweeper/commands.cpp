@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "common/config/config.hpp"
+#include "common/config/config_keys.hpp"
 #include "common/log/log.hpp"
 #include "common/store/database.hpp"
 #include "common/util/sysexits.hpp"
@@ -58,6 +59,7 @@ int run_configured(const Options& options, const Config& config) {
       case Command::sweep:
       case Command::check_config:
       case Command::check:
+      case Command::show_config:
         break;
     }
     auto mta = make_mta(config);
@@ -115,6 +117,11 @@ int run_command(const Options& options) {
   if (!parse.ok()) {
     print_errors(parse);
     return to_int(ExitCode::config);
+  }
+  if (options.command == Command::show_config) {
+    std::cout << render_config(parse.config,
+                               options.dry_run ? ConfigRender::changed : ConfigRender::effective);
+    return 0;
   }
   const Config& config = parse.config;
   setup_logging("etrn-sweeper", sweeper_log_sinks(config, options.verbose));

@@ -68,9 +68,10 @@ Command command_named(const std::string& name) {
   if (name == "check-config") return Command::check_config;
   if (name == "check") return Command::check;
   if (name == "prune") return Command::prune;
+  if (name == "show-config") return Command::show_config;
   throw FatalError(ExitCode::usage,
                    "unknown command '" + name +
-                       "' (want sweep, report, shape, check, check-config or prune)");
+                       "' (want sweep, report, shape, check, check-config, prune or show-config)");
 }
 
 void refuse_foreign(const po::variables_map& vm, Command command) {
@@ -80,7 +81,9 @@ void refuse_foreign(const po::variables_map& vm, Command command) {
                        std::string("--") + option + " applies only to " + owner_name);
     }
   };
-  if (command != Command::prune) only_for("dry-run", Command::sweep, "sweep and prune");
+  // show-config -n: only what is not at its default (postconf -n).
+  if (command != Command::prune && command != Command::show_config)
+    only_for("dry-run", Command::sweep, "sweep, prune and show-config (-n)");
   only_for("now", Command::sweep, "sweep");
   only_for("json", Command::report, "report");
   only_for("state", Command::report, "report");
@@ -110,7 +113,9 @@ std::string usage_text() {
          "CRITICAL, 3 UNKNOWN\n"
          "  prune  [--dry-run] [--before TIME | --address ADDR]\n"
          "                                    delete closed history older than "
-         "history_retention\n\n"
+         "history_retention\n"
+         "  show-config [-n]                  the effective settings (-n: only those not at "
+         "their default)\n\n"
       << described_options();
   return out.str();
 }

@@ -10,7 +10,7 @@
 
 namespace etrn {
 
-enum class Command { sweep, report, shape, check_config, check, prune };
+enum class Command { sweep, report, shape, check_config, check, prune, show_config };
 enum class ReportFormat { text, json };
 
 struct Options {

@@ -243,10 +243,11 @@ void render_section(std::string& out, const Config& config, ConfigSection sectio
     const std::string comment = how == ConfigRender::file && is_default ? "#" : "";
     if (how == ConfigRender::file) body += "\n# " + std::string(key.description) + "\n";
     const auto values = key.render(config);
+    // A repeatable key with no value: commented, since "key =" would set
+    // an empty one.
     if (values.empty())
-      body += (how == ConfigRender::file ? "#" + name + " = " + std::string(key.example)
-                                         : name + " =") +
-              "\n";
+      body +=
+          "#" + name + (how == ConfigRender::file ? " = " + std::string(key.example) : " =") + "\n";
     for (const auto& v : values) body += comment + name + (v.empty() ? " =\n" : " = " + v + "\n");
   }
   if (body.empty() && how == ConfigRender::changed) return;

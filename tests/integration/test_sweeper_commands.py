@@ -51,3 +51,18 @@ def test_usage_and_unavailable_exit_codes(postfix, bin_dir):
     assert run_sweeper(bin_dir, config, "sweep", "--now", "someday").returncode == 64
     assert run_sweeper(bin_dir, config, "--mta", "sendmail", "sweep").returncode == 69
     assert run_sweeper(bin_dir, postfix.dir / "missing.conf", "sweep").returncode == 78
+
+
+def test_show_config_prints_the_effective_settings_and_n_only_the_changed(postfix, bin_dir):
+    config = config_for(postfix, expire_after="3d")
+    changed = sweep_ok(bin_dir, config, "show-config", "-n").stdout
+    assert "expire_after = 3d\n" in changed and "etrn_domains = customer.example\n" in changed
+    assert "warn_after" not in changed, "warn_after is at its default"
+    assert f"[sweeper]\npostfix_config_directory = {postfix.dir}\n" in changed, changed
+    everything = sweep_ok(bin_dir, config, "show-config").stdout
+    assert "warn_after = 4h\n" in everything and "expire_after = 3d\n" in everything
+    # What show-config prints is a configuration that means the same.
+    for text in (everything, changed):
+        again = postfix.dir / "again.conf"
+        again.write_text(text)
+        assert sweep_ok(bin_dir, again, "show-config").stdout == everything

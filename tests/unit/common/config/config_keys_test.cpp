@@ -138,6 +138,13 @@ TEST(RenderConfig, RoundTripsAConfigWithEveryKindOfValue) {
   }
 }
 
+TEST(RenderConfig, TheEffectiveDefaultsParseBack) {
+  const std::string text = render_config(Config{}, ConfigRender::effective);
+  const auto parse = parse_config(text, "effective.conf");
+  for (const auto& e : parse.errors) ADD_FAILURE() << e.to_string() << "\n" << text;
+  EXPECT_NE(text.find("\n#domain_policy =\n"), std::string::npos) << "none set: commented";
+}
+
 TEST(RenderConfig, ChangedShowsOnlyWhatDiffersFromTheDefaults) {
   Config c;
   c.expire_after = Seconds{5400};
