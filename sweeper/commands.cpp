@@ -10,6 +10,7 @@
 #include "common/log/log.hpp"
 #include "common/store/database.hpp"
 #include "common/util/sysexits.hpp"
+#include "sweeper/history_command.hpp"
 #include "sweeper/report_command.hpp"
 #include "sweeper/shape_command.hpp"
 #include "sweeper/sweep_command.hpp"
@@ -46,17 +47,21 @@ int run_configured(const Options& options, const Config& config) {
   try {
     switch (options.command) {
       case Command::report:
-        return run_report(config, options.report_format, options.state);
+        return run_report(config, options);
       case Command::shape:
-        return run_shape(config);
+        return run_shape(config, options);
+      case Command::history:
+        return run_history(config, options);
       case Command::sweep:
       case Command::check_config:
         break;
     }
     auto mta = make_mta(config);
-    return run_sweep(
-        config, *mta,
-        SweepOptions{.dry_run = options.dry_run, .verbose = options.verbose, .now = options.now});
+    return run_sweep(config, *mta,
+                     SweepOptions{.dry_run = options.dry_run,
+                                  .verbose = options.verbose,
+                                  .now = options.now,
+                                  .future_now = options.future_now});
   } catch (const DatabaseError& e) {
     if (e.is_busy())
       throw FatalError(ExitCode::temp_fail, std::string("database busy: ") + e.what());
@@ -78,7 +83,7 @@ LogSinks sweeper_log_sinks(const Config& config, bool verbose) {
 
 int run_command(const Options& options) {
   if (options.help) {
-    std::cout << usage_text();
+    std::cout << (options.command_given ? command_help(options.command) : usage_text());
     return 0;
   }
   if (options.version) {

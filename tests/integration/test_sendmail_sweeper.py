@@ -26,7 +26,7 @@ import pytest
 
 from conftest import MilterProcess, _leave_or_remove, db_rows
 from sendmail_testbed import SendmailTestbed, with_qualified_hostname
-from sweeper_helpers import SENDER, age_records, delivery_status_fields, judge
+from sweeper_helpers import SENDER, age_records, delivery_status_fields, judge, sweeper_argv
 
 BOB = "bob@customer.example"           # in etrn_domains
 TOM = "tom@transport-only.example"     # ETRN only through mailertable -> dsmtp
@@ -61,8 +61,8 @@ class MilterSendmail:
 
     def sweep(self, *args: str, want: int = 0, env_extra: dict | None = None
               ) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(self.bin_dir / "etrn-sweeper"), "-c", str(self.config),
-                                 *args], capture_output=True, text=True, timeout=300,
+        result = subprocess.run(sweeper_argv(self.bin_dir, self.config, *args),
+                                capture_output=True, text=True, timeout=300,
                                 preexec_fn=with_qualified_hostname,
                                 env={**os.environ, **(env_extra or {})})
         assert result.returncode == want, (
@@ -353,8 +353,8 @@ def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(make_
     qid = tb.send(SENDER, [BOB, TOM], subject=f"split killed at {step}")
     env.wait_for_states(qid, 2)
 
-    killed = subprocess.run([str(env.bin_dir / "etrn-sweeper"), "-c", str(env.config), "sweep",
-                             "--now", "+3h"], capture_output=True, text=True, timeout=300,
+    killed = subprocess.run(sweeper_argv(env.bin_dir, env.config, "sweep", "--now", "+3h"),
+                            capture_output=True, text=True, timeout=300,
                             env={**os.environ, "ETRN_SWEEPER_TEST_KILL_AFTER": step},
                             preexec_fn=with_qualified_hostname)
     assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"
