@@ -184,6 +184,8 @@ void take_arguments(Options& o, const std::vector<std::string>& words) {
 
 void check_combinations(const Options& o) {
   if (o.future_now && !o.now) throw FatalError(ExitCode::usage, "--future-now needs --now TIME");
+  if (o.mta && *o.mta != "postfix" && *o.mta != "sendmail")
+    throw FatalError(ExitCode::usage, "--mta " + *o.mta + ": want postfix or sendmail");
 }
 
 po::variables_map parsed(const std::vector<std::string>& args) {

@@ -37,11 +37,12 @@ void print_columns(std::ostream& out, const std::vector<std::vector<std::string>
       widths[i] = std::max(widths[i], display_width(line[i]));
   }
   for (const auto& line : lines) {
+    std::string text;
     for (std::size_t i = 0; i < line.size(); ++i) {
-      out << line[i];
-      if (i + 1 < line.size()) out << std::string(widths[i] - display_width(line[i]) + 2, ' ');
+      text += line[i];
+      if (i + 1 < line.size()) text += std::string(widths[i] - display_width(line[i]) + 2, ' ');
     }
-    out << '\n';
+    out << text.substr(0, text.find_last_not_of(' ') + 1) << '\n';
   }
 }
 

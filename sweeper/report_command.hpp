@@ -28,7 +28,7 @@ int run_report(const Config& config, const Options& options);
 // Opens the database read-only for report, shape and history; FatalError(74) if it cannot.
 std::unique_ptr<Database> open_database_for_reading(const std::string& path);
 
-// Lines of cells as columns padded to the widest cell (the last column unpadded).
+// Lines of cells as columns padded to the widest cell; no line ends in spaces.
 void print_columns(std::ostream& out, const std::vector<std::vector<std::string>>& lines);
 
 }  // namespace etrn

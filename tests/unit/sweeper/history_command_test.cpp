@@ -54,7 +54,7 @@ TEST(History, ShowsEveryMessageRowItsRecipientsAndTheEventsInOrder) {
   EXPECT_LT(original, copy);
   EXPECT_LT(copy, events);
   EXPECT_NE(text.find("sender:     <>"), std::string::npos) << text;
-  EXPECT_NE(text.find("bob@customer.example    expired  since 2026-12-01 09:01:40 UTC"),
+  EXPECT_NE(text.find("bob@customer.example  expired  since 2026-12-01 09:01:40 UTC"),
             std::string::npos)
       << text;
   EXPECT_NE(

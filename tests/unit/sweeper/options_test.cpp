@@ -89,6 +89,11 @@ TEST(Options, AbbreviationsAreNotGuessed) {
   EXPECT_EQ(usage_error({"report", "--st", "queued"}), ExitCode::usage);
 }
 
+TEST(Options, AnUnknownMtaIsAUsageError) {
+  EXPECT_EQ(usage_message({"--mta", "exim"}), "--mta exim: want postfix or sendmail");
+  EXPECT_EQ(parse_options({"--mta", "sendmail"}).mta.value_or(""), "sendmail");
+}
+
 TEST(Options, FutureNowNeedsNow) {
   EXPECT_EQ(usage_message({"sweep", "--future-now"}), "--future-now needs --now TIME");
   Options o = parse_options({"sweep", "--now", "+49h", "--future-now"});

@@ -46,15 +46,21 @@ TEST(Report, TextShowsNoRawControlCharactersFromTheEnvelope) {
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << "header and one row: " << text;
 }
 
+TEST(Report, ColumnsAreAsWideAsTheirWidestCellAndLinesEndWithoutSpaces) {
+  std::ostringstream out;
+  print_columns(out, {{"a", "bb", ""}, {"ccc", "d", "e"}, {"j\xC3\xB6", "x"}});
+  EXPECT_EQ(out.str(), "a    bb\nccc  d   e\nj\xC3\xB6   x\n") << "one column per character";
+}
+
 TEST(Report, FilterTakesTheTimeFormsOfNowAndChecksTheQueueId) {
   Options o;
   o.since = "-2d";
-  o.queue_id = "4AbC1";
+  o.queue_id = "4ABC1D";
   o.domain = "customer.example";
   o.limit = 5;
   const AuditFilter f = audit_filter(o, MtaKind::postfix, 1800000000);
   EXPECT_EQ(f.changed_since.value_or(0), 1800000000 - 2 * 86400);
-  EXPECT_EQ(f.queue_id.value_or(""), "4AbC1");
+  EXPECT_EQ(f.queue_id.value_or(""), "4ABC1D");
   EXPECT_EQ(f.domain.value_or(""), "customer.example");
   EXPECT_EQ(f.limit.value_or(0), 5);
   o.queue_id = "ALL";
