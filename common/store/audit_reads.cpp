@@ -82,9 +82,12 @@ void load_recipients(Database& db, StoryMessage& m) {
   }
 }
 
-// When a row's story starts: a re-injected copy keeps the original's arrival.
+// When a row's queue ID began to name it. A re-injected copy keeps the
+// original's arrival time, but its queue ID exists only since the split
+// (recorded_at: the start of the sweep that made it).
 EpochSeconds started(const StoryMessage& m) {
-  EpochSeconds t = std::min(m.arrival_time, m.recorded_at);
+  EpochSeconds t =
+      m.source == "reinjected" ? m.recorded_at : std::min(m.arrival_time, m.recorded_at);
   return m.mta_arrival_time ? std::min(t, *m.mta_arrival_time) : t;
 }
 
@@ -195,9 +198,7 @@ MessageStory message_story(Database& db, LookupKind kind, const std::string& key
     story.messages.push_back(std::move(m));
   }
   std::sort(story.messages.begin(), story.messages.end(),
-            [](const StoryMessage& a, const StoryMessage& b) {
-              return std::pair(started(a), a.id) < std::pair(started(b), b.id);
-            });
+            [](const StoryMessage& a, const StoryMessage& b) { return a.id < b.id; });
   std::set<std::string> queue_ids;
   for (StoryMessage& m : story.messages) {
     load_recipients(db, m);

@@ -7,8 +7,10 @@
 // `reinjected` event with the detail "as NEWQID" (move_survivors). The
 // story follows those links both ways until no new queue ID turns up.
 // Postfix reuses queue IDs (the short ones are inode numbers), so an event
-// belongs to the message row of its queue ID that started last before it,
-// and only rows in the story, with their events, are shown.
+// belongs to the message row of its queue ID that started last before it
+// (a re-injected copy starts at the split, not at the original's arrival),
+// and only rows in the story, with their events, are shown; rows in the
+// order they were written.
 #pragma once
 
 #include <cstdint>

@@ -291,6 +291,10 @@ def test_partial_expiry_bounces_one_recipient_and_keeps_the_other_queued(make_se
     states = {r["recipient"]: r["state"] for r in db_rows(
         env.database, "SELECT recipient, state FROM etrn_audit")}
     assert states[TOM] == "expired" and states[BOB] == "queued", states
+    copy_id = next(iter(copies))
+    story = env.sweep("history", qid).stdout
+    assert f"message {qid} (" in story and f"message {copy_id} (reinjected)" in story, story
+    assert env.sweep("history", copy_id).stdout == story, "the copy's queue ID tells the same story"
 
     tb.start_site()
     assert tb.etrn("customer.example")[0] == 250

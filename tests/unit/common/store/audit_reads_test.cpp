@@ -111,6 +111,18 @@ TEST_F(AuditReads, AReusedQueueIdKeepsItsOwnEvents) {
   EXPECT_EQ(story.events[0].recipient, "zed@customer.example");
 }
 
+TEST_F(AuditReads, AQueueIdReusedByTheCopyKeepsTheEarlierMessagesEventsOut) {
+  const std::int64_t earlier = record("5New1", {"old@customer.example"}, kArrival - 500, "<0@x>");
+  append_event(*db_, kArrival + 50, "5New1", "old@customer.example", "departed", "delivered");
+  mark_done(*db_, earlier, kArrival + 50);
+  record_a_split();  // 5New1 again, from kArrival + 100
+  const MessageStory story = message_story(*db_, LookupKind::message_id, "<1@x>");
+  EXPECT_EQ(queue_ids_of(story), (std::vector<std::string>{"4AbC1", "5New1"}));
+  for (const StoryEvent& e : story.events)
+    EXPECT_NE(e.recipient, "old@customer.example") << e.kind << " at " << e.at;
+  EXPECT_EQ(story.events.size(), 5u);
+}
+
 TEST_F(AuditReads, NothingRecordedIsAnEmptyStory) {
   const MessageStory story = message_story(*db_, LookupKind::queue_id, "4ZZZZ");
   EXPECT_TRUE(story.messages.empty());
