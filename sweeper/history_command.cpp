@@ -2,6 +2,7 @@
 #include "sweeper/history_command.hpp"
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "common/store/audit_reads.hpp"
 #include "common/util/printable.hpp"
@@ -38,7 +39,47 @@ void print_message(std::ostream& out, const StoryMessage& m) {
   print_columns(out, lines);
 }
 
+nlohmann::json optional_time(const std::optional<EpochSeconds>& t) {
+  return t ? nlohmann::json(*t) : nlohmann::json(nullptr);
+}
+
+nlohmann::json message_json(const StoryMessage& m) {
+  nlohmann::json recipients = nlohmann::json::array();
+  for (const StoryRecipient& r : m.recipients) {
+    recipients.push_back({{"recipient", r.address},
+                          {"state", r.state},
+                          {"expires_at", r.expires_at},
+                          {"state_changed_at", r.state_changed_at}});
+  }
+  return {{"type", "message"},
+          {"queue_id", m.queue_id},
+          {"arrival_time", m.arrival_time},
+          {"mta_arrival_time", optional_time(m.mta_arrival_time)},
+          {"recorded_at", m.recorded_at},
+          {"done_at", optional_time(m.done_at)},
+          {"sender", m.sender},
+          {"message_id", m.message_id},
+          {"subject", m.subject},
+          {"priority", m.priority},
+          {"source", m.source},
+          {"recipients", recipients}};
+}
+
+nlohmann::json event_json(const StoryEvent& e) {
+  return {{"type", "event"},          {"at", e.at},     {"queue_id", e.queue_id},
+          {"recipient", e.recipient}, {"kind", e.kind}, {"detail", e.detail}};
+}
+
+void print_json_line(std::ostream& out, const nlohmann::json& line) {
+  out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
 }  // namespace
+
+void print_history_json(std::ostream& out, const MessageStory& story) {
+  for (const StoryMessage& m : story.messages) print_json_line(out, message_json(m));
+  for (const StoryEvent& e : story.events) print_json_line(out, event_json(e));
+}
 
 std::string readable_utc(EpochSeconds t) {
   std::string text = format_iso8601(t);  // 2026-12-01T09:00:00Z
@@ -70,7 +111,11 @@ int run_history(const Config& config, const Options& options) {
     std::cerr << "etrn-sweeper: no record of " << printable(key->text) << "\n";
     return kExitNothingFound;
   }
-  print_history(std::cout, story);
+  if (options.report_format == ReportFormat::json) {
+    print_history_json(std::cout, story);
+  } else {
+    print_history(std::cout, story);
+  }
   return 0;
 }
 

@@ -20,6 +20,7 @@ inline constexpr int kExitNothingFound = 1;
 // "2026-12-01 09:00:00 UTC" (pure).
 std::string readable_utc(EpochSeconds t);
 void print_history(std::ostream& out, const MessageStory& story);
+void print_history_json(std::ostream& out, const MessageStory& story);
 
 int run_history(const Config& config, const Options& options);
 

@@ -34,7 +34,7 @@ const std::vector<CommandSpec>& command_table() {
        "the audit records, one line each"},
       {Command::shape, "shape", "[--json] [-b N] [-t MINUTES]",
        "pending ETRN mail per domain by age (like qshape)"},
-      {Command::history, "history", "QID|ADDRESS|MESSAGE-ID",
+      {Command::history, "history", "[--json] QID|ADDRESS|MESSAGE-ID",
        "one message's whole story, across re-injected queue IDs (exit 1: none found)"},
       {Command::check_config, "check-config", "", "check the configuration"},
   };
@@ -67,7 +67,10 @@ const std::vector<OptionSpec>& option_table() {
        nullptr,
        "let --now lie in the future without --dry-run: warn, expire and bounce early",
        {Command::sweep}},
-      {"json", nullptr, "one JSON object per line", {Command::report, Command::shape}},
+      {"json",
+       nullptr,
+       "one JSON object per line",
+       {Command::report, Command::shape, Command::history}},
       {"state", "S", "only queued, warned, expired, departed or attention", {Command::report}},
       {"domain", "D", "only recipients in domain D", {Command::report}},
       {"since",
@@ -135,10 +138,13 @@ Command command_named(const std::string& name) {
                                         "' (want sweep, report, shape, history or check-config)");
 }
 
+// "sweep", "report and shape", "report, shape and history".
 std::string owners_of(const OptionSpec& spec) {
   std::string names;
-  for (Command c : spec.commands)
-    names += (names.empty() ? "" : " and ") + std::string(spec_of(c).name);
+  for (std::size_t i = 0; i < spec.commands.size(); ++i) {
+    if (i > 0) names += i + 1 == spec.commands.size() ? " and " : ", ";
+    names += spec_of(spec.commands[i]).name;
+  }
   return names;
 }
 

@@ -44,6 +44,12 @@ def test_history_follows_a_split_to_the_new_queue_id_and_back(make_milter_postfi
 
     for key in (new, ERIN, MESSAGE_ID):
         assert sweep_ok(bin_dir, env.config, "history", key).stdout == story, key
+    lines = [json.loads(line) for line in
+             sweep_ok(bin_dir, env.config, "history", "--json", new).stdout.splitlines()]
+    assert [(m["queue_id"], m["source"]) for m in lines if m["type"] == "message"][1] == (
+        new, "reinjected"), lines
+    assert {"queue_id": old, "recipient": ERIN, "kind": "reinjected", "detail": f"as {new}"}.items() <= \
+        next(e for e in lines if e["type"] == "event" and e["kind"] == "reinjected").items(), lines
 
     missing = run_sweeper(bin_dir, env.config, "history", "ABCDEF123")
     assert missing.returncode == 1 and missing.stdout == "", missing

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace etrn {
@@ -63,6 +64,25 @@ TEST(History, ShowsEveryMessageRowItsRecipientsAndTheEventsInOrder) {
       << text;
   EXPECT_EQ(text.find('\x1b'), std::string::npos) << "the subject's escape is made printable";
   EXPECT_NE(text.find("hi\\x1B[2J"), std::string::npos) << text;
+}
+
+TEST(History, JsonHasOneLinePerMessageRowThenOnePerEvent) {
+  std::ostringstream out;
+  print_history_json(out, split_story());
+  std::istringstream text(out.str());
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(text, line);) lines.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(lines.size(), 4u) << out.str();
+  EXPECT_EQ(lines[0].at("type"), "message");
+  EXPECT_EQ(lines[0].at("queue_id"), "4ABC1D");
+  EXPECT_EQ(lines[0].at("done_at"), kArrival + 100);
+  EXPECT_EQ(lines[0].at("subject"), "hi\x1b[2J") << "JSON escapes it itself";
+  EXPECT_EQ(lines[0].at("recipients").at(0).at("state"), "expired");
+  EXPECT_TRUE(lines[1].at("done_at").is_null());
+  EXPECT_EQ(lines[3].at("type"), "event");
+  EXPECT_EQ(lines[3].at("kind"), "reinjected");
+  EXPECT_EQ(lines[3].at("detail"), "as 5DEF2E");
+  EXPECT_EQ(lines[3].at("at"), kArrival + 100);
 }
 
 }  // namespace

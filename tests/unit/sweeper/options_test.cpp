@@ -79,8 +79,9 @@ TEST(Options, AnOptionOfAnotherCommandSaysWhoseItIs) {
   EXPECT_EQ(usage_message({"history", "4AbC1", "--now", "+1h"}),
             "--now applies only to sweep, not to history");
   EXPECT_EQ(usage_message({"sweep", "--json"}),
-            "--json applies only to report and shape, not to sweep");
-  EXPECT_EQ(usage_error({"shape", "--state", "queued"}), ExitCode::usage);
+            "--json applies only to report, shape and history, not to sweep");
+  EXPECT_EQ(usage_message({"shape", "--state", "queued"}),
+            "--state applies only to report, not to shape");
   EXPECT_EQ(usage_error({"--limit", "3"}), ExitCode::usage) << "sweep is the default command";
 }
 
