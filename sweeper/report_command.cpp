@@ -29,7 +29,8 @@ std::unique_ptr<Database> open_database_for_reading(const std::string& path) {
   return std::move(db).value();
 }
 
-void print_columns(std::ostream& out, const std::vector<std::vector<std::string>>& lines) {
+void print_columns(std::ostream& out, const std::vector<std::vector<std::string>>& lines,
+                   std::size_t numbers_from) {
   std::vector<std::size_t> widths;
   for (const auto& line : lines) {
     widths.resize(std::max(widths.size(), line.size()), 0);
@@ -39,8 +40,9 @@ void print_columns(std::ostream& out, const std::vector<std::vector<std::string>
   for (const auto& line : lines) {
     std::string text;
     for (std::size_t i = 0; i < line.size(); ++i) {
-      text += line[i];
-      if (i + 1 < line.size()) text += std::string(widths[i] - display_width(line[i]) + 2, ' ');
+      const std::string padding(widths[i] - display_width(line[i]), ' ');
+      if (i > 0) text += "  ";
+      text += i >= numbers_from ? padding + line[i] : line[i] + padding;
     }
     out << text.substr(0, text.find_last_not_of(' ') + 1) << '\n';
   }

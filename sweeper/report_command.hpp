@@ -5,6 +5,7 @@
 // to be one) and --limit N (the first N, oldest first).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -28,7 +29,10 @@ int run_report(const Config& config, const Options& options);
 // Opens the database read-only for report, shape and history; FatalError(74) if it cannot.
 std::unique_ptr<Database> open_database_for_reading(const std::string& path);
 
-// Lines of cells as columns padded to the widest cell; no line ends in spaces.
-void print_columns(std::ostream& out, const std::vector<std::vector<std::string>>& lines);
+// Lines of cells as columns padded to the widest cell; no line ends in
+// spaces. Cells are left-aligned; with `numbers_from`, the columns from
+// that one on are right-aligned, as counts read best.
+void print_columns(std::ostream& out, const std::vector<std::vector<std::string>>& lines,
+                   std::size_t numbers_from = SIZE_MAX);
 
 }  // namespace etrn

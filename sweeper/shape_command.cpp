@@ -88,7 +88,7 @@ void print_shape(std::ostream& out, const std::vector<ShapeRow>& rows,
     for (int n : row.buckets) line.push_back(std::to_string(n));
     lines.push_back(std::move(line));
   }
-  print_columns(out, lines);
+  print_columns(out, lines, 1);
 }
 
 void print_shape_json(std::ostream& out, const std::vector<ShapeRow>& rows,

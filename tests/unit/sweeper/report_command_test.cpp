@@ -50,6 +50,9 @@ TEST(Report, ColumnsAreAsWideAsTheirWidestCellAndLinesEndWithoutSpaces) {
   std::ostringstream out;
   print_columns(out, {{"a", "bb", ""}, {"ccc", "d", "e"}, {"j\xC3\xB6", "x"}});
   EXPECT_EQ(out.str(), "a    bb\nccc  d   e\nj\xC3\xB6   x\n") << "one column per character";
+  std::ostringstream counts;
+  print_columns(counts, {{"", "T", "<1h"}, {"TOTAL", "12", "3"}}, 1);
+  EXPECT_EQ(counts.str(), "        T  <1h\nTOTAL  12    3\n") << "counts to the right";
 }
 
 TEST(Report, FilterTakesTheTimeFormsOfNowAndChecksTheQueueId) {
