@@ -40,6 +40,15 @@ int check_config(const ConfigParse& parse) {
   return 0;
 }
 
+SweepOptions sweep_options(const Options& options) {
+  SweepOptions sweep;
+  sweep.dry_run = options.dry_run;
+  sweep.verbose = options.verbose;
+  sweep.now = options.now;
+  sweep.future_now = options.future_now;
+  return sweep;
+}
+
 // Runs a command on a valid configuration. The store's failures end it
 // (database.hpp, "Errors"): a busy database is temporary (75, rerun),
 // anything else an I/O error (74).
@@ -57,11 +66,7 @@ int run_configured(const Options& options, const Config& config) {
         break;
     }
     auto mta = make_mta(config);
-    return run_sweep(config, *mta,
-                     SweepOptions{.dry_run = options.dry_run,
-                                  .verbose = options.verbose,
-                                  .now = options.now,
-                                  .future_now = options.future_now});
+    return run_sweep(config, *mta, sweep_options(options));
   } catch (const DatabaseError& e) {
     if (e.is_busy())
       throw FatalError(ExitCode::temp_fail, std::string("database busy: ") + e.what());

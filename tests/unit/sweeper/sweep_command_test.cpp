@@ -17,6 +17,14 @@ namespace {
 
 using testing::count_rows;
 
+SweepOptions now_at(std::string now, bool dry_run, bool future_now) {
+  SweepOptions options;  // assigned, not designated: SweepOptions grows
+  options.dry_run = dry_run;
+  options.now = std::move(now);
+  options.future_now = future_now;
+  return options;
+}
+
 class SweepCommandTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
@@ -55,8 +63,7 @@ TEST_F(SweepCommandTest, AFailedQueueListingChangesNothingAndExits75) {
   const auto events_before = count_rows(*db, "SELECT count(*) FROM events");
   mta_->fail_listing = true;
   try {
-    run_sweep(config_, *mta_,
-              SweepOptions{.dry_run = false, .verbose = false, .now = "+49h", .future_now = true});
+    run_sweep(config_, *mta_, now_at("+49h", false, true));
     FAIL() << "got success, want FatalError(75)";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::temp_fail);
@@ -114,11 +121,6 @@ TEST_F(SweepCommandTest, ABadNowIsAUsageError) {
   }
 }
 
-SweepOptions now_at(std::string now, bool dry_run, bool future_now) {
-  return SweepOptions{
-      .dry_run = dry_run, .verbose = false, .now = std::move(now), .future_now = future_now};
-}
-
 TEST(ActTime, AFutureNowActsOnlyWithDryRunOrFutureNow) {
   constexpr EpochSeconds kReal = 1800000000;
   try {
@@ -138,10 +140,7 @@ TEST(ActTime, AFutureNowActsOnlyWithDryRunOrFutureNow) {
 // A run as the cron job makes it, at the real time plus `hours`.
 int sweep_at(const Config& config, Mta& mta, int hours) {
   return run_sweep(config, mta,
-                   SweepOptions{.dry_run = false,
-                                .verbose = false,
-                                .now = (hours < 0 ? "" : "+") + std::to_string(hours) + "h",
-                                .future_now = true});
+                   now_at((hours < 0 ? "" : "+") + std::to_string(hours) + "h", false, true));
 }
 
 // As if the records had been written two minutes ago (past kDepartureGrace).
