@@ -12,8 +12,8 @@ Result<std::string> validate_queue_id(std::string_view text, MtaKind mta) {
                                   : validate_postfix_queue_id(text);
 }
 
-Result<LookupKey> classify_lookup(std::string_view raw, MtaKind mta) {
-  const std::string_view text = trim(raw);
+Result<LookupKey> classify_lookup(std::string_view text, MtaKind mta) {
+  text = trim(text);
   if (text.size() >= 2 && text.front() == '<' && text.back() == '>')
     return LookupKey{LookupKind::message_id, std::string(text)};
   if (text.find('@') != std::string_view::npos)
