@@ -12,6 +12,7 @@
 #include "common/store/database.hpp"
 #include "common/util/sysexits.hpp"
 #include "sweeper/check_command.hpp"
+#include "sweeper/history_command.hpp"
 #include "sweeper/prune_command.hpp"
 #include "sweeper/report_command.hpp"
 #include "sweeper/shape_command.hpp"
@@ -42,6 +43,16 @@ int check_config(const ConfigParse& parse) {
   return 0;
 }
 
+SweepOptions sweep_options(const Options& options) {
+  SweepOptions sweep;
+  sweep.dry_run = options.dry_run;
+  sweep.verbose = options.verbose;
+  sweep.now = options.now;
+  sweep.future_now = options.future_now;
+  sweep.metrics_file = options.metrics_file;
+  return sweep;
+}
+
 // Runs a command on a valid configuration. The store's failures end it
 // (database.hpp, "Errors"): a busy database is temporary (75, rerun),
 // anything else an I/O error (74).
@@ -49,9 +60,11 @@ int run_configured(const Options& options, const Config& config) {
   try {
     switch (options.command) {
       case Command::report:
-        return run_report(config, options.report_format, options.state);
+        return run_report(config, options);
       case Command::shape:
-        return run_shape(config);
+        return run_shape(config, options);
+      case Command::history:
+        return run_history(config, options);
       case Command::prune:
         return run_prune(config, PruneOptions{.dry_run = options.dry_run,
                                               .before = options.before,
@@ -63,11 +76,7 @@ int run_configured(const Options& options, const Config& config) {
         break;
     }
     auto mta = make_mta(config);
-    return run_sweep(config, *mta,
-                     SweepOptions{.dry_run = options.dry_run,
-                                  .verbose = options.verbose,
-                                  .now = options.now,
-                                  .metrics_file = options.metrics_file});
+    return run_sweep(config, *mta, sweep_options(options));
   } catch (const DatabaseError& e) {
     if (e.is_busy())
       throw FatalError(ExitCode::temp_fail, std::string("database busy: ") + e.what());
@@ -104,7 +113,7 @@ LogSinks sweeper_log_sinks(const Config& config, bool verbose) {
 
 int run_command(const Options& options) {
   if (options.help) {
-    std::cout << usage_text();
+    std::cout << (options.command_given ? command_help(options.command) : usage_text());
     return 0;
   }
   if (options.version) {

@@ -2,6 +2,7 @@
 // indented line per recipient that something happens to.
 #include "sweeper/plan_printer.hpp"
 
+#include "common/util/printable.hpp"
 #include "common/util/time_format.hpp"
 
 namespace etrn {
@@ -30,14 +31,14 @@ std::string message_verb(const MessagePlan& m) {
 std::string origin_note(const RecipientPlan& r) {
   std::string note;
   if (r.origin == RecipientOrigin::followed || r.origin == RecipientOrigin::expanded)
-    note += " (queued by the MTA for recorded " + r.recorded_address + ")";
+    note += " (queued by the MTA for recorded " + printable(r.recorded_address) + ")";
   if (r.origin == RecipientOrigin::adopted && r.id == 0) note += " (adopted)";
   if (r.reopened) note += " (reopened)";
   return note;
 }
 
 std::string recipient_line(const RecipientPlan& r) {
-  std::string line = "  " + r.address + ": ";
+  std::string line = "  " + printable(r.address) + ": ";
   switch (r.action) {
     case RecipientAction::warn:
       line += "delay DSN (4.4.7), will retry until " + format_iso8601(r.deadlines.expires_at);
@@ -69,7 +70,7 @@ void print_plan(std::ostream& out, const Plan& plan) {
   for (const MessagePlan& m : plan.messages) {
     if (!m.changes_something()) continue;
     any = true;
-    out << m.queue_id << " (from <" << m.envelope.sender << ">, arrived "
+    out << printable(m.queue_id) << " (from <" << printable(m.envelope.sender) << ">, arrived "
         << format_iso8601(m.arrival_time)
         << (m.queued ? ", in " + m.queued->queue_name : std::string()) << "): " << message_verb(m)
         << "\n";

@@ -46,14 +46,20 @@
 
 namespace etrn {
 
-namespace {
-
 EpochSeconds act_time(const SweepOptions& options, EpochSeconds real_now) {
   if (!options.now) return real_now;
   auto t = parse_time_spec(*options.now, real_now);
   if (!t) throw FatalError(ExitCode::usage, "--now: " + t.error().message);
+  if (*t > real_now && !options.dry_run && !options.future_now) {
+    throw FatalError(ExitCode::usage,
+                     "--now " + *options.now +
+                         " is in the future: this sweep would warn, expire and bounce mail "
+                         "early. Add --dry-run to only forecast, or --future-now to act anyway");
+  }
   return *t;
 }
+
+namespace {
 
 // The listing, one entry at a time.
 void for_each_listed(Mta& mta, const std::function<void(QueuedMessage&&)>& each) {

@@ -16,8 +16,14 @@ struct SweepOptions {
   bool dry_run = false;
   bool verbose = false;
   std::optional<std::string> now;           // --now TIME
+  bool future_now = false;                  // --future-now: a future --now may act
   std::optional<std::string> metrics_file;  // --metrics-file PATH (over the configuration's)
 };
+
+// The time the run acts as: the clock, or --now. A --now in the future
+// without --dry-run would warn, expire and bounce mail early, so it needs
+// --future-now too; FatalError(usage) says which flag to add.
+EpochSeconds act_time(const SweepOptions& options, EpochSeconds real_now);
 
 // The MTA adapter the configuration names; FatalError(69) when it is not available.
 std::unique_ptr<Mta> make_mta(const Config& config);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/store/audit_reads.hpp"
 #include "common/store/records.hpp"
 #include "common/util/strings.hpp"
 
@@ -529,18 +530,9 @@ void finalize_outbox(Database& db, const OutboxRow& row, EpochSeconds now) {
 }
 
 std::vector<AuditRow> audit_rows(Database& db, const std::optional<RecipientState>& state) {
-  Statement& s = db.prepare(
-      "SELECT queue_id, arrival_time, sender, recipient, domain, priority, state, expires_at, "
-      "state_changed_at"
-      " FROM etrn_audit WHERE ?1 IS NULL OR state = ?1 ORDER BY arrival_time, queue_id, recipient");
-  s.bind(1, state ? std::optional<std::string>(std::string(to_string(*state))) : std::nullopt);
-  std::vector<AuditRow> rows;
-  while (s.step()) {
-    rows.push_back(AuditRow{s.column_text(0), s.column_int(1), s.column_text(2), s.column_text(3),
-                            s.column_text(4), s.column_text(5), s.column_text(6), s.column_int(7),
-                            s.column_int(8)});
-  }
-  return rows;
+  AuditFilter filter;
+  filter.state = state;
+  return audit_rows(db, filter);
 }
 
 std::vector<WaitingRecipient> waiting_recipients(Database& db) {

@@ -44,7 +44,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
 # these project headers (and its own pure siblings), and no I/O header.
 PURE: tuple[str, ...] = (
     "common/util/strings.*", "common/util/xtext.*", "common/util/time_format.*",
-    "common/util/epoch_seconds.hpp", "common/util/result.hpp", "common/util/log_line.*",
+    "common/util/printable.*", "common/util/epoch_seconds.hpp", "common/util/result.hpp",
+    "common/util/log_line.*",
     "common/model/*", "common/policy/*", "common/dsn/*",
     "milter/message_collector.*",
     "sweeper/planner.*", "sweeper/plan.*", "sweeper/plan_printer.*", "sweeper/quiet_records.*",
@@ -52,8 +53,8 @@ PURE: tuple[str, ...] = (
 )
 PURE_MAY_INCLUDE: tuple[str, ...] = (
     "common/util/strings.hpp", "common/util/xtext.hpp", "common/util/time_format.hpp",
-    "common/util/epoch_seconds.hpp", "common/util/result.hpp", "common/util/sysexits.hpp",
-    "common/util/log_line.hpp",
+    "common/util/printable.hpp", "common/util/epoch_seconds.hpp", "common/util/result.hpp",
+    "common/util/sysexits.hpp", "common/util/log_line.hpp",
     "common/model/*", "common/config/config.hpp", "common/config/config_values.hpp",
     "common/policy/*", "common/dsn/*",
 )

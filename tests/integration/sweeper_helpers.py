@@ -2,6 +2,8 @@
 reading what it did, for the tests/integration/test_sweeper_*.py files.
 
     run_sweeper(bin_dir, config, *args, env_extra={}) -> CompletedProcess
+    sweeper_argv(bin_dir, config, *args) -> list  its argv (--future-now added
+                                for a sweep --now without --dry-run)
     judge(message) -> dict      tests/tools/judge_dsn.py's verdict on a DSN
     wait_quiet(testbed)         waits until Postfix has delivered what it can
     dsn_parts(message) -> dict  the delivery-status fields of a DSN
@@ -22,12 +24,22 @@ TOOLS = Path(__file__).resolve().parents[1] / "tools"
 SENDER = "alice@sender.example"
 
 
+def sweeper_argv(bin_dir: Path, config: Path, *args: str) -> list[str]:
+    """etrn-sweeper's argv. The tests play the clock: a sweep with --now
+    (always in the future here) and without --dry-run gets --future-now,
+    which the sweeper asks for before it acts as of a future time."""
+    extra = []
+    if "--now" in args and not {"--dry-run", "-n", "--future-now"} & set(args):
+        extra = ["--future-now"]
+    return [str(bin_dir / "etrn-sweeper"), "-c", str(config), *args, *extra]
+
+
 def run_sweeper(bin_dir: Path, config: Path, *args: str, env_extra: dict | None = None,
                 timeout: float = 180, own_group: bool = False) -> subprocess.CompletedProcess:
     """Runs etrn-sweeper; own_group: as the leader of a process group of its own."""
     env = dict(os.environ)
     env.update(env_extra or {})
-    return subprocess.run([str(bin_dir / "etrn-sweeper"), "-c", str(config), *args],
+    return subprocess.run(sweeper_argv(bin_dir, config, *args),
                           capture_output=True, text=True, timeout=timeout, env=env,
                           start_new_session=own_group)
 

@@ -26,7 +26,7 @@ import pytest
 
 from conftest import MilterProcess, _leave_or_remove, db_rows
 from sendmail_testbed import SendmailTestbed, with_qualified_hostname
-from sweeper_helpers import SENDER, age_records, delivery_status_fields, judge
+from sweeper_helpers import SENDER, age_records, delivery_status_fields, judge, sweeper_argv
 
 BOB = "bob@customer.example"           # in etrn_domains
 TOM = "tom@transport-only.example"     # ETRN only through mailertable -> dsmtp
@@ -61,8 +61,8 @@ class MilterSendmail:
 
     def sweep(self, *args: str, want: int = 0, env_extra: dict | None = None
               ) -> subprocess.CompletedProcess:
-        result = subprocess.run([str(self.bin_dir / "etrn-sweeper"), "-c", str(self.config),
-                                 *args], capture_output=True, text=True, timeout=300,
+        result = subprocess.run(sweeper_argv(self.bin_dir, self.config, *args),
+                                capture_output=True, text=True, timeout=300,
                                 preexec_fn=with_qualified_hostname,
                                 env={**os.environ, **(env_extra or {})})
         assert result.returncode == want, (
@@ -291,6 +291,10 @@ def test_partial_expiry_bounces_one_recipient_and_keeps_the_other_queued(make_se
     states = {r["recipient"]: r["state"] for r in db_rows(
         env.database, "SELECT recipient, state FROM etrn_audit")}
     assert states[TOM] == "expired" and states[BOB] == "queued", states
+    copy_id = next(iter(copies))
+    story = env.sweep("history", qid).stdout
+    assert f"message {qid} (" in story and f"message {copy_id} (reinjected)" in story, story
+    assert env.sweep("history", copy_id).stdout == story, "the copy's queue ID tells the same story"
 
     tb.start_site()
     assert tb.etrn("customer.example")[0] == 250
@@ -353,8 +357,8 @@ def test_a_split_killed_midway_bounces_once_and_delivers_the_survivor_once(make_
     qid = tb.send(SENDER, [BOB, TOM], subject=f"split killed at {step}")
     env.wait_for_states(qid, 2)
 
-    killed = subprocess.run([str(env.bin_dir / "etrn-sweeper"), "-c", str(env.config), "sweep",
-                             "--now", "+3h"], capture_output=True, text=True, timeout=300,
+    killed = subprocess.run(sweeper_argv(env.bin_dir, env.config, "sweep", "--now", "+3h"),
+                            capture_output=True, text=True, timeout=300,
                             env={**os.environ, "ETRN_SWEEPER_TEST_KILL_AFTER": step},
                             preexec_fn=with_qualified_hostname)
     assert killed.returncode == -signal.SIGKILL, f"got exit {killed.returncode}: {killed.stderr}"

@@ -168,7 +168,7 @@ class Soak:
         with open(self.runs / f"trial-{trial}-killed.log", "wb") as log:
             started = time.monotonic()
             proc = subprocess.Popen([str(self.sweeper), "-c", str(self.env.config), "sweep",
-                                     "--now", NOW], stdout=log, stderr=subprocess.STDOUT,
+                                     "--now", NOW, "--future-now"], stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True, env=env)
             try:
                 rc = proc.wait(timeout=delay)
@@ -197,7 +197,7 @@ class Soak:
         for attempt in range(1, RERUN_ATTEMPTS + 1):
             started = time.monotonic()
             result = subprocess.run([str(self.sweeper), "-c", str(self.env.config), "sweep",
-                                     "--now", NOW], capture_output=True, text=True, timeout=300)
+                                     "--now", NOW, "--future-now"], capture_output=True, text=True, timeout=300)
             (self.runs / f"trial-{trial}-rerun-{attempt}.log").write_text(
                 f"exit {result.returncode}\n{result.stdout}{result.stderr}")
             if result.returncode == 0:

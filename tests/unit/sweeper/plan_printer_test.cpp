@@ -19,6 +19,25 @@ TEST(PlanPrinter, SaysNothingToDoForAnEmptyPlan) {
             "sweep plan as of 2026-12-01T09:00:00Z\nnothing to do\n");
 }
 
+TEST(PlanPrinter, EnvelopeTextReachesTheTerminalWithoutControlCharacters) {
+  const QueuedMessage queued{"deferred", "4AbC1", 1795942800, 1, "x", false, {}};
+  MessagePlan m;
+  m.id = 1;
+  m.queue_id = "4AbC1";
+  m.envelope.sender = "evil\x1b[2J@sender.example";
+  m.queued = &queued;
+  m.removal = Removal::whole;
+  RecipientPlan bob;
+  bob.address = "bob\r@customer.example";
+  bob.action = RecipientAction::expire_dsn;
+  m.recipients = {bob};
+  const std::string text = printed(Plan{1796115600, {m}, {}, {}});
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\r'), std::string::npos) << text;
+  EXPECT_NE(text.find("<evil\\x1B[2J@sender.example>"), std::string::npos) << text;
+  EXPECT_NE(text.find("bob\\x0D@customer.example: expired"), std::string::npos) << text;
+}
+
 TEST(PlanPrinter, NamesTheMessageTheRemovalAndEachRecipientsAction) {
   const QueuedMessage queued{"deferred", "4AbC1", 1795942800, 1, "alice@sender.example", false, {}};
   MessagePlan m;

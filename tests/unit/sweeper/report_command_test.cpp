@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "common/util/sysexits.hpp"
 
 namespace etrn {
 namespace {
@@ -15,14 +18,59 @@ AuditRow row() {
       "expired", 1796288400, 1796288401};
 }
 
-TEST(Report, TextHasOneLinePerRecordWithIsoTimesAndANullSenderShownAsBrackets) {
+TEST(Report, TextHasAlignedColumnsWithIsoTimesAndANullSenderShownAsBrackets) {
   std::ostringstream out;
-  print_report_text(out, {row()});
-  EXPECT_EQ(
-      out.str(),
-      "queue_id arrival_time sender recipient domain priority state expires_at state_changed_at\n"
-      "4AbC1 2026-12-01T09:00:00Z <> bob@customer.example customer.example normal expired "
-      "2026-12-03T09:00:00Z 2026-12-03T09:00:01Z\n");
+  AuditRow other = row();
+  other.queue_id = "4AbC22";
+  other.sender = "alice@sender.example";
+  print_report_text(out, {row(), other});
+  EXPECT_EQ(out.str(),
+            "queue_id  arrival_time          sender                recipient             domain   "
+            "         priority  state    expires_at            state_changed_at\n"
+            "4AbC1     2026-12-01T09:00:00Z  <>                    bob@customer.example  "
+            "customer.example  normal    expired  2026-12-03T09:00:00Z  2026-12-03T09:00:01Z\n"
+            "4AbC22    2026-12-01T09:00:00Z  alice@sender.example  bob@customer.example  "
+            "customer.example  normal    expired  2026-12-03T09:00:00Z  2026-12-03T09:00:01Z\n");
+}
+
+TEST(Report, TextShowsNoRawControlCharactersFromTheEnvelope) {
+  std::ostringstream out;
+  AuditRow hostile = row();
+  hostile.sender = "evil\x1b]0;owned\x07@x.example";
+  hostile.recipient = "bob@customer.example\nforged line";
+  print_report_text(out, {hostile});
+  const std::string text = out.str();
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x07'), std::string::npos) << text;
+  EXPECT_NE(text.find("evil\\x1B]0;owned\\x07@x.example"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << "header and one row: " << text;
+}
+
+TEST(Report, ColumnsAreAsWideAsTheirWidestCellAndLinesEndWithoutSpaces) {
+  std::ostringstream out;
+  print_columns(out, {{"a", "bb", ""}, {"ccc", "d", "e"}, {"j\xC3\xB6", "x"}});
+  EXPECT_EQ(out.str(), "a    bb\nccc  d   e\nj\xC3\xB6   x\n") << "one column per character";
+  std::ostringstream counts;
+  print_columns(counts, {{"", "T", "<1h"}, {"TOTAL", "12", "3"}}, 1);
+  EXPECT_EQ(counts.str(), "        T  <1h\nTOTAL  12    3\n") << "counts to the right";
+}
+
+TEST(Report, FilterTakesTheTimeFormsOfNowAndChecksTheQueueId) {
+  Options o;
+  o.since = "-2d";
+  o.queue_id = "4ABC1D";
+  o.domain = "customer.example";
+  o.limit = 5;
+  const AuditFilter f = audit_filter(o, MtaKind::postfix, 1800000000);
+  EXPECT_EQ(f.changed_since.value_or(0), 1800000000 - 2 * 86400);
+  EXPECT_EQ(f.queue_id.value_or(""), "4ABC1D");
+  EXPECT_EQ(f.domain.value_or(""), "customer.example");
+  EXPECT_EQ(f.limit.value_or(0), 5);
+  o.queue_id = "ALL";
+  EXPECT_THROW(audit_filter(o, MtaKind::postfix, 1800000000), FatalError) << "not a queue ID";
+  o.queue_id.reset();
+  o.since = "yesterday";
+  EXPECT_THROW(audit_filter(o, MtaKind::postfix, 1800000000), FatalError);
 }
 
 TEST(Report, JsonHasTheAuditViewsColumnsOneObjectPerLine) {

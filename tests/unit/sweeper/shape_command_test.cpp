@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 namespace etrn {
@@ -39,6 +40,43 @@ TEST(Shape, PrintsAHeaderAndOneLinePerRow) {
   EXPECT_NE(text.find("120h+"), std::string::npos) << text;
   EXPECT_NE(text.find("TOTAL"), std::string::npos) << text;
   EXPECT_NE(text.find("customer.example"), std::string::npos) << text;
+}
+
+TEST(Shape, BucketsDoubleFromTheFirstLikeQshape) {
+  const ShapeBuckets b = doubling_shape_buckets(5, 4);
+  EXPECT_EQ(b.bounds, (std::vector<EpochSeconds>{300, 600, 1200})) << "the fourth is 'older'";
+  EXPECT_EQ(bucket_label(b, 0), "<5m");
+  EXPECT_EQ(bucket_label(b, 3), "20m+");
+  EXPECT_EQ(bucket_label(doubling_shape_buckets(60, 3), 1), "<2h");
+  auto rows = shape_rows({{"a.example", kNow - 400}, {"a.example", kNow - 5000}}, kNow, b);
+  EXPECT_EQ(rows[1].buckets, (std::vector<int>{0, 1, 0, 1}));
+}
+
+TEST(Shape, OptionsChooseTheBuckets) {
+  Options o;
+  EXPECT_EQ(shape_buckets_for(o).bounds, default_shape_buckets().bounds);
+  o.buckets = 3;
+  EXPECT_EQ(shape_buckets_for(o).bounds, (std::vector<EpochSeconds>{3600, 7200}))
+      << "-b alone: the first bucket is an hour";
+  o.first_bucket_minutes = 10;
+  EXPECT_EQ(shape_buckets_for(o).bounds, (std::vector<EpochSeconds>{600, 1200}));
+}
+
+TEST(Shape, JsonHasOneObjectPerRowWithLabelledBuckets) {
+  std::ostringstream out;
+  const ShapeBuckets b = doubling_shape_buckets(60, 2);
+  print_shape_json(out, shape_rows({{"customer.example", kNow - 2 * kHour}}, kNow, b), b);
+  std::istringstream lines(out.str());
+  std::string total, domain;
+  std::getline(lines, total);
+  std::getline(lines, domain);
+  const auto j = nlohmann::json::parse(domain);
+  EXPECT_EQ(nlohmann::json::parse(total).at("domain"), "TOTAL");
+  EXPECT_EQ(j.at("domain"), "customer.example");
+  EXPECT_EQ(j.at("total"), 1);
+  EXPECT_EQ(
+      j.at("buckets").dump(),
+      R"([{"count":0,"label":"<1h","max_age":3600},{"count":1,"label":"1h+","max_age":null}])");
 }
 
 }  // namespace

@@ -17,6 +17,14 @@ namespace {
 
 using testing::count_rows;
 
+SweepOptions now_at(std::string now, bool dry_run, bool future_now) {
+  SweepOptions options;  // assigned, not designated: SweepOptions grows
+  options.dry_run = dry_run;
+  options.now = std::move(now);
+  options.future_now = future_now;
+  return options;
+}
+
 class SweepCommandTest : public testing::TempDirTest {
  protected:
   void SetUp() override {
@@ -62,9 +70,7 @@ TEST_F(SweepCommandTest, AFailedQueueListingChangesNothingAndExits75) {
   const auto events_before = count_rows(*db, "SELECT count(*) FROM events");
   mta_->fail_listing = true;
   try {
-    run_sweep(config_, *mta_,
-              SweepOptions{
-                  .dry_run = false, .verbose = false, .now = "+49h", .metrics_file = std::nullopt});
+    run_sweep(config_, *mta_, now_at("+49h", false, true));
     FAIL() << "got success, want FatalError(75)";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::temp_fail);
@@ -125,13 +131,26 @@ TEST_F(SweepCommandTest, ABadNowIsAUsageError) {
   }
 }
 
+TEST(ActTime, AFutureNowActsOnlyWithDryRunOrFutureNow) {
+  constexpr EpochSeconds kReal = 1800000000;
+  try {
+    act_time(now_at("+49h", false, false), kReal);
+    FAIL() << "got a time, want FatalError(64)";
+  } catch (const FatalError& e) {
+    EXPECT_EQ(e.code(), ExitCode::usage);
+    EXPECT_NE(std::string(e.what()).find("--future-now"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--dry-run"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(act_time(now_at("+1h", true, false), kReal), kReal + 3600);
+  EXPECT_EQ(act_time(now_at("+1h", false, true), kReal), kReal + 3600);
+  EXPECT_EQ(act_time(now_at("-2h", false, false), kReal), kReal - 7200) << "the past needs no flag";
+  EXPECT_EQ(act_time(SweepOptions{}, kReal), kReal);
+}
+
 // A run as the cron job makes it, at the real time plus `hours`.
 int sweep_at(const Config& config, Mta& mta, int hours) {
   return run_sweep(config, mta,
-                   SweepOptions{.dry_run = false,
-                                .verbose = false,
-                                .now = (hours < 0 ? "" : "+") + std::to_string(hours) + "h",
-                                .metrics_file = std::nullopt});
+                   now_at((hours < 0 ? "" : "+") + std::to_string(hours) + "h", false, true));
 }
 
 // As if the records had been written two minutes ago (past kDepartureGrace).

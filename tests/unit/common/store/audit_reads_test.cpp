@@ -1,0 +1,139 @@
+// audit_reads_test.cpp - the look-ups on a real SQLite file: report's
+// filters, and a message's story followed across a split's new queue ID,
+// found by queue ID, address or Message-ID, with a reused queue ID kept out.
+#include "common/store/audit_reads.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/unit/common/store/test_database.hpp"
+
+namespace etrn {
+namespace {
+
+using testing::sample_message;
+
+constexpr EpochSeconds kArrival = 1800000000;
+
+AuditFilter only_domain(std::string domain) {
+  AuditFilter f;
+  f.domain = std::move(domain);
+  return f;
+}
+
+class AuditReads : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    db_ = open_db();
+    ASSERT_NE(db_, nullptr);
+  }
+  std::int64_t record(const std::string& queue_id, std::vector<std::string> addresses,
+                      EpochSeconds at = kArrival, const std::string& message_id = "<1@x>") {
+    MessageToRecord item = sample_message(queue_id, at, std::move(addresses));
+    item.message.message_id = message_id;
+    auto ids =
+        record_messages(*db_, std::span<const MessageToRecord>(&item, 1), RecordSource::milter, at);
+    EXPECT_TRUE(ids.ok());
+    return ids ? ids->front() : 0;
+  }
+  std::vector<std::string> queue_ids_of(const MessageStory& story) {
+    std::vector<std::string> ids;
+    for (const StoryMessage& m : story.messages) ids.push_back(m.queue_id);
+    return ids;
+  }
+  // A split at kArrival + 100: carol survives as 5New1, bob expires.
+  void record_a_split() {
+    const std::int64_t old_id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
+    const std::int64_t carol = recipient_ids(*db_, old_id).at("carol@customer.example");
+    move_survivors(*db_, old_id, "5New1", {carol}, kArrival + 100);
+    append_event(*db_, kArrival + 101, "4AbC1", "bob@customer.example", "expired", "");
+    append_event(*db_, kArrival + 200, "5New1", "carol@customer.example", "departed", "delivered");
+  }
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(AuditReads, EveryGivenFilterNarrowsTheReport) {
+  record("4AbC1", {"bob@customer.example", "carol@other.example"});
+  record("4AbC2", {"dave@customer.example"}, kArrival + 10);
+  EXPECT_EQ(audit_rows(*db_, AuditFilter{}).size(), 3u);
+  EXPECT_EQ(audit_rows(*db_, only_domain("Customer.Example")).size(), 2u)
+      << "domains compare without case";
+  AuditFilter by_queue_id;
+  by_queue_id.queue_id = "4AbC2";
+  EXPECT_EQ(audit_rows(*db_, by_queue_id).size(), 1u);
+  AuditFilter since;
+  since.changed_since = kArrival + 5;
+  EXPECT_EQ(audit_rows(*db_, since).size(), 1u);
+  AuditFilter limited = only_domain("customer.example");
+  limited.limit = 1;
+  const auto first = audit_rows(*db_, limited);
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first[0].queue_id, "4AbC1") << "the oldest first";
+  AuditFilter expired;
+  expired.state = RecipientState::expired;
+  EXPECT_TRUE(audit_rows(*db_, expired).empty());
+}
+
+TEST_F(AuditReads, TheOriginalQueueIdFindsTheReinjectedCopyToo) {
+  record_a_split();
+  const MessageStory story = message_story(*db_, LookupKind::queue_id, "4AbC1");
+  EXPECT_EQ(queue_ids_of(story), (std::vector<std::string>{"4AbC1", "5New1"}));
+  std::vector<std::string> kinds;
+  for (const StoryEvent& e : story.events) kinds.push_back(e.queue_id + " " + e.kind);
+  EXPECT_EQ(kinds, (std::vector<std::string>{"4AbC1 recorded", "4AbC1 recorded", "4AbC1 reinjected",
+                                             "4AbC1 expired", "5New1 departed"}));
+}
+
+TEST_F(AuditReads, TheNewQueueIdLeadsBackToTheOriginal) {
+  record_a_split();
+  EXPECT_EQ(queue_ids_of(message_story(*db_, LookupKind::queue_id, "5New1")),
+            (std::vector<std::string>{"4AbC1", "5New1"}));
+}
+
+TEST_F(AuditReads, AnAddressOrAMessageIdFindsTheMessage) {
+  record_a_split();
+  record("4Oth1", {"zed@customer.example"}, kArrival, "<2@x>");
+  EXPECT_EQ(queue_ids_of(message_story(*db_, LookupKind::address, "CAROL@customer.example")),
+            (std::vector<std::string>{"4AbC1", "5New1"}));
+  EXPECT_EQ(queue_ids_of(message_story(*db_, LookupKind::message_id, "<2@x>")),
+            (std::vector<std::string>{"4Oth1"}));
+  EXPECT_EQ(message_story(*db_, LookupKind::address, "alice@sender.example").messages.size(), 3u)
+      << "the sender of all three rows";
+}
+
+TEST_F(AuditReads, AReusedQueueIdKeepsItsOwnEvents) {
+  record("4AbC1", {"bob@customer.example"});
+  append_event(*db_, kArrival + 50, "4AbC1", "bob@customer.example", "departed", "delivered");
+  record("4AbC1", {"zed@customer.example"}, kArrival + 5000, "<2@x>");
+  const MessageStory story = message_story(*db_, LookupKind::message_id, "<2@x>");
+  ASSERT_EQ(story.messages.size(), 1u);
+  ASSERT_EQ(story.events.size(), 1u);
+  EXPECT_EQ(story.events[0].recipient, "zed@customer.example");
+}
+
+TEST_F(AuditReads, AQueueIdReusedByTheCopyKeepsTheEarlierMessagesEventsOut) {
+  const std::int64_t earlier = record("5New1", {"old@customer.example"}, kArrival - 500, "<0@x>");
+  append_event(*db_, kArrival + 50, "5New1", "old@customer.example", "departed", "delivered");
+  mark_done(*db_, earlier, kArrival + 50);
+  record_a_split();  // 5New1 again, from kArrival + 100
+  const MessageStory story = message_story(*db_, LookupKind::message_id, "<1@x>");
+  EXPECT_EQ(queue_ids_of(story), (std::vector<std::string>{"4AbC1", "5New1"}));
+  for (const StoryEvent& e : story.events)
+    EXPECT_NE(e.recipient, "old@customer.example") << e.kind << " at " << e.at;
+  EXPECT_EQ(story.events.size(), 5u);
+}
+
+TEST_F(AuditReads, NothingRecordedIsAnEmptyStory) {
+  const MessageStory story = message_story(*db_, LookupKind::queue_id, "4ZZZZ");
+  EXPECT_TRUE(story.messages.empty());
+  EXPECT_TRUE(story.events.empty());
+}
+
+TEST(ReinjectedAs, ReadsTheNewQueueIdFromTheEventsDetail) {
+  EXPECT_EQ(reinjected_as("as 5New1").value_or(""), "5New1");
+  EXPECT_FALSE(reinjected_as("as ").has_value());
+  EXPECT_FALSE(reinjected_as("delivered").has_value());
+}
+
+}  // namespace
+}  // namespace etrn
