@@ -7,13 +7,17 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "common/log/log.hpp"
@@ -180,7 +184,8 @@ int install_signal_handlers() {
 }
 
 // Runs `start` with the signals blocked, so threads it creates inherit a
-// mask that leaves the signals to the main thread.
+// mask that leaves the signals to the main thread. Only before libmilter
+// runs (start_milter_thread says why).
 template <typename Start>
 void with_signals_blocked(Start&& start) {
   sigset_t set, old;
@@ -189,6 +194,75 @@ void with_signals_blocked(Start&& start) {
   pthread_sigmask(SIG_BLOCK, &set, &old);
   start();
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+// libmilter's main loop, on a thread of its own. Never joined: libmilter
+// is never stopped (milter_glue.hpp), so the thread ends with the process,
+// or earlier if smfi_main() fails.
+//
+// smfi_main() starts libmilter's own signal thread, which sigwait()s for
+// SIGHUP, SIGTERM and SIGINT and stops libmilter at once, open messages
+// and all. The kernel hands it a signal only when no other thread takes
+// it, so the main thread (whose handler lets open messages finish) must
+// never block them once libmilter runs. The thread is therefore given its
+// blocked mask at creation (pthread_attr_setsigmask_np) rather than
+// inheriting it from a main thread that blocks them for the moment: a
+// SIGTERM in that moment, under load, reached libmilter's thread instead
+// (miltertest sigterm_lets_an_open_message_finish failed 7 times in 40).
+void start_milter_thread() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : kStopSignals) sigaddset(&set, s);
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int rc = pthread_attr_setsigmask_np(&attr, &set);
+  pthread_t thread;
+  if (rc == 0) {
+    rc = pthread_create(
+        &thread, &attr,
+        [](void*) -> void* {
+          const bool clean = run_milter();
+          if (!clean) spdlog::error("libmilter's main loop failed");
+          const char byte = kMilterEnded;
+          if (signal_pipe_fd >= 0) (void)!write(signal_pipe_fd, &byte, 1);
+          return nullptr;
+        },
+        nullptr);
+  }
+  pthread_attr_destroy(&attr);
+  if (rc != 0)
+    throw FatalError(ExitCode::software, "cannot start libmilter's thread: " + errno_text(rc));
+}
+
+// libmilter's signal thread takes a stop signal that arrives before it
+// first waits in sigwait() (the signal is then pending for the process,
+// and sigwait() takes pending signals first), and with it stops libmilter
+// at once. So the milter says it listens only once that thread waits: a
+// thread of this process in rt_sigtimedwait (Linux, /proc/self/task/*/syscall).
+// Bounded: after kSignalThreadWait it goes on and says so.
+constexpr std::chrono::milliseconds kSignalThreadWait{2000};
+
+bool a_thread_waits_for_signals() {
+  constexpr long kRtSigtimedwait = SYS_rt_sigtimedwait;
+  std::error_code ignored;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ignored)) {
+    std::ifstream in(task.path() / "syscall");
+    long number = -1;
+    if (in >> number && number == kRtSigtimedwait) return true;
+  }
+  return false;
+}
+
+void wait_for_libmilters_signal_thread() {
+  const auto deadline = std::chrono::steady_clock::now() + kSignalThreadWait;
+  while (!a_thread_waits_for_signals()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      spdlog::warn("libmilter's signal thread is not waiting yet; going on");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 WriterTiming writer_timing(const Config& config) {
@@ -307,16 +381,8 @@ int serve(const DaemonOptions& options, Config config, int& report_fd) {
   if (Status db = writer->open_now(); !db)
     spdlog::error("{} (mail still flows; retrying with the next message)", db.error().message);
 
-  with_signals_blocked([] {
-    // Never joined: libmilter is never stopped (milter_glue.hpp), so this
-    // thread ends with the process, or earlier if smfi_main() fails.
-    std::thread([] {
-      const bool clean = run_milter();
-      if (!clean) spdlog::error("libmilter's main loop failed");
-      const char byte = kMilterEnded;
-      if (signal_pipe_fd >= 0) (void)!write(signal_pipe_fd, &byte, 1);
-    }).detach();
-  });
+  start_milter_thread();
+  wait_for_libmilters_signal_thread();
   spdlog::info(
       "etrn-milter {} listening on {} (database {}, commit interval {}, record timeout {})",
       ETRN_VERSION, socket_spec, database, format_interval(timing.commit_interval),
