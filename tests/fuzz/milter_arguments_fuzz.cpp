@@ -101,7 +101,10 @@ void check_collector(FuzzedDataProvider& in) {
   for (const etrn::RecipientRecord& r : record->recipients) {
     FUZZ_CHECK(matcher.is_etrn_only(r.address, r.mailer), "only ETRN-only recipients are recorded");
   }
-  for (const char c : etrn::record_log_line("recorded", {*record, {}}).str()) {
+  // A named string: str() refers into the temporary line, which a range-for
+  // over it would outlive (C++20).
+  const std::string line = etrn::record_log_line("recorded", {*record, {}}).str();
+  for (const char c : line) {
     const auto u = static_cast<unsigned char>(c);
     FUZZ_CHECK(u >= 0x20 && u != 0x7f, "the log line holds no control byte");
   }
