@@ -36,6 +36,9 @@ skip() {
 }
 
 [ "$(id -u)" = 0 ] || skip "needs root"
+# unshare --mount makes "/" private, which fails where "/" is no mount
+# point (a bare chroot directory): say so rather than unshare's EINVAL.
+mountpoint -q / || fail "/ is not a mount point (a chroot into a plain directory?): bind-mount the root onto itself first, as .ci/run does"
 for tool in debootstrap unshare nsenter chroot; do
 	command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
