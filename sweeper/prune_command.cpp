@@ -20,8 +20,7 @@ namespace {
 
 std::unique_ptr<Database> open_existing(const std::string& path) {
   auto db = Database::open(path, OpenMode::read_write);
-  if (!db)
-    throw FatalError(ExitCode::io_error, db.error().message);  // it names the file
+  if (!db) throw FatalError(ExitCode::io_error, db.error().message);  // it names the file
   return std::move(db).value();
 }
 
