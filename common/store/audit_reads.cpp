@@ -11,8 +11,9 @@ namespace etrn {
 namespace {
 
 constexpr const char* kMessageColumns =
-    "SELECT id, queue_id, arrival_time, mta_arrival_time, recorded_at, done_at, sender,"
-    " message_id, subject, priority, source FROM messages";
+    "SELECT id, queue_id, arrival_time, at, recorded_at, done_at, sender,"
+    " message_id, subject, priority, source"
+    " FROM messages LEFT JOIN mta_arrivals ON mta_arrivals.message = messages.id";
 
 StoryMessage message_from(Statement& s) {
   StoryMessage m;

@@ -78,6 +78,7 @@ PruneCounts delete_batch(Database& db, EpochSeconds events_before) {
       db, db.prepare("DELETE FROM outbox WHERE message IN (SELECT id FROM temp.prune_batch)"));
   n.recipients = run_counted(
       db, db.prepare("DELETE FROM recipients WHERE message IN (SELECT id FROM temp.prune_batch)"));
+  db.prepare("DELETE FROM mta_arrivals WHERE message IN (SELECT id FROM temp.prune_batch)").run();
   n.messages = run_counted(
       db, db.prepare("DELETE FROM messages WHERE id IN (SELECT id FROM temp.prune_batch)"));
   n.events = run_counted(

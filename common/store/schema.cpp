@@ -394,6 +394,23 @@ BEGIN
 END;
 )sql";
 
+// The MTA's own arrival time of a message, stored the first time the
+// sweeper sees it in the queue: from then on it pins the record to that
+// queue file, since a reused queue ID comes with another arrival time. A
+// table of its own, because the first sweep after many arrivals stores one
+// for every message: 12-byte rows appended instead of every message row
+// rewritten (100,000 messages: 0.04 s instead of 0.25 s in SQLite's shell).
+// Derived state, not history: a prune deletes it with its message.
+constexpr const char* kSchemaV10 = R"sql(
+CREATE TABLE mta_arrivals (
+  message INTEGER PRIMARY KEY REFERENCES messages (id),
+  at      INTEGER NOT NULL  -- the queue's arrival time, epoch seconds
+);
+INSERT INTO mta_arrivals (message, at)
+  SELECT id, mta_arrival_time FROM messages WHERE mta_arrival_time IS NOT NULL;
+ALTER TABLE messages DROP COLUMN mta_arrival_time;
+)sql";
+
 const std::vector<MigrationStep>& migration_steps() {
   static const std::vector<MigrationStep> steps = {
       {1, kSchemaV1},
@@ -405,6 +422,7 @@ const std::vector<MigrationStep>& migration_steps() {
       {7, kSchemaV7},
       {8, kSchemaV8},
       {9, kSchemaV9},
+      {10, kSchemaV10},
   };
   return steps;
 }

@@ -46,10 +46,11 @@ RecordedRecipient recipient_from_row(Statement& s, int first) {
 
 // A recorded message row joined with its recipient rows (message_from_row, recipient_from_row).
 constexpr const char* kRecordedMessages =
-    "SELECT m.id, m.queue_id, m.arrival_time, m.mta_arrival_time, m.sender, m.ret, m.envid,"
+    "SELECT m.id, m.queue_id, m.arrival_time, a.at, m.sender, m.ret, m.envid,"
     " m.smtputf8, m.priority, m.source, m.recorded_at, r.id, r.address, r.domain, r.notify,"
     " r.orcpt, r.state, r.warn_at, r.expires_at, m.held_by_sweeper_at"
-    " FROM messages m LEFT JOIN recipients r ON r.message = m.id";
+    " FROM messages m LEFT JOIN mta_arrivals a ON a.message = m.id"
+    " LEFT JOIN recipients r ON r.message = m.id";
 
 // The rows of kRecordedMessages, ordered by message, as messages one at a time.
 void each_message_of_rows(Statement& s, const std::function<void(RecordedMessage&&)>& each) {
@@ -116,11 +117,12 @@ std::int64_t copy_message_row(Database& db, std::int64_t old_id, const std::stri
 void adopt_milter_row(Database& db, std::int64_t row, std::int64_t old_id, EpochSeconds real_now) {
   db.prepare(
         "UPDATE messages SET arrival_time = (SELECT arrival_time FROM messages WHERE id = ?2),"
-        " source = 'reinjected', recorded_at = ?3, mta_arrival_time = NULL WHERE id = ?1")
+        " source = 'reinjected', recorded_at = ?3 WHERE id = ?1")
       .bind(1, row)
       .bind(2, old_id)
       .bind(3, real_now)
       .run();
+  db.prepare("DELETE FROM mta_arrivals WHERE message = ?1").bind(1, row).run();
   db.prepare(
         "DELETE FROM recipients WHERE message = ?1 AND address IN"
         " (SELECT address FROM recipients WHERE message = ?2)")
@@ -174,9 +176,9 @@ std::vector<RecordedMessage> load_messages(Database& db, std::vector<std::int64_
 std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& queue_id,
                                                EpochSeconds mta_arrival_time) {
   Statement& find = db.prepare(
-      "SELECT m.id FROM messages m WHERE m.queue_id = ?1 AND m.done_at IS NOT NULL AND"
-      " (m.mta_arrival_time = ?2 OR (m.mta_arrival_time IS NULL AND"
-      " abs(m.arrival_time - ?2) <= 3600)) AND EXISTS (SELECT 1 FROM recipients r"
+      "SELECT m.id FROM messages m LEFT JOIN mta_arrivals a ON a.message = m.id"
+      " WHERE m.queue_id = ?1 AND m.done_at IS NOT NULL AND"
+      " (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= 3600)) AND EXISTS (SELECT 1 FROM recipients r"
       " WHERE r.message = m.id AND r.state = 'departed' AND r.departed_from IS NOT NULL)"
       " ORDER BY m.id DESC LIMIT 1");
   find.bind(1, queue_id).bind(2, mta_arrival_time);
@@ -203,7 +205,7 @@ std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& 
 }
 
 void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time) {
-  db.prepare("UPDATE messages SET mta_arrival_time = ?2 WHERE id = ?1")
+  db.prepare("INSERT OR REPLACE INTO mta_arrivals (message, at) VALUES (?1, ?2)")
       .bind(1, message_id)
       .bind(2, mta_arrival_time)
       .run();
@@ -222,8 +224,8 @@ void set_mta_arrivals(Database& db,
     }
     pairs += ']';
     db.prepare(
-          "UPDATE messages SET mta_arrival_time = json_extract(a.value, '$[1]')"
-          " FROM json_each(?1) AS a WHERE messages.id = json_extract(a.value, '$[0]')")
+          "INSERT OR REPLACE INTO mta_arrivals (message, at)"
+          " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)")
         .bind(1, pairs)
         .run();
   }
@@ -346,8 +348,8 @@ std::optional<std::int64_t> adopt_message(Database& db, const MessageToRecord& i
                                           EpochSeconds now) {
   const MessageRecord& m = item.message;
   Statement& find = db.prepare(
-      "SELECT 1 FROM messages WHERE queue_id = ?1 AND (mta_arrival_time = ?2 OR"
-      " (mta_arrival_time IS NULL AND abs(arrival_time - ?2) <= 3600))");
+      "SELECT 1 FROM messages m LEFT JOIN mta_arrivals a ON a.message = m.id"
+      " WHERE m.queue_id = ?1 AND (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= 3600))");
   find.bind(1, m.queue_id).bind(2, m.arrival_time);
   const bool exists = find.step();
   find.reset();
@@ -429,8 +431,9 @@ std::vector<OutboxRow> unsent_outbox(Database& db) {
   Statement& s = db.prepare(
       "SELECT o.id, o.message, o.kind, o.recipient_ids, o.dsn_message_id, o.spool_path,"
       " o.created_at, m.queue_id, COALESCE(o.dsn_recipient, m.sender), COALESCE(o.dsn_text, ''),"
-      " o.attempts, o.next_attempt_at, o.headers_only, m.mta_arrival_time"
+      " o.attempts, o.next_attempt_at, o.headers_only, a.at"
       " FROM outbox o JOIN messages m ON m.id = o.message"
+      " LEFT JOIN mta_arrivals a ON a.message = m.id"
       " WHERE o.sent_at IS NULL AND o.closed_at IS NULL ORDER BY o.id");
   std::vector<OutboxRow> rows;
   while (s.step()) {

@@ -33,9 +33,9 @@ TEST_F(DatabaseTest, OpenCreatesTheFileWithTheCurrentSchema) {
   ASSERT_TRUE(db);
   EXPECT_TRUE(std::filesystem::exists(db_path()));
   EXPECT_EQ(db->schema_version(), current_schema_version());
-  EXPECT_EQ(current_schema_version(), 9) << "v9: closed history can be pruned (v8: the runs table)";
+  EXPECT_EQ(current_schema_version(), 10) << "v10: mta_arrivals (v9: pruning, v8: the runs table)";
   for (const char* name :
-       {"messages", "recipients", "events", "outbox", "etrn_audit", "etrn_events"}) {
+       {"messages", "recipients", "events", "outbox", "mta_arrivals", "etrn_audit", "etrn_events"}) {
     Statement& find = db->prepare("SELECT count(*) FROM sqlite_schema WHERE name = ?1");
     find.bind(1, std::string_view(name));
     ASSERT_TRUE(find.step());

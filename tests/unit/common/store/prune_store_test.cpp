@@ -58,6 +58,7 @@ class PruneStore : public testing::TempDirTest {
 
 TEST_F(PruneStore, DeletesAClosedMessageOlderThanTheCutoffWithEverythingOfIt) {
   const std::int64_t id = record("Q1", kT0, {"bob@customer.example", "carol@customer.example"});
+  set_mta_arrival(*db_, id, kT0 + 1);
   expire_all(id, kT0 + 10);
   ASSERT_GE(events_of("Q1"), 4) << "recorded, bounce_sent, expired per recipient";
   const PruneCounts counted = count_closed_history(*db_, kCutoff);
@@ -71,6 +72,7 @@ TEST_F(PruneStore, DeletesAClosedMessageOlderThanTheCutoffWithEverythingOfIt) {
   EXPECT_EQ(rows("SELECT count(*) FROM messages"), 0);
   EXPECT_EQ(rows("SELECT count(*) FROM recipients"), 0);
   EXPECT_EQ(rows("SELECT count(*) FROM outbox"), 0);
+  EXPECT_EQ(rows("SELECT count(*) FROM mta_arrivals"), 0);
   EXPECT_EQ(events_of("Q1"), 0);
   EXPECT_EQ(rows("SELECT count(*) FROM etrn_events WHERE kind = 'pruned' AND detail LIKE "
                  "'%before 2023-11-14T22:30:00Z: 1 message(s), 2 recipient(s), 6 event(s)%'"),

@@ -347,6 +347,27 @@ TEST_F(SchemaTest, Version4And5DatabasesMigrateToTheCurrentVersionKeepingTheirRo
 // An IN list in a CHECK makes SQLite build a temporary b-tree on every
 // INSERT (OpenEphemeral); the milter inserts a message and its recipients
 // for every mail, so the constraints must not need one.
+// Version 10 moved the MTA's arrival time out of the messages rows into a
+// table of its own: what a sweep had pinned stays pinned.
+TEST_F(SchemaTest, Version9ArrivalTimesMoveToTheirOwnTable) {
+  const std::string path = db_path() + ".v9";
+  make_database_at(path, 9);
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &raw), SQLITE_OK);
+    raw_exec(raw, "UPDATE messages SET mta_arrival_time = 99 WHERE id = 7");
+    sqlite3_close(raw);
+  }
+  auto opened = Database::open(path, OpenMode::read_write);
+  ASSERT_TRUE(opened) << opened.error().message;
+  Database& db = **opened;
+  EXPECT_EQ(testing::count_rows(db, "SELECT at FROM mta_arrivals WHERE message = 7"), 99);
+  EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM pragma_table_info('messages')"
+                                    " WHERE name = 'mta_arrival_time'"),
+            0);
+  EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM etrn_audit WHERE queue_id = 'Q7'"), 2);
+}
+
 TEST_F(SchemaTest, InsertingAMessageOrRecipientBuildsNoTemporaryTable) {
   auto db = open_db();
   ASSERT_TRUE(db);

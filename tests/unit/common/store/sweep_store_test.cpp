@@ -105,7 +105,7 @@ TEST_F(SweepStore, AdoptionSkipsAMessageAlreadyRecorded) {
   ASSERT_TRUE(id.has_value()) << "same queue ID two hours later is another message";
   EXPECT_EQ(events("adopted"), 1);
   EXPECT_EQ(
-      count_rows(*db_, "SELECT mta_arrival_time FROM messages WHERE id = " + std::to_string(*id)),
+      count_rows(*db_, "SELECT at FROM mta_arrivals WHERE message = " + std::to_string(*id)),
       kArrival + 7200);
 }
 
