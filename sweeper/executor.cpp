@@ -19,10 +19,11 @@
 namespace etrn {
 
 std::string RunSummary::to_string() const {
-  return "departed " + std::to_string(departed) + ", adopted " + std::to_string(adopted) +
-         ", warned " + std::to_string(warned) + ", expired " + std::to_string(expired) +
-         ", DSNs sent " + std::to_string(dsns_sent) + ", removed " + std::to_string(removed) +
-         ", split " + std::to_string(split) + ", released " + std::to_string(released) +
+  return "departed " + std::to_string(counts.departed) + ", adopted " +
+         std::to_string(counts.adopted) + ", warned " + std::to_string(counts.warned) +
+         ", expired " + std::to_string(counts.expired) + ", DSNs sent " +
+         std::to_string(counts.dsns_sent) + ", removed " + std::to_string(counts.removed) +
+         ", split " + std::to_string(counts.split) + ", released " + std::to_string(released) +
          ", recovered " + std::to_string(recovered) + ", errors " + std::to_string(errors.size()) +
          ", need a person " + std::to_string(need_a_person.size());
 }
@@ -106,6 +107,8 @@ RunSummary Executor::execute(Plan plan) {
     if (std::find(people.begin(), people.end(), queue_id) == people.end())
       people.push_back(queue_id);
   }
+  summary_.counts.errors = static_cast<int>(summary_.errors.size());
+  summary_.counts.need_a_person = static_cast<int>(people.size());
   return summary_;
 }
 
@@ -142,7 +145,7 @@ void Executor::reconcile_message(MessagePlan& m,
     depart_recipient(db_, RecipientRef{r.id, m.queue_id, r.address}, reopen_as, why,
                      clock_.act_now);
     spdlog::info("{}", departed_line(m, r, clock_.act_now, why));
-    ++summary_.departed;
+    ++summary_.counts.departed;
   }
   if (m.done) mark_done(db_, m.id, clock_.act_now);
 }
@@ -193,7 +196,7 @@ bool Executor::adopt(MessagePlan& m) {
     r.id = found == ids.end() ? 0 : found->second;
   }
   spdlog::info("{}", record_log_line("adopted", record).str());
-  ++summary_.adopted;
+  ++summary_.counts.adopted;
   return true;
 }
 
@@ -400,8 +403,9 @@ std::vector<DsnFate> Executor::send_dsns(const std::vector<DsnWant>& wants) {
     fates[i] = delivered[k].fate;
     if (fates[i] != DsnFate::sent) continue;
     log_reported(*wants[i].held->m, wants[i].kind, dsn_message_ids[k]);
-    ++summary_.dsns_sent;
-    int& counter = wants[i].kind == DsnKind::delayed ? summary_.warned : summary_.expired;
+    ++summary_.counts.dsns_sent;
+    int& counter =
+        wants[i].kind == DsnKind::delayed ? summary_.counts.warned : summary_.counts.expired;
     counter += static_cast<int>(counts[k]);
   }
   return fates;
@@ -462,7 +466,7 @@ void Executor::expire_silently(const std::vector<MessagePlan*>& messages) {
       set_recipient_state(db_, RecipientRef{r->id, m->queue_id, r->address},
                           RecipientState::expired, r->why, clock_.act_now);
       spdlog::info("{}", recipient_action_line(*m, *r, clock_.act_now, ""));
-      ++summary_.expired;
+      ++summary_.counts.expired;
     }
   }
   transaction.commit();
@@ -491,7 +495,7 @@ void Executor::remove_from_hold(const std::vector<MessagePlan*>& messages,
     }
     mark_removed(db_, m.id, m.queue_id, addresses, detail, clock_.act_now);
     spdlog::info("{}", removed_line(m));
-    ++summary_.removed;
+    ++summary_.counts.removed;
   }
   transaction.commit();
 }
@@ -513,7 +517,7 @@ Status Executor::split(Held& h) {
   std::vector<std::string> copy_ids;
   for (const Copy& c : *copies) copy_ids.push_back(c.queue_id);
   spdlog::info("{}", split_line(m.queue_id, copy_ids));
-  ++summary_.split;
+  ++summary_.counts.split;
   std::vector<DsnWant> wants;
   for (DsnKind kind : {DsnKind::delayed, DsnKind::failed}) {
     if (!with_action(m, action_reported_by(kind)).empty()) wants.push_back({&h, kind});

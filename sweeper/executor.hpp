@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "common/config/config.hpp"
+#include "common/model/run.hpp"
 #include "common/mta/mta.hpp"
 #include "common/store/database.hpp"
 #include "sweeper/outbox.hpp"
@@ -47,13 +48,9 @@
 namespace etrn {
 
 struct RunSummary {
-  int departed = 0;
-  int adopted = 0;
-  int warned = 0;
-  int expired = 0;
-  int dsns_sent = 0;
-  int removed = 0;
-  int split = 0;
+  // What the runs table keeps; its errors and need_a_person are the sizes
+  // of the lists below, set when the run ends.
+  RunCounts counts;
   int released = 0;
   int recovered = 0;
   std::vector<std::string> errors;  // per message, to try again; the others went ahead

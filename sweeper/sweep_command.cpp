@@ -372,18 +372,6 @@ int exit_status_of(const RunSummary& summary) {
   return to_int(ExitCode::temp_fail);
 }
 
-RunCounts counts_of(const RunSummary& summary) {
-  return RunCounts{.departed = summary.departed,
-                   .adopted = summary.adopted,
-                   .warned = summary.warned,
-                   .expired = summary.expired,
-                   .dsns_sent = summary.dsns_sent,
-                   .removed = summary.removed,
-                   .split = summary.split,
-                   .errors = static_cast<int>(summary.errors.size()),
-                   .need_a_person = static_cast<int>(summary.need_a_person.size())};
-}
-
 struct Swept {
   int exit_status = 0;
   RunCounts counts;
@@ -410,7 +398,7 @@ Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSe
     summary.errors.push_back(problem);
   }
   if (options.verbose) std::cout << summary.to_string() << "\n";
-  return {exit_status_of(summary), counts_of(summary)};
+  return {exit_status_of(summary), summary.counts};
 }
 
 // The sweep, recorded in the runs table whatever its outcome (the

@@ -212,8 +212,9 @@ TEST_F(ExecutorTest, ManyExpiredMessagesGoInBatchesAndAFailingDsnKeepsOnlyItsMes
 
   RunSummary summary = run(kArrival + 49 * kHour);
 
-  EXPECT_EQ(summary.dsns_sent, n - 1) << summary.to_string();
-  EXPECT_EQ(summary.removed, n - 1);
+  EXPECT_EQ(summary.counts.dsns_sent, n - 1) << summary.to_string();
+  EXPECT_EQ(summary.counts.removed, n - 1);
+  EXPECT_EQ(summary.counts.errors, 1) << "the one that failed";
   ASSERT_EQ(summary.errors.size(), 1u) << summary.to_string();
   EXPECT_EQ(summary.errors[0].rfind("5Bat100007: ", 0), 0u) << summary.errors[0];
   ASSERT_EQ(mta_->queue.size(), 1u) << "only the message whose DSN failed stays";
@@ -240,7 +241,7 @@ TEST_F(ExecutorTest, ASecondRunSendsNothing) {
   run(kArrival + 49 * kHour);
   RunSummary second = run(kArrival + 50 * kHour);
   EXPECT_EQ(submits(), 1);
-  EXPECT_EQ(second.dsns_sent, 0);
+  EXPECT_EQ(second.counts.dsns_sent, 0);
 }
 
 TEST_F(ExecutorTest, AFailedSubmissionRemovesNothingAndIsRetriedWhenDue) {
