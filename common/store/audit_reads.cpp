@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -177,7 +178,7 @@ std::vector<AuditRow> audit_rows(Database& db, const AuditFilter& filter) {
   s.bind(1, filter.state ? std::optional<std::string>(std::string(to_string(*filter.state)))
                          : std::nullopt);
   s.bind(2, filter.domain).bind(3, filter.changed_since).bind(4, filter.queue_id);
-  s.bind(5, filter.limit.value_or(-1));
+  s.bind(5, filter.limit.value_or(std::numeric_limits<std::int64_t>::max()));
   std::vector<AuditRow> rows;
   while (s.step()) {
     rows.push_back(AuditRow{s.column_text(0), s.column_int(1), s.column_text(2), s.column_text(3),

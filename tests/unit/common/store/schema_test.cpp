@@ -19,9 +19,7 @@ using SchemaTest = testing::TempDirTest;
 std::vector<std::string> column_names(Database& db, const std::string& sql) {
   Statement& statement = db.prepare(sql);
   std::vector<std::string> names;
-  for (int i = 0; i < sqlite3_column_count(statement.raw()); ++i) {
-    names.emplace_back(sqlite3_column_name(statement.raw(), i));
-  }
+  for (int i = 0; i < statement.column_count(); ++i) names.push_back(statement.column_name(i));
   return names;
 }
 
@@ -362,8 +360,9 @@ TEST_F(SchemaTest, Version9ArrivalTimesMoveToTheirOwnTable) {
   ASSERT_TRUE(opened) << opened.error().message;
   Database& db = **opened;
   EXPECT_EQ(testing::count_rows(db, "SELECT at FROM mta_arrivals WHERE message = 7"), 99);
-  EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM pragma_table_info('messages')"
-                                    " WHERE name = 'mta_arrival_time'"),
+  EXPECT_EQ(testing::count_rows(db,
+                                "SELECT count(*) FROM pragma_table_info('messages')"
+                                " WHERE name = 'mta_arrival_time'"),
             0);
   EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM etrn_audit WHERE queue_id = 'Q7'"), 2);
 }

@@ -104,9 +104,8 @@ TEST_F(SweepStore, AdoptionSkipsAMessageAlreadyRecorded) {
   auto id = adopt_message(*db_, reused, kArrival + 7300);
   ASSERT_TRUE(id.has_value()) << "same queue ID two hours later is another message";
   EXPECT_EQ(events("adopted"), 1);
-  EXPECT_EQ(
-      count_rows(*db_, "SELECT at FROM mta_arrivals WHERE message = " + std::to_string(*id)),
-      kArrival + 7200);
+  EXPECT_EQ(count_rows(*db_, "SELECT at FROM mta_arrivals WHERE message = " + std::to_string(*id)),
+            kArrival + 7200);
 }
 
 TEST_F(SweepStore, SurvivorsMoveToTheReinjectedCopyKeepingTheirClock) {
