@@ -70,13 +70,21 @@ std::int64_t select_aged(Database& db, EpochSeconds cutoff, std::int64_t limit) 
               .bind(2, limit));
 }
 
+// When message m began: the earlier of its arrival and its recording (the
+// two-argument MIN of SQLite is LEAST on PostgreSQL; CASE is both's).
+constexpr const char* kMessageBegan =
+    "CASE WHEN m.arrival_time < m.recorded_at THEN m.arrival_time ELSE m.recorded_at END";
+
 // A message's events: its queue ID's, unless an open message has that ID
 // or a recorded one had arrived by then (its own history, or a reused ID's).
-constexpr const char* kNoOwnerLeft =
-    " NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = e.queue_id"
-    "   AND (m.done_at IS NULL"
-    "        OR CASE WHEN m.arrival_time < m.recorded_at THEN m.arrival_time"
-    "           ELSE m.recorded_at END <= e.at))";
+const std::string& no_owner_left() {
+  static const std::string text =
+      std::string(
+          " NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = e.queue_id"
+          "   AND (m.done_at IS NULL OR ") +
+      kMessageBegan + " <= e.at))";
+  return text;
+}
 
 // Deletes the batch's messages with their outbox rows, recipients, and
 // events from before `events_before`.
@@ -94,7 +102,7 @@ PruneCounts delete_batch(Database& db, EpochSeconds events_before) {
       db.prepare(std::string("DELETE FROM events WHERE id IN (SELECT e.id FROM"
                              " (SELECT DISTINCT queue_id FROM prune_batch) AS b"
                              " JOIN events AS e ON e.queue_id = b.queue_id WHERE e.at < ?1 AND") +
-                 kNoOwnerLeft + ")")
+                 no_owner_left() + ")")
           .bind(1, events_before));
   return n;
 }
@@ -282,14 +290,14 @@ PruneCounts count_closed_history(Database& db, EpochSeconds cutoff) {
       count_of(db.prepare("SELECT count(*) FROM outbox WHERE message IN"
                           " (SELECT id FROM prune_batch)"));
   // As delete_batch, batch after batch, and then delete_orphan_events would leave it.
-  n.events = count_of(db.prepare("SELECT count(*) FROM (SELECT DISTINCT queue_id FROM prune_batch)"
-                                 " AS b JOIN events AS e ON e.queue_id = b.queue_id WHERE e.at < ?1"
-                                 " AND NOT EXISTS (SELECT 1 FROM messages AS m"
-                                 "   WHERE m.queue_id = e.queue_id"
-                                 "   AND m.id NOT IN (SELECT id FROM prune_batch)"
-                                 "   AND (m.done_at IS NULL"
-                                 "        OR CASE WHEN m.arrival_time < m.recorded_at THEN"
-                                 "           m.arrival_time ELSE m.recorded_at END <= e.at))")
+  n.events = count_of(db.prepare(std::string("SELECT count(*) FROM (SELECT DISTINCT queue_id"
+                                             " FROM prune_batch) AS b JOIN events AS e"
+                                             " ON e.queue_id = b.queue_id WHERE e.at < ?1"
+                                             " AND NOT EXISTS (SELECT 1 FROM messages AS m"
+                                             "   WHERE m.queue_id = e.queue_id"
+                                             "   AND m.id NOT IN (SELECT id FROM prune_batch)"
+                                             "   AND (m.done_at IS NULL OR ") +
+                                 kMessageBegan + " <= e.at))")
                           .bind(1, cutoff)) +
              count_of(db.prepare("SELECT count(*) FROM events AS e"
                                  " WHERE e.at < ?1 AND (e.queue_id <> '' OR e.kind = 'pruned')"
