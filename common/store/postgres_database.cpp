@@ -149,7 +149,8 @@ class PostgresDatabase final : public Database {
 
   bool in_transaction() const override {
     const PGTransactionStatusType status = PQtransactionStatus(conn_);
-    return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE;
+    return transaction_open_ || status == PQTRANS_INTRANS || status == PQTRANS_INERROR ||
+           status == PQTRANS_ACTIVE;
   }
 
   std::string path() const override { return name_; }
@@ -174,12 +175,17 @@ class PostgresDatabase final : public Database {
     exec("SET lock_timeout = " + std::to_string(busy_timeout_ms_));
   }
 
-  void begin(bool nested) override { exec(nested ? "SAVEPOINT etrn_nested" : "BEGIN"); }
+  void begin(bool nested) override {
+    if (nested) return exec("SAVEPOINT etrn_nested");
+    exec("BEGIN");
+    transaction_open_ = true;
+  }
 
   // COMMIT of a transaction that failed answers ROLLBACK, not an error:
   // said as one here, so no caller mistakes it for committed work.
   void commit(bool nested) override {
     if (nested) return exec("RELEASE SAVEPOINT etrn_nested");
+    transaction_open_ = false;  // over, whatever COMMIT answers
     PGresult* result = PQexec(conn_, "COMMIT");
     if (!succeeded(result)) throw_error(conn_, result, name_, "COMMIT");
     const bool rolled_back = std::string_view(PQcmdStatus(result)) == "ROLLBACK";
@@ -192,7 +198,9 @@ class PostgresDatabase final : public Database {
   }
 
   void rollback(bool nested) override {
-    exec(nested ? "ROLLBACK TO SAVEPOINT etrn_nested; RELEASE SAVEPOINT etrn_nested" : "ROLLBACK");
+    if (nested) return exec("ROLLBACK TO SAVEPOINT etrn_nested; RELEASE SAVEPOINT etrn_nested");
+    transaction_open_ = false;
+    exec("ROLLBACK");
   }
 
   void on_wal_commit(WalCommitHook /*hook*/) override {}
@@ -215,9 +223,11 @@ class PostgresDatabase final : public Database {
   }
 
   // A connection lost between transactions is opened again: nothing was
-  // pending on it. Inside a transaction the loss stands (see the header).
+  // pending on it. Inside a transaction the loss stands until the
+  // transaction ends (see the header): a new connection under it would run
+  // the transaction's remaining statements on their own.
   void reconnect_if_lost() {
-    if (PQstatus(conn_) != CONNECTION_BAD) return;
+    if (PQstatus(conn_) != CONNECTION_BAD || transaction_open_) return;
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK) throw_error(conn_, nullptr, name_, "reconnecting");
     ++connection_number_;
@@ -239,6 +249,7 @@ class PostgresDatabase final : public Database {
   OpenMode mode_;
   int busy_timeout_ms_;
   std::uint64_t connection_number_ = 1;
+  bool transaction_open_ = false;  // a Transaction's BEGIN, until its COMMIT or ROLLBACK
   std::int64_t changes_ = 0;
   struct SqlHash {
     using is_transparent = void;
@@ -295,7 +306,7 @@ PGresult* PostgresStatement::description() {
 }
 
 void PostgresStatement::execute() {
-  if (!db_.in_transaction()) db_.reconnect_if_lost();
+  db_.reconnect_if_lost();
   prepare_on_server();
   for (int i = 0; i < parameters_; ++i) pointers_[i] = is_null_[i] ? nullptr : values_[i].c_str();
   PGresult* result = PQexecPrepared(db_.connection(), name_.c_str(), parameters_, pointers_.data(),

@@ -88,6 +88,27 @@ TEST_P(PostgresDatabase, ALostConnectionIsBusyAndThenOpenedAgain) {
       << "the new session lost read-only";
 }
 
+// Lost inside a transaction, the connection stays lost until the
+// transaction ends: its other statements must not run on a new one.
+TEST_P(PostgresDatabase, AConnectionLostInATransactionIsNotReplacedUnderIt) {
+  auto admin = open_db();
+  auto db = open_db(OpenMode::read_write);
+  ASSERT_TRUE(db && admin);
+  const std::string insert = "INSERT INTO events (at, queue_id, kind) VALUES (1, 'Q', 'x')";
+  {
+    Transaction transaction(*db);
+    db->exec(insert);
+    admin->exec("SELECT pg_terminate_backend(" +
+                std::to_string(count_rows(*db, "SELECT pg_backend_pid()")) + ")");
+    EXPECT_TRUE(error_of([&] { db->exec(insert); }).is_busy());
+    EXPECT_TRUE(error_of([&] { db->exec(insert); }).is_busy()) << "ran outside the transaction";
+    EXPECT_TRUE(db->in_transaction());
+  }
+  EXPECT_FALSE(db->in_transaction());
+  db->exec(insert);
+  EXPECT_EQ(count_rows(*admin, "SELECT count(*) FROM events"), 1) << "only the one after it";
+}
+
 TEST_P(PostgresDatabase, ACommitOfAFailedTransactionIsAnError) {
   auto db = open_db();
   ASSERT_TRUE(db);
