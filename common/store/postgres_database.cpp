@@ -70,7 +70,8 @@ class PostgresStatement final : public Statement {
     clear();
     std::fill(is_null_.begin(), is_null_.end(), true);
   }
-  // Prepares it on the server, unless the connection has it already.
+  // Prepares it on the server, unless the connection has it already (a
+  // lost connection is first opened again, as the header says).
   void prepare_on_server();
 
  protected:
@@ -281,6 +282,7 @@ std::size_t PostgresStatement::checked(int index) const {
 }
 
 void PostgresStatement::prepare_on_server() {
+  db_.reconnect_if_lost();
   if (prepared_on_ == db_.connection_number()) return;
   PQclear(description_);
   description_ = nullptr;
@@ -306,7 +308,6 @@ PGresult* PostgresStatement::description() {
 }
 
 void PostgresStatement::execute() {
-  db_.reconnect_if_lost();
   prepare_on_server();
   for (int i = 0; i < parameters_; ++i) pointers_[i] = is_null_[i] ? nullptr : values_[i].c_str();
   PGresult* result = PQexecPrepared(db_.connection(), name_.c_str(), parameters_, pointers_.data(),

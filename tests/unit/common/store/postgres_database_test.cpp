@@ -81,7 +81,8 @@ TEST_P(PostgresDatabase, ALostConnectionIsBusyAndThenOpenedAgain) {
   admin->exec("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
   const DatabaseError e = error_of([&] { count_rows(*db, count); });
   EXPECT_TRUE(e.is_busy()) << e.sqlstate() << ": " << e.what();
-  EXPECT_EQ(count_rows(*db, count), 0) << "not connected again";
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM events"), 0) << "a new statement: not connected";
+  EXPECT_EQ(count_rows(*db, count), 0) << "a cached statement: not prepared again";
   EXPECT_NE(count_rows(*db, "SELECT pg_backend_pid()"), pid);
   EXPECT_THROW(db->exec("INSERT INTO events (at, queue_id, kind) VALUES (1, 'Q', 'x')"),
                DatabaseError)
