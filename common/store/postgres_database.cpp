@@ -429,9 +429,10 @@ bool sqlstate_is_busy(std::string_view sqlstate) {
 Result<std::unique_ptr<Database>> open_postgres_database(const std::string& uri, OpenMode mode,
                                                          int busy_timeout_ms) {
   const std::string name = redacted_uri(uri);
-  // The URI as dbname (expand_dbname): libpq parses it, password file and all.
-  const char* keys[] = {"dbname", "fallback_application_name", nullptr};
-  const char* values[] = {uri.c_str(), "etrn-sweeper", nullptr};
+  // The URI as dbname (expand_dbname): libpq parses it, password file and
+  // all, and what it says wins over the defaults given before it.
+  const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
+  const char* values[] = {"10", "etrn-sweeper", uri.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, 1);
   if (conn == nullptr) return make_error("cannot open database " + name + ": out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {

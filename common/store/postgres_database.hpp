@@ -3,9 +3,10 @@
 //
 // The target is a libpq connection URI (postgresql://etrn@db.example/etrn
 // ?sslmode=verify-full); the password comes from libpq's own PGPASSFILE or
-// ~/.pgpass, never from the URI on a command line. The database must exist;
-// the programs create and migrate the schema in it (schema.cpp), in the
-// connection's current schema (search_path).
+// ~/.pgpass, never from the URI on a command line. Connecting gives up
+// after 10 seconds unless the URI sets connect_timeout. The database must
+// exist; the programs create and migrate the schema in it (schema.cpp), in
+// the connection's current schema (search_path; e.g. ?options=-csearch_path%3Detrn).
 //
 // Each connection's session is set up once (and again after a reconnect):
 // - default_transaction_isolation = serializable: every transaction runs as
