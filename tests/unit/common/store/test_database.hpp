@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "common/model/message.hpp"
@@ -124,6 +125,13 @@ inline std::int64_t count_rows(Database& db, const std::string& sql) {
 }
 
 }  // namespace etrn::testing
+
+namespace etrn {
+// How GoogleTest (and so CTest's test names) shows an engine parameter.
+inline void PrintTo(SqlEngine engine, std::ostream* out) {
+  *out << (engine == SqlEngine::postgresql ? "postgresql" : "sqlite");
+}
+}  // namespace etrn
 
 // Runs every TEST_P of `suite` (an EngineTest) on SQLite and on PostgreSQL.
 #define ETRN_ON_BOTH_ENGINES(suite)                                                               \
