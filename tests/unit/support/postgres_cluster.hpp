@@ -1,5 +1,5 @@
 // postgres_cluster.hpp - the private PostgreSQL cluster the store tests run
-// against, and a fresh database in it for each test.
+// against, and a fresh place (a schema) in it for each test.
 //
 // The cluster is tests/tools/postgres-cluster's: under CTest, the one the
 // fixture postgres_cluster started for the whole suite (its directory named
@@ -106,6 +106,8 @@ class PostgresCluster {
     if (PQstatus(cluster->maintenance_) != CONNECTION_OK) {
       why_not() = "cannot connect to the test cluster in " + cluster->dir_ + ": " +
                   PQerrorMessage(cluster->maintenance_);
+      if (cluster->owned_) run_script({"stop", cluster->dir_});
+      cluster->owned_ = false;
       cluster->dir_.clear();
       return cluster;
     }
