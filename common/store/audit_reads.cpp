@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -171,13 +172,16 @@ std::vector<AuditRow> audit_rows(Database& db, const AuditFilter& filter) {
   Statement& s = db.prepare(
       "SELECT queue_id, arrival_time, sender, recipient, domain, priority, state, expires_at,"
       " state_changed_at FROM etrn_audit"
-      " WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR lower(domain) = lower(?2))"
-      " AND (?3 IS NULL OR state_changed_at >= ?3) AND (?4 IS NULL OR queue_id = ?4)"
+      // (A cast says each parameter's type, which PostgreSQL cannot tell from IS NULL.)
+      " WHERE (CAST(?1 AS TEXT) IS NULL OR state = ?1)"
+      " AND (CAST(?2 AS TEXT) IS NULL OR lower(domain) = lower(?2))"
+      " AND (CAST(?3 AS BIGINT) IS NULL OR state_changed_at >= ?3)"
+      " AND (CAST(?4 AS TEXT) IS NULL OR queue_id = ?4)"
       " ORDER BY arrival_time, queue_id, recipient LIMIT ?5");
   s.bind(1, filter.state ? std::optional<std::string>(std::string(to_string(*filter.state)))
                          : std::nullopt);
   s.bind(2, filter.domain).bind(3, filter.changed_since).bind(4, filter.queue_id);
-  s.bind(5, filter.limit.value_or(-1));
+  s.bind(5, filter.limit.value_or(std::numeric_limits<std::int64_t>::max()));
   std::vector<AuditRow> rows;
   while (s.step()) {
     rows.push_back(AuditRow{s.column_text(0), s.column_int(1), s.column_text(2), s.column_text(3),

@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "common/store/sql_dialect.hpp"
 #include "common/store/sweep_store.hpp"
 #include "common/util/time_format.hpp"
 
@@ -40,19 +41,24 @@ std::int64_t run_counted(Database& db, Statement& statement) {
   return db.changes();
 }
 
-// The messages of this batch, by id with their queue ID.
+// The messages of this batch, by id with their queue ID, in a temporary
+// table (the queries name it without a schema: both engines look for a
+// temporary table first).
 void clear_batch(Database& db) {
-  db.exec(
-      "CREATE TEMP TABLE IF NOT EXISTS prune_batch"
-      " (id INTEGER PRIMARY KEY, queue_id TEXT NOT NULL)");
-  db.prepare("DELETE FROM temp.prune_batch").run();
+  static constexpr EngineSql kCreate = {
+      "CREATE TEMP TABLE IF NOT EXISTS prune_batch (id INTEGER PRIMARY KEY, queue_id TEXT NOT "
+      "NULL)",
+      "CREATE TEMP TABLE IF NOT EXISTS prune_batch (id BIGINT PRIMARY KEY, queue_id TEXT NOT "
+      "NULL)"};
+  db.exec(kCreate.in(db.engine()));
+  db.prepare("DELETE FROM prune_batch").run();
 }
 
 // Closed messages last changed before the cutoff, those closed longest ago first.
 std::int64_t select_aged(Database& db, EpochSeconds cutoff, std::int64_t limit) {
   clear_batch(db);
   return run_counted(
-      db, db.prepare("INSERT INTO temp.prune_batch (id, queue_id)"
+      db, db.prepare("INSERT INTO prune_batch (id, queue_id)"
                      " SELECT m.id, m.queue_id FROM messages AS m WHERE m.done_at < ?1"
                      " AND NOT EXISTS (SELECT 1 FROM recipients AS r WHERE r.message = m.id"
                      "   AND (r.state NOT IN ('expired', 'departed') OR r.state_changed_at >= ?1))"
@@ -64,29 +70,39 @@ std::int64_t select_aged(Database& db, EpochSeconds cutoff, std::int64_t limit) 
               .bind(2, limit));
 }
 
+// When message m began: the earlier of its arrival and its recording (the
+// two-argument MIN of SQLite is LEAST on PostgreSQL; CASE is both's).
+constexpr const char* kMessageBegan =
+    "CASE WHEN m.arrival_time < m.recorded_at THEN m.arrival_time ELSE m.recorded_at END";
+
 // A message's events: its queue ID's, unless an open message has that ID
 // or a recorded one had arrived by then (its own history, or a reused ID's).
-constexpr const char* kNoOwnerLeft =
-    " NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = e.queue_id"
-    "   AND (m.done_at IS NULL OR MIN(m.arrival_time, m.recorded_at) <= e.at))";
+const std::string& no_owner_left() {
+  static const std::string text =
+      std::string(
+          " NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = e.queue_id"
+          "   AND (m.done_at IS NULL OR ") +
+      kMessageBegan + " <= e.at))";
+  return text;
+}
 
 // Deletes the batch's messages with their outbox rows, recipients, and
 // events from before `events_before`.
 PruneCounts delete_batch(Database& db, EpochSeconds events_before) {
   PruneCounts n;
   n.outbox = run_counted(
-      db, db.prepare("DELETE FROM outbox WHERE message IN (SELECT id FROM temp.prune_batch)"));
+      db, db.prepare("DELETE FROM outbox WHERE message IN (SELECT id FROM prune_batch)"));
   n.recipients = run_counted(
-      db, db.prepare("DELETE FROM recipients WHERE message IN (SELECT id FROM temp.prune_batch)"));
-  db.prepare("DELETE FROM mta_arrivals WHERE message IN (SELECT id FROM temp.prune_batch)").run();
-  n.messages = run_counted(
-      db, db.prepare("DELETE FROM messages WHERE id IN (SELECT id FROM temp.prune_batch)"));
+      db, db.prepare("DELETE FROM recipients WHERE message IN (SELECT id FROM prune_batch)"));
+  db.prepare("DELETE FROM mta_arrivals WHERE message IN (SELECT id FROM prune_batch)").run();
+  n.messages =
+      run_counted(db, db.prepare("DELETE FROM messages WHERE id IN (SELECT id FROM prune_batch)"));
   n.events = run_counted(
       db,
       db.prepare(std::string("DELETE FROM events WHERE id IN (SELECT e.id FROM"
-                             " (SELECT DISTINCT queue_id FROM temp.prune_batch) AS b"
+                             " (SELECT DISTINCT queue_id FROM prune_batch) AS b"
                              " JOIN events AS e ON e.queue_id = b.queue_id WHERE e.at < ?1 AND") +
-                 kNoOwnerLeft + ")")
+                 no_owner_left() + ")")
           .bind(1, events_before));
   return n;
 }
@@ -142,7 +158,7 @@ std::int64_t count_kept_open(Database& db, const std::string& address) {
       db.prepare(
             std::string("SELECT count(*) FROM recipients AS k JOIN messages AS mk"
                         " ON mk.id = k.message"
-                        " WHERE (k.address = ?1 COLLATE NOCASE OR mk.sender = ?1 COLLATE NOCASE)"
+                        " WHERE (lower(k.address) = lower(?1) OR lower(mk.sender) = lower(?1))"
                         " AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.id = mk.id AND") +
             kClosed + ")")
           .bind(1, address));
@@ -153,16 +169,16 @@ std::int64_t count_kept_open(Database& db, const std::string& address) {
 PruneCounts erase_as_recipient(Database& db, const std::string& address) {
   PruneCounts n;
   n.recipients = run_counted(
-      db, db.prepare(std::string("DELETE FROM recipients WHERE address = ?1 COLLATE NOCASE"
+      db, db.prepare(std::string("DELETE FROM recipients WHERE lower(address) = lower(?1)"
                                  " AND message IN (SELECT m.id FROM messages AS m WHERE") +
                      kClosed + ")")
               .bind(1, address));
   n.events = run_counted(
       db,
-      db.prepare("DELETE FROM events WHERE recipient = ?1 COLLATE NOCASE"
+      db.prepare("DELETE FROM events WHERE lower(recipient) = lower(?1)"
                  " AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = events.queue_id"
                  "   AND (m.done_at IS NULL OR EXISTS (SELECT 1 FROM recipients AS r"
-                 "     WHERE r.message = m.id AND r.address = ?1 COLLATE NOCASE)))")
+                 "     WHERE r.message = m.id AND lower(r.address) = lower(?1))))")
           .bind(1, address));
   return n;
 }
@@ -171,25 +187,28 @@ PruneCounts erase_as_recipient(Database& db, const std::string& address) {
 std::int64_t select_erased_messages(Database& db, const std::string& address) {
   clear_batch(db);
   return run_counted(
-      db, db.prepare(
-                std::string("INSERT INTO temp.prune_batch (id, queue_id)"
-                            " SELECT m.id, m.queue_id FROM messages AS m WHERE") +
-                kClosed +
-                " AND (m.sender = ?1 COLLATE NOCASE"
-                "      OR NOT EXISTS (SELECT 1 FROM recipients AS r WHERE r.message = m.id))"
-                " AND m.id IN (SELECT m2.id FROM messages AS m2 WHERE m2.sender = ?1 COLLATE NOCASE"
-                "   UNION SELECT e.message FROM temp.erased_from AS e)")
-              .bind(1, address));
+      db,
+      db.prepare(std::string("INSERT INTO prune_batch (id, queue_id)"
+                             " SELECT m.id, m.queue_id FROM messages AS m WHERE") +
+                 kClosed +
+                 " AND (lower(m.sender) = lower(?1)"
+                 "      OR NOT EXISTS (SELECT 1 FROM recipients AS r WHERE r.message = m.id))"
+                 " AND m.id IN (SELECT m2.id FROM messages AS m2 WHERE lower(m2.sender) = lower(?1)"
+                 "   UNION SELECT e.message FROM erased_from AS e)")
+          .bind(1, address));
 }
 
 // The closed messages that have the address as a recipient, before it is erased.
 void remember_messages_with(Database& db, const std::string& address) {
-  db.exec("CREATE TEMP TABLE IF NOT EXISTS erased_from (message INTEGER PRIMARY KEY)");
-  db.prepare("DELETE FROM temp.erased_from").run();
-  db.prepare(std::string("INSERT INTO temp.erased_from (message)"
+  static constexpr EngineSql kCreate = {
+      "CREATE TEMP TABLE IF NOT EXISTS erased_from (message INTEGER PRIMARY KEY)",
+      "CREATE TEMP TABLE IF NOT EXISTS erased_from (message BIGINT PRIMARY KEY)"};
+  db.exec(kCreate.in(db.engine()));
+  db.prepare("DELETE FROM erased_from").run();
+  db.prepare(std::string("INSERT INTO erased_from (message)"
                          " SELECT DISTINCT r.message FROM recipients AS r"
                          " JOIN messages AS m ON m.id = r.message"
-                         " WHERE r.address = ?1 COLLATE NOCASE AND") +
+                         " WHERE lower(r.address) = lower(?1) AND") +
              kClosed)
       .bind(1, address)
       .run();
@@ -263,35 +282,35 @@ PruneResult prune_closed_history(Database& db, EpochSeconds cutoff, const PruneL
 PruneCounts count_closed_history(Database& db, EpochSeconds cutoff) {
   select_aged(db, cutoff, kAnyAge);  // the temporary table only: the milter is not held up
   PruneCounts n;
-  n.messages = count_of(db.prepare("SELECT count(*) FROM temp.prune_batch"));
+  n.messages = count_of(db.prepare("SELECT count(*) FROM prune_batch"));
   n.recipients =
       count_of(db.prepare("SELECT count(*) FROM recipients WHERE message IN"
-                          " (SELECT id FROM temp.prune_batch)"));
+                          " (SELECT id FROM prune_batch)"));
   n.outbox =
       count_of(db.prepare("SELECT count(*) FROM outbox WHERE message IN"
-                          " (SELECT id FROM temp.prune_batch)"));
+                          " (SELECT id FROM prune_batch)"));
   // As delete_batch, batch after batch, and then delete_orphan_events would leave it.
-  n.events =
-      count_of(db.prepare("SELECT count(*) FROM (SELECT DISTINCT queue_id FROM temp.prune_batch)"
-                          " AS b JOIN events AS e ON e.queue_id = b.queue_id WHERE e.at < ?1"
-                          " AND NOT EXISTS (SELECT 1 FROM messages AS m"
-                          "   WHERE m.queue_id = e.queue_id"
-                          "   AND m.id NOT IN (SELECT id FROM temp.prune_batch)"
-                          "   AND (m.done_at IS NULL"
-                          "        OR MIN(m.arrival_time, m.recorded_at) <= e.at))")
-                   .bind(1, cutoff)) +
-      count_of(db.prepare("SELECT count(*) FROM events AS e"
-                          " WHERE e.at < ?1 AND (e.queue_id <> '' OR e.kind = 'pruned')"
-                          " AND NOT EXISTS (SELECT 1 FROM messages AS m"
-                          "   WHERE m.queue_id = e.queue_id)")
-                   .bind(1, cutoff));
+  n.events = count_of(db.prepare(std::string("SELECT count(*) FROM (SELECT DISTINCT queue_id"
+                                             " FROM prune_batch) AS b JOIN events AS e"
+                                             " ON e.queue_id = b.queue_id WHERE e.at < ?1"
+                                             " AND NOT EXISTS (SELECT 1 FROM messages AS m"
+                                             "   WHERE m.queue_id = e.queue_id"
+                                             "   AND m.id NOT IN (SELECT id FROM prune_batch)"
+                                             "   AND (m.done_at IS NULL OR ") +
+                                 kMessageBegan + " <= e.at))")
+                          .bind(1, cutoff)) +
+             count_of(db.prepare("SELECT count(*) FROM events AS e"
+                                 " WHERE e.at < ?1 AND (e.queue_id <> '' OR e.kind = 'pruned')"
+                                 " AND NOT EXISTS (SELECT 1 FROM messages AS m"
+                                 "   WHERE m.queue_id = e.queue_id)")
+                          .bind(1, cutoff));
   n.runs = count_of(db.prepare(std::string("SELECT count(*) ") + kOldRuns).bind(1, cutoff));
   return n;
 }
 
 ErasureResult erase_address(Database& db, const std::string& address, EpochSeconds now,
                             bool dry_run) {
-  db.exec("PRAGMA secure_delete = ON");
+  db.overwrite_deleted();
   Transaction transaction(db);
   ErasureResult result =
       under_permit(db, 0, address, [&] { return erase_in_transaction(db, address); });
@@ -301,7 +320,7 @@ ErasureResult erase_address(Database& db, const std::string& address, EpochSecon
                    to_string(result.deleted));
   transaction.commit();
   try {
-    db.exec("PRAGMA wal_checkpoint(TRUNCATE)");  // the erased pages' old copies leave the WAL
+    db.forget_deleted();  // the erased pages' old copies leave the WAL
   } catch (const DatabaseError&) {
     // Committed all the same; a reader blocked it, and a later checkpoint does it.
   }

@@ -61,7 +61,7 @@ std::optional<std::int64_t> existing_message(Database& db, const MessageRecord& 
 
 std::int64_t insert_message(Database& db, const MessageRecord& m, RecordSource source,
                             EpochSeconds now) {
-  Statement& insert = db.prepare(
+  Statement& insert = db.prepare_insert(
       "INSERT INTO messages (queue_id, arrival_time, sender, ret, envid, smtputf8, size, "
       "message_id,"
       " subject, priority, client_addr, client_name, helo, auth_user, source, recorded_at)"
@@ -74,8 +74,7 @@ std::int64_t insert_message(Database& db, const MessageRecord& m, RecordSource s
   insert.bind(10, to_string(m.priority)).bind(11, null_if_empty(m.client_addr));
   insert.bind(12, null_if_empty(m.client_name)).bind(13, null_if_empty(m.helo));
   insert.bind(14, null_if_empty(m.auth_user)).bind(15, to_string(source)).bind(16, now);
-  insert.run();
-  return db.last_insert_rowid();
+  return insert.insert();
 }
 
 bool recipient_recorded(Database& db, std::int64_t message_id, const std::string& address) {

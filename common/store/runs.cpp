@@ -36,11 +36,10 @@ std::int64_t count_of(Database& db, const char* sql, std::optional<EpochSeconds>
 }  // namespace
 
 std::int64_t begin_run(Database& db, EpochSeconds started_at, EpochSeconds acted_as) {
-  db.prepare("INSERT INTO runs (started_at, acted_as) VALUES (?1, ?2)")
+  return db.prepare_insert("INSERT INTO runs (started_at, acted_as) VALUES (?1, ?2)")
       .bind(1, started_at)
       .bind(2, acted_as)
-      .run();
-  return db.last_insert_rowid();
+      .insert();
 }
 
 void finish_run(Database& db, std::int64_t id, EpochSeconds finished_at, int exit_status,

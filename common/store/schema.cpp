@@ -1,5 +1,6 @@
-// schema.cpp - the schema versions, oldest first. Append a new step for
-// every change; never edit a step that has shipped.
+// schema.cpp - the schema versions, oldest first, and applying them. These
+// are SQLite's steps; PostgreSQL's are in postgres_schema.cpp. Append a new
+// step for every change, to both; never edit a step that has shipped.
 //
 // Tables are internal; the views etrn_audit and etrn_events are the audit
 // interface (interface.md) and keep their columns.
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "common/store/database.hpp"
+#include "common/store/postgres_schema.hpp"
 
 namespace etrn {
 
@@ -411,7 +413,7 @@ INSERT INTO mta_arrivals (message, at)
 ALTER TABLE messages DROP COLUMN mta_arrival_time;
 )sql";
 
-const std::vector<MigrationStep>& migration_steps() {
+const std::vector<MigrationStep>& sqlite_migration_steps() {
   static const std::vector<MigrationStep> steps = {
       {1, kSchemaV1},
       {2, kSchemaV2},
@@ -425,6 +427,20 @@ const std::vector<MigrationStep>& migration_steps() {
       {10, kSchemaV10},
   };
   return steps;
+}
+
+const std::vector<MigrationStep>& postgres_steps() {
+  static const std::vector<MigrationStep> steps = [] {
+    std::vector<MigrationStep> converted;
+    for (const PostgresMigrationStep& step : postgres_migration_steps())
+      converted.push_back({step.version, step.sql});
+    return converted;
+  }();
+  return steps;
+}
+
+const std::vector<MigrationStep>& migration_steps(SqlEngine engine) {
+  return engine == SqlEngine::postgresql ? postgres_steps() : sqlite_migration_steps();
 }
 
 Error newer_than_known(Database& db, int version) {
@@ -455,6 +471,32 @@ class ForeignKeysOff {
   bool active_;
 };
 
+// PostgreSQL: one migrating connection at a time, while it migrates. A
+// session lock taken before the step's transaction begins, so that the
+// transaction's snapshot (SERIALIZABLE: from its first statement) already
+// sees what a connection that migrated first committed. The key: 'etrn'
+// and 1; the sweeper's run lock can take ('etrn', 2) and so on.
+// SQLite needs none: each step's IMMEDIATE transaction holds the write lock.
+class MigrationLock {
+ public:
+  explicit MigrationLock(Database& db) : db_(db), active_(db.engine() == SqlEngine::postgresql) {
+    if (active_) db_.exec("SELECT pg_advisory_lock(1702130286, 1)");
+  }
+  ~MigrationLock() {
+    try {
+      if (active_) db_.exec("SELECT pg_advisory_unlock(1702130286, 1)");
+    } catch (const DatabaseError&) {
+      // The connection is gone, and the lock with it.
+    }
+  }
+  MigrationLock(const MigrationLock&) = delete;
+  MigrationLock& operator=(const MigrationLock&) = delete;
+
+ private:
+  Database& db_;
+  bool active_;
+};
+
 // A rebuilt table must still satisfy every foreign key.
 void check_foreign_keys(Database& db) {
   Statement& check = db.prepare("PRAGMA foreign_key_check");
@@ -465,37 +507,40 @@ void check_foreign_keys(Database& db) {
     throw DatabaseError(SQLITE_CONSTRAINT_FOREIGNKEY, "foreign key violation in table " + table);
 }
 
-// Re-reads the version inside the write lock, so two processes opening a
-// fresh database at once apply each step exactly once.
+// Re-reads the version inside the lock, so two processes opening a fresh
+// database at once apply each step exactly once.
 void apply_step(Database& db, const MigrationStep& step) {
   ForeignKeysOff foreign_keys_off(db, step.foreign_keys);
   Transaction transaction(db);
   if (db.schema_version() >= step.version) return;
   db.exec(step.sql);
   if (step.foreign_keys == ForeignKeys::off_while_rebuilding) check_foreign_keys(db);
-  db.exec("PRAGMA user_version = " + std::to_string(step.version));
+  db.set_schema_version(step.version);
   transaction.commit();
 }
 
 }  // namespace
 
 const char* migration_script(int version) {
-  for (const MigrationStep& step : migration_steps()) {
+  for (const MigrationStep& step : sqlite_migration_steps()) {
     if (step.version == version) return step.sql;
   }
   return nullptr;
 }
 
 int current_schema_version() {
-  return migration_steps().back().version;
+  return sqlite_migration_steps().back().version;
 }
 
 Status migrate_schema(Database& db) {
   try {
     int version = db.schema_version();
     if (version > current_schema_version()) return newer_than_known(db, version);
-    for (const MigrationStep& step : migration_steps()) {
-      if (step.version > version) apply_step(db, step);
+    if (version < current_schema_version()) {
+      MigrationLock lock(db);
+      for (const MigrationStep& step : migration_steps(db.engine())) {
+        if (step.version > version) apply_step(db, step);
+      }
     }
     version = db.schema_version();
     if (version > current_schema_version()) return newer_than_known(db, version);

@@ -1,9 +1,16 @@
 // schema.hpp - the database schema and its versioned migrations.
 //
-// PRAGMA user_version holds the schema version. Each migration step runs
-// in its own IMMEDIATE transaction and sets user_version, so a crash leaves
-// the database at a known version and concurrent openers do not apply a
-// step twice. A database newer than this program is refused.
+// One version number for both engines (Database::schema_version: SQLite's
+// PRAGMA user_version, a one-row table etrn_schema on PostgreSQL). Each
+// migration step runs in its own transaction and sets the version, so a
+// crash leaves the database at a known version, and concurrent openers do
+// not apply a step twice (SQLite: the step's IMMEDIATE transaction holds
+// the write lock; PostgreSQL: an advisory lock held while migrating). A
+// database newer than this program is refused.
+//
+// SQLite's steps start at version 1 and have shipped; PostgreSQL's start
+// at version 10, the schema as SQLite has it after its step 10, created at
+// once. A later version appends a step to both lists.
 #pragma once
 
 #include "common/util/result.hpp"
@@ -19,8 +26,8 @@ int current_schema_version();
 // than current_schema_version() or a step fails.
 Status migrate_schema(Database& db);
 
-// The DDL of one migration step, or nullptr for an unknown version (tests
-// build an older database with it, to test the later steps).
+// The DDL of one SQLite migration step, or nullptr for an unknown version
+// (tests build an older database with it, to test the later steps).
 const char* migration_script(int version);
 
 // For read-only connections: an error unless the schema is exactly current.

@@ -8,6 +8,7 @@
 
 #include "common/store/audit_reads.hpp"
 #include "common/store/records.hpp"
+#include "common/store/sql_dialect.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
@@ -103,14 +104,13 @@ std::optional<std::int64_t> open_row_for(Database& db, const std::string& queue_
 
 std::int64_t copy_message_row(Database& db, std::int64_t old_id, const std::string& new_queue_id,
                               EpochSeconds real_now) {
-  Statement& s = db.prepare(
+  Statement& s = db.prepare_insert(
       "INSERT INTO messages (queue_id, arrival_time, sender, ret, envid, smtputf8, size, "
       "message_id, subject,"
       " priority, client_addr, client_name, helo, auth_user, source, recorded_at)"
       " SELECT ?1, arrival_time, sender, ret, envid, smtputf8, size, message_id, subject, priority,"
       " client_addr, client_name, helo, auth_user, 'reinjected', ?2 FROM messages WHERE id = ?3");
-  s.bind(1, new_queue_id).bind(2, real_now).bind(3, old_id).run();
-  return db.last_insert_rowid();
+  return s.bind(1, new_queue_id).bind(2, real_now).bind(3, old_id).insert();
 }
 
 // Takes over the milter's row: the original clock, and no duplicate recipients.
@@ -168,8 +168,10 @@ std::vector<RecordedMessage> load_messages(Database& db, std::vector<std::int64_
   std::string list = "[";  // one bound JSON array, one prepared statement for any number
   for (std::int64_t id : ids) list += (list.size() == 1 ? "" : ",") + std::to_string(id);
   list += "]";
-  Statement& s = db.prepare(std::string(kRecordedMessages) +
-                            " WHERE m.id IN (SELECT value FROM json_each(?1)) ORDER BY m.id, r.id");
+  static constexpr EngineSql kIdsOfList = {
+      " WHERE m.id IN (SELECT value FROM json_each(?1)) ORDER BY m.id, r.id",
+      " WHERE m.id IN (SELECT jsonb_array_elements_text(?1::jsonb)::bigint) ORDER BY m.id, r.id"};
+  Statement& s = db.prepare(std::string(kRecordedMessages) + kIdsOfList.in(db.engine()));
   return messages_from_rows(s.bind(1, list));
 }
 
@@ -178,7 +180,8 @@ std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& 
   Statement& find = db.prepare(
       "SELECT m.id FROM messages m LEFT JOIN mta_arrivals a ON a.message = m.id"
       " WHERE m.queue_id = ?1 AND m.done_at IS NOT NULL AND"
-      " (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= 3600)) AND EXISTS (SELECT 1 FROM recipients r"
+      " (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= 3600)) AND EXISTS (SELECT 1 "
+      "FROM recipients r"
       " WHERE r.message = m.id AND r.state = 'departed' AND r.departed_from IS NOT NULL)"
       " ORDER BY m.id DESC LIMIT 1");
   find.bind(1, queue_id).bind(2, mta_arrival_time);
@@ -205,7 +208,9 @@ std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& 
 }
 
 void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arrival_time) {
-  db.prepare("INSERT OR REPLACE INTO mta_arrivals (message, at) VALUES (?1, ?2)")
+  db.prepare(
+        "INSERT INTO mta_arrivals (message, at) VALUES (?1, ?2)"
+        " ON CONFLICT (message) DO UPDATE SET at = excluded.at")
       .bind(1, message_id)
       .bind(2, mta_arrival_time)
       .run();
@@ -214,6 +219,18 @@ void set_mta_arrival(Database& db, std::int64_t message_id, EpochSeconds mta_arr
 void set_mta_arrivals(Database& db,
                       const std::vector<std::pair<std::int64_t, EpochSeconds>>& arrivals) {
   // A few thousand a statement, as a JSON array of integers: [[id,time],...].
+  // (SQLite's upsert needs the WHERE: without it, ON would read as a join's.)
+  static constexpr EngineSql kStorePairs = {
+      "INSERT INTO mta_arrivals (message, at)"
+      " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)"
+      " WHERE true ON CONFLICT (message) DO UPDATE SET at = excluded.at",
+      // PostgreSQL's upsert may change a row once a statement: a message
+      // listed twice keeps its last time, as SQLite's does.
+      "INSERT INTO mta_arrivals (message, at)"
+      " SELECT DISTINCT ON (id) id, at FROM (SELECT (pair->>0)::bigint AS id,"
+      "   (pair->>1)::bigint AS at, n FROM jsonb_array_elements(?1::jsonb) WITH ORDINALITY"
+      "   AS listed (pair, n)) AS arrivals ORDER BY id, n DESC"
+      " ON CONFLICT (message) DO UPDATE SET at = excluded.at"};
   constexpr std::size_t kChunk = 5000;
   for (std::size_t start = 0; start < arrivals.size(); start += kChunk) {
     std::string pairs = "[";
@@ -223,11 +240,7 @@ void set_mta_arrivals(Database& db,
           '[' + std::to_string(arrivals[i].first) + ',' + std::to_string(arrivals[i].second) + ']';
     }
     pairs += ']';
-    db.prepare(
-          "INSERT OR REPLACE INTO mta_arrivals (message, at)"
-          " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?1)")
-        .bind(1, pairs)
-        .run();
+    db.prepare(kStorePairs.in(db.engine())).bind(1, pairs).run();
   }
 }
 
@@ -319,9 +332,10 @@ void follow_recipient(Database& db, std::int64_t recipient_id, const RecipientRe
 std::int64_t add_recipient(Database& db, std::int64_t message_id, const NewRecipient& r,
                            EpochSeconds now) {
   const RecipientRecord& rec = r.record;
-  db.prepare(
-        "INSERT INTO recipients (message, address, domain, notify, orcpt, mailer, state, warn_at,"
-        " expires_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+  return db
+      .prepare_insert(
+          "INSERT INTO recipients (message, address, domain, notify, orcpt, mailer, state, warn_at,"
+          " expires_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
       .bind(1, message_id)
       .bind(2, rec.address)
       .bind(3, rec.domain)
@@ -332,8 +346,7 @@ std::int64_t add_recipient(Database& db, std::int64_t message_id, const NewRecip
       .bind(8, r.deadlines.warn_at)
       .bind(9, r.deadlines.expires_at)
       .bind(10, now)
-      .run();
-  return db.last_insert_rowid();
+      .insert();
 }
 
 void mark_removed(Database& db, std::int64_t message_id, const std::string& queue_id,
@@ -349,7 +362,8 @@ std::optional<std::int64_t> adopt_message(Database& db, const MessageToRecord& i
   const MessageRecord& m = item.message;
   Statement& find = db.prepare(
       "SELECT 1 FROM messages m LEFT JOIN mta_arrivals a ON a.message = m.id"
-      " WHERE m.queue_id = ?1 AND (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= 3600))");
+      " WHERE m.queue_id = ?1 AND (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= "
+      "3600))");
   find.bind(1, m.queue_id).bind(2, m.arrival_time);
   const bool exists = find.step();
   find.reset();

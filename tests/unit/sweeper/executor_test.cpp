@@ -1,7 +1,7 @@
 // executor_test.cpp - the executor and the outbox with a fake MTA and a
-// real SQLite file: the expiry protocol (hold, read again, DSN, remove from
-// hold; a message that moved on or is another one is left alone), the DSN
-// to the sender as queued, a refused DSN retried as headers only and then
+// real database (SQLite and PostgreSQL): the expiry protocol (hold, read
+// again, DSN, remove from hold; a message that moved on or is another one
+// is left alone), the DSN to the sender as queued, a refused DSN retried as headers only and then
 // kept on hold for a person, temporary failures with backoff, crash
 // recovery with and without a sent log, a split re-injecting its
 // survivors in chunks before any DSN, and putting the original back when
@@ -27,10 +27,11 @@ using testing::FakeMta;
 constexpr EpochSeconds kArrival = 1800000000;
 constexpr EpochSeconds kHour = 3600;
 
-class ExecutorTest : public testing::TempDirTest {
+class ExecutorTest : public testing::EngineTest {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
+    EngineTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     db_ = open_db();
     ASSERT_NE(db_, nullptr);
     config_.etrn_domains = {"customer.example"};
@@ -111,8 +112,9 @@ class ExecutorTest : public testing::TempDirTest {
   std::unique_ptr<Database> db_;
   std::unique_ptr<FakeMta> mta_;
 };
+ETRN_ON_BOTH_ENGINES(ExecutorTest);
 
-TEST_F(ExecutorTest, HoldsReadsAgainThenSendsTheDsnAndOnlyThenRemovesFromHold) {
+TEST_P(ExecutorTest, HoldsReadsAgainThenSendsTheDsnAndOnlyThenRemovesFromHold) {
   record_and_queue({"bob@customer.example", "carol@customer.example"});
   RunSummary summary = run(kArrival + 49 * kHour);
   EXPECT_TRUE(summary.errors.empty()) << summary.to_string();
@@ -129,7 +131,7 @@ TEST_F(ExecutorTest, HoldsReadsAgainThenSendsTheDsnAndOnlyThenRemovesFromHold) {
   EXPECT_TRUE(std::filesystem::is_empty(spool())) << "the spool file is deleted after finalizing";
 }
 
-TEST_F(ExecutorTest, TheHoldIsOnRecordBeforeTheMtaIsAskedAndForgottenWithTheMessage) {
+TEST_P(ExecutorTest, TheHoldIsOnRecordBeforeTheMtaIsAskedAndForgottenWithTheMessage) {
   record_and_queue({"bob@customer.example"});
   mta_->moved_on = {"4AbC1"};  // hold_all will not confirm it
   RunSummary summary = run(kArrival + 49 * kHour);
@@ -146,7 +148,7 @@ TEST_F(ExecutorTest, TheHoldIsOnRecordBeforeTheMtaIsAskedAndForgottenWithTheMess
   EXPECT_TRUE(mta_->queue.empty());
 }
 
-TEST_F(ExecutorTest, AQueueIdThatNowNamesAnotherMessageIsPutBackUntouched) {
+TEST_P(ExecutorTest, AQueueIdThatNowNamesAnotherMessageIsPutBackUntouched) {
   record_and_queue({"bob@customer.example"});
   mta_->reused = {"4AbC1"};
   RunSummary summary = run(kArrival + 49 * kHour);
@@ -158,7 +160,7 @@ TEST_F(ExecutorTest, AQueueIdThatNowNamesAnotherMessageIsPutBackUntouched) {
   EXPECT_EQ(rows("SELECT count(*) FROM messages WHERE held_by_sweeper_at IS NOT NULL"), 0);
 }
 
-TEST_F(ExecutorTest, TheDsnGoesToTheSenderAsTheMtaQueuedIt) {
+TEST_P(ExecutorTest, TheDsnGoesToTheSenderAsTheMtaQueuedIt) {
   record_and_queue({"bob@customer.example"});
   db_->exec("UPDATE messages SET sender = 'alice'");    // MAIL FROM:<alice>, as the milter saw it
   mta_->queue[0].sender = "alice@mx.provider.example";  // what Postfix queued (myorigin)
@@ -172,7 +174,7 @@ TEST_F(ExecutorTest, TheDsnGoesToTheSenderAsTheMtaQueuedIt) {
   EXPECT_TRUE(mta_->queue.empty());
 }
 
-TEST_F(ExecutorTest, OnlyRecipientsStillInTheHeldCopyAreBounced) {
+TEST_P(ExecutorTest, OnlyRecipientsStillInTheHeldCopyAreBounced) {
   record_and_queue({"bob@customer.example", "carol@customer.example"});
   mta_->queue[0].recipients.pop_back();  // carol delivered between listing and hold
   QueuedMessage listed = mta_->queue[0];
@@ -195,7 +197,7 @@ TEST_F(ExecutorTest, OnlyRecipientsStillInTheHeldCopyAreBounced) {
       << "carol was not bounced: she had left the queue";
 }
 
-TEST_F(ExecutorTest, ManyExpiredMessagesGoInBatchesAndAFailingDsnKeepsOnlyItsMessage) {
+TEST_P(ExecutorTest, ManyExpiredMessagesGoInBatchesAndAFailingDsnKeepsOnlyItsMessage) {
   const int n = 2 * static_cast<int>(kExpiryBatchSize) + 17;
   std::vector<MessageToRecord> items;
   for (int i = 0; i < n; ++i) {
@@ -236,7 +238,7 @@ TEST_F(ExecutorTest, ManyExpiredMessagesGoInBatchesAndAFailingDsnKeepsOnlyItsMes
   EXPECT_EQ(rows("SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 1);
 }
 
-TEST_F(ExecutorTest, ASecondRunSendsNothing) {
+TEST_P(ExecutorTest, ASecondRunSendsNothing) {
   record_and_queue({"bob@customer.example"});
   run(kArrival + 49 * kHour);
   RunSummary second = run(kArrival + 50 * kHour);
@@ -244,7 +246,7 @@ TEST_F(ExecutorTest, ASecondRunSendsNothing) {
   EXPECT_EQ(second.counts.dsns_sent, 0);
 }
 
-TEST_F(ExecutorTest, AFailedSubmissionRemovesNothingAndIsRetriedWhenDue) {
+TEST_P(ExecutorTest, AFailedSubmissionRemovesNothingAndIsRetriedWhenDue) {
   record_and_queue({"bob@customer.example"});
   mta_->fail_submit = true;
   RunSummary failed = run(kArrival + 49 * kHour);
@@ -264,7 +266,7 @@ TEST_F(ExecutorTest, AFailedSubmissionRemovesNothingAndIsRetriedWhenDue) {
   EXPECT_GE(index_of("remove_held 4AbC1"), 0);
 }
 
-TEST_F(ExecutorTest, ADsnThatKeepsFailingIsGivenUpAfterSixAttempts) {
+TEST_P(ExecutorTest, ADsnThatKeepsFailingIsGivenUpAfterSixAttempts) {
   record_and_queue({"bob@customer.example"});
   mta_->fail_submit = true;
   EpochSeconds now = kArrival + 49 * kHour;
@@ -287,7 +289,7 @@ TEST(RetryDelay, StartsAtAQuarterHourAndDoublesUpToFourHours) {
   EXPECT_EQ(retry_delay(9), 4 * 3600);
 }
 
-TEST_F(ExecutorTest, ADsnRefusedWithTheWholeOriginalGoesOutWithItsHeadersOnly) {
+TEST_P(ExecutorTest, ADsnRefusedWithTheWholeOriginalGoesOutWithItsHeadersOnly) {
   record_and_queue({"bob@customer.example"});
   mta_->refuse_whole_to = "alice@sender.example";
   RunSummary summary = run(kArrival + 49 * kHour);
@@ -299,7 +301,7 @@ TEST_F(ExecutorTest, ADsnRefusedWithTheWholeOriginalGoesOutWithItsHeadersOnly) {
   EXPECT_TRUE(mta_->queue.empty()) << "removed once the DSN went out";
 }
 
-TEST_F(ExecutorTest, ADsnRefusedEvenAsHeadersOnlyKeepsItsMessageOnHoldForAPerson) {
+TEST_P(ExecutorTest, ADsnRefusedEvenAsHeadersOnlyKeepsItsMessageOnHoldForAPerson) {
   record_and_queue({"bob@customer.example"});
   QueuedMessage other{"deferred", "6OtHeR", kArrival + 1, 500, "dave@sender.example", false, {}};
   other.recipients.push_back({"carol@customer.example"});
@@ -329,10 +331,10 @@ TEST_F(ExecutorTest, ADsnRefusedEvenAsHeadersOnlyKeepsItsMessageOnHoldForAPerson
   EXPECT_TRUE(later.errors.empty()) << later.to_string();
 }
 
-TEST_F(ExecutorTest, ASenderNoDsnCanBeAddressedToIsKeptOnHoldForAPersonNotRemoved) {
+TEST_P(ExecutorTest, ASenderNoDsnCanBeAddressedToIsKeptOnHoldForAPersonNotRemoved) {
   record_and_queue({"bob@customer.example"});
   mta_->queue[0].sender = "al\x01ice@sender.example";
-  db_->exec("UPDATE messages SET sender = 'al' || char(1) || 'ice@sender.example'");
+  db_->prepare("UPDATE messages SET sender = ?1").bind(1, "al\x01ice@sender.example").run();
   RunSummary summary = run(kArrival + 49 * kHour);
   EXPECT_EQ(summary.need_a_person, std::vector<std::string>{"4AbC1"}) << summary.to_string();
   EXPECT_EQ(count_calls("submit al"), 0) << "no DSN can be built";
@@ -342,7 +344,7 @@ TEST_F(ExecutorTest, ASenderNoDsnCanBeAddressedToIsKeptOnHoldForAPersonNotRemove
   EXPECT_GE(index_of("submit postmaster@provider.example"), 0);
 }
 
-TEST_F(ExecutorTest, RecoveryWithTheIdInASentLogFinalizesWithoutResubmitting) {
+TEST_P(ExecutorTest, RecoveryWithTheIdInASentLogFinalizesWithoutResubmitting) {
   record_and_queue({"bob@customer.example"});
   OutboxRow row = enqueue_failed_dsn();
   std::filesystem::create_directories(spool());
@@ -354,7 +356,7 @@ TEST_F(ExecutorTest, RecoveryWithTheIdInASentLogFinalizesWithoutResubmitting) {
   EXPECT_GE(index_of("remove_held 4AbC1"), 0) << "removed once the DSN is on record";
 }
 
-TEST_F(ExecutorTest, RecoveryWithoutTheSentMarkerSubmitsAgainOnce) {
+TEST_P(ExecutorTest, RecoveryWithoutTheSentMarkerSubmitsAgainOnce) {
   record_and_queue({"bob@customer.example"});
   enqueue_failed_dsn();
   run(kArrival + 49 * kHour);
@@ -363,7 +365,7 @@ TEST_F(ExecutorTest, RecoveryWithoutTheSentMarkerSubmitsAgainOnce) {
   EXPECT_LT(index_of("envelope 4AbC1"), index_of("submit")) << "still queued? checked first";
 }
 
-TEST_F(ExecutorTest, RecoveryDoesNotSendTheFailureDsnOfAMessageThatLeftTheQueue) {
+TEST_P(ExecutorTest, RecoveryDoesNotSendTheFailureDsnOfAMessageThatLeftTheQueue) {
   record_and_queue({"bob@customer.example"});
   enqueue_failed_dsn();
   mta_->queue.clear();  // delivered (or deleted by an admin) before the DSN went out
@@ -376,7 +378,7 @@ TEST_F(ExecutorTest, RecoveryDoesNotSendTheFailureDsnOfAMessageThatLeftTheQueue)
       << "then it departs as usual";
 }
 
-TEST_F(ExecutorTest, ASplitHoldsReinjectsThenBouncesThenRemovesFromHold) {
+TEST_P(ExecutorTest, ASplitHoldsReinjectsThenBouncesThenRemovesFromHold) {
   record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
   RunSummary summary = run(kArrival + 49 * kHour);
   EXPECT_TRUE(summary.errors.empty()) << summary.to_string();
@@ -393,7 +395,7 @@ TEST_F(ExecutorTest, ASplitHoldsReinjectsThenBouncesThenRemovesFromHold) {
   EXPECT_EQ(index_of("hold 9NeW1"), -1) << "the original was not an admin's hold";
 }
 
-TEST_F(ExecutorTest, ASplitWhoseReinjectionFailsPutsTheOriginalBackAndBouncesNobody) {
+TEST_P(ExecutorTest, ASplitWhoseReinjectionFailsPutsTheOriginalBackAndBouncesNobody) {
   record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
   mta_->reinjections_before_failure = 0;
   RunSummary summary = run(kArrival + 49 * kHour);
@@ -407,7 +409,7 @@ TEST_F(ExecutorTest, ASplitWhoseReinjectionFailsPutsTheOriginalBackAndBouncesNob
   EXPECT_EQ(rows("SELECT count(*) FROM etrn_audit WHERE state = 'queued'"), 1);
 }
 
-TEST_F(ExecutorTest, ASplitReinjectsInChunksTheMtaAcceptsAndTakesThemBackIfOneFails) {
+TEST_P(ExecutorTest, ASplitReinjectsInChunksTheMtaAcceptsAndTakesThemBackIfOneFails) {
   std::vector<std::string> others;
   for (int i = 0; i < 5; ++i) others.push_back("u" + std::to_string(i) + "@elsewhere.example");
   record_and_queue({"bob@customer.example"}, others);
@@ -428,7 +430,7 @@ TEST_F(ExecutorTest, ASplitReinjectsInChunksTheMtaAcceptsAndTakesThemBackIfOneFa
   EXPECT_EQ(mta_->find("4AbC1"), nullptr);
 }
 
-TEST_F(ExecutorTest, AnAdminsHoldIsPutOnTheSurvivorsCopyAndNeverLifted) {
+TEST_P(ExecutorTest, AnAdminsHoldIsPutOnTheSurvivorsCopyAndNeverLifted) {
   record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
   mta_->queue[0].queue_name = "hold";
   mta_->queue[0].held = true;
@@ -441,7 +443,7 @@ TEST_F(ExecutorTest, AnAdminsHoldIsPutOnTheSurvivorsCopyAndNeverLifted) {
       << "an admin's hold is not the sweeper's";
 }
 
-TEST_F(ExecutorTest, AHeldOriginalThatCannotBeRemovedIsReportedWithTheMtasAdvice) {
+TEST_P(ExecutorTest, AHeldOriginalThatCannotBeRemovedIsReportedWithTheMtasAdvice) {
   record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
   mta_->fail_remove = true;
   RunSummary summary = run(kArrival + 49 * kHour);
@@ -452,7 +454,7 @@ TEST_F(ExecutorTest, AHeldOriginalThatCannotBeRemovedIsReportedWithTheMtasAdvice
       << summary.errors[0];
 }
 
-TEST_F(ExecutorTest, ARecordedSurvivorMovesToTheCopyWithItsClock) {
+TEST_P(ExecutorTest, ARecordedSurvivorMovesToTheCopyWithItsClock) {
   config_.domain_policies = {
       DomainPolicy{"carol.customer.example", Seconds(100 * kHour), std::nullopt}};
   config_.etrn_domains.push_back("carol.customer.example");
@@ -465,7 +467,7 @@ TEST_F(ExecutorTest, ARecordedSurvivorMovesToTheCopyWithItsClock) {
   EXPECT_EQ(rows("SELECT count(*) FROM messages WHERE queue_id = '4AbC1' AND done_at IS NULL"), 0);
 }
 
-TEST_F(ExecutorTest, AWarnedMessageGoesBackIntoDeliveryAfterItsDelayDsn) {
+TEST_P(ExecutorTest, AWarnedMessageGoesBackIntoDeliveryAfterItsDelayDsn) {
   record_and_queue({"bob@customer.example"});
   RunSummary summary = run(kArrival + 5 * kHour);
   EXPECT_TRUE(summary.errors.empty()) << summary.to_string();
@@ -477,7 +479,7 @@ TEST_F(ExecutorTest, AWarnedMessageGoesBackIntoDeliveryAfterItsDelayDsn) {
   EXPECT_EQ(rows("SELECT count(*) FROM etrn_audit WHERE state = 'warned'"), 1);
 }
 
-TEST_F(ExecutorTest, TheSweepersHoldFromARunThatDiedIsReleasedWhenNothingIsDue) {
+TEST_P(ExecutorTest, TheSweepersHoldFromARunThatDiedIsReleasedWhenNothingIsDue) {
   record_and_queue({"bob@customer.example"});
   mta_->queue[0].queue_name = "hold";
   mta_->queue[0].held = true;
@@ -489,7 +491,7 @@ TEST_F(ExecutorTest, TheSweepersHoldFromARunThatDiedIsReleasedWhenNothingIsDue) 
   EXPECT_EQ(rows("SELECT count(*) FROM messages WHERE held_by_sweeper_at IS NOT NULL"), 0);
 }
 
-TEST_F(ExecutorTest, NullSenderMailIsRemovedWithoutADsn) {
+TEST_P(ExecutorTest, NullSenderMailIsRemovedWithoutADsn) {
   record_and_queue({"bob@customer.example"});
   db_->exec("UPDATE messages SET sender = ''");
   mta_->queue[0].sender = "";
@@ -501,7 +503,7 @@ TEST_F(ExecutorTest, NullSenderMailIsRemovedWithoutADsn) {
             1);
 }
 
-TEST_F(ExecutorTest, ACopyLeftByAnInterruptedRunIsUsedInsteadOfReinjectingAgain) {
+TEST_P(ExecutorTest, ACopyLeftByAnInterruptedRunIsUsedInsteadOfReinjectingAgain) {
   record_and_queue({"bob@customer.example"}, {"dave@elsewhere.example"});
   mta_->queue[0].queue_name = "hold";
   mta_->queue[0].held = true;

@@ -1,4 +1,4 @@
-// outbox_test.cpp - the outbox: the DSN text kept in its row, nothing left
+// outbox_test.cpp - the outbox, on both engines: the DSN text kept in its row, nothing left
 // behind when a DSN cannot be built, batches where one DSN fails, sent
 // logs deleted at the end of a run, crash recovery from a killed child's
 // log, and schema v3 rows with a spool file.
@@ -19,10 +19,11 @@
 namespace etrn {
 namespace {
 
-class OutboxBatchTest : public testing::TempDirTest {
+class OutboxBatchTest : public testing::EngineTest {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
+    EngineTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     db = open_db();
     ASSERT_NE(db, nullptr);
     std::vector<MessageToRecord> items;
@@ -81,8 +82,9 @@ class OutboxBatchTest : public testing::TempDirTest {
   std::vector<std::int64_t> ids;
   std::unique_ptr<RefusalHandler> refusals;
 };
+ETRN_ON_BOTH_ENGINES(OutboxBatchTest);
 
-TEST_F(OutboxBatchTest, ABuilderErrorLeavesNoRowAndNoFile) {
+TEST_P(OutboxBatchTest, ABuilderErrorLeavesNoRowAndNoFile) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   Outbox outbox = outbox_of(mta);
   DsnRequest request{ids[0], "4AbC1", "alice@sender.example", DsnKind::failed, {1}, "mx.example"};
@@ -94,7 +96,7 @@ TEST_F(OutboxBatchTest, ABuilderErrorLeavesNoRowAndNoFile) {
       << "nothing is written outside the database";
 }
 
-TEST_F(OutboxBatchTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
+TEST_P(OutboxBatchTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   Outbox outbox = outbox_of(mta);
   DsnRequest request{ids[0], "4AbC1", "alice@sender.example", DsnKind::delayed, {1}, "mx.example"};
@@ -109,7 +111,7 @@ TEST_F(OutboxBatchTest, TheDsnMessageIdNamesKindOutboxIdAndQueueId) {
       << "the DSN's text is in its row until it is sent";
 }
 
-TEST_F(OutboxBatchTest, ABuilderErrorFailsOnlyItsOwnJob) {
+TEST_P(OutboxBatchTest, ABuilderErrorFailsOnlyItsOwnJob) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   Outbox outbox = outbox_of(mta);
   auto rows = outbox.enqueue_all(jobs(true), 1);
@@ -122,7 +124,7 @@ TEST_F(OutboxBatchTest, ABuilderErrorFailsOnlyItsOwnJob) {
   EXPECT_EQ(spool_files(), 0u);
 }
 
-TEST_F(OutboxBatchTest, DeliversABatchAndDeletesItsSentLogOnlyAtTheEndOfTheRun) {
+TEST_P(OutboxBatchTest, DeliversABatchAndDeletesItsSentLogOnlyAtTheEndOfTheRun) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   mta.refuse_dsn_to = "s1@x";
   Outbox outbox = outbox_of(mta);
@@ -141,7 +143,7 @@ TEST_F(OutboxBatchTest, DeliversABatchAndDeletesItsSentLogOnlyAtTheEndOfTheRun) 
   EXPECT_EQ(spool_files(), 0u);
 }
 
-TEST_F(OutboxBatchTest, RecoveryDeletesFilesThatNoUnsentRowNames) {
+TEST_P(OutboxBatchTest, RecoveryDeletesFilesThatNoUnsentRowNames) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   Outbox outbox = outbox_of(mta);
   std::vector<OutboxRow> rows;
@@ -156,7 +158,7 @@ TEST_F(OutboxBatchTest, RecoveryDeletesFilesThatNoUnsentRowNames) {
   EXPECT_EQ(spool_files(), 0u);
 }
 
-TEST_F(OutboxBatchTest, RecoveryFinalizesWhatAKilledChildLoggedAndResendsTheRest) {
+TEST_P(OutboxBatchTest, RecoveryFinalizesWhatAKilledChildLoggedAndResendsTheRest) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   Outbox outbox = outbox_of(mta);
   std::vector<OutboxRow> rows;
@@ -179,7 +181,7 @@ TEST_F(OutboxBatchTest, RecoveryFinalizesWhatAKilledChildLoggedAndResendsTheRest
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL"), 0);
 }
 
-TEST_F(OutboxBatchTest, RecoveryReadsARowFromSchemaV3WithItsSpoolFile) {
+TEST_P(OutboxBatchTest, RecoveryReadsARowFromSchemaV3WithItsSpoolFile) {
   testing::FakeMta mta((dir_ / "calls.log").string());
   std::filesystem::create_directories(dir_ / "outgoing");
   OutboxRow old;

@@ -1,4 +1,4 @@
-// audit_reads_test.cpp - the look-ups on a real SQLite file: report's
+// audit_reads_test.cpp - the look-ups on both engines: report's
 // filters, and a message's story followed across a split's new queue ID,
 // found by queue ID, address or Message-ID, with a reused queue ID kept out.
 #include "common/store/audit_reads.hpp"
@@ -20,10 +20,11 @@ AuditFilter only_domain(std::string domain) {
   return f;
 }
 
-class AuditReads : public testing::TempDirTest {
+class AuditReads : public testing::EngineTest {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
+    EngineTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     db_ = open_db();
     ASSERT_NE(db_, nullptr);
   }
@@ -51,8 +52,9 @@ class AuditReads : public testing::TempDirTest {
   }
   std::unique_ptr<Database> db_;
 };
+ETRN_ON_BOTH_ENGINES(AuditReads);
 
-TEST_F(AuditReads, EveryGivenFilterNarrowsTheReport) {
+TEST_P(AuditReads, EveryGivenFilterNarrowsTheReport) {
   record("4AbC1", {"bob@customer.example", "carol@other.example"});
   record("4AbC2", {"dave@customer.example"}, kArrival + 10);
   EXPECT_EQ(audit_rows(*db_, AuditFilter{}).size(), 3u);
@@ -74,7 +76,7 @@ TEST_F(AuditReads, EveryGivenFilterNarrowsTheReport) {
   EXPECT_TRUE(audit_rows(*db_, expired).empty());
 }
 
-TEST_F(AuditReads, TheOriginalQueueIdFindsTheReinjectedCopyToo) {
+TEST_P(AuditReads, TheOriginalQueueIdFindsTheReinjectedCopyToo) {
   record_a_split();
   const MessageStory story = message_story(*db_, LookupKind::queue_id, "4AbC1");
   EXPECT_EQ(queue_ids_of(story), (std::vector<std::string>{"4AbC1", "5New1"}));
@@ -84,13 +86,13 @@ TEST_F(AuditReads, TheOriginalQueueIdFindsTheReinjectedCopyToo) {
                                              "4AbC1 expired", "5New1 departed"}));
 }
 
-TEST_F(AuditReads, TheNewQueueIdLeadsBackToTheOriginal) {
+TEST_P(AuditReads, TheNewQueueIdLeadsBackToTheOriginal) {
   record_a_split();
   EXPECT_EQ(queue_ids_of(message_story(*db_, LookupKind::queue_id, "5New1")),
             (std::vector<std::string>{"4AbC1", "5New1"}));
 }
 
-TEST_F(AuditReads, AnAddressOrAMessageIdFindsTheMessage) {
+TEST_P(AuditReads, AnAddressOrAMessageIdFindsTheMessage) {
   record_a_split();
   record("4Oth1", {"zed@customer.example"}, kArrival, "<2@x>");
   EXPECT_EQ(queue_ids_of(message_story(*db_, LookupKind::address, "CAROL@customer.example")),
@@ -101,7 +103,7 @@ TEST_F(AuditReads, AnAddressOrAMessageIdFindsTheMessage) {
       << "the sender of all three rows";
 }
 
-TEST_F(AuditReads, AReusedQueueIdKeepsItsOwnEvents) {
+TEST_P(AuditReads, AReusedQueueIdKeepsItsOwnEvents) {
   record("4AbC1", {"bob@customer.example"});
   append_event(*db_, kArrival + 50, "4AbC1", "bob@customer.example", "departed", "delivered");
   record("4AbC1", {"zed@customer.example"}, kArrival + 5000, "<2@x>");
@@ -111,7 +113,7 @@ TEST_F(AuditReads, AReusedQueueIdKeepsItsOwnEvents) {
   EXPECT_EQ(story.events[0].recipient, "zed@customer.example");
 }
 
-TEST_F(AuditReads, AQueueIdReusedByTheCopyKeepsTheEarlierMessagesEventsOut) {
+TEST_P(AuditReads, AQueueIdReusedByTheCopyKeepsTheEarlierMessagesEventsOut) {
   const std::int64_t earlier = record("5New1", {"old@customer.example"}, kArrival - 500, "<0@x>");
   append_event(*db_, kArrival + 50, "5New1", "old@customer.example", "departed", "delivered");
   mark_done(*db_, earlier, kArrival + 50);
@@ -123,7 +125,7 @@ TEST_F(AuditReads, AQueueIdReusedByTheCopyKeepsTheEarlierMessagesEventsOut) {
   EXPECT_EQ(story.events.size(), 5u);
 }
 
-TEST_F(AuditReads, NothingRecordedIsAnEmptyStory) {
+TEST_P(AuditReads, NothingRecordedIsAnEmptyStory) {
   const MessageStory story = message_story(*db_, LookupKind::queue_id, "4ZZZZ");
   EXPECT_TRUE(story.messages.empty());
   EXPECT_TRUE(story.events.empty());

@@ -1,4 +1,4 @@
-// records_test.cpp - record_messages against a real SQLite file: rows
+// records_test.cpp - record_messages on both engines: rows
 // visible through the audit views, batches, duplicates, and failures as
 // Error values with nothing half-written; insert_messages inside a
 // caller's transaction, failing by throwing.
@@ -15,19 +15,16 @@ namespace {
 
 using testing::count_rows;
 using testing::sample_message;
-class RecordsTest : public testing::TempDirTest {
+class RecordsTest : public testing::EngineTest {
  protected:
   // A second connection that waits only 50 ms for a lock.
-  std::unique_ptr<Database> impatient_writer() {
-    auto db = Database::open(db_path(), OpenMode::read_write, 50);
-    if (!db) ADD_FAILURE() << "open " << db_path() << ": " << db.error().message;
-    return db ? std::move(db).value() : nullptr;
-  }
+  std::unique_ptr<Database> impatient_writer() { return open_db(OpenMode::read_write, 50); }
 };
+ETRN_ON_BOTH_ENGINES(RecordsTest);
 
 constexpr EpochSeconds kNow = 1'800'000'000;
 
-TEST_F(RecordsTest, ARecordedMessageShowsInEtrnAudit) {
+TEST_P(RecordsTest, ARecordedMessageShowsInEtrnAudit) {
   auto db = open_db();
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> batch = {
@@ -52,7 +49,7 @@ TEST_F(RecordsTest, ARecordedMessageShowsInEtrnAudit) {
   EXPECT_FALSE(audit.step()) << "want exactly one row";
 }
 
-TEST_F(RecordsTest, EachRecipientGetsARecordedEvent) {
+TEST_P(RecordsTest, EachRecipientGetsARecordedEvent) {
   auto db = open_db();
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> batch = {
@@ -73,7 +70,7 @@ TEST_F(RecordsTest, EachRecipientGetsARecordedEvent) {
   EXPECT_FALSE(events.step());
 }
 
-TEST_F(RecordsTest, AdoptedMessagesGetAdoptedEventsAndSource) {
+TEST_P(RecordsTest, AdoptedMessagesGetAdoptedEventsAndSource) {
   auto db = open_db();
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> batch = {sample_message("4XyZ1", kNow, {"a@x.example"})};
@@ -82,7 +79,7 @@ TEST_F(RecordsTest, AdoptedMessagesGetAdoptedEventsAndSource) {
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages WHERE source = 'adopted'"), 1);
 }
 
-TEST_F(RecordsTest, MessageColumnsAreStoredWithEmptyOptionalsAsNull) {
+TEST_P(RecordsTest, MessageColumnsAreStoredWithEmptyOptionalsAsNull) {
   auto db = open_db();
   ASSERT_TRUE(db);
   MessageToRecord item = sample_message("4XyZ1", kNow, {"a@x.example"});
@@ -105,7 +102,7 @@ TEST_F(RecordsTest, MessageColumnsAreStoredWithEmptyOptionalsAsNull) {
             1);
 }
 
-TEST_F(RecordsTest, ABatchOfSeveralMessagesIsRecordedTogether) {
+TEST_P(RecordsTest, ABatchOfSeveralMessagesIsRecordedTogether) {
   auto db = open_db();
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"}),
@@ -122,7 +119,7 @@ TEST_F(RecordsTest, ABatchOfSeveralMessagesIsRecordedTogether) {
             2);
 }
 
-TEST_F(RecordsTest, RecordingTheSameMessageAgainDoesNotDuplicateIt) {
+TEST_P(RecordsTest, RecordingTheSameMessageAgainDoesNotDuplicateIt) {
   auto db = open_db();
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
@@ -135,7 +132,7 @@ TEST_F(RecordsTest, RecordingTheSameMessageAgainDoesNotDuplicateIt) {
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events"), 1);
 }
 
-TEST_F(RecordsTest, ARetryWithAnExtraRecipientAddsOnlyThatRecipient) {
+TEST_P(RecordsTest, ARetryWithAnExtraRecipientAddsOnlyThatRecipient) {
   auto db = open_db();
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> first = {sample_message("Q1", kNow, {"a@x.example"})};
@@ -148,7 +145,7 @@ TEST_F(RecordsTest, ARetryWithAnExtraRecipientAddsOnlyThatRecipient) {
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events WHERE recipient = 'b@x.example'"), 1);
 }
 
-TEST_F(RecordsTest, AReusedQueueIdWithANewArrivalTimeIsANewMessage) {
+TEST_P(RecordsTest, AReusedQueueIdWithANewArrivalTimeIsANewMessage) {
   auto db = open_db();
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> first = {sample_message("Q1", kNow, {"a@x.example"})};
@@ -158,41 +155,48 @@ TEST_F(RecordsTest, AReusedQueueIdWithANewArrivalTimeIsANewMessage) {
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages WHERE queue_id = 'Q1'"), 2);
 }
 
-TEST_F(RecordsTest, AReadOnlyDatabaseGivesAnErrorAndWritesNothing) {
+TEST_P(RecordsTest, AReadOnlyDatabaseGivesAnErrorAndWritesNothing) {
   { ASSERT_TRUE(open_db()); }
   auto db = open_db(OpenMode::read_only);
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
   auto ids = record_messages(*db, batch, RecordSource::milter, kNow);
   ASSERT_FALSE(ids) << "recorded into a read-only database";
-  EXPECT_NE(ids.error().message.find("readonly"), std::string::npos) << ids.error().message;
+  EXPECT_NE(ids.error().message.find(on_postgres() ? "read-only" : "readonly"), std::string::npos)
+      << ids.error().message;
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 0);
 }
 
-TEST_F(RecordsTest, ABusyDatabaseGivesAnErrorAndTheBatchCanBeRetried) {
+TEST_P(RecordsTest, ABusyDatabaseGivesAnErrorAndTheBatchCanBeRetried) {
   auto holder = open_db();
   ASSERT_TRUE(holder);
   auto writer = impatient_writer();
   ASSERT_TRUE(writer);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
   {
-    Transaction lock(*holder);
+    testing::HeldWriteLock lock(*holder);
     auto ids = record_messages(*writer, batch, RecordSource::milter, kNow);
     ASSERT_FALSE(ids) << "recorded while another connection held the write lock";
-    EXPECT_NE(ids.error().message.find("locked"), std::string::npos) << ids.error().message;
+    EXPECT_NE(ids.error().message.find(testing::busy_words(GetParam())), std::string::npos)
+        << ids.error().message;
   }
   auto retry = record_messages(*writer, batch, RecordSource::milter, kNow);
   ASSERT_TRUE(retry) << retry.error().message;
   EXPECT_EQ(count_rows(*holder, "SELECT count(*) FROM etrn_audit"), 1);
 }
 
-TEST_F(RecordsTest, AFailureInTheMiddleOfABatchRollsBackTheWholeBatch) {
+TEST_P(RecordsTest, AFailureInTheMiddleOfABatchRollsBackTheWholeBatch) {
   auto db = open_db();
   ASSERT_TRUE(db);
   MessageToRecord bad = sample_message("Q2", kNow, {"b@x.example"});
-  db->exec(
-      "CREATE TRIGGER fail_on_q2 BEFORE INSERT ON messages WHEN NEW.queue_id = 'Q2'"
-      " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+  db->exec(on_postgres()
+               ? "CREATE FUNCTION fail_on_q2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                 " IF NEW.queue_id = 'Q2' THEN RAISE EXCEPTION 'injected failure'; END IF;"
+                 " RETURN NEW; END $$;"
+                 " CREATE TRIGGER fail_on_q2 BEFORE INSERT ON messages"
+                 " FOR EACH ROW EXECUTE FUNCTION fail_on_q2()"
+               : "CREATE TRIGGER fail_on_q2 BEFORE INSERT ON messages WHEN NEW.queue_id = 'Q2'"
+                 " BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"}), bad};
   auto ids = record_messages(*db, batch, RecordSource::milter, kNow);
   ASSERT_FALSE(ids);
@@ -200,7 +204,7 @@ TEST_F(RecordsTest, AFailureInTheMiddleOfABatchRollsBackTheWholeBatch) {
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM messages"), 0) << "Q1 was committed without Q2";
 }
 
-TEST_F(RecordsTest, MismatchedDeadlinesAreAnError) {
+TEST_P(RecordsTest, MismatchedDeadlinesAreAnError) {
   auto db = open_db();
   ASSERT_TRUE(db);
   MessageToRecord item = sample_message("Q1", kNow, {"a@x.example"});
@@ -212,7 +216,7 @@ TEST_F(RecordsTest, MismatchedDeadlinesAreAnError) {
 
 // insert_messages: a step of the caller's transaction, failing by throwing.
 
-TEST_F(RecordsTest, InsertedMessagesGoWithTheCallersTransaction) {
+TEST_P(RecordsTest, InsertedMessagesGoWithTheCallersTransaction) {
   auto db = open_db();
   ASSERT_TRUE(db);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
@@ -229,13 +233,13 @@ TEST_F(RecordsTest, InsertedMessagesGoWithTheCallersTransaction) {
   EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit"), 1);
 }
 
-TEST_F(RecordsTest, InsertingIntoABusyDatabaseThrowsABusyError) {
+TEST_P(RecordsTest, InsertingIntoABusyDatabaseThrowsABusyError) {
   auto holder = open_db();
   ASSERT_TRUE(holder);
   auto writer = impatient_writer();
   ASSERT_TRUE(writer);
   std::vector<MessageToRecord> batch = {sample_message("Q1", kNow, {"a@x.example"})};
-  Transaction lock(*holder);
+  testing::HeldWriteLock lock(*holder);
   try {
     insert_messages(*writer, batch, RecordSource::adopted, kNow);
     FAIL() << "inserted while another connection held the write lock";
@@ -244,7 +248,7 @@ TEST_F(RecordsTest, InsertingIntoABusyDatabaseThrowsABusyError) {
   }
 }
 
-TEST_F(RecordsTest, InsertingMismatchedDeadlinesIsABug) {
+TEST_P(RecordsTest, InsertingMismatchedDeadlinesIsABug) {
   auto db = open_db();
   ASSERT_TRUE(db);
   MessageToRecord item = sample_message("Q1", kNow, {"a@x.example"});

@@ -1,4 +1,4 @@
-// runs_test.cpp - the runs table and the monitoring counts, on real SQLite.
+// runs_test.cpp - the runs table and the monitoring counts, on both engines.
 #include "common/store/runs.hpp"
 
 #include <gtest/gtest.h>
@@ -10,9 +10,10 @@ namespace etrn {
 namespace {
 
 using testing::sample_message;
-using RunsTest = testing::TempDirTest;
+class RunsTest : public testing::EngineTest {};
+ETRN_ON_BOTH_ENGINES(RunsTest);
 
-TEST_F(RunsTest, ARunIsSeenFromItsStartAndCompletedAtItsEnd) {
+TEST_P(RunsTest, ARunIsSeenFromItsStartAndCompletedAtItsEnd) {
   auto db = open_db();
   const std::int64_t id = begin_run(*db, 1000, 2000);
   std::vector<RunRow> runs = recent_runs(*db, 10);
@@ -33,7 +34,7 @@ TEST_F(RunsTest, ARunIsSeenFromItsStartAndCompletedAtItsEnd) {
   EXPECT_EQ(last_successful_run(*db)->id, id);
 }
 
-TEST_F(RunsTest, RecentRunsAreNewestFirstAndAFailureKeepsItsError) {
+TEST_P(RunsTest, RecentRunsAreNewestFirstAndAFailureKeepsItsError) {
   auto db = open_db();
   finish_run(*db, begin_run(*db, 100, 100), 110, 1, {}, "");
   finish_run(*db, begin_run(*db, 200, 200), 210, 75, {}, "database busy: locked");
@@ -46,7 +47,7 @@ TEST_F(RunsTest, RecentRunsAreNewestFirstAndAFailureKeepsItsError) {
   EXPECT_EQ(last_successful_run(*db)->started_at, 100) << "exit 1 swept: a person is needed";
 }
 
-TEST_F(RunsTest, RecordCountsByDomainAndStateWithTheOverdueOnes) {
+TEST_P(RunsTest, RecordCountsByDomainAndStateWithTheOverdueOnes) {
   auto db = open_db();
   // sample_message: expires 48 h after arrival.
   std::vector<MessageToRecord> batch = {

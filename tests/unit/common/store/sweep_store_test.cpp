@@ -1,4 +1,4 @@
-// sweep_store_test.cpp - the sweeper's queries on a real SQLite file:
+// sweep_store_test.cpp - the sweeper's queries on both engines:
 // open messages, state changes with their events, adoption without
 // duplicates, survivors moved to a re-injected copy, the outbox.
 #include "common/store/sweep_store.hpp"
@@ -16,10 +16,11 @@ using testing::sample_message;
 
 constexpr EpochSeconds kArrival = 1800000000;
 
-class SweepStore : public testing::TempDirTest {
+class SweepStore : public testing::EngineTest {
  protected:
   void SetUp() override {
-    TempDirTest::SetUp();
+    EngineTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     db_ = open_db();
     ASSERT_NE(db_, nullptr);
   }
@@ -35,8 +36,9 @@ class SweepStore : public testing::TempDirTest {
   }
   std::unique_ptr<Database> db_;
 };
+ETRN_ON_BOTH_ENGINES(SweepStore);
 
-TEST_F(SweepStore, LoadsOpenMessagesWithTheirRecipients) {
+TEST_P(SweepStore, LoadsOpenMessagesWithTheirRecipients) {
   std::int64_t id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
   auto messages = load_open_messages(*db_);
   ASSERT_EQ(messages.size(), 1u);
@@ -49,7 +51,7 @@ TEST_F(SweepStore, LoadsOpenMessagesWithTheirRecipients) {
   EXPECT_TRUE(load_open_messages(*db_).empty()) << "a done message is not loaded";
 }
 
-TEST_F(SweepStore, StreamsCountsAndLoadsByIdWhatLoadOpenMessagesLoads) {
+TEST_P(SweepStore, StreamsCountsAndLoadsByIdWhatLoadOpenMessagesLoads) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 3; ++i)
     ids.push_back(record("4AbC" + std::to_string(i), {"bob@customer.example"}));
@@ -66,7 +68,7 @@ TEST_F(SweepStore, StreamsCountsAndLoadsByIdWhatLoadOpenMessagesLoads) {
   EXPECT_TRUE(load_messages(*db_, {}).empty());
 }
 
-TEST_F(SweepStore, StoresManyMtaArrivalTimesAtOnce) {
+TEST_P(SweepStore, StoresManyMtaArrivalTimesAtOnce) {
   std::vector<std::pair<std::int64_t, EpochSeconds>> arrivals;
   for (int i = 0; i < 5001; ++i)  // more than one statement's share
     arrivals.emplace_back(record("4Q" + std::to_string(i), {"bob@customer.example"}), kArrival + i);
@@ -77,7 +79,7 @@ TEST_F(SweepStore, StoresManyMtaArrivalTimesAtOnce) {
     ASSERT_EQ(messages[i].mta_arrival_time, kArrival + static_cast<EpochSeconds>(i)) << i;
 }
 
-TEST_F(SweepStore, NewDeadlinesReplaceTheRecordedOnes) {
+TEST_P(SweepStore, NewDeadlinesReplaceTheRecordedOnes) {
   std::int64_t id = record("4AbC1", {"bob@customer.example"});
   std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
   const Deadlines want{std::nullopt, kArrival + 72 * 3600};
@@ -87,7 +89,7 @@ TEST_F(SweepStore, NewDeadlinesReplaceTheRecordedOnes) {
                        << (got.warn_at ? std::to_string(*got.warn_at) : "none");
 }
 
-TEST_F(SweepStore, AStateChangeAppendsItsEvent) {
+TEST_P(SweepStore, AStateChangeAppendsItsEvent) {
   std::int64_t id = record("4AbC1", {"bob@customer.example"});
   std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
   set_recipient_state(*db_, RecipientRef{rid, "4AbC1", "bob@customer.example"},
@@ -96,7 +98,7 @@ TEST_F(SweepStore, AStateChangeAppendsItsEvent) {
   EXPECT_EQ(events("departed"), 1);
 }
 
-TEST_F(SweepStore, AdoptionSkipsAMessageAlreadyRecorded) {
+TEST_P(SweepStore, AdoptionSkipsAMessageAlreadyRecorded) {
   record("4AbC1", {"bob@customer.example"});
   MessageToRecord again = sample_message("4AbC1", kArrival + 30, {"bob@customer.example"});
   EXPECT_FALSE(adopt_message(*db_, again, kArrival + 60).has_value());
@@ -104,12 +106,11 @@ TEST_F(SweepStore, AdoptionSkipsAMessageAlreadyRecorded) {
   auto id = adopt_message(*db_, reused, kArrival + 7300);
   ASSERT_TRUE(id.has_value()) << "same queue ID two hours later is another message";
   EXPECT_EQ(events("adopted"), 1);
-  EXPECT_EQ(
-      count_rows(*db_, "SELECT at FROM mta_arrivals WHERE message = " + std::to_string(*id)),
-      kArrival + 7200);
+  EXPECT_EQ(count_rows(*db_, "SELECT at FROM mta_arrivals WHERE message = " + std::to_string(*id)),
+            kArrival + 7200);
 }
 
-TEST_F(SweepStore, SurvivorsMoveToTheReinjectedCopyKeepingTheirClock) {
+TEST_P(SweepStore, SurvivorsMoveToTheReinjectedCopyKeepingTheirClock) {
   std::int64_t old_id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
   std::int64_t carol = recipient_ids(*db_, old_id).at("carol@customer.example");
   std::int64_t new_id = move_survivors(*db_, old_id, "5New1", {carol}, kArrival + 99);
@@ -123,7 +124,7 @@ TEST_F(SweepStore, SurvivorsMoveToTheReinjectedCopyKeepingTheirClock) {
   EXPECT_EQ(messages[1].recipients[0].id, carol);
 }
 
-TEST_F(SweepStore, SurvivorsMergeWithTheMiltersRowForTheCopy) {
+TEST_P(SweepStore, SurvivorsMergeWithTheMiltersRowForTheCopy) {
   std::int64_t old_id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
   std::int64_t carol = recipient_ids(*db_, old_id).at("carol@customer.example");
   MessageToRecord milter_row = sample_message("5New1", kArrival + 90, {"carol@customer.example"});
@@ -138,7 +139,7 @@ TEST_F(SweepStore, SurvivorsMergeWithTheMiltersRowForTheCopy) {
             kArrival);
 }
 
-TEST_F(SweepStore, MergeKeepsOneRecipientPerAddress) {
+TEST_P(SweepStore, MergeKeepsOneRecipientPerAddress) {
   std::int64_t keep = record("5New1", {"carol@customer.example"});
   MessageToRecord later =
       sample_message("5New1", kArrival + 50, {"carol@customer.example", "dan@customer.example"});
@@ -151,7 +152,7 @@ TEST_F(SweepStore, MergeKeepsOneRecipientPerAddress) {
   EXPECT_EQ(messages[0].recipients.size(), 2u);
 }
 
-TEST_F(SweepStore, FinalizingAnOutboxRowChangesStatesOnce) {
+TEST_P(SweepStore, FinalizingAnOutboxRowChangesStatesOnce) {
   std::int64_t id = record("4AbC1", {"bob@customer.example"});
   std::int64_t bob = recipient_ids(*db_, id).at("bob@customer.example");
   OutboxRow row;
@@ -181,7 +182,7 @@ TEST_F(SweepStore, FinalizingAnOutboxRowChangesStatesOnce) {
 
 // Issue 15: a DSN whose recipient row went before it was finalized (a merge)
 // still leaves its bounce_sent event: the history never hides a DSN sent.
-TEST_F(SweepStore, AnOutboxRowWhoseRecipientRowWentStillLeavesAnEvent) {
+TEST_P(SweepStore, AnOutboxRowWhoseRecipientRowWentStillLeavesAnEvent) {
   std::int64_t id = record("4AbC1", {"bob@customer.example"});
   OutboxRow row;
   {
@@ -201,7 +202,7 @@ TEST_F(SweepStore, AnOutboxRowWhoseRecipientRowWentStillLeavesAnEvent) {
   EXPECT_EQ(events("warned"), 0) << "no recipient row to change";
 }
 
-TEST_F(SweepStore, WaitingRecipientsAreQueuedOrWarned) {
+TEST_P(SweepStore, WaitingRecipientsAreQueuedOrWarned) {
   std::int64_t id = record("4AbC1", {"bob@customer.example", "carol@x.example"});
   std::int64_t carol = recipient_ids(*db_, id).at("carol@x.example");
   set_recipient_state(*db_, RecipientRef{carol, "4AbC1", "carol@x.example"},
@@ -212,7 +213,7 @@ TEST_F(SweepStore, WaitingRecipientsAreQueuedOrWarned) {
   EXPECT_EQ(waiting[0].arrival_time, kArrival);
 }
 
-TEST_F(SweepStore, AMessageThatLeftTheQueueIsReopenedInTheStatesItHad) {
+TEST_P(SweepStore, AMessageThatLeftTheQueueIsReopenedInTheStatesItHad) {
   const std::int64_t id = record("4AbC1", {"bob@customer.example", "carol@customer.example"});
   set_mta_arrival(*db_, id, kArrival + 1);
   const auto rids = recipient_ids(*db_, id);
@@ -245,7 +246,7 @@ TEST_F(SweepStore, AMessageThatLeftTheQueueIsReopenedInTheStatesItHad) {
 
 // A message kept on hold for a person (attention) that a listing missed
 // comes back in attention: reopened as queued it would be bounced again.
-TEST_F(SweepStore, ARecipientInAttentionIsReopenedInAttention) {
+TEST_P(SweepStore, ARecipientInAttentionIsReopenedInAttention) {
   const std::int64_t id = record("4AbC1", {"bob@customer.example"});
   set_mta_arrival(*db_, id, kArrival + 1);
   const RecipientRef bob{recipient_ids(*db_, id).at("bob@customer.example"), "4AbC1",
@@ -259,7 +260,7 @@ TEST_F(SweepStore, ARecipientInAttentionIsReopenedInAttention) {
   EXPECT_EQ(m->recipients[0].state, RecipientState::attention);
 }
 
-TEST_F(SweepStore, ARecipientThatLeftItsQueuedMessageIsNotReopened) {
+TEST_P(SweepStore, ARecipientThatLeftItsQueuedMessageIsNotReopened) {
   const std::int64_t id = record("4AbC1", {"bob@customer.example"});
   set_mta_arrival(*db_, id, kArrival + 1);
   const std::int64_t rid = recipient_ids(*db_, id).at("bob@customer.example");
@@ -270,7 +271,7 @@ TEST_F(SweepStore, ARecipientThatLeftItsQueuedMessageIsNotReopened) {
       << "the queue file itself said it was delivered: sure";
 }
 
-TEST_F(SweepStore, ARecipientFollowsItsQueuedAddressAndMoreRowsJoinItsMessage) {
+TEST_P(SweepStore, ARecipientFollowsItsQueuedAddressAndMoreRowsJoinItsMessage) {
   const std::int64_t id = record("4AbC1", {"team@customer.example"});
   const std::int64_t rid = recipient_ids(*db_, id).at("team@customer.example");
   RecipientDsnParams dsn{Notify::parse("FAILURE"), "rfc822;team@customer.example"};

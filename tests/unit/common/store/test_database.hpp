@@ -1,30 +1,102 @@
-// test_database.hpp - helpers for store tests: a database in a fresh
-// temporary directory per test (support/temp_dir.hpp), and sample records.
+// test_database.hpp - helpers for store tests: a database per test, and
+// sample records.
+//
+// TempDirTest: an SQLite file in a fresh temporary directory per test
+// (support/temp_dir.hpp), for what only SQLite has (files, WAL, pragmas).
+// EngineTest: the same test on each engine (a value-parameterized fixture;
+// ETRN_ON_BOTH_ENGINES instantiates it): SQLite as above, and PostgreSQL in
+// a fresh schema in the private test cluster (support/postgres_cluster.hpp).
+// A missing cluster skips, and fails under scripts/test (prerequisite.hpp).
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
+#include <memory>
+#include <ostream>
 #include <string>
 
 #include "common/model/message.hpp"
 #include "common/store/database.hpp"
 #include "common/store/records.hpp"
+#include "tests/unit/support/postgres_cluster.hpp"
+#include "tests/unit/support/prerequisite.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 
 namespace etrn::testing {
 
-// A temporary directory for the database file.
 class TempDirTest : public TemporaryDirectoryTest {
  protected:
+  void TearDown() override {
+    if (!postgres_uri_.empty()) {
+      if (HasFailure()) {
+        std::cerr << "test store left in " << postgres_uri_ << "\n";
+      } else if (PostgresCluster* cluster = PostgresCluster::get()) {
+        cluster->drop_store(postgres_uri_);
+      }
+    }
+    TemporaryDirectoryTest::TearDown();
+  }
+
   std::string db_path() const { return (dir_ / "etrn.db").string(); }
 
-  std::unique_ptr<Database> open_db(OpenMode mode = OpenMode::read_write_create) {
-    auto db = Database::open(db_path(), mode);
-    if (!db) ADD_FAILURE() << "open " << db_path() << ": " << db.error().message;
+  // What Database::open is given: the SQLite file, or the URI of the
+  // test's own PostgreSQL schema (created on first use).
+  std::string db_target() {
+    if (engine_ == SqlEngine::sqlite) return db_path();
+    if (postgres_uri_.empty()) postgres_uri_ = PostgresCluster::get()->create_store();
+    return postgres_uri_;
+  }
+
+  std::unique_ptr<Database> open_db(OpenMode mode = OpenMode::read_write_create,
+                                    int busy_timeout_ms = 5000) {
+    const std::string target = db_target();
+    auto db = Database::open(target, mode, busy_timeout_ms);
+    if (!db) ADD_FAILURE() << "open " << target << ": " << db.error().message;
     return db ? std::move(db).value() : nullptr;
   }
+
+  bool on_postgres() const { return engine_ == SqlEngine::postgresql; }
+
+  SqlEngine engine_ = SqlEngine::sqlite;
+  std::string postgres_uri_;
 };
+
+class EngineTest : public TempDirTest, public ::testing::WithParamInterface<SqlEngine> {
+ protected:
+  void SetUp() override {
+    engine_ = GetParam();
+    TempDirTest::SetUp();
+    if (on_postgres()) {
+      ETRN_REQUIRE_PREREQUISITE(PostgresCluster::get() != nullptr,
+                                "a PostgreSQL test cluster: " + PostgresCluster::why());
+    }
+  }
+};
+
+inline std::string engine_name(const ::testing::TestParamInfo<SqlEngine>& info) {
+  return info.param == SqlEngine::postgresql ? "postgresql" : "sqlite";
+}
+
+// Holds another connection's lock until destroyed, so that a write on a
+// second connection waits and then fails as busy: on SQLite the write lock
+// (BEGIN IMMEDIATE), on PostgreSQL a lock on the tables a record writes.
+class HeldWriteLock {
+ public:
+  explicit HeldWriteLock(Database& db) : transaction_(db) {
+    if (db.engine() == SqlEngine::postgresql)
+      db.exec("LOCK TABLE messages, recipients, events IN EXCLUSIVE MODE");
+  }
+
+ private:
+  Transaction transaction_;
+};
+
+// What a busy error's message says on `engine`.
+inline std::string busy_words(SqlEngine engine) {
+  return engine == SqlEngine::postgresql ? "lock timeout" : "locked";
+}
 
 inline MessageToRecord sample_message(std::string queue_id, EpochSeconds arrival,
                                       std::vector<std::string> addresses) {
@@ -53,3 +125,16 @@ inline std::int64_t count_rows(Database& db, const std::string& sql) {
 }
 
 }  // namespace etrn::testing
+
+namespace etrn {
+// How GoogleTest (and so CTest's test names) shows an engine parameter.
+inline void PrintTo(SqlEngine engine, std::ostream* out) {
+  *out << (engine == SqlEngine::postgresql ? "postgresql" : "sqlite");
+}
+}  // namespace etrn
+
+// Runs every TEST_P of `suite` (an EngineTest) on SQLite and on PostgreSQL.
+#define ETRN_ON_BOTH_ENGINES(suite)                                                               \
+  INSTANTIATE_TEST_SUITE_P(                                                                       \
+      Engine, suite, ::testing::Values(::etrn::SqlEngine::sqlite, ::etrn::SqlEngine::postgresql), \
+      ::etrn::testing::engine_name)
