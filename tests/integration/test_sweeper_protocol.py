@@ -106,9 +106,8 @@ def set_sweeper_keys(config: Path, **keys) -> None:
 
 
 def write_map(tb, name: str, lines: list[str]) -> str:
-    path = tb.dir / name
-    path.write_text("".join(line + "\n" for line in lines))
-    return f"regexp:{path}" if name.endswith(".regexp") else f"texthash:{path}"
+    kind = "regexp" if name.endswith(".regexp") else "texthash"
+    return tb.write_map(name, "".join(line + "\n" for line in lines), kind=kind)
 
 
 # ---- the race with delivery ---------------------------------------------------
