@@ -31,8 +31,8 @@ API (all paths are pathlib.Path):
     tb.add_deferred_transport(name, domain) one more transport in defer_transports
                                             (not ETRN: ordinary mail held back,
                                             as during an outage) for `domain`
-    tb.write_map(name, text) -> str         a texthash map DIR/NAME, as
-                                            "texthash:DIR/NAME" for main.cf
+    tb.write_map(name, text, kind="texthash") -> str   a map DIR/NAME, as
+                                            "KIND:DIR/NAME" for main.cf
     tb.postconf(*args) -> str               postconf -c DIR ARGS
     tb.postqueue_json() -> [dict]           postqueue -j (one dict per message)
     tb.queue_ids() -> [str]
@@ -122,6 +122,32 @@ def poll_until(fetch: Callable, done: Callable, timeout: float, failure: Callabl
         time.sleep(interval)
 
 
+# Postfix reads a configuration file or a texthash map again and again, 0.3 s
+# apart, for as long as its mtime is within the second before the read began
+# ("pausing to let FILE cool down", dict_load_file_xt(), lest it read a
+# file half written). A file the harness just wrote stalled every Postfix
+# program that read it by up to 2 s: `postfix start` right after main.cf
+# was written, `postfix reload` after postconf -e, and, through the default
+# main.cf that every testbed's start and cleanup edit (below), every
+# postqueue, postdrop and sendmail of every test running meanwhile. The
+# harness writes each file whole before a Postfix program reads it, so it
+# dates the file back out of that window.
+COOL_MTIME_AGE = 5
+
+
+def cool(path: Path) -> Path:
+    """Dates `path` back COOL_MTIME_AGE seconds: Postfix reads it at once."""
+    past = time.time() - COOL_MTIME_AGE
+    os.utime(path, (past, past))
+    return path
+
+
+def write_cool(path: Path, text: str) -> Path:
+    """Writes a whole file for Postfix to read, dated back (cool)."""
+    path.write_text(text)
+    return cool(path)
+
+
 # Listening ports come from below the kernel's ephemeral range (32768 and
 # up on Linux): a port the kernel hands out as free (bind to 0) can be taken
 # as the source port of some outgoing connection before Postfix binds it,
@@ -174,6 +200,7 @@ def _read_alternate_dirs() -> list[str]:
 def _write_alternate_dirs(dirs: list[str]) -> None:
     value = " ".join(dirs)
     run(["postconf", "-c", str(DEFAULT_MAIN_CF.parent), "-e", f"alternate_config_directories = {value}"])
+    cool(DEFAULT_MAIN_CF)
 
 
 def register_alternate_config_dir(path: Path) -> None:
@@ -181,7 +208,7 @@ def register_alternate_config_dir(path: Path) -> None:
     with _global_lock():
         if not DEFAULT_MAIN_CF.exists():
             DEFAULT_MAIN_CF.parent.mkdir(parents=True, exist_ok=True)
-            DEFAULT_MAIN_CF.write_text(
+            write_cool(DEFAULT_MAIN_CF,
                 "# Created by ETRN Sweeper's test harness (tests/integration/postfix_testbed.py):\n"
                 "# the package was installed with 'No configuration'. It only lists the\n"
                 "# private test instances that Postfix's setgid commands may use.\n"
@@ -242,7 +269,7 @@ class PostfixTestbed:
         os.chown(self.dir / "data", postfix.pw_uid, postfix.pw_gid)
         os.chown(self.dir / "sink", postfix.pw_uid, postfix.pw_gid)
         os.chown(self.dir / "mail", 65534, 65534)
-        (self.dir / "transport").write_text(
+        write_cool(self.dir / "transport",
             f"{ETRN_DOMAIN} {ETRN_TRANSPORT}:[127.0.0.1]:{self.site_port}\n"
             f"{TRANSPORT_ONLY_DOMAIN} {ETRN_TRANSPORT}:[127.0.0.1]:{self.site_port}\n"
             f"{ELSEWHERE_DOMAIN} smtp:[127.0.0.1]:{self.site_port}\n"
@@ -250,11 +277,11 @@ class PostfixTestbed:
         # One mailbox per known local part: alice@sender.example ->
         # DIR/mail/alice/ (virtual(8) forbids regexp substitution, so the
         # names are listed); any other local part lands in DIR/mail/other/.
-        (self.dir / "virtual_mailbox").write_text(
+        write_cool(self.dir / "virtual_mailbox",
             "".join(f"{lp}@{SENDER_DOMAIN} {lp}/\n" for lp in MAILBOX_LOCALPARTS)
             + f"@{SENDER_DOMAIN} other/\n")
-        (self.dir / "main.cf").write_text(self._main_cf())
-        (self.dir / "master.cf").write_text(self._master_cf())
+        write_cool(self.dir / "main.cf", self._main_cf())
+        write_cool(self.dir / "master.cf", self._master_cf())
         os.chmod(self.dir / "main.cf", 0o644)
         os.chmod(self.dir / "master.cf", 0o644)
 
@@ -350,6 +377,7 @@ class PostfixTestbed:
         args = [f"{k} = {v}" for k, v in settings.items()]
         if args:
             run(["postconf", "-c", str(self.dir), "-e", *args])
+            cool(self.dir / "main.cf")
         if self.running:
             self.reload()
 
@@ -358,22 +386,23 @@ class PostfixTestbed:
         the site port) and waits in the deferred queue like ETRN mail, with
         the same delay reason ("deferred transport"), though it is not."""
         self._extra_services.append(f"{name} unix - - n - - smtp")
-        (self.dir / "master.cf").write_text(self._master_cf())
+        write_cool(self.dir / "master.cf", self._master_cf())
         with open(self.dir / "transport", "a") as f:
             f.write(f"{domain} {name}:[127.0.0.1]:{self.site_port}\n")
+        cool(self.dir / "transport")
         relay = self.postconf("-h", "relay_domains").strip()
         deferred = self.postconf("-h", "defer_transports").strip()
         self.main_cf_set(relay_domains=f"{relay}, {domain}", defer_transports=f"{deferred}, {name}")
 
-    def write_map(self, name: str, text: str) -> str:
-        (self.dir / name).write_text(text)
-        return f"texthash:{self.dir / name}"
+    def write_map(self, name: str, text: str, kind: str = "texthash") -> str:
+        write_cool(self.dir / name, text)
+        return f"{kind}:{self.dir / name}"
 
     def use_milter(self, socket: str | None, non_smtpd: bool = True) -> None:
         """Puts a milter (libmilter socket spec) in front of this instance."""
         self.milter_socket = socket
         self.non_smtpd_milter = non_smtpd
-        (self.dir / "main.cf").write_text(self._main_cf())
+        write_cool(self.dir / "main.cf", self._main_cf())
         if self.running:
             self.reload()
 
@@ -395,7 +424,7 @@ class PostfixTestbed:
                 raise RuntimeError(f"postfix start failed ({proc.returncode}):\n{output}")
             self._wait_for_master_exit()
             self.port = free_port()
-            (self.dir / "master.cf").write_text(self._master_cf())
+            write_cool(self.dir / "master.cf", self._master_cf())
         self.running = True
         self._wait_for_port(self.port, timeout=20)
 
@@ -415,13 +444,18 @@ class PostfixTestbed:
             shutil.rmtree(self.dir, ignore_errors=True)
 
     def _master_pid(self) -> int | None:
+        """The PID of the instance's running master, or None. A master that
+        has exited is gone, though it stays a zombie until init (its parent
+        once daemonized) reaps it: the init of this machine's containers
+        takes a second and more for that, which every teardown waited out."""
         pid_file = self.dir / "queue" / "pid" / "master.pid"
         try:
             pid = int(pid_file.read_text().strip())
-            os.kill(pid, 0)
-            return pid
+            stat = Path(f"/proc/{pid}/stat").read_text()
         except (OSError, ValueError):
             return None
+        state = stat.rsplit(")", 1)[-1].split()[0]  # after "PID (COMMAND)"
+        return None if state == "Z" else pid
 
     def _wait_for_master_exit(self, timeout: float = 15) -> None:
         deadline = time.time() + timeout

@@ -5,7 +5,7 @@ reading what it did, for the tests/integration/test_sweeper_*.py files.
     sweeper_argv(bin_dir, config, *args) -> list  its argv (--future-now added
                                 for a sweep --now without --dry-run)
     judge(message) -> dict      tests/tools/judge_dsn.py's verdict on a DSN
-    wait_quiet(testbed)         waits until Postfix has delivered what it can
+    settle(testbed)             waits until Postfix has delivered what it can
     dsn_parts(message) -> dict  the delivery-status fields of a DSN
     age_records(database, seconds) makes the records older (real time), as
                                 if the milter had recorded them that long ago
@@ -102,11 +102,22 @@ def mailbox_count(testbed, localpart: str = "alice") -> int:
     return len(testbed.mailbox_messages(localpart))
 
 
-def settle(testbed, seconds: float = 3.0) -> None:
-    """Gives Postfix time to deliver anything just submitted (a DSN that
-    should NOT arrive is only absent after this)."""
+# Postfix in motion: mail in these queues has not been delivered nor
+# deferred yet. showq scans them in this order, the order mail moves
+# through them, so a message on its way is never missed between two.
+ON_ITS_WAY = ("maildrop", "incoming", "active")
+
+
+def settle(testbed, flush_delay: float = 0.5, timeout: float = 60) -> None:
+    """Lets Postfix deliver everything submitted so far (a DSN that should
+    NOT arrive is only absent after this): flushes the deferred queue, gives
+    qmgr `flush_delay` seconds to take the flushed mail into the active
+    queue, then waits until no message is on its way. A DSN etrn-sweeper
+    submitted is in the maildrop queue once its sendmail returned."""
     testbed.flush()
-    time.sleep(seconds)
+    time.sleep(flush_delay)
+    testbed.wait_for_queue(lambda q: not any(m["queue_name"] in ON_ITS_WAY for m in q),
+                           timeout=timeout)
 
 
 def outbox_rows(database: Path) -> list:
