@@ -449,52 +449,28 @@ Error newer_than_known(Database& db, int version) {
                     "); upgrade etrn-sweeper");
 }
 
-// PRAGMA foreign_keys is ignored inside a transaction, so a rebuilding
-// step turns them off before its transaction and on again after it.
-class ForeignKeysOff {
+// Runs `enter` now and `leave` when it goes out of scope, when active: a
+// setting or a lock held for a block (a failing `leave` is ignored: the
+// connection is gone, and what it held with it).
+class ScopedStatements {
  public:
-  ForeignKeysOff(Database& db, ForeignKeys mode)
-      : db_(db), active_(mode == ForeignKeys::off_while_rebuilding) {
-    if (active_) db_.exec("PRAGMA foreign_keys=OFF");
+  ScopedStatements(Database& db, bool active, const char* enter, const char* leave)
+      : db_(db), active_(active), leave_(leave) {
+    if (active_) db_.exec(enter);
   }
-  ~ForeignKeysOff() {
+  ~ScopedStatements() {
     try {
-      if (active_) db_.exec("PRAGMA foreign_keys=ON");
+      if (active_) db_.exec(leave_);
     } catch (const DatabaseError&) {
     }
   }
-  ForeignKeysOff(const ForeignKeysOff&) = delete;
-  ForeignKeysOff& operator=(const ForeignKeysOff&) = delete;
+  ScopedStatements(const ScopedStatements&) = delete;
+  ScopedStatements& operator=(const ScopedStatements&) = delete;
 
  private:
   Database& db_;
   bool active_;
-};
-
-// PostgreSQL: one migrating connection at a time, while it migrates. A
-// session lock taken before the step's transaction begins, so that the
-// transaction's snapshot (SERIALIZABLE: from its first statement) already
-// sees what a connection that migrated first committed. The key: 'etrn'
-// and 1; the sweeper's run lock can take ('etrn', 2) and so on.
-// SQLite needs none: each step's IMMEDIATE transaction holds the write lock.
-class MigrationLock {
- public:
-  explicit MigrationLock(Database& db) : db_(db), active_(db.engine() == SqlEngine::postgresql) {
-    if (active_) db_.exec("SELECT pg_advisory_lock(1702130286, 1)");
-  }
-  ~MigrationLock() {
-    try {
-      if (active_) db_.exec("SELECT pg_advisory_unlock(1702130286, 1)");
-    } catch (const DatabaseError&) {
-      // The connection is gone, and the lock with it.
-    }
-  }
-  MigrationLock(const MigrationLock&) = delete;
-  MigrationLock& operator=(const MigrationLock&) = delete;
-
- private:
-  Database& db_;
-  bool active_;
+  const char* leave_;
 };
 
 // A rebuilt table must still satisfy every foreign key.
@@ -510,7 +486,10 @@ void check_foreign_keys(Database& db) {
 // Re-reads the version inside the lock, so two processes opening a fresh
 // database at once apply each step exactly once.
 void apply_step(Database& db, const MigrationStep& step) {
-  ForeignKeysOff foreign_keys_off(db, step.foreign_keys);
+  // PRAGMA foreign_keys is ignored inside a transaction, so a rebuilding
+  // step turns them off before its transaction and on again after it.
+  ScopedStatements foreign_keys_off(db, step.foreign_keys == ForeignKeys::off_while_rebuilding,
+                                    "PRAGMA foreign_keys=OFF", "PRAGMA foreign_keys=ON");
   Transaction transaction(db);
   if (db.schema_version() >= step.version) return;
   db.exec(step.sql);
@@ -537,7 +516,15 @@ Status migrate_schema(Database& db) {
     int version = db.schema_version();
     if (version > current_schema_version()) return newer_than_known(db, version);
     if (version < current_schema_version()) {
-      MigrationLock lock(db);
+      // PostgreSQL: one migrating connection at a time, while it migrates. A
+      // session lock taken before the step's transaction begins, so that the
+      // transaction's snapshot (SERIALIZABLE: from its first statement) already
+      // sees what a connection that migrated first committed. The key: 'etrn'
+      // and 1; the sweeper's run lock can take ('etrn', 2) and so on.
+      // SQLite needs none: each step's IMMEDIATE transaction holds the write lock.
+      ScopedStatements lock(db, db.engine() == SqlEngine::postgresql,
+                            "SELECT pg_advisory_lock(1702130286, 1)",
+                            "SELECT pg_advisory_unlock(1702130286, 1)");
       for (const MigrationStep& step : migration_steps(db.engine())) {
         if (step.version > version) apply_step(db, step);
       }
