@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -243,18 +242,35 @@ void start_milter_thread() {
 // libmilter's signal thread takes a stop signal that arrives before it
 // first waits in sigwait() (the signal is then pending for the process,
 // and sigwait() takes pending signals first), and with it stops libmilter
-// at once. So the milter says it listens only once that thread waits: a
-// thread of this process in rt_sigtimedwait (Linux, /proc/self/task/*/syscall).
-// Bounded: after kSignalThreadWait it goes on and says so.
+// at once. So the milter says it listens only once that thread waits.
+// Every thread but the main one blocks the stop signals (with_signals_blocked,
+// start_milter_thread); while a thread waits in sigwait() the kernel
+// unblocks the signals it waits for, so its SigBlk in
+// /proc/self/task/*/status (readable after the privilege drop, unlike
+// .../syscall) lacks SIGTERM. Bounded: after kSignalThreadWait it goes on
+// and says so.
 constexpr std::chrono::milliseconds kSignalThreadWait{2000};
 
+// Whether the "SigBlk:" line of a /proc task status blocks `signal`.
+std::optional<bool> blocks_signal(std::istream& status, int signal) {
+  std::string line;
+  while (std::getline(status, line)) {
+    if (!line.starts_with("SigBlk:")) continue;
+    std::uint64_t mask = 0;
+    std::istringstream hex(line.substr(7));
+    if (!(hex >> std::hex >> mask)) return std::nullopt;
+    return (mask >> (signal - 1) & 1) != 0;
+  }
+  return std::nullopt;
+}
+
 bool a_thread_waits_for_signals() {
-  constexpr long kRtSigtimedwait = SYS_rt_sigtimedwait;
+  const std::string main_thread = std::to_string(getpid());
   std::error_code ignored;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ignored)) {
-    std::ifstream in(task.path() / "syscall");
-    long number = -1;
-    if (in >> number && number == kRtSigtimedwait) return true;
+    if (task.path().filename() == main_thread) continue;
+    std::ifstream status(task.path() / "status");
+    if (blocks_signal(status, SIGTERM) == false) return true;
   }
   return false;
 }

@@ -229,6 +229,16 @@ def test_the_socket_is_0660_and_owned_by_the_milter_user(milter_postfix):
     assert st.st_uid == pwd.getpwnam("postfix").pw_uid
 
 
+def test_running_as_the_milter_user_it_waits_for_libmilters_signal_thread(milter_postfix):
+    """The milter says it listens only once libmilter's signal thread waits
+    for signals (a stop signal before that would cut open messages). It
+    sees that thread through /proc after dropping to the postfix user too:
+    no 2 s wait ending in a warning."""
+    log = milter_postfix.milter.wait_for_log("listening on")
+    assert "running as user postfix" in log
+    assert "signal thread is not waiting" not in log, log
+
+
 def test_a_locked_database_never_delays_mail(make_milter_postfix):
     """Another process holds the write lock: end of message is answered at
     once; the record waits in memory and is written when the lock goes. A
