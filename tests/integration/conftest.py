@@ -18,6 +18,9 @@ Fixtures:
                        a factory for variants: make_milter_postfix(
                        on_error="tempfail", extra_milter={...},
                        before_start=fn(env), start=True).
+    postgres           a PostgresCluster (postgres_testbed.py) for the whole
+                       session: new_database() gives each test a database
+                       URI of its own; pause()/resume(); query(uri, sql).
 
 Both tear down what they started: Postfix is stopped, the milter gets
 SIGTERM and must exit 0. The instance directory is removed when the test
@@ -41,6 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from milter_testbed import MilterPostfix, MilterProcess, db_rows  # noqa: E402,F401
 from postfix_testbed import PostfixTestbed  # noqa: E402
+from postgres_testbed import PostgresCluster  # noqa: E402
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
@@ -128,3 +132,12 @@ def make_milter_postfix(request, bin_dir):
 def milter_postfix(make_milter_postfix):
     """A started Postfix with the real etrn-milter (on_error = accept)."""
     return make_milter_postfix()
+
+
+@pytest.fixture(scope="session")
+def postgres(source_dir):
+    cluster = PostgresCluster(source_dir).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
