@@ -27,10 +27,12 @@ struct DomainPolicy {
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/etrn-sweeper/etrn-sweeper.conf";
+inline constexpr const char* kDefaultStateDirectory = "/var/lib/etrn-sweeper";
 
 struct Config {
   // Top level (both programs).
-  std::string database = "/var/lib/etrn-sweeper/etrn.db";
+  std::string database = "/var/lib/etrn-sweeper/etrn.db";  // an SQLite path or a PostgreSQL URI
+  std::string database_password_file;        // PostgreSQL: the password's file (store_target.hpp)
   std::vector<std::string> etrn_domains;     // normalized: lower case, no trailing dot
   std::vector<std::string> etrn_transports;  // {rcpt_mailer} values
   Seconds expire_after{48 * 3600};
@@ -66,6 +68,9 @@ struct Config {
   std::string metrics_file;                // Prometheus textfile written after each sweep; "": none
   // Closed history last changed longer ago than this is pruned; 0: kept forever.
   Seconds history_retention{400 * 24 * 3600};
+  // The sweeper's own files (the outbox's sent logs); "": the SQLite
+  // database's directory, or kDefaultStateDirectory with PostgreSQL.
+  std::string state_directory;
 
   // Where the file came from, for messages ("" = built-in defaults only).
   std::string source_path;

@@ -40,9 +40,20 @@ std::vector<ConfigKey> make_top_level_keys() {
   using S = ConfigSection;
   return {
       {"database", S::top, "/var/lib/etrn-sweeper/etrn.db",
-       "the SQLite database both programs share", Repeat::once,
+       "the database both programs share: an SQLite file, or a PostgreSQL URI "
+       "(postgresql://etrn@db.example/etrn?sslmode=verify-full) that several hosts share",
+       Repeat::once,
        [](Config& c, std::string_view v) { return store(parse_required_text(v), c.database); },
        [](const Config& c) { return Values{c.database}; }},
+      {"database_password_file", S::top, "",
+       "PostgreSQL: a file whose first line is the password, without group or other "
+       "permissions (empty: libpq's own PGPASSFILE or ~/.pgpass)",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_absolute_path(v), c.database_password_file);
+       },
+       [](const Config& c) { return Values{c.database_password_file}; },
+       "/etc/etrn-sweeper/database.password"},
       {"etrn_domains", S::top, "",
        "domains whose mail waits for ETRN (comma/space list; \".name\": the subdomains of name "
        "only)",
@@ -200,13 +211,7 @@ std::vector<ConfigKey> make_sweeper_keys() {
        "a Prometheus textfile written after each sweep, e.g. in node_exporter's textfile "
        "directory (empty: none)",
        Repeat::once,
-       [](Config& c, std::string_view v) {
-         const std::string path(trim(v));
-         if (!path.empty() && path.front() != '/')
-           return Status(make_error("want an absolute path, not '" + path + "'"));
-         c.metrics_file = path;
-         return ok_status();
-       },
+       [](Config& c, std::string_view v) { return store(parse_absolute_path(v), c.metrics_file); },
        [](const Config& c) { return Values{c.metrics_file}; },
        "/var/lib/prometheus/node-exporter/etrn-sweeper.prom"},
       {"history_retention", S::sweeper, "400d",
@@ -216,6 +221,15 @@ std::vector<ConfigKey> make_sweeper_keys() {
        Repeat::once,
        [](Config& c, std::string_view v) { return store(parse_retention(v), c.history_retention); },
        [](const Config& c) { return Values{format_duration(c.history_retention)}; }},
+      {"state_directory", S::sweeper, "",
+       "where the sweeper keeps its own files (the outbox's sent logs); empty: "
+       "the SQLite database's directory, or /var/lib/etrn-sweeper when the database is "
+       "PostgreSQL",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_absolute_path(v), c.state_directory);
+       },
+       [](const Config& c) { return Values{c.state_directory}; }, "/var/lib/etrn-sweeper"},
   };
 }
 

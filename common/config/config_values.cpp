@@ -398,4 +398,11 @@ Result<std::string> parse_required_text(std::string_view text) {
   return std::string(t);
 }
 
+Result<std::string> parse_absolute_path(std::string_view text) {
+  const std::string path(trim(text));
+  if (!path.empty() && path.front() != '/')
+    return make_error("want an absolute path, not '" + path + "'");
+  return path;
+}
+
 }  // namespace etrn

@@ -68,4 +68,7 @@ std::string format_socket_mode(int mode);
 // A value that must not be empty (paths, names).
 Result<std::string> parse_required_text(std::string_view text);
 
+// An absolute path, or "" (none / the default).
+Result<std::string> parse_absolute_path(std::string_view text);
+
 }  // namespace etrn

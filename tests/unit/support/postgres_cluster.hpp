@@ -66,6 +66,16 @@ class PostgresCluster {
   }
   const std::string& directory() const { return dir_; }
 
+  // Runs `sql` as the superuser on the database etrn_tests; throws on failure.
+  void command(const std::string& sql) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    PGresult* result = PQexec(maintenance_, sql.c_str());
+    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
+    const std::string error = ok ? "" : PQresultErrorMessage(result);
+    PQclear(result);
+    if (!ok) throw std::runtime_error(sql + ": " + error);
+  }
+
  private:
   static std::string& why_not() {
     static std::string why;
@@ -113,15 +123,6 @@ class PostgresCluster {
     }
     cluster->command("SET client_min_messages = warning; SET lock_timeout = 10000");
     return cluster;
-  }
-
-  void command(const std::string& sql) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    PGresult* result = PQexec(maintenance_, sql.c_str());
-    const bool ok = PQresultStatus(result) == PGRES_COMMAND_OK;
-    const std::string error = ok ? "" : PQresultErrorMessage(result);
-    PQclear(result);
-    if (!ok) throw std::runtime_error(sql + ": " + error);
   }
 
   PostgresCluster() = default;
