@@ -16,7 +16,9 @@
 #include "common/config/config_values.hpp"
 #include "common/store/database.hpp"
 #include "common/store/runs.hpp"
+#include "common/store/store_target.hpp"
 #include "common/util/posix_file.hpp"
+#include "sweeper/store_access.hpp"
 
 namespace etrn {
 
@@ -79,9 +81,11 @@ HealthFacts gather(Database& db, EpochSeconds now) {
 }
 
 CheckResult look(const Config& config, const CheckOptions& options) {
-  if (!std::filesystem::exists(config.database))
-    return unknown_health("no database at " + config.database + " (has a sweep run yet?)");
-  auto db = Database::open(config.database, OpenMode::read_only);
+  if (!store_may_exist(config))
+    return unknown_health("no database at " + shown_store(config) + " (has a sweep run yet?)");
+  const auto store = store_target(config.database, config.database_password_file);
+  if (!store) return unknown_health(store.error().message);
+  auto db = Database::open(*store, OpenMode::read_only);
   if (!db) return unknown_health("cannot read the database: " + db.error().message);
   HealthFacts facts = gather(**db, std::time(nullptr));
   if (options.milter) {

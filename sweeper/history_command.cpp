@@ -10,6 +10,7 @@
 #include "common/util/time_format.hpp"
 #include "sweeper/lookup_key.hpp"
 #include "sweeper/report_command.hpp"
+#include "sweeper/store_access.hpp"
 
 namespace etrn {
 
@@ -105,7 +106,7 @@ void print_history(std::ostream& out, const MessageStory& story) {
 int run_history(const Config& config, const Options& options) {
   auto key = classify_lookup(options.lookup, config.mta);
   if (!key) throw FatalError(ExitCode::usage, "history: " + key.error().message);
-  auto db = open_database_for_reading(config.database);
+  auto db = open_store(config, OpenMode::read_only, ExitCode::io_error);
   const MessageStory story = message_story(*db, key->kind, key->text);
   if (story.messages.empty() && story.events.empty()) {
     std::cerr << "etrn-sweeper: no record of " << printable(key->text) << "\n";

@@ -12,17 +12,12 @@
 #include "common/util/sysexits.hpp"
 #include "common/util/time_format.hpp"
 #include "sweeper/run_lock.hpp"
+#include "sweeper/store_access.hpp"
 #include "sweeper/time_spec.hpp"
 
 namespace etrn {
 
 namespace {
-
-std::unique_ptr<Database> open_existing(const std::string& path) {
-  auto db = Database::open(path, OpenMode::read_write);
-  if (!db) throw FatalError(ExitCode::io_error, db.error().message);  // it names the file
-  return std::move(db).value();
-}
 
 // --before, or history_retention ago; none when the history is kept forever.
 std::optional<EpochSeconds> cutoff_for(const Config& config, const PruneOptions& options,
@@ -79,8 +74,8 @@ int run_prune(const Config& config, const PruneOptions& options) {
     throw FatalError(ExitCode::usage, "--address erases whatever the age: no --before with it");
   if (options.address && options.address->empty())
     throw FatalError(ExitCode::usage, "--address needs an address");
-  RunLock lock(config.database + ".lock");
-  auto db = open_existing(config.database);
+  RunLock lock(store_of(config));
+  auto db = open_store(config, OpenMode::read_write, ExitCode::io_error);
   const EpochSeconds now = std::time(nullptr);
   if (options.address) return erase_history(*db, *options.address, options.dry_run, now);
   return prune_by_age(*db, config, options, now);

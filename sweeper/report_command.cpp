@@ -9,6 +9,7 @@
 #include "common/util/sysexits.hpp"
 #include "common/util/time_format.hpp"
 #include "sweeper/lookup_key.hpp"
+#include "sweeper/store_access.hpp"
 #include "sweeper/time_spec.hpp"
 
 namespace etrn {
@@ -20,14 +21,6 @@ std::string shown_sender(const std::string& sender) {
 }
 
 }  // namespace
-
-std::unique_ptr<Database> open_database_for_reading(const std::string& path) {
-  auto db = Database::open(path, OpenMode::read_only);
-  if (!db)
-    throw FatalError(ExitCode::io_error,
-                     "cannot read database " + path + ": " + db.error().message);
-  return std::move(db).value();
-}
 
 void print_columns(std::ostream& out, const std::vector<std::vector<std::string>>& lines,
                    std::size_t numbers_from) {
@@ -103,7 +96,7 @@ AuditFilter audit_filter(const Options& options, MtaKind mta, EpochSeconds real_
 
 int run_report(const Config& config, const Options& options) {
   const AuditFilter filter = audit_filter(options, config.mta, std::time(nullptr));
-  auto db = open_database_for_reading(config.database);
+  auto db = open_store(config, OpenMode::read_only, ExitCode::io_error);
   const auto rows = audit_rows(*db, filter);
   if (options.report_format == ReportFormat::json) {
     print_report_json(std::cout, rows);

@@ -26,9 +26,6 @@ AuditFilter audit_filter(const Options& options, MtaKind mta, EpochSeconds real_
 
 int run_report(const Config& config, const Options& options);
 
-// Opens the database read-only for report, shape and history; FatalError(74) if it cannot.
-std::unique_ptr<Database> open_database_for_reading(const std::string& path);
-
 // Lines of cells as columns padded to the widest cell; no line ends in
 // spaces. Cells are left-aligned; with `numbers_from`, the columns from
 // that one on are right-aligned, as counts read best.

@@ -7,7 +7,25 @@
 
 namespace etrn {
 
-RunLock::RunLock(const std::string& path) {
+namespace {
+
+constexpr const char* kAdvisoryLockName = "etrn-sweeper run";
+
+}  // namespace
+
+RunLock::RunLock(const std::string& store) {
+  if (is_postgres_uri(store)) {
+    auto taken = PostgresAdvisoryLock::try_take(store, kAdvisoryLockName);
+    if (!taken)
+      throw FatalError(ExitCode::cant_create, "cannot take the run lock: " + taken.error().message);
+    if (!*taken) {
+      throw FatalError(ExitCode::temp_fail, "another etrn-sweeper run holds the run lock in " +
+                                                redacted_uri(store) + "; try again later");
+    }
+    advisory_ = std::move(*taken);
+    return;
+  }
+  const std::string path = store + ".lock";
   auto opened = open_file(path, O_RDWR | O_CREAT);
   if (!opened)
     throw FatalError(ExitCode::cant_create, "cannot take the run lock: " + opened.error().message);
@@ -19,6 +37,12 @@ RunLock::RunLock(const std::string& path) {
     throw FatalError(ExitCode::temp_fail,
                      "another etrn-sweeper run holds " + path + "; try again later");
   }
+}
+
+void RunLock::check_held() {
+  if (!advisory_) return;
+  if (Status held = advisory_->held(); !held)
+    throw FatalError(ExitCode::temp_fail, held.error().message + "; stopping this run");
 }
 
 }  // namespace etrn

@@ -1,22 +1,34 @@
-// run_lock.hpp - one sweep at a time: flock(LOCK_EX|LOCK_NB) on
-// <database>.lock, held for the life of the object. A second concurrent
-// run gets FatalError(temp_fail) saying who holds the lock.
+// run_lock.hpp - one sweep at a time, held for the life of the object.
+//
+// SQLite: flock(LOCK_EX|LOCK_NB) on <database>.lock. PostgreSQL: a
+// session-level advisory lock on a connection of its own
+// (PostgresAdvisoryLock), so that no two runs on any host sharing the
+// store work at once. A second concurrent run gets FatalError(temp_fail)
+// saying who holds the lock.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "common/store/postgres_database.hpp"
 #include "common/util/posix_file.hpp"
 
 namespace etrn {
 
 class RunLock {
  public:
-  // Throws FatalError: 75 (temp_fail) when busy, 73 (cant_create) when the
-  // file cannot be opened, 74 (io_error) when it cannot be locked.
-  explicit RunLock(const std::string& path);
+  // `store`: what Database::open is given. Throws FatalError: 75
+  // (temp_fail) when busy, 73 (cant_create) when the file or the database
+  // cannot be opened, 74 (io_error) when it cannot be locked.
+  explicit RunLock(const std::string& store);
+
+  // Throws FatalError(temp_fail) when the lock is known to be lost (its
+  // PostgreSQL connection went: another run may have started).
+  void check_held();
 
  private:
-  Fd fd_;  // closing it releases the lock
+  Fd fd_;  // SQLite: closing it releases the lock
+  std::unique_ptr<PostgresAdvisoryLock> advisory_;
 };
 
 }  // namespace etrn

@@ -9,6 +9,7 @@
 
 #include "common/util/printable.hpp"
 #include "sweeper/report_command.hpp"
+#include "sweeper/store_access.hpp"
 
 namespace etrn {
 
@@ -108,7 +109,7 @@ void print_shape_json(std::ostream& out, const std::vector<ShapeRow>& rows,
 
 int run_shape(const Config& config, const Options& options) {
   const ShapeBuckets buckets = shape_buckets_for(options);
-  auto db = open_database_for_reading(config.database);
+  auto db = open_store(config, OpenMode::read_only, ExitCode::io_error);
   const auto rows = shape_rows(waiting_recipients(*db), std::time(nullptr), buckets);
   if (options.report_format == ReportFormat::json) {
     print_shape_json(std::cout, rows, buckets);

@@ -41,6 +41,7 @@
 #include "sweeper/refusal.hpp"
 #include "sweeper/run_journal.hpp"
 #include "sweeper/run_lock.hpp"
+#include "sweeper/store_access.hpp"
 #include "sweeper/time_spec.hpp"
 #include "sweeper/unlisted_hook.hpp"
 
@@ -327,26 +328,14 @@ void warn_about_lifetimes(const Config& config, Mta& mta) {
     spdlog::warn("{}", warning);
 }
 
-std::unique_ptr<Database> open_for_writing(const std::string& path) {
-  auto db = Database::open(path, OpenMode::read_write_create);
-  if (!db)
-    throw FatalError(ExitCode::cant_create,
-                     "cannot open database " + path + ": " + db.error().message);
-  return std::move(db).value();
-}
-
-std::string spool_directory_for(const std::string& database) {
-  std::filesystem::path dir = std::filesystem::path(database).parent_path();
-  return ((dir.empty() ? std::filesystem::path(".") : dir) / "outgoing").string();
+std::string spool_directory_of(const Config& config) {
+  return (std::filesystem::path(state_directory_of(config)) / "outgoing").string();
 }
 
 int dry_run(const Config& config, Mta& mta, EpochSeconds act_now, EpochSeconds real_now) {
   std::unique_ptr<Database> db;
-  if (std::filesystem::exists(config.database)) {
-    auto opened = Database::open(config.database, OpenMode::read_only);
-    if (!opened)
-      throw FatalError(ExitCode::io_error, "cannot read database: " + opened.error().message);
-    db = std::move(opened).value();
+  if (store_may_exist(config)) {
+    db = open_store(config, OpenMode::read_only, ExitCode::io_error);
     const auto unsent = unsent_outbox(*db);
     if (!unsent.empty()) {
       std::cout << unsent.size()
@@ -379,16 +368,17 @@ struct Swept {
 
 Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeconds act_now,
             EpochSeconds real_now) {
-  RunLock lock(config.database + ".lock");
-  auto db = open_for_writing(config.database);
+  RunLock lock(store_of(config));
+  auto db = open_store(config, OpenMode::read_write_create, ExitCode::cant_create);
   const std::string reporting_mta = reporting_mta_for(config, mta);
   RefusalHandler refusals(*db, mta, config.postmaster, reporting_mta);
-  Outbox outbox(*db, mta, spool_directory_for(config.database), refusals);
+  Outbox outbox(*db, mta, spool_directory_of(config), refusals);
   const Recovery recovered = outbox.recover(act_now);
   warn_about_lifetimes(config, mta);
   Planned planned = gather_and_plan(config, db.get(), mta, act_now, real_now);
   Executor executor(config, *db, mta, outbox, refusals, reporting_mta,
                     ExecutorClock{act_now, real_now});
+  lock.check_held();
   RunSummary summary = executor.execute(std::move(planned.plan));
   outbox.remove_finished_files();
   prune_after_sweep(config, *db, real_now);
@@ -405,7 +395,7 @@ Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSe
 // exceptions go on to the command dispatcher, which maps them to exit codes).
 int recorded_sweep(const Config& config, Mta& mta, const SweepOptions& options,
                    EpochSeconds act_now, EpochSeconds real_now) {
-  RunJournal journal(config.database, options.metrics_file.value_or(config.metrics_file), real_now,
+  RunJournal journal(store_of(config), options.metrics_file.value_or(config.metrics_file), real_now,
                      act_now);
   try {
     if (Status there = mta.available(); !there)

@@ -426,9 +426,10 @@ bool sqlstate_is_busy(std::string_view sqlstate) {
          sqlstate == "57P03" || sqlstate == "53300";
 }
 
-Result<std::unique_ptr<Database>> open_postgres_database(const std::string& uri, OpenMode mode,
-                                                         int busy_timeout_ms) {
-  const std::string name = redacted_uri(uri);
+namespace {
+
+// A new connection to `uri` (`name`: as messages show it).
+Result<PGconn*> connect(const std::string& uri, const std::string& name) {
   // The URI as dbname (expand_dbname): libpq parses it, password file and
   // all, and what it says wins over the defaults given before it.
   const char* keys[] = {"connect_timeout", "fallback_application_name", "dbname", nullptr};
@@ -440,7 +441,17 @@ Result<std::unique_ptr<Database>> open_postgres_database(const std::string& uri,
     PQfinish(conn);
     return make_error(message);
   }
-  auto db = std::make_unique<PostgresDatabase>(conn, name, mode, busy_timeout_ms);
+  return conn;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> open_postgres_database(const std::string& uri, OpenMode mode,
+                                                         int busy_timeout_ms) {
+  const std::string name = redacted_uri(uri);
+  auto conn = connect(uri, name);
+  if (!conn) return conn.error();
+  auto db = std::make_unique<PostgresDatabase>(*conn, name, mode, busy_timeout_ms);
   try {
     db->configure_session();
   } catch (const DatabaseError& e) {
@@ -448,6 +459,41 @@ Result<std::unique_ptr<Database>> open_postgres_database(const std::string& uri,
   }
   ETRN_TRY(mode == OpenMode::read_only ? check_schema(*db) : migrate_schema(*db));
   return std::unique_ptr<Database>(std::move(db));
+}
+
+PostgresAdvisoryLock::~PostgresAdvisoryLock() {
+  PQfinish(conn_);
+}
+
+Result<std::unique_ptr<PostgresAdvisoryLock>> PostgresAdvisoryLock::try_take(
+    const std::string& uri, const std::string& name) {
+  const std::string shown = redacted_uri(uri);
+  auto conn = connect(uri, shown);
+  if (!conn) return conn.error();
+  std::unique_ptr<PostgresAdvisoryLock> lock(new PostgresAdvisoryLock(*conn, shown));
+  const char* parameters[] = {name.c_str()};
+  PGresult* result = PQexecParams(
+      *conn, "SELECT pg_try_advisory_lock(hashtextextended($1 || ' ' || current_schema(), 0))", 1,
+      nullptr, parameters, nullptr, nullptr, 0);
+  if (!succeeded(result) || PQntuples(result) != 1) {
+    std::string message = "database " + shown + ": taking the lock '" + name +
+                          "': " + trimmed(PQresultErrorMessage(result));
+    PQclear(result);
+    return make_error(message);
+  }
+  const bool taken = std::string_view(PQgetvalue(result, 0, 0)) == "t";
+  PQclear(result);
+  if (!taken) return std::unique_ptr<PostgresAdvisoryLock>();
+  return lock;
+}
+
+Status PostgresAdvisoryLock::held() {
+  PGresult* result = PQexec(conn_, "SELECT 1");
+  const bool up = succeeded(result);
+  PQclear(result);
+  if (up) return ok_status();
+  return make_error("database " + name_ + ": the connection holding the run lock was lost (" +
+                    trimmed(PQerrorMessage(conn_)) + ")");
 }
 
 }  // namespace etrn

@@ -39,6 +39,8 @@
 
 #include "common/store/database.hpp"
 
+typedef struct pg_conn PGconn;
+
 namespace etrn {
 
 // True for a target that names a PostgreSQL database (postgresql:// or postgres://).
@@ -58,5 +60,29 @@ std::string to_postgres_parameters(std::string_view sql, int& count);
 
 // The SQLSTATEs database.hpp calls busy.
 bool sqlstate_is_busy(std::string_view sqlstate);
+
+// A session-level advisory lock, on a connection of its own, held until the
+// object goes (closing the connection releases it; so does the server when
+// the connection dies). Its connection never reconnects: a lost connection
+// is a lost lock, which held() reports.
+class PostgresAdvisoryLock {
+ public:
+  // The lock `name` in the URI's database and schema (advisory locks are
+  // per database; the schema is added to the name the server hashes to a
+  // key), taken without waiting: nullptr when another session holds it.
+  static Result<std::unique_ptr<PostgresAdvisoryLock>> try_take(const std::string& uri,
+                                                                const std::string& name);
+  ~PostgresAdvisoryLock();
+  PostgresAdvisoryLock(const PostgresAdvisoryLock&) = delete;
+  PostgresAdvisoryLock& operator=(const PostgresAdvisoryLock&) = delete;
+
+  // A round trip on the lock's connection: an error when it is gone.
+  Status held();
+
+ private:
+  PostgresAdvisoryLock(PGconn* conn, std::string name) : conn_(conn), name_(std::move(name)) {}
+  PGconn* conn_;
+  std::string name_;  // the database as messages show it
+};
 
 }  // namespace etrn

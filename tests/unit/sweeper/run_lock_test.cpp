@@ -1,4 +1,5 @@
-// run_lock_test.cpp - one run at a time; the lock is released with the object.
+// run_lock_test.cpp - one run at a time, on either engine; the lock is
+// released with the object; on PostgreSQL a lost lock connection is seen.
 #include "sweeper/run_lock.hpp"
 
 #include <gtest/gtest.h>
@@ -6,20 +7,17 @@
 #include <filesystem>
 
 #include "common/util/sysexits.hpp"
+#include "tests/unit/common/store/test_database.hpp"
 
 namespace etrn {
 namespace {
 
-std::string lock_path() {
-  return (std::filesystem::temp_directory_path() /
-          ("etrn-run-lock-test-" + std::to_string(::getpid())))
-      .string();
-}
+using RunLockTest = testing::EngineTest;
 
-TEST(RunLock, ASecondLockIsATemporaryFailure) {
-  RunLock first(lock_path());
+TEST_P(RunLockTest, ASecondLockIsATemporaryFailure) {
+  RunLock first(db_target());
   try {
-    RunLock second(lock_path());
+    RunLock second(db_target());
     FAIL() << "got a second lock, want FatalError(75)";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::temp_fail);
@@ -28,19 +26,49 @@ TEST(RunLock, ASecondLockIsATemporaryFailure) {
   }
 }
 
-TEST(RunLock, IsFreeAgainOnceReleased) {
-  { RunLock first(lock_path()); }
-  EXPECT_NO_THROW(RunLock again(lock_path()));
-  std::filesystem::remove(lock_path());
+TEST_P(RunLockTest, IsFreeAgainOnceReleased) {
+  { RunLock first(db_target()); }
+  EXPECT_NO_THROW(RunLock again(db_target()));
 }
+
+TEST_P(RunLockTest, IsHeldWhileItsHolderLives) {
+  RunLock lock(db_target());
+  EXPECT_NO_THROW(lock.check_held());
+}
+
+ETRN_ON_BOTH_ENGINES(RunLockTest);
 
 TEST(RunLock, AnUncreatableLockFileIsCantCreate) {
   try {
-    RunLock lock("/nonexistent-dir-for-etrn/etrn.db.lock");
+    RunLock lock("/nonexistent-dir-for-etrn/etrn.db");
     FAIL() << "got a lock in a missing directory";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::cant_create);
   }
+}
+
+// The server ends the lock's session (an administrator, a failover): the
+// lock is gone, and the run must stop rather than go on beside another.
+TEST(RunLock, ALostPostgresConnectionIsALostLock) {
+  testing::PostgresCluster* cluster = testing::PostgresCluster::get();
+  ETRN_REQUIRE_PREREQUISITE(cluster != nullptr,
+                            "a PostgreSQL test cluster: " + testing::PostgresCluster::why());
+  const std::string store = cluster->create_store();
+  const std::string schema = store.substr(store.rfind("%3D") + 3);
+  RunLock lock(store);
+  cluster->command(
+      "DO $$BEGIN PERFORM pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+      "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('etrn-sweeper run " +
+      schema + "', 0); END$$");
+  try {
+    lock.check_held();
+    FAIL() << "the lock's session was ended, yet it counts as held";
+  } catch (const FatalError& e) {
+    EXPECT_EQ(e.code(), ExitCode::temp_fail);
+    EXPECT_NE(std::string(e.what()).find("run lock was lost"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(RunLock again(store)) << "the server released it";
+  cluster->drop_store(store);
 }
 
 }  // namespace

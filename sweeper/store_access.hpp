@@ -1,0 +1,36 @@
+// store_access.hpp - how the sweeper's commands reach their store: the
+// configured database (an SQLite file, or a PostgreSQL URI with the
+// password file's password: store_target.hpp), opened with a FatalError
+// that names it (never its password), and the directory of the sweeper's
+// own files.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/config/config.hpp"
+#include "common/store/database.hpp"
+#include "common/util/sysexits.hpp"
+
+namespace etrn {
+
+// What Database::open is given. Throws FatalError(config) for a
+// database_password_file that cannot be used.
+std::string store_of(const Config& config);
+
+// Opens the store; throws FatalError(on_failure, why, naming the database).
+std::unique_ptr<Database> open_store(const Config& config, OpenMode mode, ExitCode on_failure);
+
+// Whether there may be a store to read: an SQLite file that exists; a
+// PostgreSQL database always (opening it tells).
+bool store_may_exist(const Config& config);
+
+// The database as messages name it: the path, or the URI without password
+// or parameters.
+std::string shown_store(const Config& config);
+
+// state_directory, or its default: the SQLite database's directory,
+// kDefaultStateDirectory for PostgreSQL.
+std::string state_directory_of(const Config& config);
+
+}  // namespace etrn
