@@ -1,0 +1,133 @@
+"""test_sweeper_postgres.py - etrn-sweeper with a PostgreSQL URI as its
+database, on a real Postfix and a real PostgreSQL 15 (the `postgres`
+fixture): mail nobody recorded is adopted into PostgreSQL and expires with
+one DSN; report reads it back; a run killed at each step of the outbox and
+run again sends each DSN exactly once; a second run while another holds
+the advisory run lock exits 75; a password file open to others stops the
+run with exit 78 before anything is done.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+
+import pytest
+
+from postgres_testbed import BINDIR
+from sweeper_helpers import (SENDER, judge, mailbox_count, run_sweeper, settle,
+                             sweep_killed_after, sweep_ok)
+
+BOB = "bob@customer.example"
+CAROL = "carol@customer.example"
+
+
+def config_on(tb, uri: str, **extra_top):
+    state = tb.dir / "state"
+    state.mkdir(exist_ok=True)
+    return tb.write_etrn_config(tb.dir / "etrn-sweeper.conf", database=uri, extra_top=extra_top,
+                                extra_sweeper={"state_directory": state})
+
+
+def deferred(tb, recipients, subject: str) -> str:
+    qid = tb.send(SENDER, recipients, subject=subject)
+    tb.wait_until_deferred(qid)
+    return qid
+
+
+def audit(postgres, uri: str, qid: str) -> list[list[str]]:
+    return postgres.query(uri, f"SELECT recipient, state FROM etrn_audit WHERE queue_id = '{qid}' "
+                               "ORDER BY recipient")
+
+
+def test_unrecorded_mail_is_adopted_into_postgres_and_expires_with_one_dsn(postfix, postgres,
+                                                                           bin_dir):
+    tb, uri = postfix, postgres.new_database()
+    config = config_on(tb, uri)
+    qid = deferred(tb, [BOB, "dave@elsewhere.example"], "kept in PostgreSQL")
+
+    sweep_ok(bin_dir, config, "sweep", "--now", "+1h")
+    assert audit(postgres, uri, qid) == [[BOB, "queued"]], "only the ETRN recipient is adopted"
+    report = sweep_ok(bin_dir, config, "report")
+    assert qid in report.stdout and BOB in report.stdout, report.stdout
+
+    sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
+    assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
+    assert audit(postgres, uri, qid) == [[BOB, "expired"]]
+    kinds = [k for [k] in postgres.query(
+        uri, f"SELECT kind FROM etrn_events WHERE queue_id = '{qid}' ORDER BY at")]
+    assert kinds[0] == "adopted" and "expired" in kinds, kinds
+    assert qid not in tb.queue_ids()
+    assert (tb.dir / "state" / "outgoing").is_dir(), "the sent logs live in state_directory"
+    runs = postgres.query(uri, "SELECT exit_status FROM runs ORDER BY id")
+    assert runs == [["0"], ["0"]], f"two sweeps, both recorded; got {runs}"
+
+
+@pytest.mark.parametrize("step", ["outbox-written", "dsn-submitted"])
+def test_a_run_killed_mid_expiry_on_postgres_sends_each_dsn_once(postfix, postgres, bin_dir, step):
+    tb, uri = postfix, postgres.new_database()
+    config = config_on(tb, uri)
+    qid = deferred(tb, [BOB, CAROL], f"killed at {step}")
+    sweep_ok(bin_dir, config, "sweep", "--now", "+1h")
+
+    sweep_killed_after(bin_dir, config, step)
+    assert qid in tb.queue_ids(), "nothing is removed before the DSN is recorded as sent"
+    sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
+    sweep_ok(bin_dir, config, "sweep", "--now", "+50h")
+    dsns = tb.wait_for_mailbox("alice", 1)
+    settle(tb)
+    assert mailbox_count(tb) == 1, f"killed after {step}: got {mailbox_count(tb)} DSNs, want 1"
+    assert judge(dsns[0])["permanent"] == [BOB, CAROL]
+    assert audit(postgres, uri, qid) == [[BOB, "expired"], [CAROL, "expired"]]
+    assert qid not in tb.queue_ids()
+
+
+def test_a_run_while_another_holds_the_advisory_lock_exits_75(postfix, postgres, bin_dir):
+    tb, uri = postfix, postgres.new_database()
+    config = config_on(tb, uri)
+    qid = deferred(tb, [BOB], "waits for the lock")
+    holder = subprocess.Popen(
+        [str(BINDIR / "psql"), "-X", "-q", "-d", uri, "-c",
+         "SELECT pg_advisory_lock(hashtextextended('etrn-sweeper run ' || current_schema(), 0))",
+         "-c", "SELECT pg_sleep(120)"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 20
+        while postgres.query(uri, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                  "AND granted") != [["1"]]:
+            assert time.time() < deadline, "psql never took the lock"
+            time.sleep(0.1)
+        busy = run_sweeper(bin_dir, config, "sweep", "--now", "+49h")
+        assert busy.returncode == 75, busy.stderr
+        assert "another etrn-sweeper run holds the run lock" in busy.stderr, busy.stderr
+        assert "password" not in busy.stderr
+        assert qid in tb.queue_ids() and mailbox_count(tb) == 0, "the refused run did nothing"
+    finally:
+        # The server notices a vanished client only when it next writes to
+        # it: end the session itself.
+        postgres.query(uri, "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                            "WHERE locktype = 'advisory'")
+        holder.kill()
+        holder.wait()
+    sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
+    assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
+
+
+def test_a_password_file_open_to_others_stops_the_run_before_it_starts(postfix, postgres,
+                                                                       bin_dir):
+    tb, uri = postfix, postgres.new_database()
+    password = tb.dir / "database.password"
+    password.write_text("not-needed-here\n")
+    os.chmod(password, 0o644)
+    config = config_on(tb, uri, database_password_file=password)
+    qid = deferred(tb, [BOB], "never swept")
+
+    result = run_sweeper(bin_dir, config, "sweep", "--now", "+49h")
+    assert result.returncode == 78, result.stderr
+    assert f"database_password_file {password} has group or other permissions" in result.stderr
+    assert "not-needed-here" not in result.stderr
+    assert qid in tb.queue_ids() and mailbox_count(tb) == 0
+
+    os.chmod(password, 0o600)
+    sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
+    assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
