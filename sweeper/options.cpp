@@ -59,7 +59,7 @@ const std::vector<OptionSpec>& option_table() {
       "configuration file (default " + std::string(kDefaultConfigPath) + ")";
   static const std::vector<OptionSpec> table = {
       {"config,c", "FILE", config_help.c_str(), {}},
-      {"database", "PATH", "database file (overrides the configuration)", {}},
+      {"database", "PATH", "database file or PostgreSQL URI (overrides the configuration)", {}},
       {"mta", "NAME", "postfix or sendmail (overrides the configuration)", {}},
       {"verbose,v", nullptr, "say what was done", {}},
       {"help,h", nullptr, "this text; after a command, that command's help", {}},
