@@ -13,6 +13,7 @@
 #include "common/util/sysexits.hpp"
 #include "sweeper/check_command.hpp"
 #include "sweeper/history_command.hpp"
+#include "sweeper/migrate_command.hpp"
 #include "sweeper/prune_command.hpp"
 #include "sweeper/report_command.hpp"
 #include "sweeper/shape_command.hpp"
@@ -69,6 +70,8 @@ int run_configured(const Options& options, const Config& config) {
         return run_prune(config, PruneOptions{.dry_run = options.dry_run,
                                               .before = options.before,
                                               .address = options.address});
+      case Command::migrate:
+        return run_migrate(config, *options.migrate_to);
       case Command::sweep:
       case Command::check_config:
       case Command::check:

@@ -43,6 +43,8 @@ const std::vector<CommandSpec>& command_table() {
        "monitoring plugin: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN"},
       {Command::prune, "prune", "[--dry-run] [--before TIME | --address ADDR]",
        "delete closed history older than history_retention (--address: one address's)"},
+      {Command::migrate, "migrate", "--to URI",
+       "copy this host's SQLite database into a shared PostgreSQL one (idempotent, resumable)"},
   };
   return table;
 }
@@ -88,6 +90,7 @@ const std::vector<OptionSpec>& option_table() {
        "ADDR",
        "erase this address's closed history, whatever its age (a privacy request)",
        {Command::prune}},
+      {"to", "URI", "the PostgreSQL database to copy into", {Command::migrate}},
       {"age-warning", "D", "last successful sweep older than D: WARNING (1h)", {Command::check}},
       {"age-critical", "D", "... CRITICAL (3h)", {Command::check}},
       {"failed-warning", "N", "N runs in a row that failed: WARNING (2)", {Command::check}},
@@ -229,6 +232,8 @@ void check_combinations(const Options& o) {
   if (o.future_now && !o.now) throw FatalError(ExitCode::usage, "--future-now needs --now TIME");
   if (o.before && o.address)
     throw FatalError(ExitCode::usage, "--before and --address are two kinds of prune: give one");
+  if (o.command == Command::migrate && !o.migrate_to && !o.help)
+    throw FatalError(ExitCode::usage, "migrate needs --to URI");
   if (o.mta && *o.mta != "postfix" && *o.mta != "sendmail")
     throw FatalError(ExitCode::usage, "--mta " + *o.mta + ": want postfix or sendmail");
 }
@@ -299,6 +304,7 @@ Options parse_options(const std::vector<std::string>& args) {
   o.metrics_file = text_value(vm, "metrics-file");
   o.before = text_value(vm, "before");
   o.address = text_value(vm, "address");
+  o.migrate_to = text_value(vm, "to");
   for (const OptionSpec& spec : option_table()) {
     const std::string name = long_name(spec);
     if (spec.commands == std::vector<Command>{Command::check} && spec.value_name && vm.count(name))

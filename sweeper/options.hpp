@@ -15,7 +15,17 @@
 
 namespace etrn {
 
-enum class Command { sweep, report, shape, check_config, check, prune, show_config, history };
+enum class Command {
+  sweep,
+  report,
+  shape,
+  check_config,
+  check,
+  prune,
+  show_config,
+  history,
+  migrate
+};
 enum class ReportFormat { text, json };
 
 struct Options {
@@ -35,6 +45,8 @@ struct Options {
   // prune
   std::optional<std::string> before;
   std::optional<std::string> address;
+  // migrate
+  std::optional<std::string> migrate_to;  // the PostgreSQL URI
   // check: thresholds (durations as text, checked by the command), --no-milter
   std::vector<std::pair<std::string, std::string>> check_thresholds;  // (option, value)
   bool check_milter = true;

@@ -4,7 +4,9 @@ fixture): mail nobody recorded is adopted into PostgreSQL and expires with
 one DSN; report reads it back; a run killed at each step of the outbox and
 run again sends each DSN exactly once; a second run while another holds
 the advisory run lock exits 75; a password file open to others stops the
-run with exit 78 before anything is done.
+run with exit 78 before anything is done; `migrate --to` copies a host's
+SQLite history once (a second run copies nothing) and the sweeps go on in
+PostgreSQL without repeating a DSN.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import time
 import pytest
 
 from postgres_testbed import BINDIR
-from sweeper_helpers import (SENDER, judge, mailbox_count, run_sweeper, settle,
-                             sweep_killed_after, sweep_ok)
+from sweeper_helpers import (SENDER, judge, mailbox_count, queued_and_recorded, run_sweeper,
+                             settle, sweep_killed_after, sweep_ok)
 
 BOB = "bob@customer.example"
 CAROL = "carol@customer.example"
@@ -131,3 +133,37 @@ def test_a_password_file_open_to_others_stops_the_run_before_it_starts(postfix, 
     os.chmod(password, 0o600)
     sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
     assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
+
+
+def test_migrate_copies_a_hosts_history_once_and_the_sweeps_go_on_in_postgres(
+        milter_postfix, postgres, bin_dir):
+    env, tb = milter_postfix, milter_postfix.testbed
+    expired = queued_and_recorded(env, [BOB, CAROL], "expires on SQLite")
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
+    tb.wait_for_mailbox("alice", 1)
+    waiting = queued_and_recorded(env, [BOB], "expires on PostgreSQL")
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+1h")
+    before = sweep_ok(bin_dir, env.config, "report").stdout
+    assert expired in before and waiting in before, before
+
+    uri = postgres.new_database()
+    first = sweep_ok(bin_dir, env.config, "migrate", "--to", uri)
+    assert "messages: 2 copied, 0 already there" in first.stdout, first.stdout
+    assert "recipients: 3 copied" in first.stdout and "outbox: 1 copied" in first.stdout
+    again = sweep_ok(bin_dir, env.config, "migrate", "--to", uri)
+    for table in ("messages", "recipients", "outbox", "mta_arrivals", "events", "runs"):
+        assert f"{table}: 0 copied" in again.stdout, again.stdout
+    assert "messages: 0 copied, 2 already there" in again.stdout
+
+    on_postgres = config_on(tb, uri)
+    assert sweep_ok(bin_dir, on_postgres, "report").stdout == before
+    history = "SELECT at, queue_id, recipient, kind, detail FROM etrn_events"
+    in_sqlite = sorted([None if v is None else str(v) for v in r] for r in env.rows(history))
+    assert sorted(postgres.query(uri, history), key=str) == sorted(in_sqlite, key=str)
+
+    sweep_ok(bin_dir, on_postgres, "sweep", "--now", "+49h")
+    tb.wait_for_mailbox("alice", 2)
+    settle(tb)
+    assert mailbox_count(tb) == 2, "one DSN per expired message, none repeated after the move"
+    assert audit(postgres, uri, waiting) == [[BOB, "expired"]]
+    assert audit(postgres, uri, expired) == [[BOB, "expired"], [CAROL, "expired"]]
