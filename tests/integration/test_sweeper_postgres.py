@@ -167,3 +167,56 @@ def test_migrate_copies_a_hosts_history_once_and_the_sweeps_go_on_in_postgres(
     assert mailbox_count(tb) == 2, "one DSN per expired message, none repeated after the move"
     assert audit(postgres, uri, waiting) == [[BOB, "expired"]]
     assert audit(postgres, uri, expired) == [[BOB, "expired"], [CAROL, "expired"]]
+
+
+def test_least_privilege_roles_from_the_packaged_script(postfix, postgres, bin_dir, source_dir):
+    tb, uri = postfix, postgres.new_database()
+    script = source_dir / "packaging" / "postgresql" / "etrn-roles.sql"
+
+    def as_role(role: str) -> str:
+        return uri.replace("user=postgres", f"user={role}")
+
+    def psql(role: str, sql: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BINDIR / "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
+                               "-d", as_role(role), "-c", sql], capture_output=True, text=True)
+
+    def run_script() -> None:
+        done = subprocess.run([str(BINDIR / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                               uri, "-f", str(script)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+    run_script()
+    config = config_on(tb, as_role("etrn_sweeper"))
+    qid = deferred(tb, [BOB], "swept by etrn_sweeper")
+    sweep_ok(bin_dir, config, "sweep", "--now", "+1h")  # creates the schema, adopts
+    run_script()  # grants on the tables that now exist
+    assert postgres.query(uri, "SELECT schemaname FROM pg_tables WHERE tablename = 'messages'") \
+        == [["etrn"]]
+
+    # The milter's role records, and can change or delete nothing.
+    recorded = psql("etrn_milter",
+                    "INSERT INTO messages (queue_id, arrival_time, sender, priority, source, recorded_at) "
+                    "VALUES ('MILTER1', 1, 'a@b.example', 'normal', 'milter', 1) RETURNING id")
+    assert recorded.returncode == 0, recorded.stderr
+    assert psql("etrn_milter", "INSERT INTO events (at, queue_id, kind) "
+                               "VALUES (1, 'MILTER1', 'recorded')").returncode == 0
+    for sql in ("UPDATE messages SET sender = 'x@y.example'", "DELETE FROM recipients",
+                "DELETE FROM events", "SELECT count(*) FROM outbox", "SELECT count(*) FROM runs"):
+        denied = psql("etrn_milter", sql)
+        assert denied.returncode != 0 and "permission denied" in denied.stderr, (sql, denied)
+
+    # The auditor reads the views, and nothing else.
+    seen = psql("etrn_auditor", f"SELECT recipient, state FROM etrn_audit WHERE queue_id = '{qid}'")
+    assert seen.returncode == 0 and seen.stdout.strip() == f"{BOB}|queued", seen
+    assert psql("etrn_auditor", "SELECT count(*) FROM etrn_events").returncode == 0
+    for sql in ("SELECT count(*) FROM messages", "INSERT INTO events (at, queue_id, kind) "
+                "VALUES (1, 'X', 'forged')", "DELETE FROM etrn_events"):
+        denied = psql("etrn_auditor", sql)
+        assert denied.returncode != 0 and "permission denied" in denied.stderr, (sql, denied)
+
+    # The history is append-only even for the schema's owner.
+    changed = psql("etrn_sweeper", "UPDATE events SET detail = 'rewritten'")
+    assert changed.returncode != 0 and "append-only" in changed.stderr, changed
+
+    sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
+    assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]

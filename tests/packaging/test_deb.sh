@@ -112,7 +112,8 @@ check_installed_files() {
 	for f in /usr/sbin/etrn-milter /usr/sbin/etrn-sweeper "$CONF" /etc/cron.d/etrn-sweeper \
 		/lib/systemd/system/etrn-milter.service /lib/systemd/system/etrn-sweeper.service \
 		/lib/systemd/system/etrn-sweeper.timer /usr/share/man/man8/etrn-milter.8.gz \
-		/usr/share/man/man8/etrn-sweeper.8.gz /usr/share/man/man5/etrn-sweeper.conf.5.gz; do
+		/usr/share/man/man8/etrn-sweeper.8.gz /usr/share/man/man5/etrn-sweeper.conf.5.gz \
+		/usr/share/doc/etrn-sweeper/examples/etrn-roles.sql; do
 		expect_file "$f"
 	done
 	dpkg-query -W -f='${Conffiles}\n' "$PKG" | grep -q " $CONF " || fail "$CONF is not a conffile"
