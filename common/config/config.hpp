@@ -54,6 +54,10 @@ struct Config {
   // database locked, full, read-only or gone) before end of message stops
   // queueing new ones and applies on_error.
   Seconds milter_record_timeout{5};
+  // PostgreSQL: the milter's own role and its password's file, when it
+  // connects as another role than the sweeper; "": as `database` says.
+  std::string milter_database_user;
+  std::string milter_database_password_file;
 
   // [sweeper]
   MtaKind mta = MtaKind::postfix;

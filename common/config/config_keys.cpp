@@ -145,6 +145,23 @@ std::vector<ConfigKey> make_milter_keys() {
          return store(parse_positive_duration(v), c.milter_record_timeout);
        },
        [](const Config& c) { return Values{format_duration(c.milter_record_timeout)}; }},
+      {"database_user", S::milter, "",
+       "PostgreSQL: the role the milter connects as, when it is not the one `database` names "
+       "(etrn-roles.sql: etrn_milter)",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         c.milter_database_user = std::string(trim(v));
+         return ok_status();
+       },
+       [](const Config& c) { return Values{c.milter_database_user}; }, "etrn_milter"},
+      {"database_password_file", S::milter, "",
+       "PostgreSQL: the milter role's password file (as the top-level key; empty: that key's)",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         return store(parse_absolute_path(v), c.milter_database_password_file);
+       },
+       [](const Config& c) { return Values{c.milter_database_password_file}; },
+       "/etc/etrn-sweeper/milter-database.password"},
   };
 }
 
