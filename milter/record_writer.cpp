@@ -35,6 +35,9 @@ constexpr auto kBusyTimeout = 500ms;
 constexpr auto kRetryAfterFailure = 1s;
 // How often an idle writer checks that its database is still there.
 constexpr auto kFileCheckInterval = 1s;
+// How long open_now() waits for the first connection (a PostgreSQL host
+// that does not answer holds it for connect_timeout, 10 s by default).
+constexpr auto kOpenWait = 3s;
 // A failure that goes on is logged again at most this often.
 constexpr auto kFailureLogInterval = 60s;
 
@@ -116,7 +119,11 @@ Status RecordWriter::open_now() {
   open_wanted_ = true;
   open_result_.reset();
   wake_.notify_one();
-  opened_.wait(lock, [this] { return open_result_.has_value() || stopping_; });
+  const bool answered =
+      opened_.wait_for(lock, kOpenWait, [this] { return open_result_.has_value() || stopping_; });
+  if (!answered)
+    return make_error("database " + printable_path_ + ": no answer within " +
+                      std::to_string(kOpenWait.count()) + " s (the writer goes on trying)");
   return open_result_ ? *open_result_ : make_error("the milter is stopping");
 }
 

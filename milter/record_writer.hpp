@@ -118,7 +118,9 @@ class RecordWriter {
 
   // Hands a record over; never waits for the database.
   Submission submit(MessageToRecord message);
-  // Opens the database now (at start-up, to report a problem early).
+  // Opens the database now (at start-up, to report a problem early);
+  // waits for at most 3 s (a server that does not answer: an error, and
+  // the writer goes on trying).
   Status open_now();
   // A reload's new commit_interval and record_timeout.
   void set_timing(WriterTiming timing);

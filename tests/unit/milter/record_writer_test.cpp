@@ -434,10 +434,27 @@ class SilentListener {
   int port_ = 0;
 };
 
+std::string silent_server_uri(const SilentListener& silent, int connect_timeout) {
+  return "postgresql://etrn:s3cret@127.0.0.1:" + std::to_string(silent.port()) +
+         "/etrn?connect_timeout=" + std::to_string(connect_timeout);
+}
+
+TEST_F(RecordWriterOnPostgres, OpenNowGivesUpOnAServerThatDoesNotAnswer) {
+  SilentListener silent;
+  RecordWriter writer(silent_server_uri(silent, 6), kQuick);
+  const auto started = std::chrono::steady_clock::now();
+  const Status opened = writer.open_now();
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(opened);
+  EXPECT_GT(took, 2500ms);
+  EXPECT_LT(took, 5s) << "open_now() waited for connect_timeout (6 s)";
+  EXPECT_NE(opened.error().message.find("no answer"), std::string::npos) << opened.error().message;
+  EXPECT_EQ(opened.error().message.find("s3cret"), std::string::npos) << opened.error().message;
+}
+
 TEST_F(RecordWriterOnPostgres, StopIsBoundedWhileTheWriterIsStuckConnecting) {
   SilentListener silent;
-  const std::string uri = "postgresql://etrn:s3cret@127.0.0.1:" + std::to_string(silent.port()) +
-                          "/etrn?connect_timeout=2";
+  const std::string uri = silent_server_uri(silent, 2);
   RecordWriter writer(uri, {10ms, 300ms});
   ASSERT_EQ(writer.submit(message("STUCK1")), Submission::queued);
   std::this_thread::sleep_for(100ms);  // the writer is connecting now
