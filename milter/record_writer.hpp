@@ -48,9 +48,9 @@
 // A stuck connect delays stop() too: stop() returns within record_timeout
 // plus one attempt (one connect_timeout, or one statement) after it began.
 //
-// The writer and checkpoint threads run at nice kThreadNice: a commit of a thousand records
-// takes a core for several milliseconds, and the threads answering the
-// MTA must not wait behind it. Nothing is late for it: records wait in
+// The writer and checkpoint threads run at nice kThreadNice: a commit of
+// a thousand records takes a core for several milliseconds, and the
+// threads answering the MTA must not wait behind it. Nothing is late for it: records wait in
 // memory, and a writer that still falls behind makes submit() refuse as
 // above (bench/README.md, benchmark 2, has the figures).
 #pragma once
@@ -145,7 +145,7 @@ class RecordWriter {
   };
   struct Attempt {
     Status status = ok_status();
-    bool busy = false;  // locked by another connection: worth retrying soon
+    bool busy = false;  // is_busy() (locked; a lost connection): worth retrying soon
   };
 
   void writer_loop();
