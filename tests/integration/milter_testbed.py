@@ -160,3 +160,21 @@ class MilterPostfix:
         return poll_until(lambda: self.audit_for(queue_id), lambda rows: len(rows) >= count,
                           timeout, lambda rows: f"{len(rows)} audit rows for {queue_id}, want "
                           f"{count}; milter log:\n{self.milter.log()[-3000:]}", interval=0.1)
+
+    def records_again(self, timeout: float = 20) -> None:
+        """The milter recovers by itself after a fault: a message sent now is
+        recorded. Right after the fault a message may still find the
+        records of the fault late (the writer retries a failing database
+        once a second), so markers are sent until one is recorded, for
+        `timeout` seconds at most."""
+        deadline = time.time() + timeout
+        while True:
+            marker = self.testbed.send("alice@sender.example", "bob@customer.example",
+                                       subject="after the fault")
+            try:
+                self.wait_for_audit(marker, timeout=3)
+                break
+            except TimeoutError:
+                if time.time() > deadline:
+                    raise
+        assert self.milter.proc.poll() is None, "the milter must still run"
