@@ -406,7 +406,8 @@ int serve(const DaemonOptions& options, Config config, int& report_fd) {
   wait_for_libmilters_signal_thread();
   spdlog::info(
       "etrn-milter {} listening on {} (database {}, commit interval {}, record timeout {})",
-      ETRN_VERSION, socket_spec, database, format_interval(timing.commit_interval),
+      ETRN_VERSION, socket_spec, database_for_messages(database),
+      format_interval(timing.commit_interval),
       format_duration(std::chrono::duration_cast<Seconds>(timing.record_timeout)));
   report_startup(report_fd, ExitCode::ok);
   notify_ready("listening on " + socket_spec);

@@ -19,7 +19,8 @@ po::options_description option_descriptions() {
                         po::value<std::string>()->default_value(etrn::kDefaultConfigPath),
                         "configuration file")("socket", po::value<std::string>(),
                                               "listen here: unix:/path or inet:PORT@HOST")(
-      "database", po::value<std::string>(), "the SQLite database")(
+      "database", po::value<std::string>(),
+      "the database: an SQLite file, or a PostgreSQL URI (postgresql://...)")(
       "foreground", "stay in the foreground and log to stderr")(
       "check-config", "check the configuration, print 'configuration OK' or the errors")(
       "version", "print the version")("help,h", "print this help");

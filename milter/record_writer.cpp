@@ -1,5 +1,5 @@
 // record_writer.cpp - the writer thread's group commit, its retries and
-// file checks, and the checkpoint thread (see the header).
+// its checks that the database is still the one it opened (see the header).
 #include "milter/record_writer.hpp"
 
 #include <spdlog/spdlog.h>
@@ -33,10 +33,11 @@ void lower_this_threads_priority() {
 constexpr auto kBusyTimeout = 500ms;
 // Pause after a failure that is not a lock (missing, read-only, full).
 constexpr auto kRetryAfterFailure = 1s;
-// How often an idle writer checks that its database file is still there.
+// How often an idle writer checks that its database is still there.
 constexpr auto kFileCheckInterval = 1s;
-// The checkpointer's wait for a lock when it opens its connection.
-constexpr auto kCheckpointBusyTimeout = 1000ms;
+// How long open_now() waits for the first connection (a PostgreSQL host
+// that does not answer holds it for connect_timeout, 10 s by default).
+constexpr auto kOpenWait = 3s;
 // A failure that goes on is logged again at most this often.
 constexpr auto kFailureLogInterval = 60s;
 
@@ -73,14 +74,15 @@ void RecordWriter::Batch::append(Batch&& later) {
   later.handed_over.clear();
 }
 
-RecordWriter::RecordWriter(std::string database_path, WriterTiming timing, Clock clock,
+RecordWriter::RecordWriter(std::string database, WriterTiming timing, Clock clock,
                            std::size_t capacity)
-    : path_(std::move(database_path)),
+    : path_(std::move(database)),
+      printable_path_(database_for_messages(path_)),
       clock_(clock ? std::move(clock) : Clock(system_now)),
       capacity_(capacity),
-      timing_(timing) {
+      timing_(timing),
+      upkeep_(DatabaseUpkeep::for_target(path_, kThreadNice)) {
   writer_ = std::thread([this] { writer_loop(); });
-  checkpointer_ = std::thread([this] { checkpoint_loop(); });
 }
 
 RecordWriter::~RecordWriter() {
@@ -117,7 +119,11 @@ Status RecordWriter::open_now() {
   open_wanted_ = true;
   open_result_.reset();
   wake_.notify_one();
-  opened_.wait(lock, [this] { return open_result_.has_value() || stopping_; });
+  const bool answered =
+      opened_.wait_for(lock, kOpenWait, [this] { return open_result_.has_value() || stopping_; });
+  if (!answered)
+    return make_error("database " + printable_path_ + ": no answer within " +
+                      std::to_string(kOpenWait.count()) + " s (the writer goes on trying)");
   return open_result_ ? *open_result_ : make_error("the milter is stopping");
 }
 
@@ -140,12 +146,7 @@ WriterCounts RecordWriter::stop() {
   wake_.notify_one();
   opened_.notify_all();
   if (writer_.joinable()) writer_.join();
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    checkpoint_stop_ = true;
-  }
-  checkpoint_wake_.notify_one();
-  if (checkpointer_.joinable()) checkpointer_.join();
+  upkeep_->stop();
   return counts();
 }
 
@@ -239,7 +240,7 @@ void RecordWriter::commit_waiting(std::unique_lock<std::mutex>& lock) {
 
 void RecordWriter::check_file_while_idle(std::unique_lock<std::mutex>& lock) {
   lock.unlock();
-  if (db_ && !files_.unchanged()) {
+  if (db_ && !upkeep_->unchanged()) {
     forget_replaced_database();
     if (Status reopened = open_database(); !reopened)
       spdlog::error("reopening the database failed (retried with the next record): {}",
@@ -270,7 +271,7 @@ RecordWriter::Attempt RecordWriter::write_batch(const Batch& batch) {
     if (Status current = current_database(); !current) return {current, false};
     db_->set_busy_timeout(kBusyTimeout);
     insert_messages(*db_, batch.records, RecordSource::milter, clock_());
-    if (!files_.unchanged()) {
+    if (!upkeep_->unchanged()) {
       // The file went during the commit: the batch is in no file anyone reads.
       forget_replaced_database();
       if (Status reopened = open_database(); !reopened) return {reopened, false};
@@ -288,7 +289,7 @@ RecordWriter::Attempt RecordWriter::write_batch(const Batch& batch) {
 
 // The open connection, checked against the path; (re)opened when needed.
 Status RecordWriter::current_database() {
-  if (db_ && !files_.unchanged()) forget_replaced_database();
+  if (db_ && !upkeep_->unchanged()) forget_replaced_database();
   if (db_) return ok_status();
   return open_database();
 }
@@ -298,17 +299,13 @@ Status RecordWriter::open_database() {
       Database::open(path_, OpenMode::read_write_create, static_cast<int>(kBusyTimeout.count()));
   if (!opened) return make_error(opened.error().message);
   db_ = std::move(opened.value());
-  // Replaces SQLite's automatic checkpoint, which would run in this thread.
-  db_->on_wal_commit([this](int wal_pages) { on_wal_commit(wal_pages); });
-  files_ = DatabaseFiles::remember(path_);
-  std::lock_guard lock(checkpoint_mutex_);
-  checkpoint_file_ = identity_of(path_);
+  upkeep_->opened(*db_);
   return ok_status();
 }
 
 // Closes the connection; one whose file is gone must leave the names alone.
 void RecordWriter::close_database() {
-  if (db_ && !files_.unchanged()) {
+  if (db_ && !upkeep_->unchanged()) {
     forget_replaced_database();
   } else {
     db_.reset();
@@ -320,13 +317,9 @@ void RecordWriter::forget_replaced_database() {
       "database {} was deleted or replaced while the milter had it open: reopening it "
       "(created anew if it is gone); what was recorded in the old file is not in the new "
       "one, and the next sweep adopts those messages from the queue",
-      path_);
-  db_->leave_files_at_close();
-  db_.reset();
-  for (const std::string& name : files_.remove_orphaned_companions())
+      printable_path_);
+  for (const std::string& name : upkeep_->forget(std::move(db_)))
     spdlog::warn("removed {}, left behind by the old database file", name);
-  std::lock_guard lock(checkpoint_mutex_);
-  checkpoint_file_.reset();
 }
 
 // The log lines of one commit: each record, or the failure (once, again
@@ -353,42 +346,6 @@ void RecordWriter::report_commit(const Batch& batch, const Attempt& attempt, Tim
   spdlog::error("cannot record {} message(s) yet (retrying): {}", batch.size(), error);
   last_error_ = error;
   last_error_logged_ = finished;
-}
-
-// ---- the checkpoint thread ----------------------------------------------
-
-// Called by the writer thread after each commit.
-void RecordWriter::on_wal_commit(int wal_pages) {
-  if (wal_pages < kCheckpointFrames) return;
-  {
-    std::lock_guard lock(checkpoint_mutex_);
-    checkpoint_wanted_ = true;
-  }
-  checkpoint_wake_.notify_one();
-}
-
-// Passive checkpoints with a connection of its own, opened for each one
-// and only while the path names the file the writer has open (opening a
-// new database beside the old -wal file would mix the two).
-void RecordWriter::checkpoint_loop() {
-  lower_this_threads_priority();
-  std::unique_lock lock(checkpoint_mutex_);
-  for (;;) {
-    checkpoint_wake_.wait(lock, [this] { return checkpoint_stop_ || checkpoint_wanted_; });
-    if (checkpoint_stop_) return;
-    checkpoint_wanted_ = false;
-    const std::optional<FileIdentity> expected = checkpoint_file_;
-    lock.unlock();
-    if (expected && identity_of(path_) == expected) {
-      auto db = Database::open(path_, OpenMode::read_write,
-                               static_cast<int>(kCheckpointBusyTimeout.count()));
-      const Status done = db ? (*db)->checkpoint() : Status(db.error());
-      if (!done)
-        spdlog::warn("WAL checkpoint of {} failed (retried as the WAL grows): {}", path_,
-                     done.error().message);
-    }
-    lock.lock();
-  }
 }
 
 }  // namespace etrn

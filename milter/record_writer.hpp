@@ -34,13 +34,23 @@
 //   failing database for up to record_timeout), logs every record it
 //   could not write with its queue ID, and ends the thread.
 //
-// WAL checkpoints run in another thread with a connection of its own,
-// opened for each checkpoint (every kCheckpointFrames WAL pages), so that
-// copying the log into the database and its fsync never delay a commit.
+// What depends on where the database lives (an SQLite file's identity
+// checks and WAL checkpoint thread; nothing for a PostgreSQL server) is
+// the DatabaseUpkeep chosen once from the target (database_upkeep.hpp).
+// On an SQLite file the identity checks above apply; a PostgreSQL URI
+// names no file, so its database is never "deleted or replaced".
 //
-// Both threads run at nice kThreadNice: a commit of a thousand records
-// takes a core for several milliseconds, and the threads answering the
-// MTA must not wait behind it. Nothing is late for it: records wait in
+// PostgreSQL down (at start, or going down while the milter runs): each
+// attempt fails at once on a refused connection, or after connect_timeout
+// (10 s unless the URI sets it) on a host that does not answer; the batch
+// is retried as above, opening a new connection, and submit() refuses
+// records past record_timeout meanwhile, without waiting for the writer.
+// A stuck connect delays stop() too: stop() returns within record_timeout
+// plus one attempt (one connect_timeout, or one statement) after it began.
+//
+// The writer and checkpoint threads run at nice kThreadNice: a commit of
+// a thousand records takes a core for several milliseconds, and the
+// threads answering the MTA must not wait behind it. Nothing is late for it: records wait in
 // memory, and a writer that still falls behind makes submit() refuse as
 // above (bench/README.md, benchmark 2, has the figures).
 #pragma once
@@ -60,7 +70,7 @@
 #include "common/store/database.hpp"
 #include "common/store/records.hpp"
 #include "common/util/result.hpp"
-#include "milter/database_files.hpp"
+#include "milter/database_upkeep.hpp"
 
 namespace etrn {
 
@@ -93,15 +103,14 @@ class RecordWriter {
   static constexpr std::size_t kBatchRecords = 1000;
   // Records held in memory at most (about 50 MB at 1 KB each).
   static constexpr std::size_t kCapacity = 50000;
-  // WAL size (frames = pages, 16 MiB) that starts a checkpoint.
-  static constexpr int kCheckpointFrames = 4000;
   // The writer and checkpoint threads' nice value (the callbacks keep 0).
   static constexpr int kThreadNice = 10;
 
-  // Starts the writer and checkpoint threads (create it with the signals
-  // blocked that the threads should not take). The database is opened by
-  // open_now() or by the first commit.
-  RecordWriter(std::string database_path, WriterTiming timing, Clock clock = nullptr,
+  // Starts the writer thread (and an SQLite file's checkpoint thread; create
+  // it with the signals blocked that the threads should not take).
+  // `database` is Database::open's target: an SQLite file or a PostgreSQL
+  // URI. The database is opened by open_now() or by the first commit.
+  RecordWriter(std::string database, WriterTiming timing, Clock clock = nullptr,
                std::size_t capacity = kCapacity);
   ~RecordWriter();  // stop()
   RecordWriter(const RecordWriter&) = delete;
@@ -109,7 +118,9 @@ class RecordWriter {
 
   // Hands a record over; never waits for the database.
   Submission submit(MessageToRecord message);
-  // Opens the database now (at start-up, to report a problem early).
+  // Opens the database now (at start-up, to report a problem early);
+  // waits for at most 3 s (a server that does not answer: an error, and
+  // the writer goes on trying).
   Status open_now();
   // A reload's new commit_interval and record_timeout.
   void set_timing(WriterTiming timing);
@@ -117,7 +128,7 @@ class RecordWriter {
   WriterCounts stop();
   WriterCounts counts() const;
 
-  const std::string& database_path() const { return path_; }
+  const std::string& database() const { return path_; }
 
  private:
   using SteadyClock = std::chrono::steady_clock;
@@ -134,7 +145,7 @@ class RecordWriter {
   };
   struct Attempt {
     Status status = ok_status();
-    bool busy = false;  // locked by another connection: worth retrying soon
+    bool busy = false;  // is_busy() (locked; a lost connection): worth retrying soon
   };
 
   void writer_loop();
@@ -153,10 +164,8 @@ class RecordWriter {
   void forget_replaced_database();
   void report_commit(const Batch& batch, const Attempt& attempt, TimePoint finished);
 
-  void on_wal_commit(int wal_pages);
-  void checkpoint_loop();
-
   const std::string path_;
+  const std::string printable_path_;  // for the log: a URI without its password
   const Clock clock_;
   const std::size_t capacity_;
 
@@ -178,21 +187,12 @@ class RecordWriter {
 
   // The writer thread's own (no lock).
   std::unique_ptr<Database> db_;
-  DatabaseFiles files_;
+  const std::unique_ptr<DatabaseUpkeep> upkeep_;
   std::optional<TimePoint> failing_since_;
   std::string last_error_;
   TimePoint last_error_logged_{};
 
-  // The checkpointer: woken by on_wal_commit; checkpoints only the file
-  // the writer has open.
-  std::mutex checkpoint_mutex_;
-  std::condition_variable checkpoint_wake_;
-  bool checkpoint_wanted_ = false;
-  bool checkpoint_stop_ = false;
-  std::optional<FileIdentity> checkpoint_file_;
-
   std::thread writer_;
-  std::thread checkpointer_;
 };
 
 }  // namespace etrn

@@ -1,5 +1,5 @@
 // database.cpp - what both engines share: choosing one by the target's
-// form, DatabaseError's busy rule, and Transaction.
+// form, naming it in messages, DatabaseError's busy rule, and Transaction.
 #include "common/store/database.hpp"
 
 #include "common/store/postgres_database.hpp"
@@ -19,6 +19,11 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& target, Open
                                                  int busy_timeout_ms) {
   if (is_postgres_uri(target)) return open_postgres_database(target, mode, busy_timeout_ms);
   return open_sqlite_database(target, mode, busy_timeout_ms);
+}
+
+std::string database_for_messages(std::string_view target) {
+  if (is_postgres_uri(target)) return redacted_uri(target);
+  return std::string(target);
 }
 
 Transaction::Transaction(Database& db) : db_(db), nested_(db.in_transaction()) {

@@ -211,6 +211,11 @@ class Database {
   Database() = default;
 };
 
+// Where `target` (Database::open's) is, fit for a log line or an error: an
+// SQLite file name as it is, a URI without its password or parameters
+// (redacted_uri). Programs name their database only through this.
+std::string database_for_messages(std::string_view target);
+
 // BEGIN ... COMMIT, rolled back if not committed. Inside another
 // transaction it becomes a SAVEPOINT (so record_messages can run inside a
 // caller's transaction): commit() releases it, destruction rolls back to it.

@@ -6,7 +6,9 @@ from pytest, so the demo runs where only the programs' own dependencies are
 installed.
 
     MilterProcess   etrn-milter in the foreground, its stderr in a log file
-    MilterPostfix   a PostfixTestbed with the real etrn-milter wired in
+    MilterPostfix   a PostfixTestbed with the real etrn-milter wired in (its
+                    database an SQLite file, or a PostgreSQL URI with the
+                    PostgresCluster that serves it)
     db_rows         a read-only query on an etrn-sweeper database
 """
 
@@ -34,6 +36,17 @@ def db_rows(path: Path, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         return con.execute(sql, params).fetchall()
     finally:
         con.close()
+
+
+def _with_literals(sql: str, params: tuple) -> str:
+    """sql with each ? replaced by its parameter as an SQL string literal
+    (for psql, which takes no parameters; the tests' own values only)."""
+    parts = sql.split("?")
+    assert len(parts) == len(params) + 1, f"{len(params)} parameters for {sql!r}"
+    out = parts[0]
+    for value, part in zip(params, parts[1:]):
+        out += "'" + str(value).replace("'", "''") + "'" + part
+    return out
 
 
 class MilterProcess:
@@ -103,7 +116,11 @@ class MilterProcess:
 class MilterPostfix:
     """A Postfix testbed with the real etrn-milter in front of it."""
 
-    def __init__(self, bin_dir: Path, on_error: str = "accept", extra_milter: dict | None = None):
+    def __init__(self, bin_dir: Path, on_error: str = "accept", extra_milter: dict | None = None,
+                 postgres=None):
+        """postgres: a PostgresCluster (postgres_testbed.py); the database is
+        then a new database of its own there, and rows() reads it with psql
+        (rows as lists of strings, in the query's column order)."""
         self.testbed = PostfixTestbed()
         d = self.testbed.dir
         self.socket_path = d / "milter.sock"
@@ -113,7 +130,8 @@ class MilterPostfix:
         self.db_dir.mkdir(exist_ok=True)
         postfix = pwd.getpwnam("postfix")
         os.chown(self.db_dir, postfix.pw_uid, postfix.pw_gid)
-        self.database = self.db_dir / "etrn.db"
+        self.postgres = postgres
+        self.database = postgres.new_database() if postgres else self.db_dir / "etrn.db"
         self.config = self.testbed.write_etrn_config(
             d / "etrn-sweeper.conf", database=self.database, socket=self.socket, user="postfix",
             on_error=on_error, extra_milter=extra_milter)
@@ -129,6 +147,8 @@ class MilterPostfix:
         self.testbed.start()
 
     def rows(self, sql: str = "SELECT * FROM etrn_audit ORDER BY recipient", params: tuple = ()):
+        if self.postgres is not None:
+            return self.postgres.query(self.database, _with_literals(sql, params))
         if not self.database.exists():
             return []
         return db_rows(self.database, sql, params)
@@ -140,3 +160,21 @@ class MilterPostfix:
         return poll_until(lambda: self.audit_for(queue_id), lambda rows: len(rows) >= count,
                           timeout, lambda rows: f"{len(rows)} audit rows for {queue_id}, want "
                           f"{count}; milter log:\n{self.milter.log()[-3000:]}", interval=0.1)
+
+    def records_again(self, timeout: float = 20) -> None:
+        """The milter recovers by itself after a fault: a message sent now is
+        recorded. Right after the fault a message may still find the
+        records of the fault late (the writer retries a failing database
+        once a second), so markers are sent until one is recorded, for
+        `timeout` seconds at most."""
+        deadline = time.time() + timeout
+        while True:
+            marker = self.testbed.send("alice@sender.example", "bob@customer.example",
+                                       subject="after the fault")
+            try:
+                self.wait_for_audit(marker, timeout=3)
+                break
+            except TimeoutError:
+                if time.time() > deadline:
+                    raise
+        assert self.milter.proc.poll() is None, "the milter must still run"

@@ -122,24 +122,6 @@ def all_load_accepted(env, load: Load, expected: int = LOAD) -> None:
     assert load_in_queue(env.testbed) == expected
 
 
-def records_again(env) -> None:
-    """The milter recovers by itself: a message sent after the fault is
-    recorded. Right after the fault a message may still find the records
-    of the fault late (the writer retries a failing database once a
-    second), so markers are sent until one is recorded, for 20 s at most."""
-    deadline = time.time() + 20
-    while True:
-        marker = env.testbed.send("alice@sender.example", "bob@customer.example",
-                                  subject="after the fault")
-        try:
-            env.wait_for_audit(marker, timeout=3)
-            break
-        except TimeoutError:
-            if time.time() > deadline:
-                raise
-    assert env.milter.proc.poll() is None, "the milter must still run"
-
-
 def restart_milter(env) -> None:
     env.socket_path.unlink(missing_ok=True)  # a stale socket would look like a started milter
     env.milter.start()
@@ -253,7 +235,7 @@ def test_under_a_fault_every_message_is_accepted_and_recording_resumes(
     finally:
         fault.end(env)
     all_load_accepted(env, load, expected)
-    records_again(env)
+    env.records_again()
     if fault.evidence:
         assert fault.evidence in env.milter.log(), f"the fault did not reach the milter: no {fault.evidence!r}"
 
@@ -287,7 +269,7 @@ def test_sigkill_loses_only_records_and_the_next_sweep_adopts_exactly_those(
         f"{recorded} recorded by the milter + {adopted} adopted, want {LOAD} (queue: "
         f"{load_in_queue(env.testbed)})")
     assert recorded_load(env) == LOAD
-    records_again(env)
+    env.records_again()
 
 
 def test_a_deleted_main_file_is_noticed_and_the_sweeper_works_again(make_milter_postfix,
@@ -301,4 +283,4 @@ def test_a_deleted_main_file_is_noticed_and_the_sweeper_works_again(make_milter_
     env.milter.wait_for_log("was deleted or replaced while the milter had it open")
     adopted = adopted_by_a_sweep(env, bin_dir)  # used to fail: exit 73, "disk I/O error"
     assert adopted == LOAD, f"adopted {adopted}, want the {LOAD} messages of the deleted file"
-    records_again(env)
+    env.records_again()

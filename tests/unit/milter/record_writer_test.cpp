@@ -3,11 +3,19 @@
 // interval (or at once when a batch is full, or at stop), a locked or
 // missing database holds records in memory until it takes them, records
 // that wait too long or a full queue make submit() refuse, and a database
-// deleted or replaced under the writer is noticed and reopened.
+// deleted or replaced under the writer is noticed and reopened. Then the
+// same writer on PostgreSQL: records reach the server, a server that is
+// down at start or goes away is waited for (submit() refusing past
+// record_timeout as for a locked file), and stop() stays bounded while
+// the writer is stuck connecting.
 #include "milter/record_writer.hpp"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -70,6 +78,17 @@ std::unique_ptr<Database> holding_the_write_lock(const std::string& path) {
   }
   (*db)->exec("BEGIN EXCLUSIVE");
   return std::move(*db);
+}
+
+// stop() on a database that takes nothing: it returns within `bound`,
+// having committed nothing and counted `lost` records as lost.
+void expect_stop_to_give_up(RecordWriter& writer, std::uint64_t lost,
+                            std::chrono::milliseconds bound) {
+  const auto started = std::chrono::steady_clock::now();
+  const WriterCounts counts = writer.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, bound);
+  EXPECT_EQ(counts.lost_at_stop, lost);
+  EXPECT_EQ(counts.committed, 0u);
 }
 
 TEST_F(RecordWriterTest, ARecordIsCommittedWithinTheCommitInterval) {
@@ -232,11 +251,7 @@ TEST_F(RecordWriterTest, StopGivesUpOnADatabaseThatStaysLockedAndCountsTheLoss) 
   ASSERT_TRUE(other);
   ASSERT_EQ(writer.submit(message("LOST1")), Submission::queued);
   ASSERT_EQ(writer.submit(message("LOST2")), Submission::queued);
-  const auto started = std::chrono::steady_clock::now();
-  const WriterCounts counts = writer.stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
-  EXPECT_EQ(counts.lost_at_stop, 2u);
-  EXPECT_EQ(counts.committed, 0u);
+  expect_stop_to_give_up(writer, 2, 3000ms);
 }
 
 TEST_F(RecordWriterTest, ADeletedDatabaseIsRecreatedAndTheNextRecordsGoIntoIt) {
@@ -293,6 +308,167 @@ TEST_F(RecordWriterTest, AReplacedDatabaseIsReopened) {
     return count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'NEW1'") == 1;
   }));
   EXPECT_EQ(count(db_path(), "SELECT count(*) FROM messages WHERE queue_id = 'OLD1'"), 0);
+}
+
+// ---- on PostgreSQL ----------------------------------------------------------
+
+// The writer's server is the test cluster, reached through a symbolic link
+// to its socket directory: removing the link (and ending the writer's
+// session) is a server gone away, putting it back a server come back,
+// without stopping the cluster that other tests share.
+class RecordWriterOnPostgres : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    engine_ = SqlEngine::postgresql;
+    TempDirTest::SetUp();
+    link_ = dir_ / "pg";
+    ETRN_REQUIRE_PREREQUISITE(testing::PostgresCluster::get() != nullptr,
+                              "a PostgreSQL test cluster: " + testing::PostgresCluster::why());
+    const std::string cluster = testing::PostgresCluster::get()->directory();
+    const std::string store = db_target();  // the cluster's own socket: for checks
+    const std::string host = "host=" + cluster;
+    writer_uri_ = store;
+    writer_uri_.replace(writer_uri_.find(host), host.size(), "host=" + link_.string());
+    // A password in the URI (the trusted socket ignores it) that no log
+    // line may show.
+    writer_uri_ += "&application_name=" + application_name_ + "&password=s3cret";
+  }
+
+  void server_comes_back() {
+    std::filesystem::create_directory_symlink(testing::PostgresCluster::get()->directory(), link_);
+  }
+  // New connections fail at once; the writer's open one is ended.
+  void server_goes_away() {
+    std::filesystem::remove(link_);
+    auto admin = open_db();
+    ASSERT_TRUE(admin);
+    admin->exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '" +
+        application_name_ + "'");
+  }
+  std::int64_t rows(const std::string& sql) { return count(db_target(), sql); }
+
+  std::filesystem::path link_;
+  const std::string application_name_ = "etrn_writer_test_" + std::to_string(getpid());
+  std::string writer_uri_;
+};
+
+TEST_F(RecordWriterOnPostgres, RecordsReachTheServerWithoutAFileCheckpointThread) {
+  server_comes_back();
+  RecordWriter writer(writer_uri_, kQuick, [] { return EpochSeconds{5000}; });
+  ASSERT_TRUE(writer.open_now());
+  EXPECT_TRUE(eventually([] { return threads_at_nice(RecordWriter::kThreadNice) == 1; }))
+      << "want the writer thread alone: the server checkpoints its own log";
+  for (const char* id : {"PG1", "PG2", "PG3"})
+    ASSERT_EQ(writer.submit(message(id)), Submission::queued);
+  ASSERT_TRUE(eventually([&] { return writer.counts().committed == 3u; }));
+  EXPECT_EQ(rows("SELECT count(*) FROM etrn_audit WHERE state_changed_at = 5000"), 3);
+}
+
+TEST_F(RecordWriterOnPostgres, AServerDownAtStartGetsTheRecordsOnceItIsThere) {
+  RecordWriter writer(writer_uri_, kQuick);
+  const auto started = std::chrono::steady_clock::now();
+  const Status opened = writer.open_now();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2s) << "a refused connection fails at once";
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().message.find("s3cret"), std::string::npos)
+      << "the password is in the error: " << opened.error().message;
+  ASSERT_EQ(writer.submit(message("EARLY1")), Submission::queued);
+  std::this_thread::sleep_for(300ms);
+  server_comes_back();
+  EXPECT_TRUE(eventually([&] { return writer.counts().committed == 1u; }));
+  EXPECT_EQ(rows("SELECT count(*) FROM messages WHERE queue_id = 'EARLY1'"), 1);
+}
+
+TEST_F(RecordWriterOnPostgres, AServerThatGoesAwayMakesSubmitRefuseLateRecordsAndThenComesBack) {
+  server_comes_back();
+  RecordWriter writer(writer_uri_, {10ms, 300ms});
+  ASSERT_TRUE(writer.open_now());
+  ASSERT_EQ(writer.submit(message("BEFORE1")), Submission::queued);
+  ASSERT_TRUE(eventually([&] { return writer.counts().committed == 1u; }));
+
+  server_goes_away();
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(writer.submit(message("DURING1")), Submission::queued);
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(writer.submit(message("LATE1")), Submission::database_late);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "submit() waited for the server";
+  EXPECT_EQ(writer.counts().refused, 1u);
+
+  server_comes_back();
+  ASSERT_TRUE(eventually([&] { return writer.counts().committed == 2u; }));
+  EXPECT_EQ(writer.submit(message("AFTER1")), Submission::queued)
+      << "once the server takes records again, new ones are queued";
+  EXPECT_TRUE(eventually([&] { return writer.counts().committed == 3u; }));
+  EXPECT_EQ(
+      rows("SELECT count(*) FROM messages WHERE queue_id IN ('BEFORE1', 'DURING1', 'AFTER1')"), 3);
+  EXPECT_EQ(rows("SELECT count(*) FROM messages WHERE queue_id = 'LATE1'"), 0);
+}
+
+TEST_F(RecordWriterOnPostgres, StopGivesUpOnAServerThatStaysDownAndCountsTheLoss) {
+  RecordWriter writer(writer_uri_, {10ms, 300ms});
+  ASSERT_EQ(writer.submit(message("LOST1")), Submission::queued);
+  ASSERT_EQ(writer.submit(message("LOST2")), Submission::queued);
+  expect_stop_to_give_up(writer, 2, 3000ms);
+}
+
+// A TCP listener that never answers: the kernel completes the handshake,
+// and libpq then waits for the server's reply until connect_timeout.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&address), length) != 0 ||
+        listen(fd_, 16) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      ADD_FAILURE() << "cannot listen on the loopback";
+    }
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+std::string silent_server_uri(const SilentListener& silent, int connect_timeout) {
+  return "postgresql://etrn:s3cret@127.0.0.1:" + std::to_string(silent.port()) +
+         "/etrn?connect_timeout=" + std::to_string(connect_timeout);
+}
+
+TEST_F(RecordWriterOnPostgres, OpenNowGivesUpOnAServerThatDoesNotAnswer) {
+  SilentListener silent;
+  RecordWriter writer(silent_server_uri(silent, 6), kQuick);
+  const auto started = std::chrono::steady_clock::now();
+  const Status opened = writer.open_now();
+  const auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(opened);
+  EXPECT_GT(took, 2500ms);
+  EXPECT_LT(took, 5s) << "open_now() waited for connect_timeout (6 s)";
+  EXPECT_NE(opened.error().message.find("no answer"), std::string::npos) << opened.error().message;
+  EXPECT_EQ(opened.error().message.find("s3cret"), std::string::npos) << opened.error().message;
+}
+
+TEST_F(RecordWriterOnPostgres, StopIsBoundedWhileTheWriterIsStuckConnecting) {
+  SilentListener silent;
+  const std::string uri = silent_server_uri(silent, 2);
+  RecordWriter writer(uri, {10ms, 300ms});
+  ASSERT_EQ(writer.submit(message("STUCK1")), Submission::queued);
+  std::this_thread::sleep_for(100ms);  // the writer is connecting now
+  const auto submitted = std::chrono::steady_clock::now();
+  EXPECT_EQ(writer.submit(message("STUCK2")), Submission::queued);
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(writer.submit(message("STUCK3")), Submission::database_late)
+      << "record_timeout holds while the writer waits for the server";
+  EXPECT_LT(std::chrono::steady_clock::now() - submitted, 1s);
+  // record_timeout + one connect_timeout, with room for a loaded machine.
+  expect_stop_to_give_up(writer, 2, 2300ms + 1500ms);
 }
 
 }  // namespace

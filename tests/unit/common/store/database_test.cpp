@@ -360,5 +360,14 @@ TEST_P(BothEngines, TwoConnectionsCreatingTheDatabaseAtOnceBothSucceed) {
   EXPECT_EQ(db->schema_version(), current_schema_version());
 }
 
+TEST(DatabaseForMessagesTest, AFileIsNamedAsItIsAndAUriWithoutItsPassword) {
+  EXPECT_EQ(database_for_messages("/var/lib/etrn-sweeper/etrn.db"),
+            "/var/lib/etrn-sweeper/etrn.db");
+  EXPECT_EQ(database_for_messages("postgresql://etrn:s3cret@db.example/etrn?sslmode=require"),
+            "postgresql://etrn@db.example/etrn");
+  EXPECT_EQ(database_for_messages("postgres:///etrn?host=/run/pg&password=s3cret"),
+            "postgres:///etrn?host=/run/pg");
+}
+
 }  // namespace
 }  // namespace etrn
