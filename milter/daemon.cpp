@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "common/log/log.hpp"
+#include "common/store/store_target.hpp"
 #include "common/util/posix_file.hpp"
 #include "common/util/sysexits.hpp"
 #include "milter/milter_glue.hpp"
@@ -291,6 +292,17 @@ WriterTiming writer_timing(const Config& config) {
           std::chrono::duration_cast<std::chrono::milliseconds>(config.milter_record_timeout)};
 }
 
+// What the writer opens: `database` as the milter's own role, with its
+// password file's password (read now, before the privileges are dropped).
+std::string milter_store(const Config& config) {
+  const std::string& password_file = config.milter_database_password_file.empty()
+                                         ? config.database_password_file
+                                         : config.milter_database_password_file;
+  auto target = store_target(config.database, password_file, config.milter_database_user);
+  if (!target) throw FatalError(ExitCode::config, target.error().message);
+  return *target;
+}
+
 void reload(const DaemonOptions& options, ConfigHolder& configs, RecordWriter& writer) {
   ConfigParse parse = load_milter_config(options);
   if (!parse.ok()) {
@@ -300,6 +312,7 @@ void reload(const DaemonOptions& options, ConfigHolder& configs, RecordWriter& w
   }
   const auto old = configs.current();
   if (parse.config.database != old->config.database ||
+      parse.config.milter_database_user != old->config.milter_database_user ||
       parse.config.milter_socket != old->config.milter_socket ||
       parse.config.milter_user != old->config.milter_user) {
     spdlog::warn("reload: a new database, socket or user takes effect only after a restart");
@@ -387,7 +400,7 @@ int serve(const DaemonOptions& options, Config config, int& report_fd) {
   const std::string socket_path = unix_socket_path(socket_spec);
   if (!socket_path.empty()) ensure_socket_directory(socket_path, account);
 
-  const std::string database = config.database;
+  const std::string database = milter_store(config);
   const WriterTiming timing = writer_timing(config);
   ConfigHolder configs(std::move(config));
   const int pipe_read = install_signal_handlers();

@@ -32,15 +32,25 @@ Result<std::string> read_password(const std::string& path) {
 
 }  // namespace
 
-Result<std::string> store_target(const std::string& database, const std::string& password_file) {
-  if (password_file.empty()) return database;
+Result<std::string> store_target(const std::string& database, const std::string& password_file,
+                                 const std::string& user) {
+  if (password_file.empty() && user.empty()) return database;
   if (!is_postgres_uri(database))
-    return make_error("database_password_file is set, but database " + database +
-                      " is no PostgreSQL URI");
-  auto password = read_password(password_file);
-  if (!password) return password.error();
-  const char separator = database.find('?') == std::string::npos ? '?' : '&';
-  return database + separator + "password=" + percent_encoded(*password);
+    return make_error(std::string(user.empty() ? "database_password_file" : "database_user") +
+                      " is set, but database " + database + " is no PostgreSQL URI");
+  std::string target = database;
+  // Query parameters come after the URI's own parts and win over them.
+  const auto add = [&target](std::string_view key, const std::string& value) {
+    target += (target.find('?') == std::string::npos ? '?' : '&') + std::string(key) + "=" +
+              percent_encoded(value);
+  };
+  if (!user.empty()) add("user", user);
+  if (!password_file.empty()) {
+    auto password = read_password(password_file);
+    if (!password) return password.error();
+    add("password", *password);
+  }
+  return target;
 }
 
 std::string percent_encoded(std::string_view text) {

@@ -18,10 +18,13 @@
 
 namespace etrn {
 
-// `database`, or the URI with the password file's password added.
-// Errors: a password file with an SQLite path, one that cannot be read,
-// is not a regular file, is open to group or others, or is empty.
-Result<std::string> store_target(const std::string& database, const std::string& password_file);
+// `database`, or the URI with the password file's password added, and
+// `user` (when not empty) as the role to connect as instead of the URI's.
+// Errors: a password file or user with an SQLite path; a password file
+// that cannot be read, is not a regular file, is open to group or others,
+// or is empty.
+Result<std::string> store_target(const std::string& database, const std::string& password_file,
+                                 const std::string& user = "");
 
 // `text` percent-encoded for a URI's query value (RFC 3986 unreserved kept).
 std::string percent_encoded(std::string_view text);

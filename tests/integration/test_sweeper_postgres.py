@@ -169,9 +169,15 @@ def test_migrate_copies_a_hosts_history_once_and_the_sweeps_go_on_in_postgres(
     assert audit(postgres, uri, expired) == [[BOB, "expired"], [CAROL, "expired"]]
 
 
-def test_least_privilege_roles_from_the_packaged_script(postfix, postgres, bin_dir, source_dir):
-    tb, uri = postfix, postgres.new_database()
+def test_least_privilege_roles_from_the_packaged_script(make_milter_postfix, postgres, bin_dir,
+                                                       source_dir):
+    """The milter records as etrn_milter and the sweeper sweeps as
+    etrn_sweeper, with the roles the packaged etrn-roles.sql makes; every
+    other right is denied, and the history is append-only for the owner."""
     script = source_dir / "packaging" / "postgresql" / "etrn-roles.sql"
+    env = make_milter_postfix(postgres=postgres, start=False,
+                              extra_milter={"database_user": "etrn_milter"})
+    tb, uri = env.testbed, env.database
 
     def as_role(role: str) -> str:
         return uri.replace("user=postgres", f"user={role}")
@@ -186,20 +192,21 @@ def test_least_privilege_roles_from_the_packaged_script(postfix, postgres, bin_d
         assert done.returncode == 0, done.stderr
 
     run_script()
-    config = config_on(tb, as_role("etrn_sweeper"))
-    qid = deferred(tb, [BOB], "swept by etrn_sweeper")
-    sweep_ok(bin_dir, config, "sweep", "--now", "+1h")  # creates the schema, adopts
+    env.config.write_text(env.config.read_text().replace(
+        f"database = {uri}", f"database = {as_role('etrn_sweeper')}"))
+    sweep_ok(bin_dir, env.config, "prune", "--dry-run")  # creates the schema as etrn_sweeper
     run_script()  # grants on the tables that now exist
-    assert postgres.query(uri, "SELECT schemaname FROM pg_tables WHERE tablename = 'messages'") \
-        == [["etrn"]]
+    assert postgres.query(uri, "SELECT tableowner FROM pg_tables WHERE schemaname = 'etrn' "
+                               "AND tablename = 'messages'") == [["etrn_sweeper"]]
+    env.database = uri + "&options=-csearch_path%3Detrn"  # where rows() reads
+    env.start()
 
-    # The milter's role records, and can change or delete nothing.
-    recorded = psql("etrn_milter",
-                    "INSERT INTO messages (queue_id, arrival_time, sender, priority, source, recorded_at) "
-                    "VALUES ('MILTER1', 1, 'a@b.example', 'normal', 'milter', 1) RETURNING id")
-    assert recorded.returncode == 0, recorded.stderr
-    assert psql("etrn_milter", "INSERT INTO events (at, queue_id, kind) "
-                               "VALUES (1, 'MILTER1', 'recorded')").returncode == 0
+    qid = queued_and_recorded(env, [BOB], "recorded by etrn_milter")
+    assert postgres.query(env.database, "SELECT count(*) > 0 FROM pg_stat_activity "
+                                        "WHERE usename = 'etrn_milter'") == [["t"]], \
+        "the milter is connected as its own role"
+
+    # The milter's role can change or delete nothing, nor read the outbox.
     for sql in ("UPDATE messages SET sender = 'x@y.example'", "DELETE FROM recipients",
                 "DELETE FROM events", "SELECT count(*) FROM outbox", "SELECT count(*) FROM runs"):
         denied = psql("etrn_milter", sql)
@@ -218,5 +225,7 @@ def test_least_privilege_roles_from_the_packaged_script(postfix, postgres, bin_d
     changed = psql("etrn_sweeper", "UPDATE events SET detail = 'rewritten'")
     assert changed.returncode != 0 and "append-only" in changed.stderr, changed
 
-    sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
     assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
+    assert postgres.query(env.database, f"SELECT recipient, state FROM etrn_audit "
+                                        f"WHERE queue_id = '{qid}'") == [[BOB, "expired"]]

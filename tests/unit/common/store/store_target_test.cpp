@@ -37,6 +37,15 @@ TEST_F(StoreTarget, AddsTheFirstLineAsThePasswordParameterEncoded) {
             "postgresql:///etrn?host=/run/postgresql&password=p%40ss%20w%26rd%25");
 }
 
+TEST_F(StoreTarget, ARoleOfItsOwnIsTheUserParameterBeforeThePassword) {
+  EXPECT_EQ(*store_target("postgresql://etrn_sweeper@db.example/etrn", "", "etrn_milter"),
+            "postgresql://etrn_sweeper@db.example/etrn?user=etrn_milter");
+  EXPECT_EQ(*store_target("postgresql:///etrn?host=/run/postgresql", password_file(dir_, "pw\n"),
+                          "etrn milter"),
+            "postgresql:///etrn?host=/run/postgresql&user=etrn%20milter&password=pw");
+  EXPECT_FALSE(store_target("/var/lib/etrn-sweeper/etrn.db", "", "etrn_milter"));
+}
+
 TEST_F(StoreTarget, RefusesAFileOpenToGroupOrOthersAndSaysWhy) {
   const std::string file = password_file(dir_, "secret\n", 0640);
   const auto target = store_target("postgresql://db.example/etrn", file);
