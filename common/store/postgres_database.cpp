@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/store/postgres_text.hpp"
 #include "common/store/schema.hpp"
 
 namespace etrn {
@@ -76,7 +77,9 @@ class PostgresStatement final : public Statement {
 
  protected:
   void bind_integer(int index, std::int64_t value) override { set(index, std::to_string(value)); }
-  void bind_text(int index, std::string_view value) override { set(index, std::string(value)); }
+  void bind_text(int index, std::string_view value) override {
+    set(index, to_postgres_text(value));
+  }
   void bind_no_value(int index) override { is_null_.at(checked(index)) = true; }
 
  private:
@@ -346,8 +349,9 @@ std::int64_t PostgresStatement::column_int(int index) const {
 }
 
 std::string PostgresStatement::column_text(int index) const {
-  return std::string(PQgetvalue(result_, row_, index),
-                     static_cast<std::size_t>(PQgetlength(result_, row_, index)));
+  return from_postgres_text(
+      std::string_view(PQgetvalue(result_, row_, index),
+                       static_cast<std::size_t>(PQgetlength(result_, row_, index))));
 }
 
 }  // namespace

@@ -137,3 +137,30 @@ def test_postgresql_down_during_a_load_loses_only_records_and_recording_resumes(
     stopped = re.search(r"etrn-milter stopped: (\d+) recorded, (\d+) not recorded",
                         env.milter.log())
     assert stopped and int(stopped.group(2)) == len(not_recorded), env.milter.log()[-2000:]
+
+
+def test_a_raw_latin1_subject_is_recorded_and_stalls_no_other_record(make_milter_postfix, postgres,
+                                                                     bin_dir):
+    """PostgreSQL refuses text that is not UTF-8; such a header once failed
+    the milter's whole batch at every retry, and the sweeper's adoption of
+    it every run. Now it is recorded as it came, beside the rest, and the
+    sweeper expires it with its DSN."""
+    env = make_milter_postfix(postgres=postgres)
+    tb = env.testbed
+    raw = (b"From: alice@sender.example\r\nTo: bob@" + ETRN_DOMAIN.encode() +
+           b"\r\nSubject: caf\xe9 cr\xe8me\r\n\r\nLatin-1, undeclared.\r\n")
+    odd = tb.send("alice@sender.example", f"bob@{ETRN_DOMAIN}", message=raw)
+    plain = tb.send("alice@sender.example", f"carol@{ETRN_DOMAIN}", subject="plain")
+    env.wait_for_audit(odd)
+    env.wait_for_audit(plain)
+    assert "NOT recorded" not in env.milter.log()
+    stored = postgres.query(env.database, f"SELECT subject FROM messages WHERE queue_id = '{odd}'")
+    assert stored == [["caf\U0010fee9 cr\U0010fee8me"]], "bytes mapped to private-use code points"
+
+    tb.wait_until_deferred(odd)
+    result = subprocess.run([str(bin_dir / "etrn-sweeper"), "-c", str(env.config), "sweep",
+                             "--now", "+49h", "--future-now"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert len(tb.wait_for_mailbox("alice", 2)) == 2
+    states = postgres.query(env.database, "SELECT queue_id, state FROM etrn_audit ORDER BY 1")
+    assert sorted(states) == sorted([[odd, "expired"], [plain, "expired"]])

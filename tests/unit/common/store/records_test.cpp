@@ -103,6 +103,26 @@ TEST_P(RecordsTest, MessageColumnsAreStoredWithEmptyOptionalsAsNull) {
             1);
 }
 
+// Mail brings bytes that are not UTF-8 (a raw Latin-1 Subject:, an 8-bit
+// address): PostgreSQL would refuse them, failing the whole batch every
+// time it is retried. They are recorded, read back as they were, and found.
+TEST_P(RecordsTest, BytesThatAreNotUtf8AreRecordedAndReadBackAsTheyWere) {
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  MessageToRecord odd = sample_message("8BIT1", kNow, {"bob@customer.example"});
+  odd.message.subject = "caf\xe9 cr\xe8me";
+  odd.message.envelope.sender = "j\xfcrgen@sender.example";
+  const std::vector<MessageToRecord> batch = {odd, sample_message("PLAIN1", kNow, {"c@x.example"})};
+  const auto ids = record_messages(*db, batch, RecordSource::milter, kNow);
+  ASSERT_TRUE(ids) << ids.error().message;
+  EXPECT_EQ(ids->size(), 2u) << "the plain message of the batch is recorded too";
+  Statement& s = db->prepare("SELECT subject FROM messages WHERE sender = ?1");
+  s.bind(1, odd.message.envelope.sender);
+  ASSERT_TRUE(s.step()) << "found by its 8-bit sender";
+  EXPECT_EQ(s.column_text(0), odd.message.subject);
+  s.reset();
+}
+
 TEST_P(RecordsTest, ABatchOfSeveralMessagesIsRecordedTogether) {
   auto db = open_db();
   ASSERT_TRUE(db);
