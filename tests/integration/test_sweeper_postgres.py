@@ -53,6 +53,12 @@ def test_unrecorded_mail_is_adopted_into_postgres_and_expires_with_one_dsn(postf
     assert audit(postgres, uri, qid) == [[BOB, "queued"]], "only the ETRN recipient is adopted"
     report = sweep_ok(bin_dir, config, "report")
     assert qid in report.stdout and BOB in report.stdout, report.stdout
+    shape = sweep_ok(bin_dir, config, "shape")
+    assert "customer.example" in shape.stdout, shape.stdout
+    story = sweep_ok(bin_dir, config, "history", qid)
+    assert "adopted" in story.stdout, story.stdout
+    health = run_sweeper(bin_dir, config, "check", "--no-milter")
+    assert health.returncode == 0 and health.stdout.startswith("ETRN-SWEEPER OK"), health
 
     sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
     assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
