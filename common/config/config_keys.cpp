@@ -54,6 +54,19 @@ std::vector<ConfigKey> make_top_level_keys() {
        },
        [](const Config& c) { return Values{c.database_password_file}; },
        "/etc/etrn-sweeper/database.password"},
+      {"instance", S::top, "",
+       "the MTA host whose rows these are in a store several hosts share: every record, event, "
+       "outbox row and run names it, and a sweeper changes only its own (empty: the MTA's own "
+       "name, Postfix myhostname or Sendmail $j)",
+       Repeat::once,
+       [](Config& c, std::string_view v) {
+         if (trim(v).empty()) {
+           c.instance.clear();
+           return ok_status();
+         }
+         return store(parse_host_name(v), c.instance);
+       },
+       [](const Config& c) { return Values{c.instance}; }, "mx1.provider.example"},
       {"etrn_domains", S::top, "",
        "domains whose mail waits for ETRN (comma/space list; \".name\": the subdomains of name "
        "only)",
