@@ -51,8 +51,9 @@ std::optional<std::string> ret_column(ReturnContent ret) {
 }
 
 std::optional<std::int64_t> existing_message(Database& db, const MessageRecord& m) {
-  Statement& find = db.prepare("SELECT id FROM messages WHERE queue_id = ?1 AND arrival_time = ?2");
-  find.bind(1, m.queue_id).bind(2, m.arrival_time);
+  Statement& find = db.prepare(
+      "SELECT id FROM messages WHERE queue_id = ?1 AND arrival_time = ?2 AND instance = ?3");
+  find.bind(1, m.queue_id).bind(2, m.arrival_time).bind(3, m.instance);
   std::optional<std::int64_t> id;
   if (find.step()) id = find.column_int(0);
   find.reset();
@@ -64,8 +65,9 @@ std::int64_t insert_message(Database& db, const MessageRecord& m, RecordSource s
   Statement& insert = db.prepare_insert(
       "INSERT INTO messages (queue_id, arrival_time, sender, ret, envid, smtputf8, size, "
       "message_id,"
-      " subject, priority, client_addr, client_name, helo, auth_user, source, recorded_at)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+      " subject, priority, client_addr, client_name, helo, auth_user, source, recorded_at,"
+      " instance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+      " ?17)");
   const Envelope& e = m.envelope;
   insert.bind(1, m.queue_id).bind(2, m.arrival_time).bind(3, std::string_view(e.sender));
   insert.bind(4, ret_column(e.ret)).bind(5, null_if_empty(e.envid));
@@ -74,6 +76,7 @@ std::int64_t insert_message(Database& db, const MessageRecord& m, RecordSource s
   insert.bind(10, to_string(m.priority)).bind(11, null_if_empty(m.client_addr));
   insert.bind(12, null_if_empty(m.client_name)).bind(13, null_if_empty(m.helo));
   insert.bind(14, null_if_empty(m.auth_user)).bind(15, to_string(source)).bind(16, now);
+  insert.bind(17, m.instance);
   return insert.insert();
 }
 
@@ -103,11 +106,13 @@ std::string event_detail(const MessageRecord& m, const Deadlines& d) {
   return detail;
 }
 
-void insert_event(Database& db, EpochSeconds at, const std::string& queue_id,
+void insert_event(Database& db, EpochSeconds at, const MessageRecord& m,
                   const std::string& recipient, std::string_view kind, const std::string& detail) {
   Statement& insert = db.prepare(
-      "INSERT INTO events (at, queue_id, recipient, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)");
-  insert.bind(1, at).bind(2, queue_id).bind(3, recipient).bind(4, kind).bind(5, detail);
+      "INSERT INTO events (at, queue_id, recipient, kind, detail, instance)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  insert.bind(1, at).bind(2, m.queue_id).bind(3, recipient).bind(4, kind).bind(5, detail);
+  insert.bind(6, m.instance);
   insert.run();
 }
 
@@ -120,8 +125,7 @@ std::int64_t record_one(Database& db, const MessageToRecord& item, RecordSource 
     const RecipientRecord& r = m.recipients[i];
     if (existing && recipient_recorded(db, id, r.address)) continue;
     insert_recipient(db, id, r, item.deadlines[i], now);
-    insert_event(db, now, m.queue_id, r.address, event_kind(source),
-                 event_detail(m, item.deadlines[i]));
+    insert_event(db, now, m, r.address, event_kind(source), event_detail(m, item.deadlines[i]));
   }
   return id;
 }
