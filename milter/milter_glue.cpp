@@ -78,6 +78,7 @@ struct ConnectionState {
   std::shared_ptr<const ConfigSnapshot> config;  // the rules this connection started with
   MessageCollector collector;
   ClientInfo client;
+  std::string mta_host;        // the MTA's own name (macro j): the records' default instance
   unsigned long no_reply = 0;  // the SMFIP_NR_* flags negotiated
   bool in_message = false;     // counted in messages_in_progress_
 
@@ -217,6 +218,7 @@ sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) {
     state.client.name = hostname ? hostname : std::string(macro(ctx, "{client_name}"));
     state.client.addr = address_text(hostaddr);
     if (state.client.addr.empty()) state.client.addr = std::string(macro(ctx, "{client_addr}"));
+    state.mta_host = macro(ctx, "j");
     return SMFIS_CONTINUE;
   });
 }
@@ -276,6 +278,8 @@ sfsistat record_at_end(ConnectionState& state, MessageRecord record) {
   const Config& config = state.config->config;
   RecordWriter& writer = services()->writer;
   const std::string queue_id = record.queue_id;
+  // The host it is queued on; '' (no j, no instance) counts as every host's.
+  record.instance = config.instance.empty() ? state.mta_host : config.instance;
   const Submission handed = writer.submit(with_deadlines(config, std::move(record)));
   if (handed == Submission::queued) return SMFIS_CONTINUE;
   const bool tempfail = config.on_error == OnError::tempfail;

@@ -19,6 +19,7 @@
 #include "common/store/store_target.hpp"
 #include "common/util/posix_file.hpp"
 #include "sweeper/store_access.hpp"
+#include "sweeper/sweep_command.hpp"
 
 namespace etrn {
 
@@ -87,6 +88,7 @@ CheckResult look(const Config& config, const CheckOptions& options) {
   if (!store) return unknown_health(store.error().message);
   auto db = Database::open(*store, OpenMode::read_only);
   if (!db) return unknown_health("cannot read the database: " + db.error().message);
+  (*db)->work_for_instance(config.instance);
   HealthFacts facts = gather(**db, std::time(nullptr));
   if (options.milter) {
     facts.milter_socket = config.milter_socket;
@@ -152,7 +154,10 @@ bool milter_answers(const std::string& spec) {
 int run_check(const Config& config, const CheckOptions& options) {
   CheckResult result;
   try {
-    result = look(config, options);
+    // This host's runs and outbox (check has no --instance of its own yet).
+    result = look(with_own_instance(config, *make_mta(config)), options);
+  } catch (const FatalError& e) {
+    result = unknown_health(e.what());
   } catch (const std::exception& e) {
     result = unknown_health(std::string("database error: ") + e.what());
   }

@@ -67,11 +67,12 @@ int run_configured(const Options& options, const Config& config) {
       case Command::history:
         return run_history(config, options);
       case Command::prune:
-        return run_prune(config, PruneOptions{.dry_run = options.dry_run,
-                                              .before = options.before,
-                                              .address = options.address});
+        return run_prune(
+            with_own_instance(config, *make_mta(config)),
+            PruneOptions{
+                .dry_run = options.dry_run, .before = options.before, .address = options.address});
       case Command::migrate:
-        return run_migrate(config, *options.migrate_to);
+        return run_migrate(with_own_instance(config, *make_mta(config)), *options.migrate_to);
       case Command::sweep:
       case Command::check_config:
       case Command::check:

@@ -35,14 +35,14 @@ int run_migrate(const Config& config, const std::string& to) {
     throw FatalError(ExitCode::usage, "--to " + to + ": want a PostgreSQL URI (postgresql://...)");
   if (!store_may_exist(config))
     throw FatalError(ExitCode::io_error, "no database at " + config.database);
-  RunLock lock(config.database);
+  RunLock lock(config.database, config.instance);
   auto from = open_store(config, OpenMode::read_write, ExitCode::io_error);
   const auto target = store_target(to, config.database_password_file);
   if (!target) throw FatalError(ExitCode::config, target.error().message);
   auto into = Database::open(*target, OpenMode::read_write_create);
   if (!into) throw FatalError(ExitCode::cant_create, into.error().message);
   std::cerr << "copying " << config.database << " into " << redacted_uri(to) << "\n";
-  const StoreCopy counts = copy_store(*from, **into);
+  const StoreCopy counts = copy_store(*from, **into, config.instance);
   print_counts(std::cout, counts);
   return 0;
 }

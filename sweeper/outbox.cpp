@@ -205,16 +205,17 @@ Result<OutboxRow> Outbox::enqueue(const DsnRequest& request, const DsnBuilder& b
 
 // The DSNs are built before the write transaction, which then only
 // inserts: the milter, recording mail meanwhile, waits for our write lock
-// for milliseconds, not for the building of a whole batch. Only the
-// sweeper writes the outbox, under its run lock, so the ids read first
-// are still free at the insert.
+// for milliseconds, not for the building of a whole batch. The ids taken
+// first are still free at the insert (next_outbox_ids).
 std::vector<Result<OutboxRow>> Outbox::enqueue_all(const std::vector<DsnJob>& jobs,
                                                    EpochSeconds now) {
   std::vector<Result<OutboxRow>> rows;
   try {
-    std::int64_t next_id = next_outbox_id(db_);
+    const std::vector<std::int64_t> ids =
+        next_outbox_ids(db_, static_cast<std::int64_t>(jobs.size()));
+    auto next_id = ids.begin();
     for (const DsnJob& job : jobs) {
-      OutboxRow row = row_for(job.request, next_id, now);
+      OutboxRow row = row_for(job.request, *next_id, now);
       auto text = job.build(row.dsn_message_id);
       if (!text) {
         rows.emplace_back(text.error());

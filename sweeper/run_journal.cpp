@@ -20,14 +20,15 @@ constexpr int kRunsLookedAt = 200;
 
 }  // namespace
 
-RunJournal::RunJournal(const std::string& database, std::string metrics_file,
-                       EpochSeconds started_at, EpochSeconds acted_as)
+RunJournal::RunJournal(const std::string& database, const std::string& instance,
+                       std::string metrics_file, EpochSeconds started_at, EpochSeconds acted_as)
     : metrics_file_(std::move(metrics_file)), began_(std::chrono::steady_clock::now()) {
   auto db = Database::open(database, OpenMode::read_write_create);
   if (!db)
     throw FatalError(ExitCode::cant_create,
                      "cannot open database " + database + ": " + db.error().message);
   db_ = std::move(db).value();
+  db_->work_for_instance(instance);
   id_ = begin_run(*db_, started_at, acted_as);
   run_.id = id_;
   run_.started_at = started_at;

@@ -20,8 +20,9 @@ class RunJournal {
  public:
   // Opens (creating) the database and starts the run; throws FatalError
   // (73) when the database cannot be opened, DatabaseError when it fails.
-  RunJournal(const std::string& database, std::string metrics_file, EpochSeconds started_at,
-             EpochSeconds acted_as);
+  // `instance`: the host the run is for (the runs row names it).
+  RunJournal(const std::string& database, const std::string& instance, std::string metrics_file,
+             EpochSeconds started_at, EpochSeconds acted_as);
   void finish(int exit_status, const RunCounts& counts, const std::string& error);
 
  private:

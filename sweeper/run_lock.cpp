@@ -9,18 +9,19 @@ namespace etrn {
 
 namespace {
 
-constexpr const char* kAdvisoryLockName = "etrn-sweeper run";
+constexpr const char* kAdvisoryLockName = "etrn-sweeper run ";
 
 }  // namespace
 
-RunLock::RunLock(const std::string& store) {
+RunLock::RunLock(const std::string& store, const std::string& instance) {
   if (is_postgres_uri(store)) {
-    auto taken = PostgresAdvisoryLock::try_take(store, kAdvisoryLockName);
+    auto taken = PostgresAdvisoryLock::try_take(store, kAdvisoryLockName + instance);
     if (!taken)
       throw FatalError(ExitCode::cant_create, "cannot take the run lock: " + taken.error().message);
     if (!*taken) {
-      throw FatalError(ExitCode::temp_fail, "another etrn-sweeper run holds the run lock in " +
-                                                redacted_uri(store) + "; try again later");
+      throw FatalError(ExitCode::temp_fail, "another etrn-sweeper run for " + instance +
+                                                " holds the run lock in " + redacted_uri(store) +
+                                                "; try again later");
     }
     advisory_ = std::move(*taken);
     return;

@@ -2,9 +2,9 @@
 //
 // SQLite: flock(LOCK_EX|LOCK_NB) on <database>.lock. PostgreSQL: a
 // session-level advisory lock on a connection of its own
-// (PostgresAdvisoryLock), so that no two runs on any host sharing the
-// store work at once. A second concurrent run gets FatalError(temp_fail)
-// saying who holds the lock.
+// (PostgresAdvisoryLock), one per instance: no two runs for one host
+// work at once, while the hosts sharing the store each sweep their own. A second concurrent run
+// gets FatalError(temp_fail) saying who holds the lock.
 #pragma once
 
 #include <memory>
@@ -20,7 +20,8 @@ class RunLock {
   // `store`: what Database::open is given. Throws FatalError: 75
   // (temp_fail) when busy, 73 (cant_create) when the file or the database
   // cannot be opened, 74 (io_error) when it cannot be locked.
-  explicit RunLock(const std::string& store);
+  // `instance`: the host whose rows the run changes (PostgreSQL's lock is its own).
+  RunLock(const std::string& store, const std::string& instance);
 
   // Throws FatalError(temp_fail) when the lock is known to be lost (its
   // PostgreSQL connection went: another run may have started).

@@ -17,6 +17,7 @@ std::string store_of(const Config& config) {
 std::unique_ptr<Database> open_store(const Config& config, OpenMode mode, ExitCode on_failure) {
   auto db = Database::open(store_of(config), mode);
   if (!db) throw FatalError(on_failure, db.error().message);  // it names the database
+  (*db)->work_for_instance(config.instance);
   return std::move(db).value();
 }
 

@@ -18,7 +18,8 @@ namespace etrn {
 // database_password_file that cannot be used.
 std::string store_of(const Config& config);
 
-// Opens the store; throws FatalError(on_failure, why, naming the database).
+// Opens the store, working for config.instance (Database::instance);
+// throws FatalError(on_failure, why, naming the database).
 std::unique_ptr<Database> open_store(const Config& config, OpenMode mode, ExitCode on_failure);
 
 // Whether there may be a store to read: an SQLite file that exists; a

@@ -26,6 +26,7 @@
 #include <future>
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include "common/config/config_values.hpp"
 #include "common/mta/postfix_mta.hpp"
@@ -368,7 +369,7 @@ struct Swept {
 
 Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeconds act_now,
             EpochSeconds real_now) {
-  RunLock lock(store_of(config));
+  RunLock lock(store_of(config), config.instance);
   auto db = open_store(config, OpenMode::read_write_create, ExitCode::cant_create);
   const std::string reporting_mta = reporting_mta_for(config, mta);
   RefusalHandler refusals(*db, mta, config.postmaster, reporting_mta);
@@ -393,13 +394,22 @@ Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSe
 
 // The sweep, recorded in the runs table whatever its outcome (the
 // exceptions go on to the command dispatcher, which maps them to exit codes).
-int recorded_sweep(const Config& config, Mta& mta, const SweepOptions& options,
+// A run whose MTA cannot even say its name is recorded too, as no host's.
+int recorded_sweep(const Config& configured, Mta& mta, const SweepOptions& options,
                    EpochSeconds act_now, EpochSeconds real_now) {
-  RunJournal journal(store_of(config), options.metrics_file.value_or(config.metrics_file), real_now,
-                     act_now);
+  Config config = configured;
+  std::optional<FatalError> nameless;
+  try {
+    config = with_own_instance(configured, mta);
+  } catch (const FatalError& e) {
+    nameless = e;
+  }
+  RunJournal journal(store_of(config), config.instance,
+                     options.metrics_file.value_or(config.metrics_file), real_now, act_now);
   try {
     if (Status there = mta.available(); !there)
       throw FatalError(ExitCode::unavailable, there.error().message);
+    if (nameless) throw *nameless;
     const Swept swept = sweep(config, mta, options, act_now, real_now);
     journal.finish(swept.exit_status, swept.counts, "");
     return swept.exit_status;
@@ -419,19 +429,32 @@ std::unique_ptr<Mta> make_mta(const Config& config) {
   return std::make_unique<PostfixMta>(config);
 }
 
-std::string reporting_mta_for(const Config& config, Mta& mta) {
-  if (!config.reporting_mta.empty()) return config.reporting_mta;
+namespace {
+
+// The MTA's own host name, for a key left empty (`key` and `use` for messages).
+std::string own_host_name(Mta& mta, const std::string& key, const std::string& use) {
   auto own = mta.own_host_name();
   if (!own)
-    throw FatalError(
-        ExitCode::unavailable,
-        "cannot ask the MTA for its host name (set reporting_mta): " + own.error().message);
+    throw FatalError(ExitCode::unavailable, "cannot ask the MTA for its host name (set " + key +
+                                                "): " + own.error().message);
   auto name = parse_host_name(*own);
   if (!name)
-    throw FatalError(ExitCode::config, "the MTA's own host name will not do for Reporting-MTA " +
-                                           std::string("(set reporting_mta): ") +
-                                           name.error().message);
+    throw FatalError(ExitCode::config, "the MTA's own host name will not do for " + use + " (set " +
+                                           key + "): " + name.error().message);
   return *name;
+}
+
+}  // namespace
+
+std::string reporting_mta_for(const Config& config, Mta& mta) {
+  if (!config.reporting_mta.empty()) return config.reporting_mta;
+  return own_host_name(mta, "reporting_mta", "Reporting-MTA");
+}
+
+Config with_own_instance(const Config& config, Mta& mta) {
+  Config resolved = config;
+  if (resolved.instance.empty()) resolved.instance = own_host_name(mta, "instance", "instance");
+  return resolved;
 }
 
 int run_sweep(const Config& config, Mta& mta, const SweepOptions& options) {
@@ -440,7 +463,7 @@ int run_sweep(const Config& config, Mta& mta, const SweepOptions& options) {
   if (!options.dry_run) return recorded_sweep(config, mta, options, act_now, real_now);
   if (Status there = mta.available(); !there)
     throw FatalError(ExitCode::unavailable, there.error().message);
-  return dry_run(config, mta, act_now, real_now);
+  return dry_run(with_own_instance(config, mta), mta, act_now, real_now);
 }
 
 }  // namespace etrn

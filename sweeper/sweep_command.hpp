@@ -34,12 +34,18 @@ std::unique_ptr<Mta> make_mta(const Config& config);
 // host name (78).
 std::string reporting_mta_for(const Config& config, Mta& mta);
 
+// The configuration with `instance` resolved: as given, else the MTA's own
+// host name (as for Reporting-MTA), which is also the milter's default
+// (the MTA's j macro). The same FatalErrors as reporting_mta_for.
+Config with_own_instance(const Config& config, Mta& mta);
+
 // A sweep that finished what it could but kept messages on hold that need a
 // person (attention): neither success (0) nor "try again" (75).
 inline constexpr int kExitNeedsAPerson = 1;
 
 // Throws FatalError, and DatabaseError for the store's failures (the
-// command dispatcher maps those to exit codes).
+// command dispatcher maps those to exit codes). The sweep reads and changes
+// only its own instance's rows (and those that name none).
 int run_sweep(const Config& config, Mta& mta, const SweepOptions& options);
 
 }  // namespace etrn

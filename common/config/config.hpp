@@ -32,7 +32,8 @@ inline constexpr const char* kDefaultStateDirectory = "/var/lib/etrn-sweeper";
 struct Config {
   // Top level (both programs).
   std::string database = "/var/lib/etrn-sweeper/etrn.db";  // an SQLite path or a PostgreSQL URI
-  std::string database_password_file;        // PostgreSQL: the password's file (store_target.hpp)
+  std::string database_password_file;  // PostgreSQL: the password's file (store_target.hpp)
+  std::string instance;  // the MTA host the rows belong to; empty: the MTA's own (myhostname, $j)
   std::vector<std::string> etrn_domains;     // normalized: lower case, no trailing dot
   std::vector<std::string> etrn_transports;  // {rcpt_mailer} values
   Seconds expire_after{48 * 3600};

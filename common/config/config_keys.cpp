@@ -23,6 +23,15 @@ Status store(Result<T> parsed, U& field) {
   return ok_status();
 }
 
+// A host name, or empty: the MTA's own, asked for when it is needed.
+Status store_host_name_or_empty(std::string_view v, std::string& field) {
+  if (trim(v).empty()) {
+    field.clear();
+    return ok_status();
+  }
+  return store(parse_host_name(v), field);
+}
+
 Status add_domain_policy(Config& c, std::string_view v) {
   auto policy = parse_domain_policy(v);
   if (!policy) return policy.error();
@@ -54,6 +63,13 @@ std::vector<ConfigKey> make_top_level_keys() {
        },
        [](const Config& c) { return Values{c.database_password_file}; },
        "/etc/etrn-sweeper/database.password"},
+      {"instance", S::top, "",
+       "the MTA host whose rows these are in a store several hosts share: every record, event, "
+       "outbox row and run names it, and a sweeper changes only its own (empty: the MTA's own "
+       "name, Postfix myhostname or Sendmail $j)",
+       Repeat::once,
+       [](Config& c, std::string_view v) { return store_host_name_or_empty(v, c.instance); },
+       [](const Config& c) { return Values{c.instance}; }, "mx1.provider.example"},
       {"etrn_domains", S::top, "",
        "domains whose mail waits for ETRN (comma/space list; \".name\": the subdomains of name "
        "only)",
@@ -206,13 +222,7 @@ std::vector<ConfigKey> make_sweeper_keys() {
        "the host name in DSNs' Reporting-MTA and From (empty: the MTA's own, Postfix myhostname or "
        "Sendmail $j)",
        Repeat::once,
-       [](Config& c, std::string_view v) {
-         if (trim(v).empty()) {
-           c.reporting_mta.clear();
-           return ok_status();
-         }
-         return store(parse_host_name(v), c.reporting_mta);
-       },
+       [](Config& c, std::string_view v) { return store_host_name_or_empty(v, c.reporting_mta); },
        [](const Config& c) { return Values{c.reporting_mta}; }, "mx.provider.example"},
       {"postmaster", S::sweeper, "postmaster",
        "who is told when a DSN cannot be delivered even as headers only (the message stays on "

@@ -34,6 +34,7 @@ struct MessageRecord {
   std::string helo;
   std::string auth_user;
   std::vector<RecipientRecord> recipients;  // ETRN-only recipients only
+  std::string instance;  // the MTA host it was queued on (config key `instance`); '' not known
 };
 
 // A message to record (by the milter, or by the sweeper adopting it).

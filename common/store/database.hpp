@@ -55,6 +55,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/store/sql_dialect.hpp"
 #include "common/util/result.hpp"
@@ -207,8 +208,21 @@ class Database {
   virtual void overwrite_deleted() = 0;
   virtual void forget_deleted() = 0;
 
+  // --- The host this connection works for (config key `instance`): the
+  // --- events, outbox rows and runs it writes carry it, and the sweeper's
+  // --- reads and changes take only that host's rows and those that name
+  // --- none ('': written before schema 11, or by a milter that did not
+  // --- know its host). A property of the connection, like PostgreSQL's
+  // --- application_name: one value per program, not a parameter of every
+  // --- query. '' until set.
+  void work_for_instance(std::string instance) { instance_ = std::move(instance); }
+  const std::string& instance() const { return instance_; }
+
  protected:
   Database() = default;
+
+ private:
+  std::string instance_;
 };
 
 // Where `target` (Database::open's) is, fit for a log line or an error: an

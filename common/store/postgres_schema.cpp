@@ -228,11 +228,46 @@ CREATE TRIGGER outbox_no_truncate BEFORE TRUNCATE ON outbox
   FOR EACH STATEMENT EXECUTE FUNCTION etrn_no_truncate();
 )sql";
 
+// Version 11: SQLite's step 11 (every row names its host), with indexes
+// leading with instance for the reads that filter on it: each host's open
+// messages, unsent outbox rows, closed messages by age (prune), runs, and
+// events by age (prune). Lookups by queue ID keep their index: a queue ID
+// picks a handful of rows whatever the host. Outbox ids come from the
+// sequence from now on: the hosts' sweepers insert at the same time.
+constexpr const char* kPostgresV11 = R"sql(
+ALTER TABLE messages ADD COLUMN instance TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN instance TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN instance TEXT COLLATE "C" NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN instance TEXT COLLATE "C" NOT NULL DEFAULT '';
+
+DROP INDEX messages_open;
+CREATE INDEX messages_open ON messages (instance, id) WHERE done_at IS NULL;
+DROP INDEX messages_done;
+CREATE INDEX messages_done ON messages (instance, done_at) WHERE done_at IS NOT NULL;
+DROP INDEX outbox_unsent;
+CREATE INDEX outbox_unsent ON outbox (instance, id) WHERE sent_at IS NULL AND closed_at IS NULL;
+CREATE INDEX runs_by_instance ON runs (instance, id);
+CREATE INDEX events_by_instance_time ON events (instance, at);
+-- Outbox ids now come from the column's sequence (next_outbox_id), not
+-- MAX + 1, which the sweeper and migrate wrote without advancing it.
+SELECT setval(pg_get_serial_sequence('outbox', 'id'), COALESCE(MAX(id), 0) + 1, false)
+  FROM outbox;
+
+CREATE OR REPLACE VIEW etrn_audit AS
+  SELECT m.queue_id, m.arrival_time, m.sender, r.address AS recipient, r.domain,
+         m.priority, r.state, r.expires_at, r.state_changed_at, m.instance
+  FROM recipients AS r JOIN messages AS m ON m.id = r.message;
+
+CREATE OR REPLACE VIEW etrn_events AS
+  SELECT at, queue_id, recipient, kind, detail, instance FROM events;
+)sql";
+
 }  // namespace
 
 const std::vector<PostgresMigrationStep>& postgres_migration_steps() {
   static const std::vector<PostgresMigrationStep> steps = {
       {10, kPostgresV10},
+      {11, kPostgresV11},
   };
   return steps;
 }

@@ -54,12 +54,14 @@ void clear_batch(Database& db) {
   db.prepare("DELETE FROM prune_batch").run();
 }
 
-// Closed messages last changed before the cutoff, those closed longest ago first.
+// This host's closed messages (and those that name no host) last changed
+// before the cutoff, those closed longest ago first.
 std::int64_t select_aged(Database& db, EpochSeconds cutoff, std::int64_t limit) {
   clear_batch(db);
   return run_counted(
       db, db.prepare("INSERT INTO prune_batch (id, queue_id)"
-                     " SELECT m.id, m.queue_id FROM messages AS m WHERE m.done_at < ?1"
+                     " SELECT m.id, m.queue_id FROM messages AS m"
+                     " WHERE m.instance IN (?3, '') AND m.done_at < ?1"
                      " AND NOT EXISTS (SELECT 1 FROM recipients AS r WHERE r.message = m.id"
                      "   AND (r.state NOT IN ('expired', 'departed') OR r.state_changed_at >= ?1))"
                      " AND NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.message = m.id"
@@ -67,7 +69,8 @@ std::int64_t select_aged(Database& db, EpochSeconds cutoff, std::int64_t limit) 
                      "        OR COALESCE(o.sent_at, o.closed_at) >= ?1))"
                      " ORDER BY m.done_at LIMIT ?2")
               .bind(1, cutoff)
-              .bind(2, limit));
+              .bind(2, limit)
+              .bind(3, db.instance()));
 }
 
 // When message m began: the earlier of its arrival and its recording (the
@@ -116,15 +119,18 @@ PruneCounts prune_one_batch(Database& db, EpochSeconds cutoff, std::int64_t limi
 // more: left by a message pruned while another with its reused ID was still
 // recorded, or written after its message's last change; and earlier
 // prunes' own `pruned` events (the latest ones still say where the history
-// was cut). An `erased` event stays: it answers for an erasure.
+// was cut). An `erased` event stays: it answers for an erasure. This
+// host's events only (and those that name none).
 std::int64_t delete_orphan_events(Database& db, EpochSeconds cutoff, std::int64_t limit) {
   return run_counted(
       db, db.prepare("DELETE FROM events WHERE id IN (SELECT e.id FROM events AS e"
-                     " WHERE e.at < ?1 AND (e.queue_id <> '' OR e.kind = 'pruned')"
+                     " WHERE e.at < ?1 AND e.instance IN (?3, '')"
+                     " AND (e.queue_id <> '' OR e.kind = 'pruned')"
                      " AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = e.queue_id)"
                      " LIMIT ?2)")
               .bind(1, cutoff)
-              .bind(2, limit));
+              .bind(2, limit)
+              .bind(3, db.instance()));
 }
 
 // Runs `step` (it deletes up to limits.batch rows and says how many) in a
@@ -242,11 +248,12 @@ std::string to_string(const PruneCounts& c) {
 namespace {
 
 // About 35,000 rows a year at one sweep every 15 minutes: one statement.
-constexpr const char* kOldRuns = "FROM runs WHERE started_at < ?1";
+// This host's runs only.
+constexpr const char* kOldRuns = "FROM runs WHERE started_at < ?1 AND instance IN (?2, '')";
 
 std::int64_t delete_old_runs(Database& db, EpochSeconds cutoff) {
   Statement& s = db.prepare(std::string("DELETE ") + kOldRuns);
-  s.bind(1, cutoff).run();
+  s.bind(1, cutoff).bind(2, db.instance()).run();
   return db.changes();
 }
 
@@ -300,11 +307,15 @@ PruneCounts count_closed_history(Database& db, EpochSeconds cutoff) {
                                  kMessageBegan + " <= e.at))")
                           .bind(1, cutoff)) +
              count_of(db.prepare("SELECT count(*) FROM events AS e"
-                                 " WHERE e.at < ?1 AND (e.queue_id <> '' OR e.kind = 'pruned')"
+                                 " WHERE e.at < ?1 AND e.instance IN (?2, '')"
+                                 " AND (e.queue_id <> '' OR e.kind = 'pruned')"
                                  " AND NOT EXISTS (SELECT 1 FROM messages AS m"
                                  "   WHERE m.queue_id = e.queue_id)")
-                          .bind(1, cutoff));
-  n.runs = count_of(db.prepare(std::string("SELECT count(*) ") + kOldRuns).bind(1, cutoff));
+                          .bind(1, cutoff)
+                          .bind(2, db.instance()));
+  n.runs = count_of(db.prepare(std::string("SELECT count(*) ") + kOldRuns)
+                        .bind(1, cutoff)
+                        .bind(2, db.instance()));
   return n;
 }
 

@@ -24,6 +24,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "common/store/postgres_array.hpp"
@@ -65,8 +66,9 @@ std::optional<std::string> ret_column(ReturnContent ret) {
 }
 
 std::optional<std::int64_t> existing_message(Database& db, const MessageRecord& m) {
-  Statement& find = db.prepare("SELECT id FROM messages WHERE queue_id = ?1 AND arrival_time = ?2");
-  find.bind(1, m.queue_id).bind(2, m.arrival_time);
+  Statement& find = db.prepare(
+      "SELECT id FROM messages WHERE queue_id = ?1 AND arrival_time = ?2 AND instance = ?3");
+  find.bind(1, m.queue_id).bind(2, m.arrival_time).bind(3, m.instance);
   std::optional<std::int64_t> id;
   if (find.step()) id = find.column_int(0);
   find.reset();
@@ -78,8 +80,9 @@ std::int64_t insert_message(Database& db, const MessageRecord& m, RecordSource s
   Statement& insert = db.prepare_insert(
       "INSERT INTO messages (queue_id, arrival_time, sender, ret, envid, smtputf8, size, "
       "message_id,"
-      " subject, priority, client_addr, client_name, helo, auth_user, source, recorded_at)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)");
+      " subject, priority, client_addr, client_name, helo, auth_user, source, recorded_at,"
+      " instance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+      " ?17)");
   const Envelope& e = m.envelope;
   insert.bind(1, m.queue_id).bind(2, m.arrival_time).bind(3, std::string_view(e.sender));
   insert.bind(4, ret_column(e.ret)).bind(5, null_if_empty(e.envid));
@@ -88,6 +91,7 @@ std::int64_t insert_message(Database& db, const MessageRecord& m, RecordSource s
   insert.bind(10, to_string(m.priority)).bind(11, null_if_empty(m.client_addr));
   insert.bind(12, null_if_empty(m.client_name)).bind(13, null_if_empty(m.helo));
   insert.bind(14, null_if_empty(m.auth_user)).bind(15, to_string(source)).bind(16, now);
+  insert.bind(17, m.instance);
   return insert.insert();
 }
 
@@ -117,11 +121,13 @@ std::string event_detail(const MessageRecord& m, const Deadlines& d) {
   return detail;
 }
 
-void insert_event(Database& db, EpochSeconds at, const std::string& queue_id,
+void insert_event(Database& db, EpochSeconds at, const MessageRecord& m,
                   const std::string& recipient, std::string_view kind, const std::string& detail) {
   Statement& insert = db.prepare(
-      "INSERT INTO events (at, queue_id, recipient, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)");
-  insert.bind(1, at).bind(2, queue_id).bind(3, recipient).bind(4, kind).bind(5, detail);
+      "INSERT INTO events (at, queue_id, recipient, kind, detail, instance)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  insert.bind(1, at).bind(2, m.queue_id).bind(3, recipient).bind(4, kind).bind(5, detail);
+  insert.bind(6, m.instance);
   insert.run();
 }
 
@@ -134,35 +140,38 @@ std::int64_t record_one(Database& db, const MessageToRecord& item, RecordSource 
     const RecipientRecord& r = m.recipients[i];
     if (existing && recipient_recorded(db, id, r.address)) continue;
     insert_recipient(db, id, r, item.deadlines[i], now);
-    insert_event(db, now, m.queue_id, r.address, event_kind(source),
-                 event_detail(m, item.deadlines[i]));
+    insert_event(db, now, m, r.address, event_kind(source), event_detail(m, item.deadlines[i]));
   }
   return id;
 }
 
 // ---- PostgreSQL: a batch in a few statements ---------------------------
 
-using MessageKey = std::pair<std::string, EpochSeconds>;  // (queue_id, arrival_time)
+// (instance, queue_id, arrival_time)
+using MessageKey = std::tuple<std::string, std::string, EpochSeconds>;
 
 MessageKey key_of(const MessageRecord& m) {
-  return {m.queue_id, m.arrival_time};
+  return {m.instance, m.queue_id, m.arrival_time};
 }
 
 std::map<MessageKey, std::int64_t> existing_messages_in_bulk(
     Database& db, std::span<const MessageToRecord> batch) {
-  PostgresArray queue_ids, arrivals;
+  PostgresArray instances, queue_ids, arrivals;
   for (const MessageToRecord& item : batch) {
+    instances.add(std::string_view(item.message.instance));
     queue_ids.add(std::string_view(item.message.queue_id));
     arrivals.add(item.message.arrival_time);
   }
   Statement& find = db.prepare(
-      "SELECT min(m.id), m.queue_id, m.arrival_time FROM messages AS m"
-      " JOIN unnest(?1::text[], ?2::bigint[]) AS k (queue_id, arrival_time)"
-      " ON m.queue_id = k.queue_id AND m.arrival_time = k.arrival_time"
-      " GROUP BY m.queue_id, m.arrival_time");
-  find.bind(1, queue_ids.literal()).bind(2, arrivals.literal());
+      "SELECT min(m.id), m.instance, m.queue_id, m.arrival_time FROM messages AS m"
+      " JOIN unnest(?1::text[], ?2::text[], ?3::bigint[]) AS k (instance, queue_id, arrival_time)"
+      " ON m.instance = k.instance AND m.queue_id = k.queue_id"
+      " AND m.arrival_time = k.arrival_time"
+      " GROUP BY m.instance, m.queue_id, m.arrival_time");
+  find.bind(1, instances.literal()).bind(2, queue_ids.literal()).bind(3, arrivals.literal());
   std::map<MessageKey, std::int64_t> ids;
-  while (find.step()) ids[{find.column_text(1), find.column_int(2)}] = find.column_int(0);
+  while (find.step())
+    ids[{find.column_text(1), find.column_text(2), find.column_int(3)}] = find.column_int(0);
   return ids;
 }
 
@@ -171,7 +180,7 @@ std::map<MessageKey, std::int64_t> existing_messages_in_bulk(
 std::map<MessageKey, std::int64_t> insert_messages_in_bulk(
     Database& db, const std::vector<const MessageRecord*>& messages, RecordSource source,
     EpochSeconds now) {
-  constexpr int kColumns = 14;
+  constexpr int kColumns = 15;
   PostgresArray columns[kColumns];
   for (const MessageRecord* m : messages) {
     const Envelope& e = m->envelope;
@@ -189,23 +198,26 @@ std::map<MessageKey, std::int64_t> insert_messages_in_bulk(
     columns[11].add(null_if_empty(m->client_name));
     columns[12].add(null_if_empty(m->helo));
     columns[13].add(null_if_empty(m->auth_user));
+    columns[14].add(std::string_view(m->instance));
   }
   Statement& insert = db.prepare(
       "INSERT INTO messages (queue_id, arrival_time, sender, ret, envid, smtputf8, size,"
       " message_id, subject, priority, client_addr, client_name, helo, auth_user, source,"
-      " recorded_at)"
+      " instance, recorded_at)"
       " SELECT queue_id, arrival_time, sender, ret, envid, smtputf8, size, message_id, subject,"
-      " priority, client_addr, client_name, helo, auth_user, ?15::text, ?16::bigint"
+      " priority, client_addr, client_name, helo, auth_user, ?16::text, instance, ?17::bigint"
       " FROM unnest(?1::text[], ?2::bigint[], ?3::text[], ?4::text[], ?5::text[],"
       " ?6::bigint[], ?7::bigint[], ?8::text[], ?9::text[], ?10::text[], ?11::text[],"
-      " ?12::text[], ?13::text[], ?14::text[]) WITH ORDINALITY AS m (queue_id, arrival_time,"
-      " sender, ret, envid, smtputf8, size, message_id, subject, priority, client_addr,"
-      " client_name, helo, auth_user, n) ORDER BY n"
-      " RETURNING id, queue_id, arrival_time");
+      " ?12::text[], ?13::text[], ?14::text[], ?15::text[]) WITH ORDINALITY AS m (queue_id,"
+      " arrival_time, sender, ret, envid, smtputf8, size, message_id, subject, priority,"
+      " client_addr, client_name, helo, auth_user, instance, n) ORDER BY n"
+      " RETURNING id, instance, queue_id, arrival_time");
   for (int i = 0; i < kColumns; ++i) insert.bind(i + 1, columns[i].literal());
-  insert.bind(15, to_string(source)).bind(16, now);
+  insert.bind(16, to_string(source)).bind(17, now);
   std::map<MessageKey, std::int64_t> ids;
-  while (insert.step()) ids[{insert.column_text(1), insert.column_int(2)}] = insert.column_int(0);
+  while (insert.step())
+    ids[{insert.column_text(1), insert.column_text(2), insert.column_int(3)}] =
+        insert.column_int(0);
   return ids;
 }
 
@@ -226,7 +238,7 @@ std::set<std::pair<std::int64_t, std::string>> recorded_recipients_in_bulk(
 // The recipients to insert and their events, as array columns.
 struct NewRecipients {
   PostgresArray message, address, domain, notify, orcpt, mailer, warn_at, expires_at;
-  PostgresArray queue_id, detail;  // for the events
+  PostgresArray queue_id, detail, instance;  // for the events
   bool empty = true;
 
   void add(std::int64_t message_id, const MessageRecord& m, const RecipientRecord& r,
@@ -241,6 +253,7 @@ struct NewRecipients {
     expires_at.add(d.expires_at);
     queue_id.add(std::string_view(m.queue_id));
     detail.add(std::string_view(event_detail(m, d)));
+    instance.add(std::string_view(m.instance));
     empty = false;
   }
 };
@@ -261,12 +274,13 @@ void insert_recipients_in_bulk(Database& db, const NewRecipients& r, RecordSourc
   recipients.bind(7, r.warn_at.literal()).bind(8, r.expires_at.literal()).bind(9, now);
   recipients.run();
   Statement& events = db.prepare(
-      "INSERT INTO events (at, queue_id, recipient, kind, detail)"
-      " SELECT ?1::bigint, queue_id, recipient, ?2::text, detail"
-      " FROM unnest(?3::text[], ?4::text[], ?5::text[]) WITH ORDINALITY"
-      " AS e (queue_id, recipient, detail, n) ORDER BY n");
+      "INSERT INTO events (at, queue_id, recipient, kind, detail, instance)"
+      " SELECT ?1::bigint, queue_id, recipient, ?2::text, detail, instance"
+      " FROM unnest(?3::text[], ?4::text[], ?5::text[], ?6::text[]) WITH ORDINALITY"
+      " AS e (queue_id, recipient, detail, instance, n) ORDER BY n");
   events.bind(1, now).bind(2, event_kind(source)).bind(3, r.queue_id.literal());
   events.bind(4, r.address.literal()).bind(5, r.detail.literal());
+  events.bind(6, r.instance.literal());
   events.run();
 }
 

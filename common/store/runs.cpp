@@ -25,9 +25,14 @@ constexpr const char* kRunColumns =
     "SELECT id, started_at, acted_as, finished_at, exit_status, departed, adopted, warned,"
     " expired, dsns_sent, removed, split, errors, need_a_person, error FROM runs";
 
+// This host's rows (and those that name none), ?1 its instance.
+constexpr const char* kThisInstance = " WHERE instance IN (?1, '')";
+
+// A count of this host's rows: ?1 is bound to its instance, ?2 to `bound`.
 std::int64_t count_of(Database& db, const char* sql, std::optional<EpochSeconds> bound = {}) {
   Statement& s = db.prepare(sql);
-  if (bound) s.bind(1, *bound);
+  s.bind(1, db.instance());
+  if (bound) s.bind(2, *bound);
   const std::int64_t n = s.step() ? s.column_int(0) : 0;
   s.reset();
   return n;
@@ -36,9 +41,10 @@ std::int64_t count_of(Database& db, const char* sql, std::optional<EpochSeconds>
 }  // namespace
 
 std::int64_t begin_run(Database& db, EpochSeconds started_at, EpochSeconds acted_as) {
-  return db.prepare_insert("INSERT INTO runs (started_at, acted_as) VALUES (?1, ?2)")
+  return db.prepare_insert("INSERT INTO runs (started_at, acted_as, instance) VALUES (?1, ?2, ?3)")
       .bind(1, started_at)
       .bind(2, acted_as)
+      .bind(3, db.instance())
       .insert();
 }
 
@@ -58,16 +64,18 @@ void finish_run(Database& db, std::int64_t id, EpochSeconds finished_at, int exi
 }
 
 std::vector<RunRow> recent_runs(Database& db, int limit) {
-  Statement& s = db.prepare(std::string(kRunColumns) + " ORDER BY id DESC LIMIT ?1");
-  s.bind(1, std::int64_t{limit});
+  Statement& s =
+      db.prepare(std::string(kRunColumns) + kThisInstance + " ORDER BY id DESC LIMIT ?2");
+  s.bind(1, db.instance()).bind(2, std::int64_t{limit});
   std::vector<RunRow> rows;
   while (s.step()) rows.push_back(read_run(s));
   return rows;
 }
 
 std::optional<RunRow> last_successful_run(Database& db) {
-  Statement& s = db.prepare(std::string(kRunColumns) +
-                            " WHERE exit_status IN (0, 1) ORDER BY id DESC LIMIT 1");
+  Statement& s = db.prepare(std::string(kRunColumns) + kThisInstance +
+                            " AND exit_status IN (0, 1) ORDER BY id DESC LIMIT 1");
+  s.bind(1, db.instance());
   std::optional<RunRow> row;
   if (s.step()) row = read_run(s);
   s.reset();
@@ -76,18 +84,25 @@ std::optional<RunRow> last_successful_run(Database& db) {
 
 RecordCounts record_counts(Database& db, EpochSeconds overdue_before) {
   RecordCounts counts;
-  Statement& by_state =
-      db.prepare("SELECT domain, state, count(*) FROM recipients GROUP BY domain, state");
+  Statement& by_state = db.prepare(
+      "SELECT r.domain, r.state, count(*) FROM recipients AS r JOIN messages AS m"
+      " ON m.id = r.message WHERE m.instance IN (?1, '') GROUP BY r.domain, r.state");
+  by_state.bind(1, db.instance());
   while (by_state.step())
     counts.recipients[{by_state.column_text(0), by_state.column_text(1)}] = by_state.column_int(2);
   counts.outbox_backlog =
-      count_of(db, "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND closed_at IS NULL");
+      count_of(db,
+               "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND closed_at IS NULL"
+               " AND instance IN (?1, '')");
   counts.overdue = count_of(db,
-                            "SELECT count(*) FROM recipients WHERE state IN ('queued', 'warned')"
-                            " AND expires_at < ?1",
+                            "SELECT count(*) FROM recipients AS r JOIN messages AS m"
+                            " ON m.id = r.message WHERE r.state IN ('queued', 'warned')"
+                            " AND r.expires_at < ?2 AND m.instance IN (?1, '')",
                             overdue_before);
-  Statement& sent =
-      db.prepare("SELECT kind, count(*) FROM outbox WHERE sent_at IS NOT NULL GROUP BY kind");
+  Statement& sent = db.prepare(
+      "SELECT kind, count(*) FROM outbox WHERE sent_at IS NOT NULL AND instance IN (?1, '')"
+      " GROUP BY kind");
+  sent.bind(1, db.instance());
   while (sent.step()) counts.dsns_sent[sent.column_text(0)] = sent.column_int(1);
   return counts;
 }

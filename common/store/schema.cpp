@@ -413,6 +413,29 @@ INSERT INTO mta_arrivals (message, at)
 ALTER TABLE messages DROP COLUMN mta_arrival_time;
 )sql";
 
+// Version 11 (several MX hosts, issue 16): every record, event, outbox row
+// and run names the host it belongs to (config key `instance`); '' for the
+// rows written before, which count as every host's. The views gain the
+// column last, keeping theirs. No index leads with it here: an SQLite store
+// has one host, so its filter selects every row and an index would only
+// cost writes (PostgreSQL's step has them).
+constexpr const char* kSchemaV11 = R"sql(
+ALTER TABLE messages ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+ALTER TABLE events ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN instance TEXT NOT NULL DEFAULT '';
+
+DROP VIEW etrn_audit;
+CREATE VIEW etrn_audit AS
+  SELECT m.queue_id, m.arrival_time, m.sender, r.address AS recipient, r.domain,
+         m.priority, r.state, r.expires_at, r.state_changed_at, m.instance
+  FROM recipients AS r JOIN messages AS m ON m.id = r.message;
+
+DROP VIEW etrn_events;
+CREATE VIEW etrn_events AS
+  SELECT at, queue_id, recipient, kind, detail, instance FROM events;
+)sql";
+
 const std::vector<MigrationStep>& sqlite_migration_steps() {
   static const std::vector<MigrationStep> steps = {
       {1, kSchemaV1},
@@ -425,6 +448,7 @@ const std::vector<MigrationStep>& sqlite_migration_steps() {
       {8, kSchemaV8},
       {9, kSchemaV9},
       {10, kSchemaV10},
+      {11, kSchemaV11},
   };
   return steps;
 }

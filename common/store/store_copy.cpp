@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/store/sweep_store.hpp"
 #include "common/util/strings.hpp"
 
 namespace etrn {
@@ -104,8 +105,9 @@ std::int64_t count_where(Database& db, const std::string& table,
 
 class Copier {
  public:
-  Copier(Database& from, Database& to, const std::function<void(const StoreCopy&)>& progress)
-      : from_(from), to_(to), progress_(progress) {}
+  Copier(Database& from, Database& to, const std::string& instance,
+         const std::function<void(const StoreCopy&)>& progress)
+      : from_(from), to_(to), instance_(instance), progress_(progress) {}
 
   StoreCopy run() {
     copy_messages();
@@ -115,9 +117,19 @@ class Copier {
   }
 
  private:
+  // The source's rows that name no host are the host's that copies them.
+  Table read_claimed(const std::string& table, const std::string& where = "",
+                     std::optional<std::int64_t> key = std::nullopt) {
+    Table rows = read_table(from_, table, where, key);
+    const std::size_t at = index_of(rows, "instance");
+    for (Row& row : rows.rows)
+      if (row[at].value_or("").empty()) row[at] = instance_;
+    return rows;
+  }
+
   void copy_messages() {
-    const Table messages = read_table(from_, "messages");
-    const std::vector<std::string> key = {"queue_id", "arrival_time", "sender"};
+    const Table messages = read_claimed("messages");
+    const std::vector<std::string> key = {"instance", "queue_id", "arrival_time", "sender"};
     std::vector<std::size_t> key_at;
     for (const auto& k : key) key_at.push_back(index_of(messages, k));
     for (std::size_t start = 0; start < messages.rows.size(); start += kMessagesPerTransaction) {
@@ -151,7 +163,7 @@ class Copier {
           insert_row(to_, "recipients", recipients, recipients.rows[i]);
       ++counts_["recipients"].copied;
     }
-    Table outbox = read_table(from_, "outbox", "message = ?1", old_message);
+    Table outbox = read_claimed("outbox", "message = ?1", old_message);
     const std::size_t outbox_message = index_of(outbox, "message");
     const std::size_t outbox_recipients = index_of(outbox, "recipient_ids");
     for (Row& row : outbox.rows) {
@@ -161,9 +173,9 @@ class Copier {
         ids += (ids.empty() ? "" : ",") + std::to_string(new_recipient.at(std::stoll(old)));
       row[outbox_recipients] = ids;
       Statement& s = to_.prepare("INSERT INTO outbox (id, " + join(outbox.columns, ", ") +
-                                 ") SELECT COALESCE(MAX(id), 0) + 1, " + placeholders(row.size()) +
-                                 " FROM outbox");
-      bind_row(s, row).run();
+                                 ") VALUES (" + placeholders(row.size() + 1) + ")");
+      s.bind(1, next_outbox_id(to_));
+      bind_row(s, row, 2).run();
       ++counts_["outbox"].copied;
     }
     Table arrival = read_table(from_, "mta_arrivals", "message = ?1", old_message);
@@ -178,7 +190,7 @@ class Copier {
 
   // Rows identified by all their columns: as many copies as the source has.
   void copy_counted(const std::string& table, const std::vector<std::string>& never_null) {
-    const Table rows = read_table(from_, table);
+    const Table rows = read_claimed(table);
     std::map<Row, std::int64_t> wanted;
     for (const Row& row : rows.rows) ++wanted[row];
     Transaction t(to_);
@@ -193,7 +205,7 @@ class Copier {
   }
 
   void copy_runs() {
-    const Table runs = read_table(from_, "runs");
+    const Table runs = read_claimed("runs");
     const std::vector<std::string> key = {"started_at", "acted_as", "finished_at"};
     Transaction t(to_);
     for (const Row& row : runs.rows) {
@@ -212,19 +224,20 @@ class Copier {
 
   Database& from_;
   Database& to_;
+  const std::string& instance_;
   const std::function<void(const StoreCopy&)>& progress_;
   StoreCopy counts_;
 };
 
 }  // namespace
 
-StoreCopy copy_store(Database& from, Database& to,
+StoreCopy copy_store(Database& from, Database& to, const std::string& instance,
                      const std::function<void(const StoreCopy&)>& progress) {
   // A prepared statement's generic plan, made while a table looked empty,
   // scans the whole table for each row looked up: quadratic in a copy
   // that fills it (100k events: not done after 10 minutes). Plan each.
   if (to.engine() == SqlEngine::postgresql) to.exec("SET plan_cache_mode = force_custom_plan");
-  return Copier(from, to, progress).run();
+  return Copier(from, to, instance, progress).run();
 }
 
 }  // namespace etrn

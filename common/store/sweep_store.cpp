@@ -94,8 +94,8 @@ std::optional<std::int64_t> open_row_for(Database& db, const std::string& queue_
                                          std::int64_t other_than) {
   Statement& s = db.prepare(
       "SELECT id FROM messages WHERE queue_id = ?1 AND done_at IS NULL AND id != ?2 "
-      "ORDER BY id DESC LIMIT 1");
-  s.bind(1, queue_id).bind(2, other_than);
+      "AND instance IN (?3, '') ORDER BY id DESC LIMIT 1");
+  s.bind(1, queue_id).bind(2, other_than).bind(3, db.instance());
   std::optional<std::int64_t> id;
   if (s.step()) id = s.column_int(0);
   s.reset();
@@ -107,10 +107,11 @@ std::int64_t copy_message_row(Database& db, std::int64_t old_id, const std::stri
   Statement& s = db.prepare_insert(
       "INSERT INTO messages (queue_id, arrival_time, sender, ret, envid, smtputf8, size, "
       "message_id, subject,"
-      " priority, client_addr, client_name, helo, auth_user, source, recorded_at)"
+      " priority, client_addr, client_name, helo, auth_user, source, recorded_at, instance)"
       " SELECT ?1, arrival_time, sender, ret, envid, smtputf8, size, message_id, subject, priority,"
-      " client_addr, client_name, helo, auth_user, 'reinjected', ?2 FROM messages WHERE id = ?3");
-  return s.bind(1, new_queue_id).bind(2, real_now).bind(3, old_id).insert();
+      " client_addr, client_name, helo, auth_user, 'reinjected', ?2, ?4"
+      " FROM messages WHERE id = ?3");
+  return s.bind(1, new_queue_id).bind(2, real_now).bind(3, old_id).bind(4, db.instance()).insert();
 }
 
 // Takes over the milter's row: the original clock, and no duplicate recipients.
@@ -151,13 +152,16 @@ std::vector<RecordedMessage> load_open_messages(Database& db) {
 }
 
 void for_each_open_message(Database& db, const std::function<void(RecordedMessage&&)>& each) {
-  each_message_of_rows(
-      db.prepare(std::string(kRecordedMessages) + " WHERE m.done_at IS NULL ORDER BY m.id, r.id"),
-      each);
+  Statement& s = db.prepare(std::string(kRecordedMessages) +
+                            " WHERE m.done_at IS NULL AND m.instance IN (?1, '')"
+                            " ORDER BY m.id, r.id");
+  each_message_of_rows(s.bind(1, db.instance()), each);
 }
 
 std::int64_t count_open_messages(Database& db) {
-  Statement& s = db.prepare("SELECT count(*) FROM messages WHERE done_at IS NULL");
+  Statement& s =
+      db.prepare("SELECT count(*) FROM messages WHERE done_at IS NULL AND instance IN (?1, '')");
+  s.bind(1, db.instance());
   const std::int64_t count = s.step() ? s.column_int(0) : 0;
   s.reset();
   return count;
@@ -179,12 +183,12 @@ std::optional<RecordedMessage> load_reopenable(Database& db, const std::string& 
                                                EpochSeconds mta_arrival_time) {
   Statement& find = db.prepare(
       "SELECT m.id FROM messages m LEFT JOIN mta_arrivals a ON a.message = m.id"
-      " WHERE m.queue_id = ?1 AND m.done_at IS NOT NULL AND"
+      " WHERE m.queue_id = ?1 AND m.instance IN (?3, '') AND m.done_at IS NOT NULL AND"
       " (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= 3600)) AND EXISTS (SELECT 1 "
       "FROM recipients r"
       " WHERE r.message = m.id AND r.state = 'departed' AND r.departed_from IS NOT NULL)"
       " ORDER BY m.id DESC LIMIT 1");
-  find.bind(1, queue_id).bind(2, mta_arrival_time);
+  find.bind(1, queue_id).bind(2, mta_arrival_time).bind(3, db.instance());
   const std::optional<std::int64_t> id =
       find.step() ? std::optional<std::int64_t>(find.column_int(0)) : std::nullopt;
   find.reset();
@@ -275,8 +279,9 @@ void mark_done(Database& db, std::int64_t message_id, EpochSeconds now) {
 void append_event(Database& db, EpochSeconds at, const std::string& queue_id,
                   const std::string& recipient, std::string_view kind, const std::string& detail) {
   Statement& s = db.prepare(
-      "INSERT INTO events (at, queue_id, recipient, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)");
-  s.bind(1, at).bind(2, queue_id);
+      "INSERT INTO events (at, queue_id, recipient, kind, detail, instance)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  s.bind(1, at).bind(2, queue_id).bind(6, db.instance());
   s.bind(3,
          recipient.empty() ? std::optional<std::string>() : std::optional<std::string>(recipient));
   s.bind(4, kind).bind(
@@ -362,14 +367,16 @@ std::optional<std::int64_t> adopt_message(Database& db, const MessageToRecord& i
   const MessageRecord& m = item.message;
   Statement& find = db.prepare(
       "SELECT 1 FROM messages m LEFT JOIN mta_arrivals a ON a.message = m.id"
-      " WHERE m.queue_id = ?1 AND (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= "
-      "3600))");
-  find.bind(1, m.queue_id).bind(2, m.arrival_time);
+      " WHERE m.queue_id = ?1 AND m.instance IN (?3, '')"
+      " AND (a.at = ?2 OR (a.at IS NULL AND abs(m.arrival_time - ?2) <= 3600))");
+  find.bind(1, m.queue_id).bind(2, m.arrival_time).bind(3, db.instance());
   const bool exists = find.step();
   find.reset();
   if (exists) return std::nullopt;
+  MessageToRecord adopted = item;  // found in this host's queue: this host's record
+  adopted.message.instance = db.instance();
   const std::int64_t id =
-      insert_messages(db, std::span<const MessageToRecord>(&item, 1), RecordSource::adopted, now)
+      insert_messages(db, std::span<const MessageToRecord>(&adopted, 1), RecordSource::adopted, now)
           .front();
   set_mta_arrival(db, id, m.arrival_time);
   return id;
@@ -415,19 +422,31 @@ void merge_messages(Database& db, std::int64_t keep, std::int64_t drop, EpochSec
   mark_done(db, drop, now);
 }
 
+std::vector<std::int64_t> next_outbox_ids(Database& db, std::int64_t count) {
+  // SQLite: after the highest (one host, under its run lock). PostgreSQL:
+  // the hosts' sweepers insert at the same time, each under its own run
+  // lock, so the ids come from the column's sequence, which hands each
+  // value out once whatever the transactions do.
+  static constexpr EngineSql kNextIds = {
+      "WITH RECURSIVE n (k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM n WHERE k < ?1)"
+      " SELECT (SELECT COALESCE(MAX(id), 0) FROM outbox) + k FROM n",
+      "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, ?1)"};
+  Statement& s = db.prepare(kNextIds.in(db.engine()));
+  s.bind(1, count);
+  std::vector<std::int64_t> ids;
+  while (s.step()) ids.push_back(s.column_int(0));
+  return ids;
+}
+
 std::int64_t next_outbox_id(Database& db) {
-  Statement& s = db.prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM outbox");
-  s.step();
-  std::int64_t id = s.column_int(0);
-  s.reset();
-  return id;
+  return next_outbox_ids(db, 1).front();
 }
 
 void insert_outbox(Database& db, const OutboxRow& row) {
   db.prepare(
         "INSERT INTO outbox (id, message, kind, recipient_ids, dsn_message_id, spool_path, "
-        "created_at, dsn_text, dsn_recipient, headers_only)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")
+        "created_at, dsn_text, dsn_recipient, headers_only, instance)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")
       .bind(1, row.id)
       .bind(2, row.message_id)
       .bind(3, to_string(row.kind))
@@ -438,6 +457,7 @@ void insert_outbox(Database& db, const OutboxRow& row) {
       .bind(8, row.dsn_text)
       .bind(9, row.sender.empty() ? std::nullopt : std::optional<std::string>(row.sender))
       .bind(10, std::int64_t{row.headers_only ? 1 : 0})
+      .bind(11, db.instance())
       .run();
 }
 
@@ -448,7 +468,9 @@ std::vector<OutboxRow> unsent_outbox(Database& db) {
       " o.attempts, o.next_attempt_at, o.headers_only, a.at"
       " FROM outbox o JOIN messages m ON m.id = o.message"
       " LEFT JOIN mta_arrivals a ON a.message = m.id"
-      " WHERE o.sent_at IS NULL AND o.closed_at IS NULL ORDER BY o.id");
+      " WHERE o.sent_at IS NULL AND o.closed_at IS NULL AND o.instance IN (?1, '')"
+      " ORDER BY o.id");
+  s.bind(1, db.instance());
   std::vector<OutboxRow> rows;
   while (s.step()) {
     OutboxRow row;
@@ -472,8 +494,10 @@ std::vector<OutboxRow> unsent_outbox(Database& db) {
 }
 
 std::vector<std::int64_t> in_flight_recipient_ids(Database& db) {
-  Statement& s =
-      db.prepare("SELECT recipient_ids FROM outbox WHERE sent_at IS NULL AND closed_at IS NULL");
+  Statement& s = db.prepare(
+      "SELECT recipient_ids FROM outbox WHERE sent_at IS NULL AND closed_at IS NULL"
+      " AND instance IN (?1, '')");
+  s.bind(1, db.instance());
   std::vector<std::int64_t> ids;
   while (s.step()) {
     for (std::int64_t id : split_ids(s.column_text(0))) ids.push_back(id);

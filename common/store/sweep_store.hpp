@@ -138,8 +138,11 @@ struct OutboxRow {
   std::optional<EpochSeconds> mta_arrival_time;
 };
 
-// The id after the highest. Only the sweeper inserts outbox rows, under its
-// run lock, so the id stays free until it does.
+// Ids for `count` new outbox rows, free until the caller inserts them: on
+// SQLite those after the highest (only the sweeper inserts outbox rows,
+// under its run lock); on PostgreSQL, where each host's sweeper inserts
+// under its own lock, from the id column's sequence.
+std::vector<std::int64_t> next_outbox_ids(Database& db, std::int64_t count);
 std::int64_t next_outbox_id(Database& db);
 void insert_outbox(Database& db, const OutboxRow& row);
 // Rows neither sent nor closed, oldest first.

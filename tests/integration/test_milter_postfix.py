@@ -43,6 +43,7 @@ def test_etrn_mail_is_recorded_with_the_queue_id_postqueue_shows(milter_postfix)
     assert row["state"] == "queued"
     assert row["priority"] == "non-urgent", f"X-Priority: 5 gave {row['priority']}"
     assert row["expires_at"] == row["arrival_time"] + 72 * 3600, "non-urgent default is 72h"
+    assert row["instance"] == env.testbed.hostname, "without `instance`: the MTA's j macro"
 
     m = messages_row(env, qid)
     assert m["subject"] == "for the site"
@@ -50,8 +51,8 @@ def test_etrn_mail_is_recorded_with_the_queue_id_postqueue_shows(milter_postfix)
     assert m["helo"] == "client.example"
     assert m["message_id"].startswith("<") and m["message_id"].endswith("@client.example>")
     assert m["size"] == 4321, "the milter never sees the body: the size is the client's SIZE="
-    events = env.rows("SELECT kind FROM etrn_events WHERE queue_id = ?", (qid,))
-    assert [e["kind"] for e in events] == ["recorded"]
+    events = env.rows("SELECT kind, instance FROM etrn_events WHERE queue_id = ?", (qid,))
+    assert [(e["kind"], e["instance"]) for e in events] == [("recorded", env.testbed.hostname)]
     assert f"{qid}: recorded, from=<alice@sender.example>, size=4321, nrcpt=1, " \
         f"to=<bob@customer.example>, priority=non-urgent, " in env.milter.log(), \
         "one log line per recorded message, the queue ID first"

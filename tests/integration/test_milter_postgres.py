@@ -156,6 +156,8 @@ def test_a_raw_latin1_subject_is_recorded_and_stalls_no_other_record(make_milter
     assert "NOT recorded" not in env.milter.log()
     stored = postgres.query(env.database, f"SELECT subject FROM messages WHERE queue_id = '{odd}'")
     assert stored == [["caf\U0010fee9 cr\U0010fee8me"]], "bytes mapped to private-use code points"
+    assert postgres.query(env.database, "SELECT DISTINCT instance FROM etrn_audit") == \
+        [[tb.hostname]], "the batch written over arrays names its host (the MTA's j macro)"
 
     tb.wait_until_deferred(odd)
     result = subprocess.run([str(bin_dir / "etrn-sweeper"), "-c", str(env.config), "sweep",

@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from postfix_testbed import PostfixTestbed
 from postgres_testbed import BINDIR
 from sweeper_helpers import (SENDER, judge, mailbox_count, queued_and_recorded, run_sweeper,
                              settle, sweep_killed_after, sweep_ok)
@@ -93,11 +94,12 @@ def test_a_run_killed_mid_expiry_on_postgres_sends_each_dsn_once(postfix, postgr
 
 def test_a_run_while_another_holds_the_advisory_lock_exits_75(postfix, postgres, bin_dir):
     tb, uri = postfix, postgres.new_database()
-    config = config_on(tb, uri)
+    config = config_on(tb, uri, instance="mx-a.provider.example")
     qid = deferred(tb, [BOB], "waits for the lock")
     holder = subprocess.Popen(
         [str(BINDIR / "psql"), "-X", "-q", "-d", uri, "-c",
-         "SELECT pg_advisory_lock(hashtextextended('etrn-sweeper run ' || current_schema(), 0))",
+         "SELECT pg_advisory_lock(hashtextextended("
+         "'etrn-sweeper run mx-a.provider.example ' || current_schema(), 0))",
          "-c", "SELECT pg_sleep(120)"], stdout=subprocess.DEVNULL)
     try:
         deadline = time.time() + 20
@@ -107,7 +109,8 @@ def test_a_run_while_another_holds_the_advisory_lock_exits_75(postfix, postgres,
             time.sleep(0.1)
         busy = run_sweeper(bin_dir, config, "sweep", "--now", "+49h")
         assert busy.returncode == 75, busy.stderr
-        assert "another etrn-sweeper run holds the run lock" in busy.stderr, busy.stderr
+        assert "another etrn-sweeper run for mx-a.provider.example holds the run lock" \
+            in busy.stderr, busy.stderr
         assert "password" not in busy.stderr
         assert qid in tb.queue_ids() and mailbox_count(tb) == 0, "the refused run did nothing"
     finally:
@@ -235,3 +238,66 @@ def test_least_privilege_roles_from_the_packaged_script(make_milter_postfix, pos
     assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
     assert postgres.query(env.database, f"SELECT recipient, state FROM etrn_audit "
                                         f"WHERE queue_id = '{qid}'") == [[BOB, "expired"]]
+
+
+def test_two_hosts_share_one_store_and_each_sweeps_only_its_own_mail(postfix, postgres, bin_dir):
+    """Issue 16: two MX hosts (two private Postfix instances) with one
+    PostgreSQL store. Each sweeper adopts, warns and expires its own host's
+    mail only; a sweep on one host leaves the other's records as they are
+    (still queued, never departed for missing from this host's queue); one
+    DSN per recipient fleet-wide; the views name each row's host."""
+    uri = postgres.new_database()
+    host_a, host_b = postfix, PostfixTestbed()
+    try:
+        host_b.start()
+        config_a = config_on(host_a, uri, instance="mx-a.provider.example")
+        config_b = config_on(host_b, uri, instance="mx-b.provider.example")
+        on_a = deferred(host_a, [BOB], "queued on host A")
+        on_b = deferred(host_b, [BOB, CAROL], "queued on host B")
+
+        sweep_ok(bin_dir, config_a, "sweep", "--now", "+1h")
+        assert audit(postgres, uri, on_a) == [[BOB, "queued"]]
+        assert audit(postgres, uri, on_b) == [], "host A adopts nothing of host B's queue"
+        sweep_ok(bin_dir, config_b, "sweep", "--now", "+1h")
+        sweep_ok(bin_dir, config_a, "sweep", "--now", "+2h")
+        assert audit(postgres, uri, on_b) == [[BOB, "queued"], [CAROL, "queued"]], \
+            "host A's sweep leaves host B's records queued: they are not in A's queue"
+
+        sweep_ok(bin_dir, config_a, "sweep", "--now", "+5h")
+        assert judge(host_a.wait_for_mailbox("alice", 1)[0])["temporary"] == [BOB]
+        assert audit(postgres, uri, on_b) == [[BOB, "queued"], [CAROL, "queued"]], \
+            "host A warned its own mail only"
+
+        sweep_ok(bin_dir, config_a, "sweep", "--now", "+49h")
+        host_a.wait_for_mailbox("alice", 2)
+        assert audit(postgres, uri, on_a) == [[BOB, "expired"]]
+        assert on_a not in host_a.queue_ids()
+        assert on_b in host_b.queue_ids(), "host A never touches host B's queue"
+        assert audit(postgres, uri, on_b) == [[BOB, "queued"], [CAROL, "queued"]]
+
+        sweep_ok(bin_dir, config_b, "sweep", "--now", "+49h")
+        dsns_b = host_b.wait_for_mailbox("alice", 1)
+        assert judge(dsns_b[0])["permanent"] == [BOB, CAROL]
+        assert audit(postgres, uri, on_b) == [[BOB, "expired"], [CAROL, "expired"]]
+        sweep_ok(bin_dir, config_a, "sweep", "--now", "+50h")
+        sweep_ok(bin_dir, config_b, "sweep", "--now", "+50h")
+        settle(host_a)
+        settle(host_b)
+        assert (mailbox_count(host_a), mailbox_count(host_b)) == (2, 1), \
+            "one delay and one failure DSN on A, one failure DSN on B: none repeated"
+
+        hosts = {qid: instance for qid, instance in postgres.query(
+            uri, "SELECT DISTINCT queue_id, instance FROM etrn_audit")}
+        assert hosts == {on_a: "mx-a.provider.example", on_b: "mx-b.provider.example"}, hosts
+        events = postgres.query(uri, "SELECT DISTINCT queue_id, instance FROM etrn_events "
+                                     "WHERE queue_id <> ''")
+        assert sorted(events) == sorted([[on_a, "mx-a.provider.example"],
+                                         [on_b, "mx-b.provider.example"]]), events
+        runs = postgres.query(uri, "SELECT instance, count(*) FROM runs GROUP BY instance "
+                                   "ORDER BY instance")
+        assert runs == [["mx-a.provider.example", "5"], ["mx-b.provider.example", "3"]], runs
+        outbox = postgres.query(uri, "SELECT instance, count(*) FROM outbox GROUP BY instance "
+                                     "ORDER BY instance")
+        assert outbox == [["mx-a.provider.example", "2"], ["mx-b.provider.example", "1"]], outbox
+    finally:
+        host_b.cleanup()

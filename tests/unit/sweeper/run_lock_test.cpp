@@ -15,9 +15,9 @@ namespace {
 using RunLockTest = testing::EngineTest;
 
 TEST_P(RunLockTest, ASecondLockIsATemporaryFailure) {
-  RunLock first(db_target());
+  RunLock first(db_target(), "mx1");
   try {
-    RunLock second(db_target());
+    RunLock second(db_target(), "mx1");
     FAIL() << "got a second lock, want FatalError(75)";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::temp_fail);
@@ -27,20 +27,41 @@ TEST_P(RunLockTest, ASecondLockIsATemporaryFailure) {
 }
 
 TEST_P(RunLockTest, IsFreeAgainOnceReleased) {
-  { RunLock first(db_target()); }
-  EXPECT_NO_THROW(RunLock again(db_target()));
+  { RunLock first(db_target(), "mx1"); }
+  EXPECT_NO_THROW(RunLock again(db_target(), "mx1"));
 }
 
 TEST_P(RunLockTest, IsHeldWhileItsHolderLives) {
-  RunLock lock(db_target());
+  RunLock lock(db_target(), "mx1");
   EXPECT_NO_THROW(lock.check_held());
 }
 
 ETRN_ON_BOTH_ENGINES(RunLockTest);
 
+// Several MX hosts share one PostgreSQL store: each sweeps its own queue,
+// so one host's run does not keep another's from starting.
+TEST(RunLock, EachInstanceHasItsOwnPostgresLock) {
+  testing::PostgresCluster* cluster = testing::PostgresCluster::get();
+  ETRN_REQUIRE_PREREQUISITE(cluster != nullptr,
+                            "a PostgreSQL test cluster: " + testing::PostgresCluster::why());
+  const std::string store = cluster->create_store();
+  {
+    RunLock mx1(store, "mx1");
+    EXPECT_NO_THROW(RunLock mx2(store, "mx2")) << "mx1's run held mx2's lock";
+    try {
+      RunLock again(store, "mx1");
+      FAIL() << "got mx1's lock twice";
+    } catch (const FatalError& e) {
+      EXPECT_EQ(e.code(), ExitCode::temp_fail);
+      EXPECT_NE(std::string(e.what()).find("for mx1"), std::string::npos) << e.what();
+    }
+  }
+  cluster->drop_store(store);
+}
+
 TEST(RunLock, AnUncreatableLockFileIsCantCreate) {
   try {
-    RunLock lock("/nonexistent-dir-for-etrn/etrn.db");
+    RunLock lock("/nonexistent-dir-for-etrn/etrn.db", "mx1");
     FAIL() << "got a lock in a missing directory";
   } catch (const FatalError& e) {
     EXPECT_EQ(e.code(), ExitCode::cant_create);
@@ -55,10 +76,10 @@ TEST(RunLock, ALostPostgresConnectionIsALostLock) {
                             "a PostgreSQL test cluster: " + testing::PostgresCluster::why());
   const std::string store = cluster->create_store();
   const std::string schema = store.substr(store.rfind("%3D") + 3);
-  RunLock lock(store);
+  RunLock lock(store, "mx1");
   cluster->command(
       "DO $$BEGIN PERFORM pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
-      "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('etrn-sweeper run " +
+      "AND ((classid::bigint << 32) | objid::bigint) = hashtextextended('etrn-sweeper run mx1 " +
       schema + "', 0); END$$");
   try {
     lock.check_held();
@@ -67,7 +88,7 @@ TEST(RunLock, ALostPostgresConnectionIsALostLock) {
     EXPECT_EQ(e.code(), ExitCode::temp_fail);
     EXPECT_NE(std::string(e.what()).find("run lock was lost"), std::string::npos) << e.what();
   }
-  EXPECT_NO_THROW(RunLock again(store)) << "the server released it";
+  EXPECT_NO_THROW(RunLock again(store, "mx1")) << "the server released it";
   cluster->drop_store(store);
 }
 

@@ -55,7 +55,7 @@ TEST_P(BothEngines, OpenCreatesTheCurrentSchema) {
   ASSERT_TRUE(db);
   EXPECT_EQ(db->engine(), GetParam());
   EXPECT_EQ(db->schema_version(), current_schema_version());
-  EXPECT_EQ(current_schema_version(), 10) << "v10: mta_arrivals (v9: pruning, v8: the runs table)";
+  EXPECT_EQ(current_schema_version(), 11) << "v11: instance (v10: mta_arrivals, v9: pruning)";
   for (const char* name : {"messages", "recipients", "events", "outbox", "mta_arrivals", "runs",
                            "prune_permit", "etrn_audit", "etrn_events"}) {
     EXPECT_TRUE(has_schema_object(*db, name)) << "missing schema object " << name;

@@ -80,6 +80,38 @@ TEST_P(PostgresSchema, TheVersionIsOneRow) {
       << "a new version needs a PostgreSQL step too";
 }
 
+// Version 11 (issue 16) on a store at version 10: the rows written before
+// name no host, the views gain instance last, and outbox ids go on from the
+// highest one (they come from the sequence now).
+TEST_P(PostgresSchema, AVersion10StoreMigratesItsRowsToNoHost) {
+  const std::string uri = db_target();  // an empty schema
+  {
+    const std::string schema = uri.substr(uri.rfind("%3D") + 3);
+    // One implicit transaction: SET LOCAL ends with it.
+    testing::PostgresCluster::get()->command(
+        "SET LOCAL search_path = " + schema + "; " + postgres_migration_steps()[0].sql +
+        " UPDATE etrn_schema SET version = 10;"
+        " INSERT INTO messages (id, queue_id, arrival_time, sender, priority, source,"
+        "   recorded_at) VALUES (7, 'Q7', 100, 'a@s', 'normal', 'milter', 101);"
+        " INSERT INTO recipients (message, address, domain, state, expires_at,"
+        "   state_changed_at) VALUES (7, 'b@c.example', 'c.example', 'queued', 9, 101);"
+        " INSERT INTO events (at, queue_id, kind) VALUES (101, 'Q7', 'recorded');"
+        " INSERT INTO outbox (id, message, kind, recipient_ids, dsn_message_id,"
+        "   spool_path, created_at) VALUES (41, 7, 'delayed', '1', '<d@x>', '', 103);"
+        " INSERT INTO runs (started_at, acted_as) VALUES (1, 1);");
+  }
+  auto db = open_db();
+  ASSERT_TRUE(db);
+  EXPECT_EQ(db->schema_version(), current_schema_version());
+  for (const char* table : {"messages", "events", "outbox", "runs"})
+    EXPECT_EQ(
+        count_rows(*db, std::string("SELECT count(*) FROM ") + table + " WHERE instance = ''"), 1)
+        << table;
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_audit WHERE instance = ''"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT count(*) FROM etrn_events WHERE instance = ''"), 1);
+  EXPECT_EQ(count_rows(*db, "SELECT nextval(pg_get_serial_sequence('outbox', 'id'))"), 42);
+}
+
 TEST_P(PostgresSchema, TheHistoryCannotBeTruncated) {
   auto db = open_db();
   ASSERT_TRUE(db);
@@ -106,9 +138,18 @@ TEST_P(PostgresSchema, TheSweepersAndThePrunesLookupsUseTheirIndexes) {
       {"SELECT at, kind FROM events WHERE queue_id = 'Q1'", "events_by_queue_id"},
       {"SELECT at FROM events WHERE at >= 100", "events_by_time"},
       {"SELECT id FROM recipients WHERE message = 1 ORDER BY id", "recipients_by_message"},
-      {"SELECT id FROM messages WHERE done_at IS NULL", "messages_open"},
-      {"SELECT id FROM messages WHERE done_at < 1800000000 ORDER BY done_at", "messages_done"},
-      {"SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY created_at", "outbox_unsent"},
+      // A host's own rows (issue 16): the indexes lead with instance.
+      {"SELECT id FROM messages WHERE done_at IS NULL AND instance IN ('mx1', '')",
+       "messages_open"},
+      {"SELECT id FROM messages WHERE instance IN ('mx1', '') AND done_at < 1800000000",
+       "messages_done"},
+      {"SELECT id FROM outbox WHERE sent_at IS NULL AND closed_at IS NULL"
+       " AND instance IN ('mx1', '')",
+       "outbox_unsent"},
+      {"SELECT id FROM runs WHERE instance IN ('mx1', '') AND exit_status IN (0, 1)",
+       "runs_by_instance"},
+      {"SELECT id FROM events WHERE instance IN ('mx1', '') AND at < 100",
+       "events_by_instance_time"},
   };
   for (const auto& [sql, index] : uses) {
     const std::string plan = plan_of(*db, sql);

@@ -96,6 +96,35 @@ TEST_P(PruneStore, RunsThatStartedBeforeTheCutoffGoToo) {
   EXPECT_NE(to_string(result.deleted).find("2 run(s)"), std::string::npos);
 }
 
+// Hosts sharing a store (issue 16): each host's prune deletes its own
+// closed history (and that of no host), never another host's.
+TEST_P(PruneStore, AHostPrunesOnlyItsOwnClosedHistoryAndRuns) {
+  auto other = open_db();
+  ASSERT_NE(other, nullptr);
+  db_->work_for_instance("mx1.example");
+  other->work_for_instance("mx2.example");
+  expire_all(record("QOld", kT0, {"a@customer.example"}), kT0 + 10);  // no host: mx1's too
+  db_.swap(other);  // mx2 records, expires and runs
+  MessageToRecord theirs = sample_message("QMx2", kT0, {"b@customer.example"});
+  theirs.message.instance = "mx2.example";
+  auto id = record_messages(*db_, std::span<const MessageToRecord>(&theirs, 1),
+                            RecordSource::milter, kT0);
+  ASSERT_TRUE(id);
+  expire_all(id->front(), kT0 + 10);
+  finish_run(*db_, begin_run(*db_, kT0, kT0), kT0 + 5, 0, {}, "");
+  db_.swap(other);
+  EXPECT_EQ(count_closed_history(*db_, kCutoff).messages, 1);
+  const PruneResult result = prune_closed_history(*db_, kCutoff, PruneLimits{}, kCutoff + 5);
+  EXPECT_EQ(result.deleted.messages, 1);
+  EXPECT_EQ(result.deleted.runs, 0) << "mx2's run is mx2's to prune";
+  EXPECT_EQ(rows("SELECT count(*) FROM messages WHERE queue_id = 'QMx2'"), 1);
+  EXPECT_EQ(events_of("QMx2"), 3) << "recorded, bounce_sent, expired";
+  EXPECT_EQ(rows("SELECT count(*) FROM runs"), 1);
+  EXPECT_EQ(rows("SELECT count(*) FROM events WHERE kind = 'pruned'"
+                 " AND instance = 'mx1.example'"),
+            1);
+}
+
 TEST_P(PruneStore, KeepsWhatIsYoungerThanTheCutoffOrStillOpen) {
   expire_all(record("Young", kT0, {"a@customer.example"}), kCutoff);  // closed at the cutoff
   record("Open", kT0, {"b@customer.example"});                        // still queued

@@ -63,5 +63,31 @@ TEST_P(RunsTest, RecordCountsByDomainAndStateWithTheOverdueOnes) {
   EXPECT_TRUE(counts.dsns_sent.empty());
 }
 
+// Hosts sharing a store (issue 16): `check` and the metrics of one host
+// see its own runs, records and outbox, and those that name no host.
+TEST_P(RunsTest, EachHostSeesItsOwnRunsAndCounts) {
+  auto mx1 = open_db();
+  auto mx2 = open_db();
+  mx1->work_for_instance("mx1.example");
+  mx2->work_for_instance("mx2.example");
+  finish_run(*mx1, begin_run(*mx1, 100, 100), 110, 0, {}, "");
+  finish_run(*mx2, begin_run(*mx2, 200, 200), 210, 75, {}, "database busy: locked");
+  ASSERT_EQ(recent_runs(*mx1, 10).size(), 1u) << "mx2's failed run is not mx1's";
+  EXPECT_EQ(recent_runs(*mx1, 10)[0].started_at, 100);
+  ASSERT_EQ(recent_runs(*mx2, 10).size(), 1u);
+  EXPECT_EQ(recent_runs(*mx2, 10)[0].exit_status, 75);
+  EXPECT_FALSE(last_successful_run(*mx2)) << "mx1's success is not mx2's";
+  EXPECT_EQ(last_successful_run(*mx1)->started_at, 100);
+
+  MessageToRecord theirs = sample_message("Q2", 1000, {"c@one.example"});
+  theirs.message.instance = "mx2.example";
+  ASSERT_TRUE(record_messages(*mx2, std::span<const MessageToRecord>(&theirs, 1),
+                              RecordSource::milter, 1000));
+  const RecordCounts mine = record_counts(*mx1, 1000 + 48 * 3600 + 1);
+  EXPECT_TRUE(mine.recipients.empty());
+  EXPECT_EQ(mine.overdue, 0);
+  EXPECT_EQ(record_counts(*mx2, 1000 + 48 * 3600 + 1).overdue, 1);
+}
+
 }  // namespace
 }  // namespace etrn

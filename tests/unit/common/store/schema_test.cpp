@@ -41,16 +41,16 @@ bool uses_index(const std::string& plan) {
 TEST_P(BothSchemas, EtrnAuditHasExactlyTheInterfaceColumns) {
   auto db = open_db();
   ASSERT_TRUE(db);
-  std::vector<std::string> want = {"queue_id",  "arrival_time", "sender",
-                                   "recipient", "domain",       "priority",
-                                   "state",     "expires_at",   "state_changed_at"};
+  std::vector<std::string> want = {"queue_id",         "arrival_time", "sender", "recipient",
+                                   "domain",           "priority",     "state",  "expires_at",
+                                   "state_changed_at", "instance"};
   EXPECT_EQ(column_names(*db, "SELECT * FROM etrn_audit LIMIT 0"), want);
 }
 
 TEST_P(BothSchemas, EtrnEventsHasExactlyTheInterfaceColumns) {
   auto db = open_db();
   ASSERT_TRUE(db);
-  std::vector<std::string> want = {"at", "queue_id", "recipient", "kind", "detail"};
+  std::vector<std::string> want = {"at", "queue_id", "recipient", "kind", "detail", "instance"};
   EXPECT_EQ(column_names(*db, "SELECT * FROM etrn_events LIMIT 0"), want);
 }
 
@@ -245,7 +245,7 @@ TEST_F(SchemaTest, TheSweepsLoadNeedsNoSortAndShapeUsesThePendingIndex) {
   const std::string load =
       query_plan(*db,
                  "SELECT m.id, r.id FROM messages m LEFT JOIN recipients r ON r.message = m.id"
-                 " WHERE m.done_at IS NULL ORDER BY m.id, r.id");
+                 " WHERE m.done_at IS NULL AND m.instance IN ('mx1', '') ORDER BY m.id, r.id");
   EXPECT_EQ(load.find("TEMP B-TREE"), std::string::npos) << "got plan:\n" << load;
   EXPECT_NE(load.find("recipients_by_message"), std::string::npos) << "got plan:\n" << load;
   const std::string shape = query_plan(
@@ -262,7 +262,9 @@ TEST_F(SchemaTest, APruneFindsClosedMessagesByAgeThroughAnIndex) {
   auto db = open_db();
   ASSERT_TRUE(db);
   const std::string plan =
-      query_plan(*db, "SELECT id FROM messages WHERE done_at < 1800000000 ORDER BY done_at");
+      query_plan(*db,
+                 "SELECT id FROM messages WHERE instance IN ('mx1', '') AND done_at < 1800000000"
+                 " ORDER BY done_at");
   EXPECT_NE(plan.find("messages_done"), std::string::npos) << "got plan:\n" << plan;
   EXPECT_EQ(testing::count_rows(*db, "SELECT count(*) FROM prune_permit"), 0);
   EXPECT_THROW(db->exec("DELETE FROM messages"), DatabaseError) << "outside a prune";
@@ -368,6 +370,24 @@ TEST_F(SchemaTest, Version9ArrivalTimesMoveToTheirOwnTable) {
                                 " WHERE name = 'mta_arrival_time'"),
             0);
   EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM etrn_audit WHERE queue_id = 'Q7'"), 2);
+}
+
+// Version 11 (issue 16): every row names its host; those written before
+// name none, and so stay every host's.
+TEST_F(SchemaTest, Version10RowsNameNoHost) {
+  const std::string path = db_path() + ".v10";
+  make_database_at(path, 10);
+  auto opened = Database::open(path, OpenMode::read_write);
+  ASSERT_TRUE(opened) << opened.error().message;
+  Database& db = **opened;
+  EXPECT_EQ(db.schema_version(), 11);
+  EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM messages WHERE instance = ''"), 1);
+  EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM outbox WHERE instance = ''"), 1);
+  EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM etrn_audit WHERE instance = ''"), 2);
+  db.exec("INSERT INTO runs (started_at, acted_as) VALUES (1, 1)");
+  db.exec("INSERT INTO events (at, queue_id, kind) VALUES (1, 'Q7', 'recorded')");
+  EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM runs WHERE instance = ''"), 1);
+  EXPECT_EQ(testing::count_rows(db, "SELECT count(*) FROM etrn_events WHERE instance = ''"), 1);
 }
 
 TEST_F(SchemaTest, InsertingAMessageOrRecipientBuildsNoTemporaryTable) {

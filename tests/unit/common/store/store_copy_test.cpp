@@ -71,12 +71,12 @@ TEST_F(StoreCopyTest, CopiesEveryRowOnceAndASecondCopyAddsNothing) {
   record_messages(*target_, std::vector{sample_message("OTHER", 5, {"x@customer.example"})},
                   RecordSource::milter, 6)
       .value();
-  const StoreCopy first = copy_store(*source_, *target_);
+  const StoreCopy first = copy_store(*source_, *target_, "mx1.example");
   EXPECT_EQ(first.at("messages").copied, 3);
   EXPECT_EQ(first.at("recipients").copied, 6);
   EXPECT_EQ(first.at("events").copied, count_rows(*source_, "SELECT count(*) FROM events"));
 
-  const StoreCopy second = copy_store(*source_, *target_);
+  const StoreCopy second = copy_store(*source_, *target_, "mx1.example");
   EXPECT_EQ(second.at("messages").copied, 0);
   EXPECT_EQ(second.at("messages").present, 3);
   EXPECT_EQ(second.at("events").copied, 0);
@@ -89,10 +89,26 @@ TEST_F(StoreCopyTest, CopiesEveryRowOnceAndASecondCopyAddsNothing) {
   EXPECT_EQ(got, want);
 }
 
+// In the shared store every row names its host: the source's rows that
+// name none become the copying host's; those that name one keep it.
+TEST_F(StoreCopyTest, RowsThatNameNoHostBecomeTheCopyingHostsOwn) {
+  record(2);
+  source_->exec("UPDATE messages SET instance = 'mx9.example' WHERE queue_id = 'Q1'");
+  copy_store(*source_, *target_, "mx1.example");
+  EXPECT_EQ(count_rows(*target_, "SELECT count(*) FROM messages WHERE instance = 'mx1.example'"),
+            1);
+  EXPECT_EQ(count_rows(*target_, "SELECT count(*) FROM messages WHERE instance = 'mx9.example'"),
+            1);
+  EXPECT_EQ(count_rows(*target_, "SELECT count(*) FROM etrn_events WHERE instance = ''"), 0);
+  EXPECT_EQ(count_rows(*target_, "SELECT count(*) FROM etrn_audit WHERE instance = ''"), 0);
+  const StoreCopy again = copy_store(*source_, *target_, "mx1.example");
+  EXPECT_EQ(again.at("events").copied, 0) << "claimed rows are found again";
+}
+
 TEST_F(StoreCopyTest, ACopyCutOffAfterItsFirstTransactionIsFinishedByTheNext) {
   record(700);  // two transactions of messages
   int transactions = 0;
-  EXPECT_THROW(copy_store(*source_, *target_,
+  EXPECT_THROW(copy_store(*source_, *target_, "mx1.example",
                           [&](const StoreCopy&) {
                             if (++transactions == 1) throw std::runtime_error("killed");
                           }),
@@ -101,7 +117,7 @@ TEST_F(StoreCopyTest, ACopyCutOffAfterItsFirstTransactionIsFinishedByTheNext) {
       << "the first transaction committed, nothing of the second";
   EXPECT_EQ(count_rows(*target_, "SELECT count(*) FROM recipients"), 1000);
 
-  const StoreCopy rest = copy_store(*source_, *target_);
+  const StoreCopy rest = copy_store(*source_, *target_, "mx1.example");
   EXPECT_EQ(rest.at("messages").present, 500);
   EXPECT_EQ(rest.at("messages").copied, 200);
   EXPECT_EQ(audit_of(*target_), audit_of(*source_));

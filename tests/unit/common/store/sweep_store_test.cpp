@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "common/store/schema.hpp"
 #include "tests/unit/common/store/test_database.hpp"
 
@@ -200,6 +202,119 @@ TEST_P(SweepStore, AnOutboxRowWhoseRecipientRowWentStillLeavesAnEvent) {
   finalize_outbox(*db_, unsent[0], kArrival + 100);
   EXPECT_EQ(events("bounce_sent"), 1);
   EXPECT_EQ(events("warned"), 0) << "no recipient row to change";
+}
+
+// Several MX hosts share one store (issue 16): each host's sweeper sees
+// and changes its own records only, and those that name no host.
+class TwoInstances : public SweepStore {
+ protected:
+  void SetUp() override {
+    SweepStore::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    db_->work_for_instance("mx1.example");
+    other_ = open_db();
+    ASSERT_NE(other_, nullptr);
+    other_->work_for_instance("mx2.example");
+  }
+  std::int64_t record_on(Database& db, const std::string& queue_id, const std::string& instance) {
+    MessageToRecord item = sample_message(queue_id, kArrival, {"bob@customer.example"});
+    item.message.instance = instance;
+    auto ids = record_messages(db, std::span<const MessageToRecord>(&item, 1), RecordSource::milter,
+                               kArrival);
+    EXPECT_TRUE(ids.ok());
+    return ids ? ids->front() : 0;
+  }
+  OutboxRow outbox_row(Database& db, std::int64_t message, const std::string& tag) {
+    OutboxRow row;
+    Transaction t(db);
+    row.id = next_outbox_id(db);
+    row.message_id = message;
+    row.recipient_ids = {recipient_ids(db, message).at("bob@customer.example")};
+    row.dsn_message_id = "etrn-failed-" + tag + "@mx.example";
+    insert_outbox(db, row);
+    t.commit();
+    return row;
+  }
+  std::vector<std::string> open_queue_ids(Database& db) {
+    std::vector<std::string> ids;
+    for (const RecordedMessage& m : load_open_messages(db)) ids.push_back(m.queue_id);
+    return ids;
+  }
+  std::unique_ptr<Database> other_;
+};
+ETRN_ON_BOTH_ENGINES(TwoInstances);
+
+TEST_P(SweepStore, OutboxIdsAreTakenAsManyAtATimeAndNeverTwice) {
+  const std::vector<std::int64_t> first = next_outbox_ids(*db_, 3);
+  ASSERT_EQ(first.size(), 3u);
+  EXPECT_TRUE(first[0] < first[1] && first[1] < first[2]);
+  const std::int64_t message = record("4AbC1", {"bob@customer.example"});
+  for (std::int64_t id : first) {
+    OutboxRow row;
+    row.id = id;
+    row.message_id = message;
+    row.dsn_message_id = "dsn-" + std::to_string(id);
+    insert_outbox(*db_, row);
+  }
+  const std::vector<std::int64_t> next = next_outbox_ids(*db_, 250);
+  ASSERT_EQ(next.size(), 250u);
+  EXPECT_GT(next.front(), first.back());
+  EXPECT_EQ(std::set<std::int64_t>(next.begin(), next.end()).size(), 250u);
+}
+
+TEST_P(TwoInstances, EachHostLoadsItsOwnOpenRecordsAndThoseOfNoHost) {
+  record_on(*db_, "4Mx1", "mx1.example");
+  record_on(*other_, "4Mx2", "mx2.example");
+  record_on(*db_, "4Old", "");  // written before schema 11
+  EXPECT_EQ(open_queue_ids(*db_), (std::vector<std::string>{"4Mx1", "4Old"}));
+  EXPECT_EQ(open_queue_ids(*other_), (std::vector<std::string>{"4Mx2", "4Old"}));
+  EXPECT_EQ(count_open_messages(*db_), 2);
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM messages WHERE instance = 'mx2.example'"), 1);
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM etrn_events WHERE instance = 'mx1.example'"), 1)
+      << "the milter's recorded event names its host";
+}
+
+TEST_P(TwoInstances, AdoptionMatchesOnlyThisHostsRecords) {
+  record_on(*other_, "4Same", "mx2.example");
+  MessageToRecord queued = sample_message("4Same", kArrival, {"bob@customer.example"});
+  EXPECT_TRUE(adopt_message(*db_, queued, kArrival + 60).has_value())
+      << "mx2's record of a queue ID is not mx1's queue file";
+  EXPECT_FALSE(adopt_message(*db_, queued, kArrival + 120).has_value());
+  EXPECT_EQ(count_rows(*db_,
+                       "SELECT count(*) FROM messages WHERE instance = 'mx1.example'"
+                       " AND source = 'adopted'"),
+            1);
+  EXPECT_EQ(open_queue_ids(*other_), std::vector<std::string>{"4Same"});
+}
+
+TEST_P(TwoInstances, EachHostsOutboxIsItsOwn) {
+  const OutboxRow mine = outbox_row(*db_, record_on(*db_, "4Mx1", "mx1.example"), "1");
+  const OutboxRow theirs = outbox_row(*other_, record_on(*other_, "4Mx2", "mx2.example"), "2");
+  EXPECT_NE(mine.id, theirs.id);
+  auto unsent = unsent_outbox(*db_);
+  ASSERT_EQ(unsent.size(), 1u);
+  EXPECT_EQ(unsent[0].id, mine.id);
+  EXPECT_EQ(in_flight_recipient_ids(*db_), mine.recipient_ids);
+  finalize_outbox(*db_, unsent[0], kArrival + 100);
+  ASSERT_EQ(unsent_outbox(*other_).size(), 1u) << "mx1's recovery left mx2's DSN alone";
+  EXPECT_EQ(unsent_outbox(*other_)[0].id, theirs.id);
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM outbox WHERE instance = 'mx2.example'"), 1);
+  EXPECT_EQ(count_rows(*db_,
+                       "SELECT count(*) FROM etrn_events WHERE kind = 'bounce_sent'"
+                       " AND instance = 'mx1.example'"),
+            1);
+}
+
+TEST_P(TwoInstances, AReinjectedCopyIsThisHostsAndTakesOnlyItsOwnMiltersRow) {
+  const std::int64_t old_id = record_on(*db_, "4Old1", "mx1.example");
+  record_on(*other_, "4New1", "mx2.example");  // another host's message, same queue ID
+  const std::int64_t bob = recipient_ids(*db_, old_id).at("bob@customer.example");
+  const std::int64_t copy = move_survivors(*db_, old_id, "4New1", {bob}, kArrival + 60);
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM messages WHERE id = " + std::to_string(copy) +
+                                 " AND instance = 'mx1.example'"),
+            1);
+  EXPECT_EQ(open_queue_ids(*other_), std::vector<std::string>{"4New1"});
+  EXPECT_EQ(load_open_messages(*other_).at(0).recipients.size(), 1u) << "mx2's row untouched";
 }
 
 TEST_P(SweepStore, WaitingRecipientsAreQueuedOrWarned) {
