@@ -131,12 +131,14 @@ class Copier {
     const Table messages = read_claimed("messages");
     const std::vector<std::string> key = {"instance", "queue_id", "arrival_time", "sender"};
     std::vector<std::size_t> key_at;
+    key_at.reserve(key.size());
     for (const auto& k : key) key_at.push_back(index_of(messages, k));
     for (std::size_t start = 0; start < messages.rows.size(); start += kMessagesPerTransaction) {
       Transaction t(to_);
       const std::size_t end = std::min(messages.rows.size(), start + kMessagesPerTransaction);
       for (std::size_t i = start; i < end; ++i) {
         Row key_values;
+        key_values.reserve(key_at.size());
         for (std::size_t at : key_at) key_values.push_back(messages.rows[i][at]);
         if (count_where(to_, "messages", key, key_values, key) > 0) {
           ++counts_["messages"].present;
