@@ -83,7 +83,8 @@ HealthFacts gather(Database& db, EpochSeconds now) {
 
 CheckResult look(const Config& config, const CheckOptions& options) {
   if (!store_may_exist(config))
-    return unknown_health("no database at " + shown_store(config) + " (has a sweep run yet?)");
+    return unknown_health("no database at " + database_for_messages(config.database) +
+                          " (has a sweep run yet?)");
   const auto store = store_target(config.database, config.database_password_file);
   if (!store) return unknown_health(store.error().message);
   auto db = Database::open(*store, OpenMode::read_only);

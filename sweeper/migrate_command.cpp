@@ -30,7 +30,7 @@ void print_counts(std::ostream& out, const StoreCopy& counts) {
 int run_migrate(const Config& config, const std::string& to) {
   if (is_postgres_uri(config.database))
     throw FatalError(ExitCode::usage, "migrate copies an SQLite database, and database is " +
-                                          redacted_uri(config.database));
+                                          database_for_messages(config.database));
   if (!is_postgres_uri(to))
     throw FatalError(ExitCode::usage, "--to " + to + ": want a PostgreSQL URI (postgresql://...)");
   if (!store_may_exist(config))
@@ -41,7 +41,7 @@ int run_migrate(const Config& config, const std::string& to) {
   if (!target) throw FatalError(ExitCode::config, target.error().message);
   auto into = Database::open(*target, OpenMode::read_write_create);
   if (!into) throw FatalError(ExitCode::cant_create, into.error().message);
-  std::cerr << "copying " << config.database << " into " << redacted_uri(to) << "\n";
+  std::cerr << "copying " << config.database << " into " << database_for_messages(to) << "\n";
   const StoreCopy counts = copy_store(*from, **into, config.instance);
   print_counts(std::cout, counts);
   return 0;

@@ -20,8 +20,8 @@ RunLock::RunLock(const std::string& store, const std::string& instance) {
       throw FatalError(ExitCode::cant_create, "cannot take the run lock: " + taken.error().message);
     if (!*taken) {
       throw FatalError(ExitCode::temp_fail, "another etrn-sweeper run for " + instance +
-                                                " holds the run lock in " + redacted_uri(store) +
-                                                "; try again later");
+                                                " holds the run lock in " +
+                                                database_for_messages(store) + "; try again later");
     }
     advisory_ = std::move(*taken);
     return;

@@ -25,10 +25,6 @@ bool store_may_exist(const Config& config) {
   return is_postgres_uri(config.database) || std::filesystem::exists(config.database);
 }
 
-std::string shown_store(const Config& config) {
-  return redacted_uri(config.database);
-}
-
 std::string state_directory_of(const Config& config) {
   if (!config.state_directory.empty()) return config.state_directory;
   if (is_postgres_uri(config.database)) return kDefaultStateDirectory;

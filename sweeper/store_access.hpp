@@ -26,10 +26,6 @@ std::unique_ptr<Database> open_store(const Config& config, OpenMode mode, ExitCo
 // PostgreSQL database always (opening it tells).
 bool store_may_exist(const Config& config);
 
-// The database as messages name it: the path, or the URI without password
-// or parameters.
-std::string shown_store(const Config& config);
-
 // state_directory, or its default: the SQLite database's directory,
 // kDefaultStateDirectory for PostgreSQL.
 std::string state_directory_of(const Config& config);
