@@ -81,17 +81,33 @@ HealthFacts gather(Database& db, EpochSeconds now) {
   return facts;
 }
 
-CheckResult look(const Config& config, const CheckOptions& options) {
+// The store opened for reading, or why it cannot be.
+Result<std::unique_ptr<Database>> readable_store(const Config& config) {
   if (!store_may_exist(config))
-    return unknown_health("no database at " + database_for_messages(config.database) +
-                          " (has a sweep run yet?)");
+    return make_error("no database at " + database_for_messages(config.database) +
+                      " (has a sweep run yet?)");
   const auto store = store_target(config.database, config.database_password_file);
-  if (!store) return unknown_health(store.error().message);
+  if (!store) return make_error(store.error().message);
   auto db = Database::open(*store, OpenMode::read_only);
-  if (!db) return unknown_health("cannot read the database: " + db.error().message);
+  if (!db) return make_error("cannot read the database: " + db.error().message);
+  return std::move(db).value();
+}
+
+CheckResult look(const Config& config, const CheckOptions& options) {
+  auto db = readable_store(config);
+  if (!db) return unknown_health(db.error().message);
+  const EpochSeconds now = std::time(nullptr);
+  if (options.instance == "all") {
+    std::vector<HostFacts> hosts;
+    for (const std::string& host : run_instances(**db)) {
+      (*db)->work_for_instance(host);
+      hosts.emplace_back(host, gather(**db, now));
+    }
+    return evaluate_fleet_health(hosts, options.thresholds);
+  }
   (*db)->work_for_instance(config.instance);
-  HealthFacts facts = gather(**db, std::time(nullptr));
-  if (options.milter) {
+  HealthFacts facts = gather(**db, now);
+  if (options.milter && !options.instance) {
     facts.milter_socket = config.milter_socket;
     facts.milter_socket_answers = milter_answers(config.milter_socket);
   }
@@ -155,8 +171,13 @@ bool milter_answers(const std::string& spec) {
 int run_check(const Config& config, const CheckOptions& options) {
   CheckResult result;
   try {
-    // This host's runs and outbox (check has no --instance of its own yet).
-    result = look(with_own_instance(config, *make_mta(config)), options);
+    Config scoped = config;
+    if (options.instance) {
+      scoped.instance = *options.instance;  // another host, or "all" (look() tells)
+    } else {
+      scoped = with_own_instance(config, *make_mta(config));
+    }
+    result = look(scoped, options);
   } catch (const FatalError& e) {
     result = unknown_health(e.what());
   } catch (const std::exception& e) {

@@ -5,6 +5,7 @@
 // is UNKNOWN (3), never a sysexits code: a plugin's caller reads 0 to 3.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,10 @@ namespace etrn {
 struct CheckOptions {
   CheckThresholds thresholds;
   bool milter = true;  // --no-milter: do not look at the milter's socket
+  // --instance: another host's name, or "all" (every host that ran a
+  // sweep, health.hpp's evaluate_fleet_health); unset: this host. The
+  // milter's socket is looked at only for this host.
+  std::optional<std::string> instance;
 };
 
 // The thresholds given as (option, value), e.g. ("age-warning", "30m"),

@@ -100,7 +100,7 @@ int check(const Options& options, const ConfigParse& parse) {
     std::cout << unknown_health(thresholds.error().message).line << "\n";
     return static_cast<int>(CheckState::unknown);
   }
-  return run_check(parse.config, CheckOptions{*thresholds, options.check_milter});
+  return run_check(parse.config, CheckOptions{*thresholds, options.check_milter, options.instance});
 }
 
 // syslog gets what the sweep did (log_level); stderr only problems, so cron

@@ -105,7 +105,11 @@ int failed_in_a_row(const std::vector<RunRow>& newest_first, EpochSeconds now,
   return failed;
 }
 
-CheckResult evaluate_health(const HealthFacts& f, const CheckThresholds& limits) {
+namespace {
+
+// What the check finds in one host's facts, the worst first, so that the
+// words a pager shows start with the cause.
+std::vector<Finding> findings_of(const HealthFacts& f, const CheckThresholds& limits) {
   std::vector<Finding> findings = {
       age_finding(f, limits.age),
       failed_finding(f, limits.failed),
@@ -118,18 +122,61 @@ CheckResult evaluate_health(const HealthFacts& f, const CheckThresholds& limits)
                     f.overdue, limits.overdue),
   };
   if (!f.milter_socket.empty()) findings.push_back(socket_finding(f));
-  // The worst first, so that the words a pager shows start with the cause.
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     return static_cast<int>(a.state) > static_cast<int>(b.state);
   });
-  CheckResult result{findings.front().state, ""};
-  std::string words, perfdata;
+  return findings;
+}
+
+// The findings as one: the worst state, the words and the perfdata joined.
+// `label_prefix` goes before each perfdata label (and then quotes it).
+Finding summed(const std::vector<Finding>& findings, const std::string& label_prefix = "") {
+  Finding sum{findings.front().state, "", ""};
   for (const Finding& finding : findings) {
-    words += (words.empty() ? "" : ", ") + finding.words;
-    perfdata += (perfdata.empty() ? "" : " ") + finding.perfdata;
+    sum.words += (sum.words.empty() ? "" : ", ") + finding.words;
+    std::string perfdata = finding.perfdata;
+    if (!label_prefix.empty()) {
+      const auto equals = perfdata.find('=');
+      perfdata = "'" + label_prefix + perfdata.substr(0, equals) + "'" + perfdata.substr(equals);
+    }
+    sum.perfdata += (sum.perfdata.empty() ? "" : " ") + perfdata;
   }
-  result.line = status_line(result.state, words, perfdata);
-  return result;
+  return sum;
+}
+
+// A host's name fit for a perfdata label: no quote, no '=', no space.
+std::string label_safe(const std::string& host) {
+  std::string out = plain(host);
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\'' || c == '=' || c == ' '; }, '_');
+  return out;
+}
+
+}  // namespace
+
+CheckResult evaluate_health(const HealthFacts& f, const CheckThresholds& limits) {
+  const Finding sum = summed(findings_of(f, limits));
+  return {sum.state, status_line(sum.state, sum.words, sum.perfdata)};
+}
+
+CheckResult evaluate_fleet_health(const std::vector<HostFacts>& hosts,
+                                  const CheckThresholds& limits) {
+  if (hosts.empty()) return evaluate_health(HealthFacts{}, limits);
+  std::vector<std::pair<std::string, Finding>> by_host;
+  for (const auto& [host, facts] : hosts) {
+    const std::string name = label_safe(host.empty() ? "(unnamed)" : host);
+    by_host.emplace_back(name, summed(findings_of(facts, limits), name + " "));
+  }
+  std::stable_sort(by_host.begin(), by_host.end(), [](const auto& a, const auto& b) {
+    return static_cast<int>(a.second.state) > static_cast<int>(b.second.state);
+  });
+  std::string words, perfdata;
+  for (const auto& [name, sum] : by_host) {
+    words += (words.empty() ? "" : "; ") + name + ": " + sum.words;
+    perfdata += (perfdata.empty() ? "" : " ") + sum.perfdata;
+  }
+  const CheckState worst = by_host.front().second.state;
+  return {worst, status_line(worst, std::to_string(hosts.size()) + " host(s); " + words, perfdata)};
 }
 
 CheckResult unknown_health(const std::string& why) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/model/run.hpp"
@@ -59,6 +60,14 @@ struct CheckResult {
 };
 
 CheckResult evaluate_health(const HealthFacts& facts, const CheckThresholds& limits);
+
+// `check --instance all`: each host judged alone, the worst state for all,
+// the worst host first in the words ("2 host(s); mx2: ...; mx1: ..."), each
+// perfdata label quoted after its host's name ('mx2 outbox'=3;1;50;0).
+// No host yet: as evaluate_health on a store without runs.
+using HostFacts = std::pair<std::string, HealthFacts>;
+CheckResult evaluate_fleet_health(const std::vector<HostFacts>& hosts,
+                                  const CheckThresholds& limits);
 // For a check that could not gather its facts (no configuration, no database).
 CheckResult unknown_health(const std::string& why);
 

@@ -3,6 +3,7 @@
 
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/store/audit_reads.hpp"
 #include "common/util/printable.hpp"
@@ -22,6 +23,7 @@ std::string shown(const std::string& text, const char* when_empty = "-") {
 
 void print_message(std::ostream& out, const StoryMessage& m) {
   out << "message " << printable(m.queue_id) << " (" << m.source << ")\n"
+      << "  host:       " << shown(m.instance) << "\n"
       << "  sender:     " << (m.sender.empty() ? "<>" : printable(m.sender)) << "\n"
       << "  message-id: " << shown(m.message_id) << "\n"
       << "  subject:    " << shown(m.subject) << "\n"
@@ -53,6 +55,7 @@ nlohmann::json message_json(const StoryMessage& m) {
                           {"state_changed_at", r.state_changed_at}});
   }
   return {{"type", "message"},
+          {"instance", m.instance},
           {"queue_id", m.queue_id},
           {"arrival_time", m.arrival_time},
           {"mta_arrival_time", optional_time(m.mta_arrival_time)},
@@ -67,8 +70,9 @@ nlohmann::json message_json(const StoryMessage& m) {
 }
 
 nlohmann::json event_json(const StoryEvent& e) {
-  return {{"type", "event"},          {"at", e.at},     {"queue_id", e.queue_id},
-          {"recipient", e.recipient}, {"kind", e.kind}, {"detail", e.detail}};
+  return {{"type", "event"},        {"instance", e.instance},   {"at", e.at},
+          {"queue_id", e.queue_id}, {"recipient", e.recipient}, {"kind", e.kind},
+          {"detail", e.detail}};
 }
 
 void print_json_line(std::ostream& out, const nlohmann::json& line) {
@@ -94,11 +98,15 @@ std::string readable_utc(EpochSeconds t) {
 
 void print_history(std::ostream& out, const MessageStory& story) {
   for (const StoryMessage& m : story.messages) print_message(out, m), out << "\n";
+  // Hosts reuse each other's queue IDs: a story on several names each event's.
+  std::set<std::string> hosts;
+  for (const StoryEvent& e : story.events) hosts.insert(e.instance);
   out << "events:\n";
   std::vector<std::vector<std::string>> lines;
   for (const StoryEvent& e : story.events) {
     lines.push_back({" ", readable_utc(e.at), printable(e.queue_id), shown(e.recipient),
                      printable(e.kind), printable(e.detail)});
+    if (hosts.size() > 1) lines.back().insert(lines.back().begin() + 2, shown(e.instance));
   }
   print_columns(out, lines);
 }
@@ -107,7 +115,8 @@ int run_history(const Config& config, const Options& options) {
   auto key = classify_lookup(options.lookup, config.mta);
   if (!key) throw FatalError(ExitCode::usage, "history: " + key.error().message);
   auto db = open_store(config, OpenMode::read_only, ExitCode::io_error);
-  const MessageStory story = message_story(*db, key->kind, key->text);
+  const auto instance = audit_instance(config, options.instance, DefaultScope::every_host);
+  const MessageStory story = message_story(*db, key->kind, key->text, instance);
   if (story.messages.empty() && story.events.empty()) {
     std::cerr << "etrn-sweeper: no record of " << printable(key->text) << "\n";
     return kExitNothingFound;

@@ -2,7 +2,9 @@
 // whole story, like grepping the mail log for it: each message row (the
 // original and the copies splits re-injected under new queue IDs) with its
 // recipients and their states, then every event of those queue IDs in time
-// order, times in UTC. Envelope data is made printable. Exit 0 when
+// order, times in UTC; each message names its host, and each event too when
+// the story is on several. --instance keeps one host's (every host's by
+// default). Envelope data is made printable. Exit 0 when
 // something was found, 1 (like grep) when nothing was, 64 for an argument
 // that is none of the three.
 #pragma once

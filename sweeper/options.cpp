@@ -105,6 +105,11 @@ const std::vector<OptionSpec>& option_table() {
        {Command::check}},
       {"overdue-critical", "N", "... CRITICAL (100)", {Command::check}},
       {"no-milter", nullptr, "do not look for the milter on its socket", {Command::check}},
+      {"instance",
+       "NAME",
+       "only host NAME's rows and those naming no host; all: every host's (default for "
+       "report and history; shape and check: this host)",
+       {Command::report, Command::shape, Command::history, Command::check}},
       {"json",
        nullptr,
        "one JSON object per line",
@@ -234,6 +239,8 @@ void check_combinations(const Options& o) {
     throw FatalError(ExitCode::usage, "--before and --address are two kinds of prune: give one");
   if (o.command == Command::migrate && !o.migrate_to && !o.help)
     throw FatalError(ExitCode::usage, "migrate needs --to URI");
+  if (o.instance && o.instance->empty())
+    throw FatalError(ExitCode::usage, "--instance: give a host's name, or all");
   if (o.mta && *o.mta != "postfix" && *o.mta != "sendmail")
     throw FatalError(ExitCode::usage, "--mta " + *o.mta + ": want postfix or sendmail");
 }
@@ -316,6 +323,7 @@ Options parse_options(const std::vector<std::string>& args) {
   o.domain = text_value(vm, "domain");
   o.since = text_value(vm, "since");
   o.queue_id = text_value(vm, "queue-id");
+  o.instance = text_value(vm, "instance");
   o.limit = number_value(vm, "limit", 1, INT64_MAX);
   if (auto b = number_value(vm, "buckets", 2, 24)) o.buckets = static_cast<int>(*b);
   if (auto t = number_value(vm, "first-bucket", 1, 7 * 24 * 60))

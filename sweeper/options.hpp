@@ -50,6 +50,8 @@ struct Options {
   // check: thresholds (durations as text, checked by the command), --no-milter
   std::vector<std::pair<std::string, std::string>> check_thresholds;  // (option, value)
   bool check_milter = true;
+  // report, shape, history and check: whose rows (a host's name or "all")
+  std::optional<std::string> instance;
   // report and shape
   ReportFormat report_format = ReportFormat::text;  // --json
   // report

@@ -44,12 +44,12 @@ void print_columns(std::ostream& out, const std::vector<std::vector<std::string>
 void print_report_text(std::ostream& out, const std::vector<AuditRow>& rows) {
   std::vector<std::vector<std::string>> lines = {{"queue_id", "arrival_time", "sender", "recipient",
                                                   "domain", "priority", "state", "expires_at",
-                                                  "state_changed_at"}};
+                                                  "state_changed_at", "instance"}};
   for (const AuditRow& r : rows) {
     lines.push_back({printable(r.queue_id), format_iso8601(r.arrival_time), shown_sender(r.sender),
                      printable(r.recipient), printable(r.domain), printable(r.priority),
                      printable(r.state), format_iso8601(r.expires_at),
-                     format_iso8601(r.state_changed_at)});
+                     format_iso8601(r.state_changed_at), printable(r.instance)});
   }
   print_columns(out, lines);
 }
@@ -64,7 +64,8 @@ void print_report_json(std::ostream& out, const std::vector<AuditRow>& rows) {
                            {"priority", r.priority},
                            {"state", r.state},
                            {"expires_at", r.expires_at},
-                           {"state_changed_at", r.state_changed_at}};
+                           {"state_changed_at", r.state_changed_at},
+                           {"instance", r.instance}};
     out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   }
 }
@@ -95,7 +96,8 @@ AuditFilter audit_filter(const Options& options, MtaKind mta, EpochSeconds real_
 }
 
 int run_report(const Config& config, const Options& options) {
-  const AuditFilter filter = audit_filter(options, config.mta, std::time(nullptr));
+  AuditFilter filter = audit_filter(options, config.mta, std::time(nullptr));
+  filter.instance = audit_instance(config, options.instance, DefaultScope::every_host);
   auto db = open_store(config, OpenMode::read_only, ExitCode::io_error);
   const auto rows = audit_rows(*db, filter);
   if (options.report_format == ReportFormat::json) {

@@ -2,7 +2,8 @@
 // aligned text columns (envelope data made printable) or (--json) one
 // JSON object per line with the view's column names. Filters: --state,
 // --domain, --since TIME (state changed then or later), --queue-id (checked
-// to be one) and --limit N (the first N, oldest first).
+// to be one), --limit N (the first N, oldest first) and --instance (whose
+// rows: every host's unless one is named). The host is the last column.
 #pragma once
 
 #include <cstdint>

@@ -110,7 +110,8 @@ void print_shape_json(std::ostream& out, const std::vector<ShapeRow>& rows,
 int run_shape(const Config& config, const Options& options) {
   const ShapeBuckets buckets = shape_buckets_for(options);
   auto db = open_store(config, OpenMode::read_only, ExitCode::io_error);
-  const auto rows = shape_rows(waiting_recipients(*db), std::time(nullptr), buckets);
+  const auto instance = audit_instance(config, options.instance, DefaultScope::this_host);
+  const auto rows = shape_rows(waiting_recipients(*db, instance), std::time(nullptr), buckets);
   if (options.report_format == ReportFormat::json) {
     print_shape_json(std::cout, rows, buckets);
   } else {

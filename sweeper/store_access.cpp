@@ -5,6 +5,7 @@
 
 #include "common/store/postgres_database.hpp"
 #include "common/store/store_target.hpp"
+#include "sweeper/sweep_command.hpp"
 
 namespace etrn {
 
@@ -23,6 +24,15 @@ std::unique_ptr<Database> open_store(const Config& config, OpenMode mode, ExitCo
 
 bool store_may_exist(const Config& config) {
   return is_postgres_uri(config.database) || std::filesystem::exists(config.database);
+}
+
+std::optional<std::string> audit_instance(const Config& config,
+                                          const std::optional<std::string>& option,
+                                          DefaultScope by_default) {
+  if (option) return *option == "all" ? std::nullopt : option;
+  if (by_default == DefaultScope::every_host || !is_postgres_uri(config.database))
+    return std::nullopt;
+  return with_own_instance(config, *make_mta(config)).instance;
 }
 
 std::string state_directory_of(const Config& config) {

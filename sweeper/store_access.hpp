@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/config/config.hpp"
@@ -25,6 +26,17 @@ std::unique_ptr<Database> open_store(const Config& config, OpenMode mode, ExitCo
 // Whether there may be a store to read: an SQLite file that exists; a
 // PostgreSQL database always (opening it tells).
 bool store_may_exist(const Config& config);
+
+// Whose rows an audit command (report, history, shape, check) reads: a
+// host's name (its rows and those that name none, as its sweeper) or
+// nullopt for every host's. `option` is --instance (a name or "all");
+// without it, every host's when `every_host_by_default` (report, history)
+// or in an SQLite store (one host's file), else this host's: config.instance
+// or the MTA's own name.
+enum class DefaultScope { every_host, this_host };
+std::optional<std::string> audit_instance(const Config& config,
+                                          const std::optional<std::string>& option,
+                                          DefaultScope by_default);
 
 // state_directory, or its default: the SQLite database's directory,
 // kDefaultStateDirectory for PostgreSQL.

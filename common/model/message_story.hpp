@@ -22,6 +22,7 @@ struct StoryRecipient {
 
 struct StoryMessage {
   std::int64_t id = 0;
+  std::string instance;  // the host whose queue held it ('': not named)
   std::string queue_id;
   EpochSeconds arrival_time = 0;
   std::optional<EpochSeconds> mta_arrival_time;
@@ -42,6 +43,7 @@ struct StoryEvent {
   std::string recipient;
   std::string kind;
   std::string detail;
+  std::string instance;  // the host ('': not named)
 };
 
 struct MessageStory {

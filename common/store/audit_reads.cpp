@@ -13,8 +13,13 @@ namespace {
 
 constexpr const char* kMessageColumns =
     "SELECT id, queue_id, arrival_time, at, recorded_at, done_at, sender,"
-    " message_id, subject, priority, source"
+    " message_id, subject, priority, source, instance"
     " FROM messages LEFT JOIN mta_arrivals ON mta_arrivals.message = messages.id";
+
+// ?2 is the host (nullopt: any): its rows and those that name none.
+constexpr const char* kInScope = "(CAST(?2 AS TEXT) IS NULL OR instance IN (?2, ''))";
+
+using Instance = std::optional<std::string>;
 
 StoryMessage message_from(Statement& s) {
   StoryMessage m;
@@ -29,48 +34,64 @@ StoryMessage message_from(Statement& s) {
   m.subject = s.column_text(8);
   m.priority = s.column_text(9);
   m.source = s.column_text(10);
+  m.instance = s.column_text(11);
   return m;
 }
 
+// `condition` may use ?1 (the key) and ?2 (the instance).
 std::vector<StoryMessage> messages_where(Database& db, const std::string& condition,
-                                         const std::string& key) {
+                                         const std::string& key, const Instance& instance) {
   Statement& s = db.prepare(std::string(kMessageColumns) + " WHERE " + condition + " ORDER BY id");
-  s.bind(1, key);
+  s.bind(1, key).bind(2, instance);
   std::vector<StoryMessage> rows;
   while (s.step()) rows.push_back(message_from(s));
   return rows;
 }
 
-std::vector<StoryMessage> rows_with_queue_id(Database& db, const std::string& queue_id) {
-  return messages_where(db, "queue_id = ?1", queue_id);
+// One host's rows of a queue ID.
+std::vector<StoryMessage> rows_with_queue_id(Database& db, const std::string& instance,
+                                             const std::string& queue_id) {
+  return messages_where(db, "queue_id = ?1 AND instance = ?2", queue_id, instance);
 }
 
-std::vector<StoryMessage> seed_rows(Database& db, LookupKind kind, const std::string& key) {
+std::vector<StoryMessage> seed_rows(Database& db, LookupKind kind, const std::string& key,
+                                    const Instance& instance) {
+  const std::string in_scope = std::string(" AND ") + kInScope;
   switch (kind) {
     case LookupKind::queue_id:
-      return rows_with_queue_id(db, key);
+      return messages_where(db, "queue_id = ?1" + in_scope, key, instance);
     case LookupKind::message_id:
-      return messages_where(db, "message_id = ?1", key);
+      return messages_where(db, "message_id = ?1" + in_scope, key, instance);
     case LookupKind::address:
       return messages_where(db,
-                            "lower(sender) = lower(?1) OR id IN (SELECT message FROM recipients"
-                            " WHERE lower(address) = lower(?1))",
-                            key);
+                            "(lower(sender) = lower(?1) OR id IN (SELECT message FROM recipients"
+                            " WHERE lower(address) = lower(?1)))" +
+                                in_scope,
+                            key, instance);
   }
   return {};
 }
 
+// `condition` may use ?1 (the key) and ?2 (the instance).
 std::vector<StoryEvent> events_where(Database& db, const std::string& condition,
-                                     const std::string& key) {
-  Statement& s = db.prepare("SELECT id, at, queue_id, recipient, kind, detail FROM events WHERE " +
-                            condition + " ORDER BY at, id");
-  s.bind(1, key);
+                                     const std::string& key, const Instance& instance) {
+  Statement& s =
+      db.prepare("SELECT id, at, queue_id, recipient, kind, detail, instance FROM events WHERE " +
+                 condition + " ORDER BY at, id");
+  s.bind(1, key).bind(2, instance);
   std::vector<StoryEvent> events;
   while (s.step()) {
     events.push_back(StoryEvent{s.column_int(0), s.column_int(1), s.column_text(2),
-                                s.column_text(3), s.column_text(4), s.column_text(5)});
+                                s.column_text(3), s.column_text(4), s.column_text(5),
+                                s.column_text(6)});
   }
   return events;
+}
+
+// One host's events of a queue ID.
+std::vector<StoryEvent> events_of_queue_id(Database& db, const std::string& instance,
+                                           const std::string& queue_id) {
+  return events_where(db, "queue_id = ?1 AND instance = ?2", queue_id, instance);
 }
 
 void load_recipients(Database& db, StoryMessage& m) {
@@ -107,10 +128,10 @@ const StoryMessage* owner(const std::vector<StoryMessage>& rows, EpochSeconds at
 }
 
 // The re-injected row of `queue_id` a split made at `at` (its recorded_at is the split's time).
-std::optional<StoryMessage> copy_made_at(Database& db, const std::string& queue_id,
-                                         EpochSeconds at) {
+std::optional<StoryMessage> copy_made_at(Database& db, const std::string& instance,
+                                         const std::string& queue_id, EpochSeconds at) {
   std::optional<StoryMessage> best;
-  for (StoryMessage& m : rows_with_queue_id(db, queue_id)) {
+  for (StoryMessage& m : rows_with_queue_id(db, instance, queue_id)) {
     if (m.source != "reinjected") continue;
     if (!best || std::llabs(m.recorded_at - at) < std::llabs(best->recorded_at - at))
       best = std::move(m);
@@ -118,20 +139,21 @@ std::optional<StoryMessage> copy_made_at(Database& db, const std::string& queue_
   return best;
 }
 
-// The rows a row is linked to by splits: its copies, and the row it is a copy of.
+// The rows a row is linked to by splits: its copies, and the row it is a
+// copy of (a split re-injects into the same host's queue).
 std::vector<StoryMessage> linked_rows(Database& db, const StoryMessage& m) {
   std::vector<StoryMessage> linked;
-  const std::vector<StoryMessage> same_id = rows_with_queue_id(db, m.queue_id);
-  for (const StoryEvent& e :
-       events_where(db, "queue_id = ?1 AND kind = 'reinjected'", m.queue_id)) {
+  const std::vector<StoryMessage> same_id = rows_with_queue_id(db, m.instance, m.queue_id);
+  for (const StoryEvent& e : events_where(
+           db, "queue_id = ?1 AND kind = 'reinjected' AND instance = ?2", m.queue_id, m.instance)) {
     const auto target = reinjected_as(e.detail);
     const StoryMessage* from = owner(same_id, e.at);
     if (!target || from == nullptr || from->id != m.id) continue;
-    if (auto copy = copy_made_at(db, *target, e.at)) linked.push_back(std::move(*copy));
+    if (auto copy = copy_made_at(db, m.instance, *target, e.at)) linked.push_back(std::move(*copy));
   }
   if (m.source != "reinjected") return linked;
-  const std::vector<StoryEvent> splits =
-      events_where(db, "kind = 'reinjected' AND detail = 'as ' || ?1", m.queue_id);
+  const std::vector<StoryEvent> splits = events_where(
+      db, "kind = 'reinjected' AND detail = 'as ' || ?1 AND instance = ?2", m.queue_id, m.instance);
   const StoryEvent* split = nullptr;
   for (const StoryEvent& e : splits) {
     if (split == nullptr ||
@@ -139,7 +161,7 @@ std::vector<StoryMessage> linked_rows(Database& db, const StoryMessage& m) {
       split = &e;
   }
   if (split == nullptr) return linked;
-  const std::vector<StoryMessage> originals = rows_with_queue_id(db, split->queue_id);
+  const std::vector<StoryMessage> originals = rows_with_queue_id(db, m.instance, split->queue_id);
   if (const StoryMessage* original = owner(originals, split->at)) linked.push_back(*original);
   return linked;
 }
@@ -158,11 +180,11 @@ std::vector<StoryEvent> events_of(const std::vector<StoryMessage>& story_rows,
                                   const std::vector<StoryEvent>& events) {
   std::set<std::int64_t> in_story;
   for (const StoryMessage& m : story_rows) in_story.insert(m.id);
-  std::map<std::string, std::vector<StoryMessage>> by_queue_id;
-  for (const StoryMessage& m : all_rows) by_queue_id[m.queue_id].push_back(m);
+  std::map<std::pair<std::string, std::string>, std::vector<StoryMessage>> by_queue_id;
+  for (const StoryMessage& m : all_rows) by_queue_id[{m.instance, m.queue_id}].push_back(m);
   std::vector<StoryEvent> kept;
   for (const StoryEvent& e : events) {
-    const StoryMessage* row = owner(by_queue_id[e.queue_id], e.at);
+    const StoryMessage* row = owner(by_queue_id[{e.instance, e.queue_id}], e.at);
     if (row != nullptr && in_story.count(row->id)) kept.push_back(e);
   }
   return kept;
@@ -171,29 +193,32 @@ std::vector<StoryEvent> events_of(const std::vector<StoryMessage>& story_rows,
 std::vector<AuditRow> audit_rows(Database& db, const AuditFilter& filter) {
   Statement& s = db.prepare(
       "SELECT queue_id, arrival_time, sender, recipient, domain, priority, state, expires_at,"
-      " state_changed_at FROM etrn_audit"
+      " state_changed_at, instance FROM etrn_audit"
       // (A cast says each parameter's type, which PostgreSQL cannot tell from IS NULL.)
       " WHERE (CAST(?1 AS TEXT) IS NULL OR state = ?1)"
       " AND (CAST(?2 AS TEXT) IS NULL OR lower(domain) = lower(?2))"
       " AND (CAST(?3 AS BIGINT) IS NULL OR state_changed_at >= ?3)"
       " AND (CAST(?4 AS TEXT) IS NULL OR queue_id = ?4)"
-      " ORDER BY arrival_time, queue_id, recipient LIMIT ?5");
+      " AND (CAST(?6 AS TEXT) IS NULL OR instance IN (?6, ''))"
+      " ORDER BY arrival_time, queue_id, recipient, instance LIMIT ?5");
   s.bind(1, filter.state ? std::optional<std::string>(std::string(to_string(*filter.state)))
                          : std::nullopt);
   s.bind(2, filter.domain).bind(3, filter.changed_since).bind(4, filter.queue_id);
   s.bind(5, filter.limit.value_or(std::numeric_limits<std::int64_t>::max()));
+  s.bind(6, filter.instance);
   std::vector<AuditRow> rows;
   while (s.step()) {
     rows.push_back(AuditRow{s.column_text(0), s.column_int(1), s.column_text(2), s.column_text(3),
                             s.column_text(4), s.column_text(5), s.column_text(6), s.column_int(7),
-                            s.column_int(8)});
+                            s.column_int(8), s.column_text(9)});
   }
   return rows;
 }
 
-MessageStory message_story(Database& db, LookupKind kind, const std::string& key) {
+MessageStory message_story(Database& db, LookupKind kind, const std::string& key,
+                           const std::optional<std::string>& instance) {
   MessageStory story;
-  std::vector<StoryMessage> pending = seed_rows(db, kind, key);
+  std::vector<StoryMessage> pending = seed_rows(db, kind, key, instance);
   std::set<std::int64_t> seen;
   while (!pending.empty()) {
     StoryMessage m = std::move(pending.back());
@@ -204,19 +229,24 @@ MessageStory message_story(Database& db, LookupKind kind, const std::string& key
   }
   std::sort(story.messages.begin(), story.messages.end(),
             [](const StoryMessage& a, const StoryMessage& b) { return a.id < b.id; });
-  std::set<std::string> queue_ids;
+  if (story.messages.empty()) {
+    // Events outlive pruned rows: a queue ID's are its story.
+    if (kind == LookupKind::queue_id)
+      story.events = events_where(db, std::string("queue_id = ?1 AND ") + kInScope, key, instance);
+    return story;
+  }
+  std::set<std::pair<std::string, std::string>> queue_ids;  // (instance, queue ID)
   for (StoryMessage& m : story.messages) {
     load_recipients(db, m);
-    queue_ids.insert(m.queue_id);
+    queue_ids.emplace(m.instance, m.queue_id);
   }
-  if (kind == LookupKind::queue_id) queue_ids.insert(key);  // events outlive pruned rows
   std::vector<StoryMessage> all_rows;
   std::vector<StoryEvent> events;
-  for (const std::string& q : queue_ids) {
-    for (StoryMessage& m : rows_with_queue_id(db, q)) all_rows.push_back(std::move(m));
-    for (StoryEvent& e : events_where(db, "queue_id = ?1", q)) events.push_back(std::move(e));
+  for (const auto& [host, q] : queue_ids) {
+    for (StoryMessage& m : rows_with_queue_id(db, host, q)) all_rows.push_back(std::move(m));
+    for (StoryEvent& e : events_of_queue_id(db, host, q)) events.push_back(std::move(e));
   }
-  story.events = story.messages.empty() ? events : events_of(story.messages, all_rows, events);
+  story.events = events_of(story.messages, all_rows, events);
   std::sort(story.events.begin(), story.events.end(), [](const StoryEvent& a, const StoryEvent& b) {
     return std::pair(a.at, a.id) < std::pair(b.at, b.id);
   });

@@ -31,6 +31,8 @@ struct AuditFilter {
   std::optional<EpochSeconds> changed_since;
   std::optional<std::string> queue_id;
   std::optional<std::int64_t> limit;
+  // One host's rows and those that name none; nullopt: every host's.
+  std::optional<std::string> instance;
 };
 
 // etrn_audit rows that pass every given filter, oldest first.
@@ -39,8 +41,12 @@ std::vector<AuditRow> audit_rows(Database& db, const AuditFilter& filter);
 enum class LookupKind { queue_id, address, message_id };
 
 // The story of every message the key names (an address may name the
-// sender or a recipient of several); empty when nothing is recorded.
-MessageStory message_story(Database& db, LookupKind kind, const std::string& key);
+// sender or a recipient of several); empty when nothing is recorded. With
+// `instance`, only that host's messages and those that name none. Hosts
+// reuse each other's queue IDs: a row, its events and its re-injected
+// copies are those of one host.
+MessageStory message_story(Database& db, LookupKind kind, const std::string& key,
+                           const std::optional<std::string>& instance = std::nullopt);
 
 // The queue ID named by a `reinjected` event's detail ("as NEWQID"), if any.
 std::optional<std::string> reinjected_as(const std::string& detail);

@@ -72,6 +72,15 @@ std::vector<RunRow> recent_runs(Database& db, int limit) {
   return rows;
 }
 
+std::vector<std::string> run_instances(Database& db) {
+  Statement& s = db.prepare("SELECT DISTINCT instance FROM runs ORDER BY instance");
+  std::vector<std::string> names;
+  while (s.step()) names.push_back(s.column_text(0));
+  // '' rows count as every host's (kThisInstance): a host of their own only alone.
+  if (names.size() > 1 && names.front().empty()) names.erase(names.begin());
+  return names;
+}
+
 std::optional<RunRow> last_successful_run(Database& db) {
   Statement& s = db.prepare(std::string(kRunColumns) + kThisInstance +
                             " AND exit_status IN (0, 1) ORDER BY id DESC LIMIT 1");

@@ -24,6 +24,9 @@ void finish_run(Database& db, std::int64_t id, EpochSeconds finished_at, int exi
 
 // The latest `limit` runs, newest first.
 std::vector<RunRow> recent_runs(Database& db, int limit);
+// The hosts that have run a sweep in this store, by name; '' only when no
+// run names one (a store from before schema 11).
+std::vector<std::string> run_instances(Database& db);
 // The latest run that ended with `exit_status` 0 or 1 (it swept), if any.
 std::optional<RunRow> last_successful_run(Database& db);
 

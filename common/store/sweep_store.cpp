@@ -576,10 +576,13 @@ std::vector<AuditRow> audit_rows(Database& db, const std::optional<RecipientStat
   return audit_rows(db, filter);
 }
 
-std::vector<WaitingRecipient> waiting_recipients(Database& db) {
+std::vector<WaitingRecipient> waiting_recipients(Database& db,
+                                                 const std::optional<std::string>& instance) {
   Statement& s = db.prepare(
       "SELECT r.domain, m.arrival_time FROM recipients r JOIN messages m ON m.id = r.message"
-      " WHERE r.state IN ('queued', 'warned') ORDER BY r.domain");
+      " WHERE r.state IN ('queued', 'warned')"
+      " AND (CAST(?1 AS TEXT) IS NULL OR m.instance IN (?1, '')) ORDER BY r.domain");
+  s.bind(1, instance);
   std::vector<WaitingRecipient> rows;
   while (s.step()) rows.push_back(WaitingRecipient{s.column_text(0), s.column_int(1)});
   return rows;

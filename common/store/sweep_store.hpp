@@ -177,6 +177,7 @@ struct AuditRow {
   std::string state;
   EpochSeconds expires_at = 0;
   EpochSeconds state_changed_at = 0;
+  std::string instance;  // the host ('': not named)
 };
 
 // etrn_audit, oldest first, optionally only one state.
@@ -186,7 +187,9 @@ struct WaitingRecipient {
   std::string domain;
   EpochSeconds arrival_time = 0;
 };
-// Recipients in state queued or warned.
-std::vector<WaitingRecipient> waiting_recipients(Database& db);
+// Recipients in state queued or warned; with `instance`, only that host's
+// and those that name none (nullopt: every host's).
+std::vector<WaitingRecipient> waiting_recipients(
+    Database& db, const std::optional<std::string>& instance = std::nullopt);
 
 }  // namespace etrn

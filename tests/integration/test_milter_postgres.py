@@ -8,7 +8,8 @@ cluster (the `postgres` fixture, postgres_testbed.py):
   rejected or tempfailed: on_error = accept), each message whose record
   could not be written is logged with its queue ID and counted, and once
   PostgreSQL is back the milter records again by itself. Every queued
-  message is then either in etrn_audit or named in a "NOT recorded" line.
+  message is then either in etrn_audit or named in a "NOT recorded" line,
+  and the next sweep adopts exactly the latter.
 
 The milter runs with record_timeout = 1s, as in test_milter_faults.py.
 """
@@ -20,6 +21,7 @@ import subprocess
 import time
 
 from postfix_testbed import ETRN_DOMAIN
+from sweeper_helpers import sweep_ok
 
 LOAD = 300
 UNDER_FAULT = 30
@@ -98,7 +100,7 @@ def test_mail_for_an_etrn_domain_is_recorded_in_postgresql(make_milter_postfix, 
 
 
 def test_postgresql_down_during_a_load_loses_only_records_and_recording_resumes(
-        make_milter_postfix, postgres):
+        make_milter_postfix, postgres, bin_dir):
     env = make_milter_postfix(postgres=postgres, extra_milter=MILTER_SETTINGS,
                               before_start=lambda e: e.testbed.main_cf_set(**QUIET_TIMERS))
     load = smtp_source(env, LOAD)
@@ -137,6 +139,17 @@ def test_postgresql_down_during_a_load_loses_only_records_and_recording_resumes(
     stopped = re.search(r"etrn-milter stopped: (\d+) recorded, (\d+) not recorded",
                         env.milter.log())
     assert stopped and int(stopped.group(2)) == len(not_recorded), env.milter.log()[-2000:]
+
+    # The host's sweeper adopts what the outage left unrecorded: every
+    # queued message is then in etrn_audit, each lost record adopted once.
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+1h")
+    assert queued_load(env) == queued, "the sweep an hour on leaves the load queued"
+    assert recorded_load(env) >= queued, f"not in etrn_audit: {queued - recorded_load(env)}"
+    adopted = {q for [q] in env.rows("SELECT queue_id FROM etrn_events WHERE kind = 'adopted' "
+                                     "AND recipient = ?", (LOAD_RCPT,))}
+    assert adopted == not_recorded & queued, (
+        f"adopted but recorded: {adopted - not_recorded}; "
+        f"lost but not adopted: {(not_recorded & queued) - adopted}")
 
 
 def test_a_raw_latin1_subject_is_recorded_and_stalls_no_other_record(make_milter_postfix, postgres,

@@ -75,7 +75,8 @@ def test_report_filters_by_domain_queue_id_state_time_and_count(make_milter_post
     assert len(report("--limit", "1")) == 1
     fields = json.loads(sweep_ok(bin_dir, env.config, "report", "--json").stdout.splitlines()[0])
     assert set(fields) == {"queue_id", "arrival_time", "sender", "recipient", "domain", "priority",
-                           "state", "expires_at", "state_changed_at"}, "--json keeps its fields"
+                           "state", "expires_at", "state_changed_at", "instance"}, \
+        "--json keeps its fields (and names the host)"
 
     text = sweep_ok(bin_dir, env.config, "report").stdout.splitlines()
     assert len(text) == 3, text

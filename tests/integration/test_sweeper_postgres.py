@@ -11,6 +11,7 @@ PostgreSQL without repeating a DSN.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -24,6 +25,7 @@ from sweeper_helpers import (SENDER, judge, mailbox_count, queued_and_recorded, 
 
 BOB = "bob@customer.example"
 CAROL = "carol@customer.example"
+HOST_A, HOST_B = "mx-a.provider.example", "mx-b.provider.example"
 
 
 def config_on(tb, uri: str, **extra_top):
@@ -240,18 +242,52 @@ def test_least_privilege_roles_from_the_packaged_script(make_milter_postfix, pos
                                         f"WHERE queue_id = '{qid}'") == [[BOB, "expired"]]
 
 
+def fleet_wide_audits(bin_dir, config_a, config_b, on_a: str, on_b: str) -> None:
+    """report, history and shape on either host, across the fleet or one
+    host (--instance), while A holds bob's mail and B bob's and carol's."""
+    def report(config, *args):
+        out = sweep_ok(bin_dir, config, "report", "--json", *args).stdout
+        return sorted((r["queue_id"], r["recipient"], r["instance"])
+                      for r in map(json.loads, out.splitlines()))
+
+    everyone = sorted([(on_a, BOB, HOST_A), (on_b, BOB, HOST_B), (on_b, CAROL, HOST_B)])
+    assert report(config_a) == everyone, "on PostgreSQL report shows every host by default"
+    assert report(config_b, "--instance", "all") == everyone
+    assert report(config_a, "--instance", HOST_B) == [(on_b, BOB, HOST_B), (on_b, CAROL, HOST_B)]
+    text = sweep_ok(bin_dir, config_a, "report").stdout.splitlines()
+    assert text[0].split()[-1] == "instance" and text[-1].split()[-1] in (HOST_A, HOST_B), text
+
+    story = [json.loads(line) for line in
+             sweep_ok(bin_dir, config_a, "history", "--json", CAROL).stdout.splitlines()]
+    assert [(m["queue_id"], m["instance"]) for m in story if m["type"] == "message"] == \
+        [(on_b, HOST_B)], "host A finds host B's message"
+    assert {e["instance"] for e in story if e["type"] == "event"} == {HOST_B}
+    assert "host:       " + HOST_B in sweep_ok(bin_dir, config_a, "history", CAROL).stdout
+    assert run_sweeper(bin_dir, config_a, "history", "--instance", HOST_A, CAROL).returncode == 1
+
+    def shape_total(config, *args):
+        out = sweep_ok(bin_dir, config, "shape", "--json", *args).stdout.splitlines()
+        return json.loads(out[0])["total"]
+
+    assert shape_total(config_a) == 1, "shape shows this host's queue by default"
+    assert shape_total(config_b) == 2
+    assert shape_total(config_a, "--instance", "all") == 3
+    assert shape_total(config_b, "--instance", HOST_A) == 1
+
+
 def test_two_hosts_share_one_store_and_each_sweeps_only_its_own_mail(postfix, postgres, bin_dir):
     """Issue 16: two MX hosts (two private Postfix instances) with one
     PostgreSQL store. Each sweeper adopts, warns and expires its own host's
     mail only; a sweep on one host leaves the other's records as they are
     (still queued, never departed for missing from this host's queue); one
-    DSN per recipient fleet-wide; the views name each row's host."""
+    DSN per recipient fleet-wide; the views name each row's host; report,
+    history, shape and check read across the fleet or one host."""
     uri = postgres.new_database()
     host_a, host_b = postfix, PostfixTestbed()
     try:
         host_b.start()
-        config_a = config_on(host_a, uri, instance="mx-a.provider.example")
-        config_b = config_on(host_b, uri, instance="mx-b.provider.example")
+        config_a = config_on(host_a, uri, instance=HOST_A)
+        config_b = config_on(host_b, uri, instance=HOST_B)
         on_a = deferred(host_a, [BOB], "queued on host A")
         on_b = deferred(host_b, [BOB, CAROL], "queued on host B")
 
@@ -262,6 +298,7 @@ def test_two_hosts_share_one_store_and_each_sweeps_only_its_own_mail(postfix, po
         sweep_ok(bin_dir, config_a, "sweep", "--now", "+2h")
         assert audit(postgres, uri, on_b) == [[BOB, "queued"], [CAROL, "queued"]], \
             "host A's sweep leaves host B's records queued: they are not in A's queue"
+        fleet_wide_audits(bin_dir, config_a, config_b, on_a, on_b)
 
         sweep_ok(bin_dir, config_a, "sweep", "--now", "+5h")
         assert judge(host_a.wait_for_mailbox("alice", 1)[0])["temporary"] == [BOB]
@@ -299,5 +336,24 @@ def test_two_hosts_share_one_store_and_each_sweeps_only_its_own_mail(postfix, po
         outbox = postgres.query(uri, "SELECT instance, count(*) FROM outbox GROUP BY instance "
                                      "ORDER BY instance")
         assert outbox == [["mx-a.provider.example", "2"], ["mx-b.provider.example", "1"]], outbox
+
+        # check --instance all judges each host: a run of B's that cannot
+        # reach its MTA's commands fails.
+        state_b = host_b.dir / "state"
+        broken_b = host_b.write_etrn_config(
+            host_b.dir / "broken.conf", database=uri, extra_top={"instance": HOST_B},
+            extra_sweeper={"state_directory": state_b,
+                           "postfix_command_directory": host_b.dir / "no-such-dir"})
+        assert run_sweeper(bin_dir, broken_b, "sweep").returncode == 69
+        fleet = run_sweeper(bin_dir, config_a, "check", "--instance", "all", "--failed-warning", "1")
+        assert fleet.returncode == 1, fleet
+        assert fleet.stdout.startswith(f"ETRN-SWEEPER WARNING - 2 host(s); {HOST_B}: "), fleet.stdout
+        assert f"'{HOST_B} failed_runs'=1;1;4;0" in fleet.stdout, fleet.stdout
+        assert f"'{HOST_A} failed_runs'=0;1;4;0" in fleet.stdout, fleet.stdout
+        mine = run_sweeper(bin_dir, config_a, "check", "--no-milter", "--failed-warning", "1")
+        assert mine.returncode == 0 and HOST_B not in mine.stdout, mine
+        theirs = run_sweeper(bin_dir, config_a, "check", "--instance", HOST_B, "--failed-warning",
+                             "1")
+        assert theirs.returncode == 1 and "1 failed run(s) in a row" in theirs.stdout, theirs
     finally:
         host_b.cleanup()

@@ -127,6 +127,26 @@ TEST(EvaluateHealth, AMilterThatDoesNotAnswerIsCritical) {
   EXPECT_NE(r.line.find("no milter answers on inet:9999@127.0.0.1"), std::string::npos);
 }
 
+TEST(EvaluateFleetHealth, TheWorstHostSetsTheStateAndComesFirstWithItsOwnPerfdata) {
+  HealthFacts behind = healthy();
+  behind.outbox_backlog = 60;
+  const CheckResult r =
+      evaluate_fleet_health({{"mx1.example", healthy()}, {"mx2.example", behind}}, {});
+  EXPECT_EQ(r.state, CheckState::critical) << r.line;
+  EXPECT_EQ(r.line.rfind("ETRN-SWEEPER CRITICAL - 2 host(s); mx2.example: 60 DSN(s) waiting", 0),
+            0u)
+      << r.line;
+  EXPECT_NE(r.line.find("; mx1.example: last sweep"), std::string::npos) << r.line;
+  EXPECT_NE(r.line.find("'mx2.example outbox'=60;1;50;0"), std::string::npos) << r.line;
+  EXPECT_NE(r.line.find("'mx1.example outbox'=0;1;50;0"), std::string::npos) << r.line;
+  EXPECT_EQ(r.line.find("milter"), std::string::npos) << "no socket looked at for a fleet";
+
+  EXPECT_EQ(evaluate_fleet_health({{"mx1.example", healthy()}}, {}).state, CheckState::ok);
+  EXPECT_EQ(evaluate_fleet_health({}, {}).state, CheckState::warning) << "no sweep recorded yet";
+  const CheckResult odd = evaluate_fleet_health({{"it's=me x", behind}}, {});
+  EXPECT_NE(odd.line.find("'it_s_me_x outbox'=60"), std::string::npos) << odd.line;
+}
+
 TEST(UnknownHealth, IsStateThreeWithTheReason) {
   const CheckResult r = unknown_health("no database at /x");
   EXPECT_EQ(static_cast<int>(r.state), 3);

@@ -34,8 +34,10 @@ MessageStory split_story() {
   MessageStory story;
   story.messages = {original, copy};
   story.events = {
-      {1, kArrival, "4ABC1D", "bob@customer.example", "recorded", ""},
-      {2, kArrival + 100, "4ABC1D", "carol@customer.example", "reinjected", "as 5DEF2E"}};
+      {1, kArrival, "4ABC1D", "bob@customer.example", "recorded", "", "mx1.provider.example"},
+      {2, kArrival + 100, "4ABC1D", "carol@customer.example", "reinjected", "as 5DEF2E",
+       "mx1.provider.example"}};
+  for (StoryMessage& m : story.messages) m.instance = "mx1.provider.example";
   return story;
 }
 
@@ -66,6 +68,32 @@ TEST(History, ShowsEveryMessageRowItsRecipientsAndTheEventsInOrder) {
   EXPECT_NE(text.find("hi\\x1B[2J"), std::string::npos) << text;
 }
 
+TEST(History, NamesEachMessagesHostAndEachEventsWhenTheStoryIsOnSeveral) {
+  MessageStory story = split_story();
+  std::ostringstream one_host;
+  print_history(one_host, story);
+  EXPECT_NE(one_host.str().find("  host:       mx1.provider.example\n"), std::string::npos)
+      << one_host.str();
+  EXPECT_NE(one_host.str().find("UTC  4ABC1D  bob@customer.example    recorded"), std::string::npos)
+      << "one host: the events need not say which " << one_host.str();
+
+  // The same queue ID on a second host (Postfix's short IDs are inode numbers).
+  StoryMessage other = message(3, "4ABC1D", "milter");
+  other.instance = "mx2.provider.example";
+  story.messages.push_back(other);
+  story.events.push_back(
+      {3, kArrival + 200, "4ABC1D", "dave@customer.example", "recorded", "", other.instance});
+  std::ostringstream two_hosts;
+  print_history(two_hosts, story);
+  const std::string text = two_hosts.str();
+  EXPECT_NE(text.find("UTC  mx1.provider.example  4ABC1D  bob@customer.example    recorded"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("UTC  mx2.provider.example  4ABC1D  dave@customer.example   recorded"),
+            std::string::npos)
+      << text;
+}
+
 TEST(History, JsonHasOneLinePerMessageRowThenOnePerEvent) {
   std::ostringstream out;
   print_history_json(out, split_story());
@@ -75,6 +103,8 @@ TEST(History, JsonHasOneLinePerMessageRowThenOnePerEvent) {
   ASSERT_EQ(lines.size(), 4u) << out.str();
   EXPECT_EQ(lines[0].at("type"), "message");
   EXPECT_EQ(lines[0].at("queue_id"), "4ABC1D");
+  EXPECT_EQ(lines[0].at("instance"), "mx1.provider.example");
+  EXPECT_EQ(lines[2].at("instance"), "mx1.provider.example");
   EXPECT_EQ(lines[0].at("done_at"), kArrival + 100);
   EXPECT_EQ(lines[0].at("subject"), "hi\x1b[2J") << "JSON escapes it itself";
   EXPECT_EQ(lines[0].at("recipients").at(0).at("state"), "expired");

@@ -105,6 +105,17 @@ std::string usage_message(const std::vector<std::string>& args) {
   return "(no error)";
 }
 
+TEST(Options, TheAuditCommandsTakeAnInstanceAndNothingElseDoes) {
+  for (const char* command : {"report", "shape", "check"})
+    EXPECT_EQ(parse_options({command, "--instance", "all"}).instance.value_or(""), "all");
+  EXPECT_EQ(parse_options({"history", "--instance", "mx2.example", "4AbC1"}).instance.value_or(""),
+            "mx2.example");
+  EXPECT_FALSE(parse_options({"report"}).instance.has_value());
+  EXPECT_EQ(usage_error({"report", "--instance", ""}), ExitCode::usage);
+  EXPECT_EQ(usage_message({"sweep", "--instance", "mx2.example"}),
+            "--instance applies only to report, shape, history and check, not to sweep");
+}
+
 TEST(Options, AnOptionOfAnotherCommandSaysWhoseItIs) {
   EXPECT_EQ(usage_message({"history", "4AbC1", "--now", "+1h"}),
             "--now applies only to sweep, not to history");

@@ -14,8 +14,8 @@ namespace {
 
 AuditRow row() {
   return AuditRow{
-      "4AbC1",   1796115600, "",        "bob@customer.example", "customer.example", "normal",
-      "expired", 1796288400, 1796288401};
+      "4AbC1",    1796115600, "",   "bob@customer.example", "customer.example", "normal", "expired",
+      1796288400, 1796288401, "mx1"};
 }
 
 TEST(Report, TextHasAlignedColumnsWithIsoTimesAndANullSenderShownAsBrackets) {
@@ -26,11 +26,12 @@ TEST(Report, TextHasAlignedColumnsWithIsoTimesAndANullSenderShownAsBrackets) {
   print_report_text(out, {row(), other});
   EXPECT_EQ(out.str(),
             "queue_id  arrival_time          sender                recipient             domain   "
-            "         priority  state    expires_at            state_changed_at\n"
+            "         priority  state    expires_at            state_changed_at      instance\n"
             "4AbC1     2026-12-01T09:00:00Z  <>                    bob@customer.example  "
-            "customer.example  normal    expired  2026-12-03T09:00:00Z  2026-12-03T09:00:01Z\n"
+            "customer.example  normal    expired  2026-12-03T09:00:00Z  2026-12-03T09:00:01Z  mx1\n"
             "4AbC22    2026-12-01T09:00:00Z  alice@sender.example  bob@customer.example  "
-            "customer.example  normal    expired  2026-12-03T09:00:00Z  2026-12-03T09:00:01Z\n");
+            "customer.example  normal    expired  2026-12-03T09:00:00Z  2026-12-03T09:00:01Z  "
+            "mx1\n");
 }
 
 TEST(Report, TextShowsNoRawControlCharactersFromTheEnvelope) {
@@ -84,7 +85,8 @@ TEST(Report, JsonHasTheAuditViewsColumnsOneObjectPerLine) {
     EXPECT_EQ(j.at("arrival_time"), 1796115600);
     EXPECT_EQ(j.at("sender"), "");
     EXPECT_EQ(j.at("state"), "expired");
-    EXPECT_EQ(j.size(), 9u) << line;
+    EXPECT_EQ(j.at("instance"), "mx1");
+    EXPECT_EQ(j.size(), 10u) << line;
   }
   EXPECT_EQ(count, 2);
 }

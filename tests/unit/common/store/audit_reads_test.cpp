@@ -29,9 +29,11 @@ class AuditReads : public testing::EngineTest {
     ASSERT_NE(db_, nullptr);
   }
   std::int64_t record(const std::string& queue_id, std::vector<std::string> addresses,
-                      EpochSeconds at = kArrival, const std::string& message_id = "<1@x>") {
+                      EpochSeconds at = kArrival, const std::string& message_id = "<1@x>",
+                      const std::string& instance = "") {
     MessageToRecord item = sample_message(queue_id, at, std::move(addresses));
     item.message.message_id = message_id;
+    item.message.instance = instance;
     auto ids =
         record_messages(*db_, std::span<const MessageToRecord>(&item, 1), RecordSource::milter, at);
     EXPECT_TRUE(ids.ok());
@@ -123,6 +125,51 @@ TEST_P(AuditReads, AQueueIdReusedByTheCopyKeepsTheEarlierMessagesEventsOut) {
   for (const StoryEvent& e : story.events)
     EXPECT_NE(e.recipient, "old@customer.example") << e.kind << " at " << e.at;
   EXPECT_EQ(story.events.size(), 5u);
+}
+
+// Two hosts share the store; Postfix's short queue IDs are inode numbers,
+// so both may hold a 4AbC1 at once.
+TEST_P(AuditReads, AnInstanceNarrowsTheReportAndTheStoryToOneHostAndTheUnnamed) {
+  record("4AbC1", {"bob@customer.example"}, kArrival, "<a@x>", "mx1");
+  record("4AbC1", {"carol@customer.example"}, kArrival + 1, "<b@x>", "mx2");
+  record("4Old1", {"dave@customer.example"}, kArrival + 2, "<c@x>", "");  // before schema 11
+  db_->work_for_instance("mx1");
+  append_event(*db_, kArrival + 50, "4AbC1", "bob@customer.example", "departed", "delivered");
+  db_->work_for_instance("mx2");
+  append_event(*db_, kArrival + 60, "4AbC1", "carol@customer.example", "warned", "");
+
+  auto recipients = [&](const std::optional<std::string>& instance) {
+    AuditFilter f;
+    f.instance = instance;
+    std::vector<std::string> out;
+    for (const AuditRow& r : audit_rows(*db_, f)) out.push_back(r.recipient + "@" + r.instance);
+    return out;
+  };
+  EXPECT_EQ(recipients(std::nullopt),
+            (std::vector<std::string>{"bob@customer.example@mx1", "carol@customer.example@mx2",
+                                      "dave@customer.example@"}));
+  EXPECT_EQ(recipients("mx2"),
+            (std::vector<std::string>{"carol@customer.example@mx2", "dave@customer.example@"}));
+  EXPECT_EQ(recipients("mx3"), (std::vector<std::string>{"dave@customer.example@"}));
+
+  const MessageStory both = message_story(*db_, LookupKind::queue_id, "4AbC1");
+  ASSERT_EQ(both.messages.size(), 2u);
+  ASSERT_EQ(both.events.size(), 4u) << "recorded twice, departed on mx1, warned on mx2";
+  for (const StoryEvent& e : both.events) {
+    const bool bob = e.recipient == "bob@customer.example";
+    EXPECT_EQ(e.instance, bob ? "mx1" : "mx2") << e.kind << " of " << e.recipient;
+  }
+  const MessageStory mx2 = message_story(*db_, LookupKind::queue_id, "4AbC1", "mx2");
+  ASSERT_EQ(mx2.messages.size(), 1u);
+  EXPECT_EQ(mx2.messages[0].instance, "mx2");
+  EXPECT_EQ(mx2.messages[0].recipients.at(0).address, "carol@customer.example");
+  for (const StoryEvent& e : mx2.events) EXPECT_EQ(e.instance, "mx2") << e.kind;
+  EXPECT_EQ(mx2.events.size(), 2u);
+  EXPECT_EQ(message_story(*db_, LookupKind::address, "bob@customer.example", "mx2").messages.size(),
+            0u);
+
+  EXPECT_EQ(waiting_recipients(*db_).size(), 3u);
+  EXPECT_EQ(waiting_recipients(*db_, "mx1").size(), 2u) << "bob's, and dave's that names no host";
 }
 
 TEST_P(AuditReads, NothingRecordedIsAnEmptyStory) {

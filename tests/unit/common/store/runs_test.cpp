@@ -89,5 +89,19 @@ TEST_P(RunsTest, EachHostSeesItsOwnRunsAndCounts) {
   EXPECT_EQ(record_counts(*mx2, 1000 + 48 * 3600 + 1).overdue, 1);
 }
 
+// check --instance all judges each host that ran a sweep.
+TEST_P(RunsTest, RunInstancesNamesEachHostThatRanAndTheUnnamedOnlyAlone) {
+  auto db = open_db();
+  EXPECT_TRUE(run_instances(*db).empty());
+  finish_run(*db, begin_run(*db, 50, 50), 60, 0, {}, "");  // before schema 11: no name
+  EXPECT_EQ(run_instances(*db), (std::vector<std::string>{""}));
+  for (const char* host : {"mx2.example", "mx1.example", "mx2.example"}) {
+    db->work_for_instance(host);
+    finish_run(*db, begin_run(*db, 100, 100), 110, 0, {}, "");
+  }
+  EXPECT_EQ(run_instances(*db), (std::vector<std::string>{"mx1.example", "mx2.example"}))
+      << "the unnamed runs count as each host's";
+}
+
 }  // namespace
 }  // namespace etrn
