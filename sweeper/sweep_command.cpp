@@ -32,6 +32,9 @@
 #include "common/mta/postfix_mta.hpp"
 #include "common/mta/sendmail_mta.hpp"
 #include "common/store/database.hpp"
+#include "common/store/postgres_database.hpp"
+#include "common/store/sweep_store.hpp"
+#include "common/util/printable.hpp"
 #include "common/util/sysexits.hpp"
 #include "sweeper/executor.hpp"
 #include "sweeper/outbox.hpp"
@@ -367,10 +370,23 @@ struct Swept {
   RunCounts counts;
 };
 
+// An SQLite store holds one host's records: those written under this
+// host's earlier name (instance unset, myhostname changed) are taken over,
+// or its sweeps would no longer see them and adopt the mail anew.
+void take_over_earlier_names(Database& db, const std::string& instance) {
+  for (const auto& [old_name, count] : take_over_renamed_host(db)) {
+    spdlog::warn(
+        "{} open message(s) recorded as host {} are now this host's ({}): an SQLite database "
+        "holds one host's records (set instance to keep a name)",
+        count, printable(old_name), printable(instance));
+  }
+}
+
 Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeconds act_now,
             EpochSeconds real_now) {
   RunLock lock(store_of(config), config.instance);
   auto db = open_store(config, OpenMode::read_write_create, ExitCode::cant_create);
+  if (!is_postgres_uri(config.database)) take_over_earlier_names(*db, config.instance);
   const std::string reporting_mta = reporting_mta_for(config, mta);
   RefusalHandler refusals(*db, mta, config.postmaster, reporting_mta);
   Outbox outbox(*db, mta, spool_directory_of(config), refusals);

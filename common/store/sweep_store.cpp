@@ -167,6 +167,33 @@ std::int64_t count_open_messages(Database& db) {
   return count;
 }
 
+std::vector<std::pair<std::string, std::int64_t>> take_over_renamed_host(Database& db) {
+  std::vector<std::pair<std::string, std::int64_t>> renamed;
+  Statement& names = db.prepare(
+      "SELECT instance, count(*) FROM messages WHERE done_at IS NULL AND instance NOT IN (?1, '')"
+      " GROUP BY instance ORDER BY instance");
+  names.bind(1, db.instance());
+  while (names.step()) renamed.emplace_back(names.column_text(0), names.column_int(1));
+  Statement& unsent = db.prepare(
+      "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND closed_at IS NULL"
+      " AND instance NOT IN (?1, '')");
+  unsent.bind(1, db.instance());
+  const bool outbox_renamed = unsent.step() && unsent.column_int(0) > 0;
+  unsent.reset();
+  if (renamed.empty() && !outbox_renamed) return renamed;
+  Transaction transaction(db);
+  db.prepare("UPDATE messages SET instance = ?1 WHERE done_at IS NULL AND instance NOT IN (?1, '')")
+      .bind(1, db.instance())
+      .run();
+  db.prepare(
+        "UPDATE outbox SET instance = ?1 WHERE sent_at IS NULL AND closed_at IS NULL"
+        " AND instance NOT IN (?1, '')")
+      .bind(1, db.instance())
+      .run();
+  transaction.commit();
+  return renamed;
+}
+
 std::vector<RecordedMessage> load_messages(Database& db, std::vector<std::int64_t> ids) {
   std::sort(ids.begin(), ids.end());
   std::string list = "[";  // one bound JSON array, one prepared statement for any number

@@ -31,6 +31,13 @@ std::vector<RecordedMessage> load_open_messages(Database& db);
 void for_each_open_message(Database& db, const std::function<void(RecordedMessage&&)>& each);
 // How many messages are open (to size what holds them).
 std::int64_t count_open_messages(Database& db);
+
+// An SQLite store is one host's: open messages and unsent outbox rows that
+// name another host were written under this host's earlier name (its
+// myhostname changed). They become this host's (db.instance()), so that
+// its sweeps go on seeing them; returns how many messages each old name
+// had, in one transaction. Never for a shared (PostgreSQL) store.
+std::vector<std::pair<std::string, std::int64_t>> take_over_renamed_host(Database& db);
 // The messages with these ids (open or not), oldest first, with all their recipients.
 std::vector<RecordedMessage> load_messages(Database& db, std::vector<std::int64_t> ids);
 

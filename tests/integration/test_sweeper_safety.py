@@ -2,7 +2,8 @@
 real Postfix: mail queued while the milter was down is adopted and
 expires; a run killed (SIGKILL, through the ETRN_SWEEPER_TEST_KILL_AFTER
 test hook) at each step and run again sends each DSN exactly once; a
-concurrent run exits 75; --dry-run changes nothing.
+concurrent run exits 75; --dry-run changes nothing; a host renamed
+(myhostname) keeps its SQLite store's open records.
 """
 
 from __future__ import annotations
@@ -80,6 +81,32 @@ def test_a_run_killed_at_any_step_and_run_again_sends_each_dsn_once(milter_postf
     assert [r["recipient"] for r in resubmitted] == want, f"killed after {step}"
     spool = env.database.parent / "outgoing"
     assert not (spool.exists() and list(spool.iterdir())), "sent logs and spool files are cleaned up"
+
+
+def test_a_renamed_host_keeps_its_open_records_in_its_sqlite_store(milter_postfix, bin_dir):
+    """myhostname changes (instance unset): the records the milter wrote
+    under the old name stay this host's, so the sweep neither adopts the
+    message again nor loses sight of it; it expires with one DSN."""
+    env, tb = milter_postfix, milter_postfix.testbed
+    qid = queued_and_recorded(env, [BOB], "recorded before the rename")
+    assert [r["instance"] for r in env.audit_for(qid)] == [tb.hostname]
+
+    tb.main_cf_set(myhostname="mx-renamed.provider.example")
+    first = sweep_ok(bin_dir, env.config, "sweep", "--now", "+1h")
+    assert f"1 open message(s) recorded as host {tb.hostname} are now this host's " \
+           "(mx-renamed.provider.example)" in first.stderr, first.stderr
+    assert [(r["instance"], r["state"]) for r in env.audit_for(qid)] == \
+        [("mx-renamed.provider.example", "queued")]
+    adopted = env.rows("SELECT count(*) AS n FROM etrn_events WHERE kind = 'adopted'")
+    assert adopted[0]["n"] == 0, "the sweep took its own recorded mail for unrecorded"
+    again = sweep_ok(bin_dir, env.config, "sweep", "--now", "+2h")
+    assert "recorded as host" not in again.stderr, again.stderr
+
+    sweep_ok(bin_dir, env.config, "sweep", "--now", "+49h")
+    assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
+    settle(tb)
+    assert mailbox_count(tb) == 1
+    assert qid not in tb.queue_ids()
 
 
 def test_a_concurrent_run_exits_75_and_says_why(milter_postfix, bin_dir):

@@ -262,6 +262,28 @@ TEST_P(SweepStore, OutboxIdsAreTakenAsManyAtATimeAndNeverTwice) {
   EXPECT_EQ(std::set<std::int64_t>(next.begin(), next.end()).size(), 250u);
 }
 
+// The sweep calls it for an SQLite store only: there every record is the host's.
+TEST_P(TwoInstances, ATakeOverMakesOpenRecordsAndUnsentDsnsOfOtherNamesThisHosts) {
+  record_on(*db_, "4Mx1", "mx1.example");
+  const std::int64_t old_open = record_on(*other_, "4Old1", "old-name.example");
+  record_on(*other_, "4Old2", "old-name.example");
+  const std::int64_t old_done = record_on(*other_, "4Old3", "old-name.example");
+  mark_done(*other_, old_done, kArrival + 5);
+  record_on(*db_, "4None", "");
+  outbox_row(*other_, old_open, "unsent");
+  EXPECT_EQ(open_queue_ids(*db_), (std::vector<std::string>{"4Mx1", "4None"}));
+
+  const auto renamed = take_over_renamed_host(*db_);
+  EXPECT_EQ(renamed, (std::vector<std::pair<std::string, std::int64_t>>{{"old-name.example", 2}}));
+  EXPECT_EQ(open_queue_ids(*db_), (std::vector<std::string>{"4Mx1", "4Old1", "4Old2", "4None"}));
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM messages WHERE instance = 'old-name.example'"),
+            1)
+      << "a closed message keeps the name it was closed under";
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM outbox WHERE instance = 'mx1.example'"), 1);
+  EXPECT_EQ(count_rows(*db_, "SELECT count(*) FROM messages WHERE instance = ''"), 1);
+  EXPECT_TRUE(take_over_renamed_host(*db_).empty()) << "nothing left to take over";
+}
+
 TEST_P(TwoInstances, EachHostLoadsItsOwnOpenRecordsAndThoseOfNoHost) {
   record_on(*db_, "4Mx1", "mx1.example");
   record_on(*other_, "4Mx2", "mx2.example");
