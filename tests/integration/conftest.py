@@ -108,15 +108,17 @@ def _teardown(request, env: MilterPostfix) -> int:
 @pytest.fixture
 def make_milter_postfix(request, bin_dir):
     """A factory: make_milter_postfix(on_error=..., extra_milter={...},
-    before_start=callable(env), start=True, postgres=None) -> a started
-    MilterPostfix (its database in `postgres`, a PostgresCluster, if given).
+    before_start=callable(env), start=True, postgres=None, database=None) ->
+    a started MilterPostfix (its database in `postgres`, a PostgresCluster,
+    if given: `database`, a URI there, or a new one).
     Everything made is torn down after the test; the milter must exit 0."""
     made: list[MilterPostfix] = []
 
     def make(on_error: str = "accept", extra_milter: dict | None = None,
-             before_start=None, start: bool = True, postgres=None) -> MilterPostfix:
+             before_start=None, start: bool = True, postgres=None,
+             database: str | None = None) -> MilterPostfix:
         env = MilterPostfix(bin_dir, on_error=on_error, extra_milter=extra_milter,
-                            postgres=postgres)
+                            postgres=postgres, database=database)
         made.append(env)
         if before_start is not None:
             before_start(env)

@@ -117,10 +117,11 @@ class MilterPostfix:
     """A Postfix testbed with the real etrn-milter in front of it."""
 
     def __init__(self, bin_dir: Path, on_error: str = "accept", extra_milter: dict | None = None,
-                 postgres=None):
+                 postgres=None, database: str | None = None):
         """postgres: a PostgresCluster (postgres_testbed.py); the database is
-        then a new database of its own there, and rows() reads it with psql
-        (rows as lists of strings, in the query's column order)."""
+        then `database` (a URI on it: one that another host shares) or a new
+        database of its own there, and rows() reads it with psql (rows as
+        lists of strings, in the query's column order)."""
         self.testbed = PostfixTestbed()
         d = self.testbed.dir
         self.socket_path = d / "milter.sock"
@@ -131,7 +132,10 @@ class MilterPostfix:
         postfix = pwd.getpwnam("postfix")
         os.chown(self.db_dir, postfix.pw_uid, postfix.pw_gid)
         self.postgres = postgres
-        self.database = postgres.new_database() if postgres else self.db_dir / "etrn.db"
+        if postgres is not None:
+            self.database = database or postgres.new_database()
+        else:
+            self.database = self.db_dir / "etrn.db"
         self.config = self.testbed.write_etrn_config(
             d / "etrn-sweeper.conf", database=self.database, socket=self.socket, user="postfix",
             on_error=on_error, extra_milter=extra_milter)

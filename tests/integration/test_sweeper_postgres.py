@@ -6,7 +6,10 @@ run again sends each DSN exactly once; a second run while another holds
 the advisory run lock exits 75; a password file open to others stops the
 run with exit 78 before anything is done; `migrate --to` copies a host's
 SQLite history once (a second run copies nothing) and the sweeps go on in
-PostgreSQL without repeating a DSN.
+PostgreSQL without repeating a DSN. Two private Postfix instances share
+one database as two MX hosts, with and without a milter each: each host's
+sweeper warns and expires only its own mail, and report, history, shape and
+check read across the fleet or one host (--instance).
 """
 
 from __future__ import annotations
@@ -357,3 +360,57 @@ def test_two_hosts_share_one_store_and_each_sweeps_only_its_own_mail(postfix, po
         assert theirs.returncode == 1 and "1 failed run(s) in a row" in theirs.stdout, theirs
     finally:
         host_b.cleanup()
+
+
+def test_two_hosts_with_milters_name_records_alike_and_each_sweeps_its_own(
+        make_milter_postfix, postgres, bin_dir):
+    """The fleet as installed: a milter and a sweeper on each of two hosts
+    (myhostname mx-a / mx-b), one PostgreSQL database, `instance` left to
+    its default. The milter names each record after the MTA's j macro, the
+    sweeper its host after `postconf myhostname`: they agree, so no sweep
+    adopts a message its milter recorded. Each sweeper warns and expires
+    its own host's mail only, with one DSN per recipient fleet-wide."""
+    uri = postgres.new_database()
+    hosts = [make_milter_postfix(postgres=postgres, database=uri,
+                                 before_start=lambda e, n=name: e.testbed.main_cf_set(myhostname=n))
+             for name in (HOST_A, HOST_B)]
+    a, b = (env.testbed for env in hosts)
+    configs = []
+    for tb in (a, b):
+        state = tb.dir / "sweeper-state"
+        state.mkdir()
+        configs.append(tb.write_etrn_config(tb.dir / "sweeper.conf", database=uri,
+                                            extra_sweeper={"state_directory": state}))
+    config_a, config_b = configs
+    on_a, on_b = deferred(a, [BOB], "via mx-a"), deferred(b, [BOB, CAROL], "via mx-b")
+    hosts[0].wait_for_audit(on_a)
+    hosts[1].wait_for_audit(on_b, count=2)
+    named = postgres.query(uri, "SELECT DISTINCT queue_id, instance FROM etrn_audit")
+    assert sorted(named) == sorted([[on_a, HOST_A], [on_b, HOST_B]]), named
+
+    sweep_ok(bin_dir, config_a, "sweep", "--now", "+5h")
+    assert judge(a.wait_for_mailbox("alice", 1)[0])["temporary"] == [BOB]
+    assert audit(postgres, uri, on_a) == [[BOB, "warned"]]
+    assert audit(postgres, uri, on_b) == [[BOB, "queued"], [CAROL, "queued"]], \
+        "host A's sweep leaves host B's records alone"
+
+    sweep_ok(bin_dir, config_b, "sweep", "--now", "+49h")
+    assert judge(b.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB, CAROL]
+    assert audit(postgres, uri, on_b) == [[BOB, "expired"], [CAROL, "expired"]]
+    assert audit(postgres, uri, on_a) == [[BOB, "warned"]], "host B's sweep leaves A's alone"
+    assert on_a in a.queue_ids() and on_b not in b.queue_ids()
+
+    sweep_ok(bin_dir, config_a, "sweep", "--now", "+49h")
+    verdicts = [judge(m) for m in a.wait_for_mailbox("alice", 2)]
+    assert [v["permanent"] for v in verdicts if v["permanent"]] == [[BOB]], verdicts
+    assert audit(postgres, uri, on_a) == [[BOB, "expired"]]
+    for config in (config_a, config_b):
+        sweep_ok(bin_dir, config, "sweep", "--now", "+50h")
+    settle(a)
+    settle(b)
+    assert (mailbox_count(a), mailbox_count(b)) == (2, 1), "no DSN repeated on either host"
+    adopted = postgres.query(uri, "SELECT count(*) FROM etrn_events WHERE kind = 'adopted'")
+    assert adopted == [["0"]], "a sweep adopted mail its own host's milter had recorded"
+    runs = postgres.query(uri, "SELECT instance, count(*) FROM runs GROUP BY instance "
+                               "ORDER BY instance")
+    assert runs == [[HOST_A, "3"], [HOST_B, "2"]], runs
