@@ -12,6 +12,7 @@ through psql, rows as lists of strings (NULL as None).
 from __future__ import annotations
 
 import itertools
+import os
 import subprocess
 from pathlib import Path
 
@@ -19,14 +20,20 @@ BINDIR = Path("/usr/lib/postgresql/15/bin")
 
 
 class PostgresCluster:
-    def __init__(self, source_dir: Path):
+    def __init__(self, source_dir: Path, durable_in: Path | None = None):
+        """durable_in: the cluster in that directory with PostgreSQL's
+        durable defaults (fsync, synchronous_commit, full_page_writes on),
+        as a benchmark wants; otherwise in TMPDIR without them."""
         self._script = source_dir / "tests" / "tools" / "postgres-cluster"
         self.dir: Path | None = None
         self._numbers = itertools.count(1)
+        self._env = None
+        if durable_in is not None:
+            self._env = dict(os.environ, ETRN_POSTGRES_DURABLE="1", TMPDIR=str(durable_in))
 
     def start(self) -> "PostgresCluster":
         out = subprocess.run([str(self._script), "start"], check=True, capture_output=True,
-                             text=True)
+                             text=True, env=self._env)
         self.dir = Path(out.stdout.strip().splitlines()[-1])
         return self
 
