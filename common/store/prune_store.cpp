@@ -13,6 +13,18 @@ namespace {
 
 constexpr EpochSeconds kAnyAge = std::numeric_limits<EpochSeconds>::max();
 
+// The condition on `column` that keeps this host's rows, with parameter
+// `n` bound to db.instance(). In a shared (PostgreSQL) store: its own rows
+// and those that name no host. An SQLite file holds one host's rows
+// whatever name they carry (a host renamed since wrote the older ones), so
+// there every row is this host's; the parameter stays in the text, always
+// true, for the same binding to fit both.
+std::string this_hosts(const Database& db, const std::string& column, int n) {
+  const std::string parameter = "?" + std::to_string(n);
+  if (db.engine() == SqlEngine::sqlite) return "CAST(" + parameter + " AS TEXT) IS NOT NULL";
+  return column + " IN (" + parameter + ", '')";
+}
+
 // Runs `work` inside the caller's transaction with the permit the schema's
 // triggers require, and withdraws it before the caller commits. A failure
 // rolls back with the transaction, permit and all.
@@ -54,14 +66,16 @@ void clear_batch(Database& db) {
   db.prepare("DELETE FROM prune_batch").run();
 }
 
-// This host's closed messages (and those that name no host) last changed
-// before the cutoff, those closed longest ago first.
+// This host's closed messages last changed before the cutoff (this_hosts),
+// those closed longest ago first.
 std::int64_t select_aged(Database& db, EpochSeconds cutoff, std::int64_t limit) {
   clear_batch(db);
   return run_counted(
       db, db.prepare("INSERT INTO prune_batch (id, queue_id)"
                      " SELECT m.id, m.queue_id FROM messages AS m"
-                     " WHERE m.instance IN (?3, '') AND m.done_at < ?1"
+                     " WHERE " +
+                     this_hosts(db, "m.instance", 3) +
+                     " AND m.done_at < ?1"
                      " AND NOT EXISTS (SELECT 1 FROM recipients AS r WHERE r.message = m.id"
                      "   AND (r.state NOT IN ('expired', 'departed') OR r.state_changed_at >= ?1))"
                      " AND NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.message = m.id"
@@ -120,11 +134,12 @@ PruneCounts prune_one_batch(Database& db, EpochSeconds cutoff, std::int64_t limi
 // recorded, or written after its message's last change; and earlier
 // prunes' own `pruned` events (the latest ones still say where the history
 // was cut). An `erased` event stays: it answers for an erasure. This
-// host's events only (and those that name none).
+// host's events only (this_hosts).
 std::int64_t delete_orphan_events(Database& db, EpochSeconds cutoff, std::int64_t limit) {
   return run_counted(
       db, db.prepare("DELETE FROM events WHERE id IN (SELECT e.id FROM events AS e"
-                     " WHERE e.at < ?1 AND e.instance IN (?3, '')"
+                     " WHERE e.at < ?1 AND " +
+                     this_hosts(db, "e.instance", 3) +
                      " AND (e.queue_id <> '' OR e.kind = 'pruned')"
                      " AND NOT EXISTS (SELECT 1 FROM messages AS m WHERE m.queue_id = e.queue_id)"
                      " LIMIT ?2)")
@@ -248,11 +263,13 @@ std::string to_string(const PruneCounts& c) {
 namespace {
 
 // About 35,000 rows a year at one sweep every 15 minutes: one statement.
-// This host's runs only.
-constexpr const char* kOldRuns = "FROM runs WHERE started_at < ?1 AND instance IN (?2, '')";
+// This host's runs only (this_hosts).
+std::string old_runs(const Database& db) {
+  return "FROM runs WHERE started_at < ?1 AND " + this_hosts(db, "instance", 2);
+}
 
 std::int64_t delete_old_runs(Database& db, EpochSeconds cutoff) {
-  Statement& s = db.prepare(std::string("DELETE ") + kOldRuns);
+  Statement& s = db.prepare("DELETE " + old_runs(db));
   s.bind(1, cutoff).bind(2, db.instance()).run();
   return db.changes();
 }
@@ -307,15 +324,15 @@ PruneCounts count_closed_history(Database& db, EpochSeconds cutoff) {
                                  kMessageBegan + " <= e.at))")
                           .bind(1, cutoff)) +
              count_of(db.prepare("SELECT count(*) FROM events AS e"
-                                 " WHERE e.at < ?1 AND e.instance IN (?2, '')"
+                                 " WHERE e.at < ?1 AND " +
+                                 this_hosts(db, "e.instance", 2) +
                                  " AND (e.queue_id <> '' OR e.kind = 'pruned')"
                                  " AND NOT EXISTS (SELECT 1 FROM messages AS m"
                                  "   WHERE m.queue_id = e.queue_id)")
                           .bind(1, cutoff)
                           .bind(2, db.instance()));
-  n.runs = count_of(db.prepare(std::string("SELECT count(*) ") + kOldRuns)
-                        .bind(1, cutoff)
-                        .bind(2, db.instance()));
+  n.runs = count_of(
+      db.prepare("SELECT count(*) " + old_runs(db)).bind(1, cutoff).bind(2, db.instance()));
   return n;
 }
 

@@ -97,7 +97,9 @@ TEST_P(PruneStore, RunsThatStartedBeforeTheCutoffGoToo) {
 }
 
 // Hosts sharing a store (issue 16): each host's prune deletes its own
-// closed history (and that of no host), never another host's.
+// closed history (and that of no host), never another host's. An SQLite
+// file is one host's: there rows under another name (the host's earlier
+// one) age out with the rest.
 TEST_P(PruneStore, AHostPrunesOnlyItsOwnClosedHistoryAndRuns) {
   auto other = open_db();
   ASSERT_NE(other, nullptr);
@@ -113,6 +115,15 @@ TEST_P(PruneStore, AHostPrunesOnlyItsOwnClosedHistoryAndRuns) {
   expire_all(id->front(), kT0 + 10);
   finish_run(*db_, begin_run(*db_, kT0, kT0), kT0 + 5, 0, {}, "");
   db_.swap(other);
+  if (!on_postgres()) {
+    EXPECT_EQ(count_closed_history(*db_, kCutoff).messages, 2);
+    const PruneResult all = prune_closed_history(*db_, kCutoff, PruneLimits{}, kCutoff + 5);
+    EXPECT_EQ(all.deleted.messages, 2);
+    EXPECT_EQ(all.deleted.runs, 1);
+    EXPECT_EQ(rows("SELECT count(*) FROM messages"), 0);
+    EXPECT_EQ(events_of("QMx2"), 0);
+    return;
+  }
   EXPECT_EQ(count_closed_history(*db_, kCutoff).messages, 1);
   const PruneResult result = prune_closed_history(*db_, kCutoff, PruneLimits{}, kCutoff + 5);
   EXPECT_EQ(result.deleted.messages, 1);
