@@ -24,9 +24,8 @@ RunJournal::RunJournal(const std::string& database, const std::string& instance,
                        std::string metrics_file, EpochSeconds started_at, EpochSeconds acted_as)
     : metrics_file_(std::move(metrics_file)), began_(std::chrono::steady_clock::now()) {
   auto db = Database::open(database, OpenMode::read_write_create);
-  if (!db)
-    throw FatalError(ExitCode::cant_create,
-                     "cannot open database " + database + ": " + db.error().message);
+  // The error names the database as messages may (never its password).
+  if (!db) throw FatalError(ExitCode::cant_create, db.error().message);
   db_ = std::move(db).value();
   db_->work_for_instance(instance);
   id_ = begin_run(*db_, started_at, acted_as);

@@ -145,6 +145,15 @@ def test_a_password_file_open_to_others_stops_the_run_before_it_starts(postfix, 
     assert qid in tb.queue_ids() and mailbox_count(tb) == 0
 
     os.chmod(password, 0o600)
+    # A database that cannot be opened: the error names it without the password.
+    elsewhere = config_on(tb, uri.replace("/etrn_it_", "/no_such_etrn_it_"),
+                          database_password_file=password)
+    result = run_sweeper(bin_dir, elsewhere, "sweep", "--now", "+49h")
+    assert result.returncode == 73, result.stderr
+    assert "no_such_etrn_it_" in result.stderr and "not-needed-here" not in result.stderr, \
+        result.stderr
+
+    config = config_on(tb, uri, database_password_file=password)
     sweep_ok(bin_dir, config, "sweep", "--now", "+49h")
     assert judge(tb.wait_for_mailbox("alice", 1)[0])["permanent"] == [BOB]
 
