@@ -16,7 +16,6 @@
 #include "common/config/config_values.hpp"
 #include "common/store/database.hpp"
 #include "common/store/runs.hpp"
-#include "common/store/store_target.hpp"
 #include "common/util/posix_file.hpp"
 #include "sweeper/store_access.hpp"
 #include "sweeper/sweep_command.hpp"
@@ -81,32 +80,22 @@ HealthFacts gather(Database& db, EpochSeconds now) {
   return facts;
 }
 
-// The store opened for reading, or why it cannot be.
-Result<std::unique_ptr<Database>> readable_store(const Config& config) {
-  if (!store_may_exist(config))
-    return make_error("no database at " + database_for_messages(config.database) +
-                      " (has a sweep run yet?)");
-  const auto store = store_target(config.database, config.database_password_file);
-  if (!store) return make_error(store.error().message);
-  auto db = Database::open(*store, OpenMode::read_only);
-  if (!db) return make_error("cannot read the database: " + db.error().message);
-  return std::move(db).value();
-}
-
+// A store that cannot be opened is UNKNOWN (run_check turns the FatalError into it).
 CheckResult look(const Config& config, const CheckOptions& options) {
-  auto db = readable_store(config);
-  if (!db) return unknown_health(db.error().message);
+  if (!store_may_exist(config))
+    return unknown_health("no database at " + database_for_messages(config.database) +
+                          " (has a sweep run yet?)");
+  auto db = open_store(config, OpenMode::read_only, ExitCode::io_error);
   const EpochSeconds now = std::time(nullptr);
   if (options.instance == "all") {
     std::vector<HostFacts> hosts;
-    for (const std::string& host : run_instances(**db)) {
-      (*db)->work_for_instance(host);
-      hosts.emplace_back(host, gather(**db, now));
+    for (const std::string& host : run_instances(*db)) {
+      db->work_for_instance(host);
+      hosts.emplace_back(host, gather(*db, now));
     }
     return evaluate_fleet_health(hosts, options.thresholds);
   }
-  (*db)->work_for_instance(config.instance);
-  HealthFacts facts = gather(**db, now);
+  HealthFacts facts = gather(*db, now);
   if (options.milter && !options.instance) {
     facts.milter_socket = config.milter_socket;
     facts.milter_socket_answers = milter_answers(config.milter_socket);

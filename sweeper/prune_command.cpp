@@ -74,8 +74,9 @@ int run_prune(const Config& config, const PruneOptions& options) {
     throw FatalError(ExitCode::usage, "--address erases whatever the age: no --before with it");
   if (options.address && options.address->empty())
     throw FatalError(ExitCode::usage, "--address needs an address");
-  RunLock lock(store_of(config), config.instance);
-  auto db = open_store(config, OpenMode::read_write, ExitCode::io_error);
+  const std::string store = store_of(config);
+  RunLock lock(store, config.instance);
+  auto db = open_store(store, config, OpenMode::read_write, ExitCode::io_error);
   const EpochSeconds now = std::time(nullptr);
   if (options.address) return erase_history(*db, *options.address, options.dry_run, now);
   return prune_by_age(*db, config, options, now);

@@ -16,7 +16,12 @@ std::string store_of(const Config& config) {
 }
 
 std::unique_ptr<Database> open_store(const Config& config, OpenMode mode, ExitCode on_failure) {
-  auto db = Database::open(store_of(config), mode);
+  return open_store(store_of(config), config, mode, on_failure);
+}
+
+std::unique_ptr<Database> open_store(const std::string& target, const Config& config, OpenMode mode,
+                                     ExitCode on_failure) {
+  auto db = Database::open(target, mode);
   if (!db) throw FatalError(on_failure, db.error().message);  // it names the database
   (*db)->work_for_instance(config.instance);
   return std::move(db).value();

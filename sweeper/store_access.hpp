@@ -22,6 +22,10 @@ std::string store_of(const Config& config);
 // Opens the store, working for config.instance (Database::instance);
 // throws FatalError(on_failure, why, naming the database).
 std::unique_ptr<Database> open_store(const Config& config, OpenMode mode, ExitCode on_failure);
+// The same with the target store_of(config) gave already: a command that
+// also takes the run lock or keeps a journal reads the password file once.
+std::unique_ptr<Database> open_store(const std::string& target, const Config& config, OpenMode mode,
+                                     ExitCode on_failure);
 
 // Whether there may be a store to read: an SQLite file that exists; a
 // PostgreSQL database always (opening it tells).

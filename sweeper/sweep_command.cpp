@@ -382,10 +382,11 @@ void take_over_earlier_names(Database& db, const std::string& instance) {
   }
 }
 
-Swept sweep(const Config& config, Mta& mta, const SweepOptions& options, EpochSeconds act_now,
-            EpochSeconds real_now) {
-  RunLock lock(store_of(config), config.instance);
-  auto db = open_store(config, OpenMode::read_write_create, ExitCode::cant_create);
+// `store`: store_of(config).
+Swept sweep(const Config& config, const std::string& store, Mta& mta, const SweepOptions& options,
+            EpochSeconds act_now, EpochSeconds real_now) {
+  RunLock lock(store, config.instance);
+  auto db = open_store(store, config, OpenMode::read_write_create, ExitCode::cant_create);
   if (!is_postgres_uri(config.database)) take_over_earlier_names(*db, config.instance);
   const std::string reporting_mta = reporting_mta_for(config, mta);
   RefusalHandler refusals(*db, mta, config.postmaster, reporting_mta);
@@ -420,13 +421,14 @@ int recorded_sweep(const Config& configured, Mta& mta, const SweepOptions& optio
   } catch (const FatalError& e) {
     nameless = e;
   }
-  RunJournal journal(store_of(config), config.instance,
-                     options.metrics_file.value_or(config.metrics_file), real_now, act_now);
+  const std::string store = store_of(config);
+  RunJournal journal(store, config.instance, options.metrics_file.value_or(config.metrics_file),
+                     real_now, act_now);
   try {
     if (Status there = mta.available(); !there)
       throw FatalError(ExitCode::unavailable, there.error().message);
     if (nameless) throw *nameless;
-    const Swept swept = sweep(config, mta, options, act_now, real_now);
+    const Swept swept = sweep(config, store, mta, options, act_now, real_now);
     journal.finish(swept.exit_status, swept.counts, "");
     return swept.exit_status;
   } catch (const FatalError& e) {
