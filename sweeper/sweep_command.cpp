@@ -471,7 +471,9 @@ std::string reporting_mta_for(const Config& config, Mta& mta) {
 
 Config with_own_instance(const Config& config, Mta& mta) {
   Config resolved = config;
-  if (resolved.instance.empty()) resolved.instance = own_host_name(mta, "instance", "instance");
+  if (!resolved.instance.empty()) return resolved;
+  resolved.instance = own_host_name(mta, "instance", "instance");
+  if (resolved.reporting_mta.empty()) resolved.reporting_mta = resolved.instance;
   return resolved;
 }
 

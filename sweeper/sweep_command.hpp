@@ -36,7 +36,9 @@ std::string reporting_mta_for(const Config& config, Mta& mta);
 
 // The configuration with `instance` resolved: as given, else the MTA's own
 // host name (as for Reporting-MTA), which is also the milter's default
-// (the MTA's j macro). The same FatalErrors as reporting_mta_for.
+// (the MTA's j macro). When it asks the MTA, an empty reporting_mta takes
+// the same answer, so that a run asks at most once (it runs a command).
+// The same FatalErrors as reporting_mta_for.
 Config with_own_instance(const Config& config, Mta& mta);
 
 // A sweep that finished what it could but kept messages on hold that need a

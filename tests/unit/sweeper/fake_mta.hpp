@@ -37,6 +37,7 @@ class FakeMta : public Mta {
   int reinjections_before_failure = -1;  // -1: never fails
   std::size_t recipient_limit = 0;       // recipients_per_copy
   std::string host_name = "mx.fake.example";
+  int host_name_asked = 0;  // own_host_name() calls (each runs a command on a real MTA)
   std::map<std::string, QueuedEnvelope> envelopes;  // by queue ID, overriding the listing's
   std::map<std::string, std::string> transports;    // address -> transport
   std::vector<std::string> unlisted_once;           // left out of the next listing only
@@ -119,7 +120,10 @@ class FakeMta : public Mta {
     return id;
   }
   Result<QueueLifetimes> queue_lifetimes() override { return QueueLifetimes{432000, 432000}; }
-  Result<std::string> own_host_name() override { return host_name; }
+  Result<std::string> own_host_name() override {
+    ++host_name_asked;
+    return host_name;
+  }
   Result<std::size_t> recipients_per_copy() override { return recipient_limit; }
 
   std::vector<Status> hold_all(const std::vector<HoldRequest>& requests) override {

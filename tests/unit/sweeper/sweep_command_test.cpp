@@ -119,6 +119,21 @@ TEST(ReportingMta, IsTheConfiguredNameElseTheMtasOwnNeverThisMachinesShortName) 
   }
 }
 
+TEST(OwnInstance, AsksTheMtaOnceForBothNamesAndOnlyWhenTheInstanceIsUnset) {
+  testing::FakeMta mta("/dev/null");
+  Config config;
+  const Config resolved = with_own_instance(config, mta);
+  EXPECT_EQ(resolved.instance, "mx.fake.example");
+  EXPECT_EQ(reporting_mta_for(resolved, mta), "mx.fake.example");
+  EXPECT_EQ(mta.host_name_asked, 1) << "one question for instance and Reporting-MTA";
+
+  config.reporting_mta = "mx.provider.example";
+  EXPECT_EQ(with_own_instance(config, mta).reporting_mta, "mx.provider.example");
+  config.instance = "mx1.provider.example";
+  EXPECT_EQ(with_own_instance(config, mta).instance, "mx1.provider.example");
+  EXPECT_EQ(mta.host_name_asked, 2) << "a configured instance is not asked for";
+}
+
 TEST_F(SweepCommandTest, ABadNowIsAUsageError) {
   try {
     run_sweep(
